@@ -1,0 +1,199 @@
+package detente
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"time"
+)
+
+// AgreementState is the lifecycle state of an agreement version.
+type AgreementState string
+
+// Agreement states. Only an active agreement inside its window lets anything
+// go; suspending or ending is a recorded change with a reason.
+const (
+	AgreementActive    AgreementState = "active"
+	AgreementSuspended AgreementState = "suspended"
+	AgreementEnded     AgreementState = "ended"
+)
+
+// Onward-sharing rules: what the partner may do with what it receives from
+// this node, and so what this node may do with what it receives from the
+// partner.
+const (
+	// OnwardNone: nothing received may be passed on, even with consent.
+	OnwardNone = "none"
+	// OnwardThirdPartyRule: passing on needs the originator's signed consent.
+	OnwardThirdPartyRule = "third-party-rule"
+	// OnwardPermitted: passing on is allowed within each object's markings.
+	OnwardPermitted = "permitted"
+)
+
+// Agreement is the terms with one partner or a circle of partners. Every
+// change makes a new Version; older versions are kept.
+type Agreement struct {
+	ID            string         `json:"id"`
+	Version       int            `json:"version"`
+	Partners      []string       `json:"partners"`
+	From          time.Time      `json:"from"`
+	Until         time.Time      `json:"until"`
+	TLPCeiling    TLP            `json:"tlp_ceiling"`
+	Types         []string       `json:"types"`
+	OnwardSharing string         `json:"onward_sharing"`
+	Purpose       string         `json:"purpose"`
+	Note          string         `json:"note,omitempty"`
+	State         AgreementState `json:"state"`
+	StateReason   string         `json:"state_reason,omitempty"`
+	Updated       time.Time      `json:"updated"`
+}
+
+// agreementDoc is the JSON an operator writes (docs/agreements.md).
+type agreementDoc struct {
+	ID            string    `json:"id"`
+	Partner       string    `json:"partner"`
+	Partners      []string  `json:"partners"`
+	From          time.Time `json:"from"`
+	Until         time.Time `json:"until"`
+	TLPCeiling    string    `json:"tlp_ceiling"`
+	Types         []string  `json:"types"`
+	OnwardSharing string    `json:"onward_sharing"`
+	Purpose       string    `json:"purpose"`
+	Note          string    `json:"note"`
+}
+
+// MaxAgreementSize bounds an agreement document.
+const MaxAgreementSize = 64 << 10
+
+var (
+	agreementIDRE = regexp.MustCompile(`^agreement--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+	stixTypeRE    = regexp.MustCompile(`^[a-z][a-z0-9-]{1,248}[a-z0-9]$`)
+)
+
+// ParseAgreement parses and validates an agreement document. Unknown fields
+// are errors, so a misspelt term is never silently ignored. The result has
+// no ID when the document gives none, Version 0 and state active.
+func ParseAgreement(data []byte) (*Agreement, error) {
+	if len(data) > MaxAgreementSize {
+		return nil, Errorf(ETOOLARGE, "agreement is over %d bytes", MaxAgreementSize)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var d agreementDoc
+	if err := dec.Decode(&d); err != nil {
+		return nil, Errorf(EINVALID, "agreement: %v", jsonErrorText(err))
+	}
+	if dec.More() {
+		return nil, Errorf(EINVALID, "agreement: trailing data after the JSON object")
+	}
+	a := &Agreement{
+		ID: d.ID, From: d.From, Until: d.Until, Types: d.Types,
+		OnwardSharing: d.OnwardSharing, Purpose: d.Purpose, Note: d.Note,
+		State: AgreementActive,
+	}
+	if d.Partner != "" {
+		a.Partners = append(a.Partners, d.Partner)
+	}
+	a.Partners = append(a.Partners, d.Partners...)
+	if d.TLPCeiling == "" {
+		return nil, Errorf(EINVALID, "agreement: tlp_ceiling is required")
+	}
+	t, err := ParseTLP(d.TLPCeiling)
+	if err != nil {
+		return nil, Errorf(EINVALID, "agreement: tlp_ceiling: %s", ErrorMessage(err))
+	}
+	a.TLPCeiling = t
+	if err := a.Validate(); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Validate checks the terms of a.
+func (a *Agreement) Validate() error {
+	if a.ID != "" && !agreementIDRE.MatchString(a.ID) {
+		return Errorf(EINVALID, "agreement: id %q must be agreement--<uuid>", a.ID)
+	}
+	if len(a.Partners) == 0 {
+		return Errorf(EINVALID, "agreement: partner or partners is required")
+	}
+	seen := map[string]bool{}
+	for _, p := range a.Partners {
+		if !ValidName(p) {
+			return Errorf(EINVALID, "agreement: partner name %q is not valid", p)
+		}
+		if seen[p] {
+			return Errorf(EINVALID, "agreement: partner %q is listed twice", p)
+		}
+		seen[p] = true
+	}
+	if a.From.IsZero() || a.Until.IsZero() {
+		return Errorf(EINVALID, "agreement: from and until are required (RFC 3339 times)")
+	}
+	if !a.Until.After(a.From) {
+		return Errorf(EINVALID, "agreement: until must be after from")
+	}
+	if a.TLPCeiling < TLPClear || a.TLPCeiling > TLPRed {
+		return Errorf(EINVALID, "agreement: tlp_ceiling is required")
+	}
+	if len(a.Types) == 0 {
+		return Errorf(EINVALID, "agreement: types must list at least one STIX object type")
+	}
+	for _, t := range a.Types {
+		if !stixTypeRE.MatchString(t) {
+			return Errorf(EINVALID, "agreement: %q is not a STIX object type", t)
+		}
+	}
+	switch a.OnwardSharing {
+	case OnwardNone, OnwardThirdPartyRule, OnwardPermitted:
+	case "":
+		return Errorf(EINVALID, "agreement: onward_sharing is required (none, third-party-rule or permitted)")
+	default:
+		return Errorf(EINVALID, "agreement: onward_sharing %q must be none, third-party-rule or permitted", a.OnwardSharing)
+	}
+	if a.Purpose == "" {
+		return Errorf(EINVALID, "agreement: purpose is required")
+	}
+	switch a.State {
+	case AgreementActive, AgreementSuspended, AgreementEnded:
+	default:
+		return Errorf(EINVALID, "agreement: unknown state %q", a.State)
+	}
+	return nil
+}
+
+// Covers reports whether a names partner.
+func (a *Agreement) Covers(partner string) bool { return slices.Contains(a.Partners, partner) }
+
+// InScope reports whether objects of type typ may be released under a.
+func (a *Agreement) InScope(typ string) bool { return slices.Contains(a.Types, typ) }
+
+// InForce reports whether a is active and now lies in [From, Until).
+func (a *Agreement) InForce(now time.Time) bool {
+	return a.State == AgreementActive && !now.Before(a.From) && now.Before(a.Until)
+}
+
+// Hash returns the hex SHA-256 of a's terms and state: what the log records,
+// so both sides can show which version of the terms they held.
+func (a *Agreement) Hash() string {
+	b, _ := json.Marshal(a) // a struct of plain fields cannot fail to marshal
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// jsonErrorText turns a encoding/json error into a short sentence.
+func jsonErrorText(err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case asErr(err, &se):
+		return fmt.Sprintf("malformed JSON at byte %d: %v", se.Offset, se.Error())
+	case asErr(err, &te):
+		return fmt.Sprintf("field %q must be %s, not %s", te.Field, te.Type, te.Value)
+	}
+	return err.Error()
+}

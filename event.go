@@ -1,0 +1,57 @@
+package detente
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Event types recorded in the node's transparency log.
+const (
+	EventNodeInit          = "node.init"
+	EventObjectIngested    = "object.ingested"
+	EventObjectReceived    = "object.received"
+	EventObjectQuarantined = "object.quarantined"
+	EventRelease           = "release"
+	EventPartnerAdded      = "partner.added"
+	EventPartnerChanged    = "partner.changed"
+	EventAgreementAdded    = "agreement.added"
+	EventAgreementChanged  = "agreement.changed"
+	EventConsentAdded      = "consent.added"
+	EventConsentRevoked    = "consent.revoked"
+	EventTokenCreated      = "token.created"
+	EventTokenRevoked      = "token.revoked"
+	EventDesignation       = "designation.changed"
+	EventMatchQuery        = "match.query"
+	EventChannel           = "channel"
+)
+
+// Event is one entry of the node's append-only log. State changes and their
+// events commit in the same transaction. Bodies never hold protected
+// content in clear: where the content is protected they carry a hash
+// commitment to it instead.
+type Event struct {
+	Seq     int64           `json:"seq"`  // 0-based position, assigned by the store
+	Time    time.Time       `json:"time"` // when the change was made
+	Type    string          `json:"type"`
+	Partner string          `json:"partner,omitempty"` // the partner concerned, if any
+	Body    json.RawMessage `json:"body"`              // canonical JSON, see docs/log.md
+}
+
+// NewEvent returns an event of type typ about partner (may be "") whose
+// body is the JSON of body. body must be JSON-marshalable plain data.
+func NewEvent(now time.Time, typ, partner string, body any) (*Event, error) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return nil, Errorf(EINTERNAL, "encode %s event: %v", typ, err)
+	}
+	return &Event{Time: now.UTC(), Type: typ, Partner: partner, Body: b}, nil
+}
+
+// EventFilter selects events. Zero fields select everything.
+type EventFilter struct {
+	FromSeq int64 // events with Seq >= FromSeq
+	Type    string
+	Partner string
+	Limit   int  // at most this many, 0 for no limit
+	Newest  bool // newest first instead of oldest first
+}

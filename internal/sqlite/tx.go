@@ -1,0 +1,680 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"detente"
+)
+
+// Tx is a detente.Tx on one SQLite transaction.
+type Tx struct {
+	tx       *sql.Tx
+	readOnly bool
+	stmts    map[string]*sql.Stmt // prepared once per transaction
+}
+
+var _ detente.Tx = (*Tx)(nil)
+
+func (t *Tx) close() {
+	for _, s := range t.stmts {
+		s.Close()
+	}
+}
+
+// stmt returns the prepared statement for query, preparing it on first use.
+func (t *Tx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if s, ok := t.stmts[query]; ok {
+		return s, nil
+	}
+	s, err := t.tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	t.stmts[query] = s
+	return s, nil
+}
+
+func (t *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if t.readOnly {
+		return nil, detente.Errorf(detente.EINTERNAL, "write in a read-only transaction")
+	}
+	s, err := t.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.ExecContext(ctx, args...)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return res, nil
+}
+
+func (t *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	s, err := t.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.QueryContext(ctx, args...)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return rows, nil
+}
+
+func notFound(what string, args ...any) error {
+	return detente.Errorf(detente.ENOTFOUND, what, args...)
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("sqlite: marshal %T: %v", v, err)) // only plain domain data is marshalled
+	}
+	return string(b)
+}
+
+// ---- objects ----
+
+const objectCols = `seq, id, type, modified, created, spec_version, originator, signer, signature,
+	markings, granular, refs, grading, received, quarantine, raw`
+
+func scanObject(rows interface{ Scan(...any) error }) (*detente.ObjectVersion, error) {
+	var (
+		o                        detente.ObjectVersion
+		modified, created, recv  int64
+		markings, granular, refs string
+		grading                  string
+	)
+	err := rows.Scan(&o.Seq, &o.ID, &o.Type, &modified, &created, &o.SpecVersion, &o.Originator,
+		&o.Signer, &o.Signature, &markings, &granular, &refs, &grading, &recv, &o.Quarantine, &o.Raw)
+	if err != nil {
+		return nil, err
+	}
+	o.Modified, o.Created, o.Received = fromNanos(modified), fromNanos(created), fromNanos(recv)
+	if err := errors.Join(
+		json.Unmarshal([]byte(markings), &o.Markings),
+		json.Unmarshal([]byte(granular), &o.Granular),
+		json.Unmarshal([]byte(refs), &o.Refs),
+		o.Grading.UnmarshalText([]byte(grading)),
+	); err != nil {
+		return nil, fmt.Errorf("decode object %s: %w", o.ID, err)
+	}
+	return &o, nil
+}
+
+func collectObjects(rows *sql.Rows) ([]*detente.ObjectVersion, error) {
+	defer rows.Close()
+	var out []*detente.ObjectVersion
+	for rows.Next() {
+		o, err := scanObject(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// PutObject implements detente.Tx.
+func (t *Tx) PutObject(ctx context.Context, o *detente.ObjectVersion) (bool, error) {
+	existing, err := t.ObjectVersion(ctx, o.ID, o.Modified)
+	switch {
+	case err == nil:
+		if string(existing.Raw) == string(o.Raw) {
+			o.Seq = existing.Seq
+			return false, nil
+		}
+		return false, detente.Errorf(detente.ECONFLICT, "%s: a different version with modified %s is already stored",
+			o.ID, o.Modified.UTC().Format(time.RFC3339Nano))
+	case detente.ErrorCode(err) != detente.ENOTFOUND:
+		return false, err
+	}
+	res, err := t.exec(ctx, `INSERT INTO objects (id, type, modified, created, spec_version, originator,
+		signer, signature, markings, granular, refs, grading, received, quarantine, raw)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		o.ID, o.Type, nanos(o.Modified), nanos(o.Created), o.SpecVersion, o.Originator,
+		[]byte(o.Signer), o.Signature, mustJSON(nonNil(o.Markings)), mustJSON(nonNil(o.Granular)),
+		mustJSON(nonNil(o.Refs)), o.Grading.String(), nanos(o.Received), o.Quarantine, o.Raw)
+	if err != nil {
+		return false, fmt.Errorf("insert object %s: %w", o.ID, err)
+	}
+	if o.Seq, err = res.LastInsertId(); err != nil {
+		return false, fmt.Errorf("insert object %s: %w", o.ID, err)
+	}
+	return true, nil
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// Object implements detente.Tx.
+func (t *Tx) Object(ctx context.Context, id string) (*detente.ObjectVersion, error) {
+	rows, err := t.query(ctx, `SELECT `+objectCols+` FROM objects
+		WHERE id = ? AND quarantine = '' ORDER BY modified DESC LIMIT 1`, id)
+	if err != nil {
+		return nil, fmt.Errorf("get object: %w", err)
+	}
+	objs, err := collectObjects(rows)
+	if err != nil {
+		return nil, fmt.Errorf("get object: %w", err)
+	}
+	if len(objs) == 0 {
+		return nil, notFound("object %s not found", id)
+	}
+	return objs[0], nil
+}
+
+// ObjectVersion implements detente.Tx.
+func (t *Tx) ObjectVersion(ctx context.Context, id string, modified time.Time) (*detente.ObjectVersion, error) {
+	rows, err := t.query(ctx, `SELECT `+objectCols+` FROM objects WHERE id = ? AND modified = ?`, id, nanos(modified))
+	if err != nil {
+		return nil, fmt.Errorf("get object version: %w", err)
+	}
+	objs, err := collectObjects(rows)
+	if err != nil {
+		return nil, fmt.Errorf("get object version: %w", err)
+	}
+	if len(objs) == 0 {
+		return nil, notFound("object %s version %s not found", id, modified.UTC().Format(time.RFC3339Nano))
+	}
+	return objs[0], nil
+}
+
+// ObjectVersions implements detente.Tx.
+func (t *Tx) ObjectVersions(ctx context.Context, id string) ([]*detente.ObjectVersion, error) {
+	rows, err := t.query(ctx, `SELECT `+objectCols+` FROM objects WHERE id = ? ORDER BY modified, seq`, id)
+	if err != nil {
+		return nil, fmt.Errorf("list object versions: %w", err)
+	}
+	return collectObjects(rows)
+}
+
+// Objects implements detente.Tx.
+func (t *Tx) Objects(ctx context.Context, f detente.ObjectFilter) ([]*detente.ObjectVersion, error) {
+	var (
+		where []string
+		args  []any
+	)
+	if len(f.IDs) > 0 {
+		where = append(where, "id IN ("+placeholders(len(f.IDs))+")")
+		for _, id := range f.IDs {
+			args = append(args, id)
+		}
+	}
+	if len(f.Types) > 0 {
+		where = append(where, "type IN ("+placeholders(len(f.Types))+")")
+		for _, ty := range f.Types {
+			args = append(args, ty)
+		}
+	}
+	if f.Originator != "" {
+		where = append(where, "originator = ?")
+		args = append(args, f.Originator)
+	}
+	if !f.WithQuarantined {
+		where = append(where, "quarantine = ''")
+	}
+	inner := "SELECT " + objectCols + " FROM objects"
+	if len(where) > 0 {
+		inner += " WHERE " + strings.Join(where, " AND ")
+	}
+	q := inner
+	if f.LatestOnly {
+		q = `SELECT ` + objectCols + ` FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY id ORDER BY modified DESC) AS rn
+			FROM (` + inner + `)) WHERE rn = 1`
+	}
+	q = "SELECT " + objectCols + " FROM (" + q + ") WHERE seq > ? ORDER BY seq"
+	args = append(args, f.AfterSeq)
+	if f.Limit > 0 {
+		q += " LIMIT ?"
+		args = append(args, f.Limit)
+	}
+	rows, err := t.tx.QueryContext(ctx, q, args...) // shape varies: not cached
+	if err != nil {
+		return nil, fmt.Errorf("list objects: %w", translate(err))
+	}
+	return collectObjects(rows)
+}
+
+// CountObjects implements detente.Tx.
+func (t *Tx) CountObjects(ctx context.Context) (int64, error) {
+	var n int64
+	err := t.tx.QueryRowContext(ctx, `SELECT count(*) FROM objects`).Scan(&n)
+	return n, translate(err)
+}
+
+// ---- partners ----
+
+const partnerCols = `name, key, url, state, state_reason, created, updated`
+
+func scanPartner(r interface{ Scan(...any) error }) (*detente.Partner, error) {
+	var (
+		p                detente.Partner
+		key              []byte
+		created, updated int64
+		state            string
+	)
+	if err := r.Scan(&p.Name, &key, &p.URL, &state, &p.StateReason, &created, &updated); err != nil {
+		return nil, err
+	}
+	p.Key, p.State = detente.PublicKey(key), detente.PartnerState(state)
+	p.Created, p.Updated = fromNanos(created), fromNanos(updated)
+	return &p, nil
+}
+
+// PutPartner implements detente.Tx.
+func (t *Tx) PutPartner(ctx context.Context, p *detente.Partner) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	_, err := t.exec(ctx, `INSERT INTO partners (`+partnerCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET key = excluded.key, url = excluded.url, state = excluded.state,
+		state_reason = excluded.state_reason, updated = excluded.updated`,
+		p.Name, []byte(p.Key), p.URL, string(p.State), p.StateReason, nanos(p.Created), nanos(p.Updated))
+	if detente.ErrorCode(err) == detente.ECONFLICT {
+		return detente.Errorf(detente.ECONFLICT, "partner %s: another partner already has this key", p.Name)
+	}
+	if err != nil {
+		return fmt.Errorf("put partner: %w", err)
+	}
+	return nil
+}
+
+func (t *Tx) onePartner(ctx context.Context, where string, arg any, missing error) (*detente.Partner, error) {
+	rows, err := t.query(ctx, `SELECT `+partnerCols+` FROM partners WHERE `+where, arg)
+	if err != nil {
+		return nil, fmt.Errorf("get partner: %w", err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("get partner: %w", err)
+		}
+		return nil, missing
+	}
+	return scanPartner(rows)
+}
+
+// Partner implements detente.Tx.
+func (t *Tx) Partner(ctx context.Context, name string) (*detente.Partner, error) {
+	return t.onePartner(ctx, "name = ?", name, notFound("partner %s not found", name))
+}
+
+// PartnerByKey implements detente.Tx.
+func (t *Tx) PartnerByKey(ctx context.Context, k detente.PublicKey) (*detente.Partner, error) {
+	return t.onePartner(ctx, "key = ?", []byte(k), notFound("no partner has key %s", k))
+}
+
+// Partners implements detente.Tx.
+func (t *Tx) Partners(ctx context.Context) ([]*detente.Partner, error) {
+	rows, err := t.query(ctx, `SELECT `+partnerCols+` FROM partners ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("list partners: %w", err)
+	}
+	defer rows.Close()
+	var out []*detente.Partner
+	for rows.Next() {
+		p, err := scanPartner(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list partners: %w", err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// ---- agreements ----
+
+// PutAgreement implements detente.Tx.
+func (t *Tx) PutAgreement(ctx context.Context, a *detente.Agreement) error {
+	if a.ID == "" {
+		return detente.Errorf(detente.EINVALID, "agreement has no id")
+	}
+	if err := a.Validate(); err != nil {
+		return err
+	}
+	var latest int
+	if err := t.tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM agreements WHERE id = ?`, a.ID).Scan(&latest); err != nil {
+		return fmt.Errorf("put agreement: %w", translate(err))
+	}
+	if a.Version != latest+1 {
+		return detente.Errorf(detente.ECONFLICT, "agreement %s: version %d is not the next version (latest is %d)", a.ID, a.Version, latest)
+	}
+	if _, err := t.exec(ctx, `INSERT INTO agreements (id, version, doc) VALUES (?, ?, ?)`, a.ID, a.Version, mustJSON(a)); err != nil {
+		return fmt.Errorf("put agreement: %w", err)
+	}
+	if _, err := t.exec(ctx, `DELETE FROM agreement_partners WHERE id = ?`, a.ID); err != nil {
+		return fmt.Errorf("put agreement: %w", err)
+	}
+	for _, p := range a.Partners {
+		if _, err := t.exec(ctx, `INSERT INTO agreement_partners (id, partner) VALUES (?, ?)`, a.ID, p); err != nil {
+			return fmt.Errorf("put agreement: %w", err)
+		}
+	}
+	return nil
+}
+
+func collectAgreements(rows *sql.Rows) ([]*detente.Agreement, error) {
+	defer rows.Close()
+	var out []*detente.Agreement
+	for rows.Next() {
+		var doc string
+		if err := rows.Scan(&doc); err != nil {
+			return nil, err
+		}
+		var a detente.Agreement
+		if err := json.Unmarshal([]byte(doc), &a); err != nil {
+			return nil, fmt.Errorf("decode agreement: %w", err)
+		}
+		out = append(out, &a)
+	}
+	return out, rows.Err()
+}
+
+// Agreement implements detente.Tx.
+func (t *Tx) Agreement(ctx context.Context, id string) (*detente.Agreement, error) {
+	rows, err := t.query(ctx, `SELECT doc FROM agreements WHERE id = ? ORDER BY version DESC LIMIT 1`, id)
+	if err != nil {
+		return nil, fmt.Errorf("get agreement: %w", err)
+	}
+	as, err := collectAgreements(rows)
+	if err != nil {
+		return nil, fmt.Errorf("get agreement: %w", err)
+	}
+	if len(as) == 0 {
+		return nil, notFound("agreement %s not found", id)
+	}
+	return as[0], nil
+}
+
+// Agreements implements detente.Tx.
+func (t *Tx) Agreements(ctx context.Context, partner string) ([]*detente.Agreement, error) {
+	q := `SELECT a.doc FROM agreements a
+		WHERE a.version = (SELECT max(version) FROM agreements b WHERE b.id = a.id)`
+	var args []any
+	if partner != "" {
+		q += ` AND a.id IN (SELECT id FROM agreement_partners WHERE partner = ?)`
+		args = append(args, partner)
+	}
+	rows, err := t.query(ctx, q+` ORDER BY a.id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list agreements: %w", err)
+	}
+	return collectAgreements(rows)
+}
+
+// AgreementVersions implements detente.Tx.
+func (t *Tx) AgreementVersions(ctx context.Context, id string) ([]*detente.Agreement, error) {
+	rows, err := t.query(ctx, `SELECT doc FROM agreements WHERE id = ? ORDER BY version`, id)
+	if err != nil {
+		return nil, fmt.Errorf("list agreement versions: %w", err)
+	}
+	return collectAgreements(rows)
+}
+
+// ---- consents ----
+
+// PutConsent implements detente.Tx.
+func (t *Tx) PutConsent(ctx context.Context, c *detente.Consent) error {
+	doc := mustJSON(c)
+	_, err := t.exec(ctx, `INSERT INTO consents (id, object, doc, revoked, revoked_reason, received)
+		VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET revoked = excluded.revoked, revoked_reason = excluded.revoked_reason`,
+		c.ID, c.Object, doc, c.Revoked, c.RevokedReason, nanos(c.Received))
+	if err != nil {
+		return fmt.Errorf("put consent: %w", err)
+	}
+	return nil
+}
+
+// Consents implements detente.Tx.
+func (t *Tx) Consents(ctx context.Context, object string) ([]*detente.Consent, error) {
+	rows, err := t.query(ctx, `SELECT doc, revoked, revoked_reason, received FROM consents WHERE object = ? ORDER BY id`, object)
+	if err != nil {
+		return nil, fmt.Errorf("list consents: %w", err)
+	}
+	defer rows.Close()
+	var out []*detente.Consent
+	for rows.Next() {
+		var (
+			doc  string
+			c    detente.Consent
+			recv int64
+		)
+		if err := rows.Scan(&doc, &c.Revoked, &c.RevokedReason, &recv); err != nil {
+			return nil, fmt.Errorf("list consents: %w", err)
+		}
+		revoked, reason := c.Revoked, c.RevokedReason
+		if err := json.Unmarshal([]byte(doc), &c); err != nil {
+			return nil, fmt.Errorf("decode consent: %w", err)
+		}
+		c.Revoked, c.RevokedReason, c.Received = revoked, reason, fromNanos(recv)
+		out = append(out, &c)
+	}
+	return out, rows.Err()
+}
+
+// ---- releases ----
+
+// PutRelease implements detente.Tx.
+func (t *Tx) PutRelease(ctx context.Context, r *detente.Release) error {
+	res, err := t.exec(ctx, `INSERT INTO releases (object, modified, partner, allowed, reasons, time)
+		VALUES (?, ?, ?, ?, ?, ?)`, r.Object, nanos(r.Modified), r.Partner, r.Allowed, mustJSON(nonNil(r.Reasons)), nanos(r.Time))
+	if err != nil {
+		return fmt.Errorf("put release: %w", err)
+	}
+	r.ID, err = res.LastInsertId()
+	return err
+}
+
+// Releases implements detente.Tx.
+func (t *Tx) Releases(ctx context.Context, f detente.ReleaseFilter) ([]*detente.Release, error) {
+	q := `SELECT id, object, modified, partner, allowed, reasons, time FROM releases WHERE 1=1`
+	var args []any
+	if f.Object != "" {
+		q += ` AND object = ?`
+		args = append(args, f.Object)
+	}
+	if f.Partner != "" {
+		q += ` AND partner = ?`
+		args = append(args, f.Partner)
+	}
+	q += ` ORDER BY id DESC`
+	if f.Limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, f.Limit)
+	}
+	rows, err := t.query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list releases: %w", err)
+	}
+	defer rows.Close()
+	var out []*detente.Release
+	for rows.Next() {
+		var (
+			r            detente.Release
+			modified, tm int64
+			reasons      string
+		)
+		if err := rows.Scan(&r.ID, &r.Object, &modified, &r.Partner, &r.Allowed, &reasons, &tm); err != nil {
+			return nil, fmt.Errorf("list releases: %w", err)
+		}
+		r.Modified, r.Time = fromNanos(modified), fromNanos(tm)
+		if err := json.Unmarshal([]byte(reasons), &r.Reasons); err != nil {
+			return nil, fmt.Errorf("decode release: %w", err)
+		}
+		out = append(out, &r)
+	}
+	return out, rows.Err()
+}
+
+// ---- tokens ----
+
+const tokenCols = `id, hash, role, label, created, revoked`
+
+func scanToken(r interface{ Scan(...any) error }) (*detente.Token, error) {
+	var (
+		tk      detente.Token
+		role    string
+		created int64
+	)
+	if err := r.Scan(&tk.ID, &tk.Hash, &role, &tk.Label, &created, &tk.Revoked); err != nil {
+		return nil, err
+	}
+	tk.Role, tk.Created = detente.Role(role), fromNanos(created)
+	return &tk, nil
+}
+
+// PutToken implements detente.Tx.
+func (t *Tx) PutToken(ctx context.Context, tk *detente.Token) error {
+	_, err := t.exec(ctx, `INSERT INTO tokens (`+tokenCols+`) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET revoked = excluded.revoked, label = excluded.label`,
+		tk.ID, tk.Hash, string(tk.Role), tk.Label, nanos(tk.Created), tk.Revoked)
+	if err != nil {
+		return fmt.Errorf("put token: %w", err)
+	}
+	return nil
+}
+
+// TokenByHash implements detente.Tx.
+func (t *Tx) TokenByHash(ctx context.Context, hash []byte) (*detente.Token, error) {
+	rows, err := t.query(ctx, `SELECT `+tokenCols+` FROM tokens WHERE hash = ?`, hash)
+	if err != nil {
+		return nil, fmt.Errorf("get token: %w", err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("get token: %w", err)
+		}
+		return nil, notFound("token not found")
+	}
+	return scanToken(rows)
+}
+
+// Tokens implements detente.Tx.
+func (t *Tx) Tokens(ctx context.Context) ([]*detente.Token, error) {
+	rows, err := t.query(ctx, `SELECT `+tokenCols+` FROM tokens ORDER BY created, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	defer rows.Close()
+	var out []*detente.Token
+	for rows.Next() {
+		tk, err := scanToken(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list tokens: %w", err)
+		}
+		out = append(out, tk)
+	}
+	return out, rows.Err()
+}
+
+// ---- events ----
+
+// AppendEvent implements detente.Tx.
+func (t *Tx) AppendEvent(ctx context.Context, e *detente.Event) error {
+	n, err := t.CountEvents(ctx)
+	if err != nil {
+		return fmt.Errorf("append event: %w", err)
+	}
+	e.Seq = n
+	if _, err := t.exec(ctx, `INSERT INTO events (seq, time, type, partner, body) VALUES (?, ?, ?, ?, ?)`,
+		e.Seq, nanos(e.Time), e.Type, e.Partner, []byte(e.Body)); err != nil {
+		return fmt.Errorf("append event: %w", err)
+	}
+	return nil
+}
+
+// Events implements detente.Tx.
+func (t *Tx) Events(ctx context.Context, f detente.EventFilter) ([]*detente.Event, error) {
+	q := `SELECT seq, time, type, partner, body FROM events WHERE seq >= ?`
+	args := []any{f.FromSeq}
+	if f.Type != "" {
+		q += ` AND type = ?`
+		args = append(args, f.Type)
+	}
+	if f.Partner != "" {
+		q += ` AND partner = ?`
+		args = append(args, f.Partner)
+	}
+	if f.Newest {
+		q += ` ORDER BY seq DESC`
+	} else {
+		q += ` ORDER BY seq`
+	}
+	if f.Limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, f.Limit)
+	}
+	rows, err := t.query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list events: %w", err)
+	}
+	defer rows.Close()
+	var out []*detente.Event
+	for rows.Next() {
+		var (
+			e    detente.Event
+			tm   int64
+			body []byte
+		)
+		if err := rows.Scan(&e.Seq, &tm, &e.Type, &e.Partner, &body); err != nil {
+			return nil, fmt.Errorf("list events: %w", err)
+		}
+		e.Time, e.Body = fromNanos(tm), body
+		out = append(out, &e)
+	}
+	return out, rows.Err()
+}
+
+// CountEvents implements detente.Tx.
+func (t *Tx) CountEvents(ctx context.Context) (int64, error) {
+	var n int64
+	rows, err := t.query(ctx, `SELECT coalesce(max(seq) + 1, 0) FROM events`)
+	if err != nil {
+		return 0, fmt.Errorf("count events: %w", err)
+	}
+	defer rows.Close()
+	if rows.Next() {
+		if err := rows.Scan(&n); err != nil {
+			return 0, fmt.Errorf("count events: %w", err)
+		}
+	}
+	return n, rows.Err()
+}
+
+// ---- meta ----
+
+// Meta implements detente.Tx.
+func (t *Tx) Meta(ctx context.Context, key string) (string, error) {
+	var v string
+	err := t.tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", notFound("setting %s not found", key)
+	}
+	if err != nil {
+		return "", fmt.Errorf("get setting: %w", translate(err))
+	}
+	return v, nil
+}
+
+// SetMeta implements detente.Tx.
+func (t *Tx) SetMeta(ctx context.Context, key, value string) error {
+	_, err := t.exec(ctx, `INSERT INTO meta (key, value) VALUES (?, ?)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
+	if err != nil {
+		return fmt.Errorf("set setting: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,639 @@
+// Package storetest is the conformance suite for detente.Store. Every
+// backend runs it unchanged, so SQLite and PostgreSQL keep the same
+// behaviour:
+//
+//	func TestConformance(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) detente.Store { return openTemp(t) })
+//	}
+//
+// open must return a new, empty store each time it is called and arrange
+// for it to be closed when the test ends.
+package storetest
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"detente"
+)
+
+// Run runs every conformance test against stores made by open.
+func Run(t *testing.T, open func(t *testing.T) detente.Store) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s detente.Store)
+	}{
+		{"ObjectVersions", testObjectVersions},
+		{"ObjectConflict", testObjectConflict},
+		{"ObjectFilter", testObjectFilter},
+		{"Quarantine", testQuarantine},
+		{"Atomicity", testAtomicity},
+		{"ReadOnlyView", testReadOnlyView},
+		{"Partners", testPartners},
+		{"Agreements", testAgreements},
+		{"Consents", testConsents},
+		{"Releases", testReleases},
+		{"Tokens", testTokens},
+		{"Events", testEvents},
+		{"ConcurrentAppends", testConcurrentAppends},
+		{"Meta", testMeta},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
+	}
+}
+
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 123000000, time.UTC)
+
+func obj(id string, modified time.Time, body string) *detente.ObjectVersion {
+	typ, _, _ := cut(id)
+	return &detente.ObjectVersion{
+		ID: id, Type: typ, SpecVersion: "2.1", Modified: modified, Created: t0,
+		Originator: detente.OriginSelf, Markings: []string{detente.MarkingGreen},
+		Granular: []detente.GranularMarking{{Marking: detente.MarkingRed, Selectors: []string{"description"}}},
+		Refs:     []detente.Ref{{Path: "created_by_ref", ID: "identity--00000000-0000-4000-8000-000000000001"}},
+		Grading:  detente.Grading{Reliability: 'B', Credibility: 2},
+		Received: t0.Add(time.Minute), Signature: []byte("sig"), Signer: make(detente.PublicKey, 32),
+		Raw: []byte(fmt.Sprintf(`{"id":%q,"x":%q}`, id, body)),
+	}
+}
+
+func cut(id string) (string, string, bool) {
+	for i := 0; i+1 < len(id); i++ {
+		if id[i] == '-' && id[i+1] == '-' {
+			return id[:i], id[i+2:], true
+		}
+	}
+	return id, "", false
+}
+
+func update(t *testing.T, s detente.Store, fn func(ctx context.Context, tx detente.Tx) error) {
+	t.Helper()
+	ctx := context.Background()
+	if err := s.Update(ctx, func(tx detente.Tx) error { return fn(ctx, tx) }); err != nil {
+		t.Fatalf("update: %v", err)
+	}
+}
+
+func view(t *testing.T, s detente.Store, fn func(ctx context.Context, tx detente.Tx) error) {
+	t.Helper()
+	ctx := context.Background()
+	if err := s.View(ctx, func(tx detente.Tx) error { return fn(ctx, tx) }); err != nil {
+		t.Fatalf("view: %v", err)
+	}
+}
+
+func wantCode(t *testing.T, err error, code string) {
+	t.Helper()
+	if got := detente.ErrorCode(err); got != code {
+		t.Fatalf("error = %v (code %q), want code %q", err, got, code)
+	}
+}
+
+const ind = "indicator--11111111-1111-4111-8111-111111111111"
+
+func testObjectVersions(t *testing.T, s detente.Store) {
+	v1, v2 := obj(ind, t0, "one"), obj(ind, t0.Add(time.Hour), "two")
+	update(t, s, func(ctx context.Context, tx detente.Tx) error {
+		for _, o := range []*detente.ObjectVersion{v2, v1} { // newest first: order of arrival must not matter
+			added, err := tx.PutObject(ctx, o)
+			if err != nil || !added {
+				return fmt.Errorf("put %s: added=%v err=%v", o.Key(), added, err)
+			}
+		}
+		return nil
+	})
+	if v1.Seq <= v2.Seq {
+		t.Errorf("seq not increasing in arrival order: v2=%d v1=%d", v2.Seq, v1.Seq)
+	}
+	view(t, s, func(ctx context.Context, tx detente.Tx) error {
+		got, err := tx.Object(ctx, ind)
+		if err != nil {
+			return err
+		}
+		if string(got.Raw) != string(v2.Raw) {
+			t.Errorf("latest = %s, want v2", got.Raw)
+		}
+		// Every recorded field survives the round trip.
+		want := *v2
+		if got.Seq != want.Seq || !got.Modified.Equal(want.Modified) || !got.Created.Equal(want.Created) ||
+			!got.Received.Equal(want.Received) || got.Grading != want.Grading || got.Originator != want.Originator ||
+			!slices.Equal(got.Markings, want.Markings) || !slices.Equal(got.Refs, want.Refs) ||
+			len(got.Granular) != 1 || got.Granular[0].Selectors[0] != "description" ||
+			string(got.Signature) != "sig" || len(got.Signer) != 32 || got.SpecVersion != "2.1" || got.Type != "indicator" {
+			t.Errorf("round trip:\n got %+v\nwant %+v", got, want)
+		}
+		vs, err := tx.ObjectVersions(ctx, ind)
+		if err != nil {
+			return err
+		}
+		if len(vs) != 2 || string(vs[0].Raw) != string(v1.Raw) || string(vs[1].Raw) != string(v2.Raw) {
+			t.Errorf("versions = %d, want v1 then v2", len(vs))
+		}
+		one, err := tx.ObjectVersion(ctx, ind, t0)
+		if err != nil || string(one.Raw) != string(v1.Raw) {
+			t.Errorf("ObjectVersion(t0) = %v, %v", one, err)
+		}
+		_, err = tx.ObjectVersion(ctx, ind, t0.Add(time.Second))
+		wantCode(t, err, detente.ENOTFOUND)
+		_, err = tx.Object(ctx, "indicator--22222222-2222-4222-8222-222222222222")
+		wantCode(t, err, detente.ENOTFOUND)
+		n, err := tx.CountObjects(ctx)
+		if err != nil || n != 2 {
+			t.Errorf("CountObjects = %d, %v; want 2", n, err)
+		}
+		return nil
+	})
+}
+
+func testObjectConflict(t *testing.T, s detente.Store) {
+	update(t, s, func(ctx context.Context, tx detente.Tx) error {
+		_, err := tx.PutObject(ctx, obj(ind, t0, "one"))
+		return err
+	})
+	ctx := context.Background()
+	err := s.Update(ctx, func(tx detente.Tx) error {
+		again := obj(ind, t0, "one")
+		added, err := tx.PutObject(ctx, again)
+		if err != nil || added {
+			t.Errorf("identical version: added=%v err=%v, want false, nil", added, err)
+		}
+		_, err = tx.PutObject(ctx, obj(ind, t0, "other content"))
+		return err
+	})
+	wantCode(t, err, detente.ECONFLICT)
+	view(t, s, func(ctx context.Context, tx detente.Tx) error {
+		o, err := tx.Object(ctx, ind)
+		if err != nil || string(o.Raw) != string(obj(ind, t0, "one").Raw) {
+			t.Errorf("stored version changed after a conflict: %v %v", o, err)
+		}
+		return nil
+	})
+}
+
+func testObjectFilter(t *testing.T, s detente.Store) {
+	ids := []string{
+		"indicator--00000000-0000-4000-8000-000000000001",
+		"report--00000000-0000-4000-8000-000000000002",
+		"indicator--00000000-0000-4000-8000-000000000003",
+	}
+	update(t, s, func(ctx context.Context, tx detente.Tx) error {
+		for i, id := range ids {
+			for v := range 2 {
+				o := obj(id, t0.Add(time.Duration(v)*time.Hour), fmt.Sprint(i, v))
+				if i == 2 {
+					o.Originator = "bravo"
+				}
+				if _, err := tx.PutObject(ctx, o); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	view(t, s, func(ctx context.Context, tx detente.Tx) error {
+		all, err := tx.Objects(ctx, detente.ObjectFilter{})
+		if err != nil {
+			return err
+		}
+		if len(all) != 6 {
+			t.Fatalf("all = %d, want 6", len(all))
+		}
+		for i := 1; i < len(all); i++ {
+			if all[i].Seq <= all[i-1].Seq {
+				t.Errorf("not ordered by seq at %d", i)
+			}
+		}
+		cases := []struct {
+			name string
+			f    detente.ObjectFilter
+			want int
+		}{
+			{"type", detente.ObjectFilter{Types: []string{"indicator"}}, 4},
+			{"ids", detente.ObjectFilter{IDs: ids[1:2]}, 2},
+			{"after", detente.ObjectFilter{AfterSeq: all[3].Seq}, 2},
+			{"limit", detente.ObjectFilter{Limit: 4}, 4},
+			{"latest", detente.ObjectFilter{LatestOnly: true}, 3},
+			{"latest+type", detente.ObjectFilter{LatestOnly: true, Types: []string{"indicator"}}, 2},
+			{"originator", detente.ObjectFilter{Originator: "bravo"}, 2},
+			{"after+limit", detente.ObjectFilter{AfterSeq: all[0].Seq, Limit: 2}, 2},
+		}
+		for _, c := range cases {
+			got, err := tx.Objects(ctx, c.f)
+			if err != nil {
+				return err
+			}
+			if len(got) != c.want {
+				t.Errorf("%s: %d objects, want %d", c.name, len(got), c.want)
+			}
+			if c.f.LatestOnly {
+				for _, o := range got {
+					if !o.Modified.Equal(t0.Add(time.Hour)) {
+						t.Errorf("%s: %s is not the latest version", c.name, o.Key())
+					}
+				}
+			}
+			if c.f.AfterSeq > 0 {
+				for _, o := range got {
+					if o.Seq <= c.f.AfterSeq {
+						t.Errorf("%s: seq %d not after %d", c.name, o.Seq, c.f.AfterSeq)
+					}
+				}
+			}
+		}
+		return nil
+	})
+}
+
+func testQuarantine(t *testing.T, s detente.Store) {
+	q := obj(ind, t0.Add(time.Hour), "bad")
+	q.Quarantine = "above-tlp-ceiling: TLP:RED beyond the agreement"
+	update(t, s, func(ctx context.Context, tx detente.Tx) error {
+		if _, err := tx.PutObject(ctx, obj(ind, t0, "good")); err != nil {
+			return err
+		}
+		_, err := tx.PutObject(ctx, q)
+		return err
+	})
+	view(t, s, func(ctx context.Context, tx detente.Tx) error {
+		o, err := tx.Object(ctx, ind)
+		if err != nil {
+			return err
+		}
+		if o.Quarantine != "" || !o.Modified.Equal(t0) {
+			t.Errorf("Object returned the quarantined version")
+		}
+		got, _ := tx.Objects(ctx, detente.ObjectFilter{})
+		if len(got) != 1 {
+			t.Errorf("Objects without WithQuarantined = %d, want 1", len(got))
+		}
+		got, _ = tx.Objects(ctx, detente.ObjectFilter{WithQuarantined: true})
+		if len(got) != 2 {
+			t.Errorf("Objects WithQuarantined = %d, want 2", len(got))
+		}
+		v, err := tx.ObjectVersion(ctx, ind, q.Modified)
+		if err != nil || v.Quarantine != q.Quarantine {
+			t.Errorf("quarantine reason lost: %v %v", v, err)
+		}
+		return nil
+	})
+}
+
+var errBoom = errors.New("boom")
+
+func testAtomicity(t *testing.T, s detente.Store) {
+	ctx := context.Background()
+	err := s.Update(ctx, func(tx detente.Tx) error {
+		if _, err := tx.PutObject(ctx, obj(ind, t0, "x")); err != nil {
+			return err
+		}
+		e, _ := detente.NewEvent(t0, detente.EventObjectIngested, "", map[string]string{"id": ind})
+		if err := tx.AppendEvent(ctx, e); err != nil {
+			return err
+		}
+		if err := tx.PutPartner(ctx, partner("bravo", 1)); err != nil {
+			return err
+		}
+		return errBoom
+	})
+	if !errors.Is(err, errBoom) {
+		t.Fatalf("Update returned %v, want fn's error unchanged", err)
+	}
+	view(t, s, func(ctx context.Context, tx detente.Tx) error {
+		n, _ := tx.CountObjects(ctx)
+		m, _ := tx.CountEvents(ctx)
+		ps, _ := tx.Partners(ctx)
+		if n != 0 || m != 0 || len(ps) != 0 {
+			t.Errorf("after rollback: %d objects, %d events, %d partners; want none", n, m, len(ps))
+		}
+		return nil
+	})
+}
+
+func testReadOnlyView(t *testing.T, s detente.Store) {
+	ctx := context.Background()
+	err := s.View(ctx, func(tx detente.Tx) error {
+		_, err := tx.PutObject(ctx, obj(ind, t0, "x"))
+		return err
+	})
+	if err == nil {
+		t.Fatal("write inside View succeeded")
+	}
+	view(t, s, func(ctx context.Context, tx detente.Tx) error {
+		if n, _ := tx.CountObjects(ctx); n != 0 {
+			t.Errorf("write inside View was stored")
+		}
+		return nil
+	})
+}
+
+func partner(name string, seed byte) *detente.Partner {
+	key := ed25519.NewKeyFromSeed(slices.Repeat([]byte{seed}, 32)).Public().(ed25519.PublicKey)
+	return &detente.Partner{Name: name, Key: detente.PublicKey(key), URL: "https://" + name + ".example:8443",
+		State: detente.PartnerActive, Created: t0, Updated: t0}
+}
+
+func testPartners(t *testing.T, s detente.Store) {
+	b, c := partner("bravo", 1), partner("charlie", 2)
+	update(t, s, func(ctx context.Context, tx detente.Tx) error {
+		return errors.Join(tx.PutPartner(ctx, c), tx.PutPartner(ctx, b))
+	})
+	ctx := context.Background()
+	dup := partner("delta", 1) // bravo's key
+	wantCode(t, s.Update(ctx, func(tx detente.Tx) error { return tx.PutPartner(ctx, dup) }), detente.ECONFLICT)
+	bad := partner("Bad Name", 3)
+	wantCode(t, s.Update(ctx, func(tx detente.Tx) error { return tx.PutPartner(ctx, bad) }), detente.EINVALID)
+
+	b2 := *b
+	b2.State, b2.StateReason, b2.Updated = detente.PartnerSuspended, "breach of agreement", t0.Add(time.Hour)
+	update(t, s, func(ctx context.Context, tx detente.Tx) error { return tx.PutPartner(ctx, &b2) })
+	view(t, s, func(ctx context.Context, tx detente.Tx) error {
+		ps, err := tx.Partners(ctx)
+		if err != nil {
+			return err
+		}
+		if len(ps) != 2 || ps[0].Name != "bravo" || ps[1].Name != "charlie" {
+			t.Fatalf("partners = %v, want bravo, charlie", ps)
+		}
+		got, err := tx.PartnerByKey(ctx, c.Key)
+		if err != nil || got.Name != "charlie" || got.URL != c.URL {
+			t.Errorf("PartnerByKey = %+v, %v", got, err)
+		}
+		got, err = tx.Partner(ctx, "bravo")
+		if err != nil || got.State != detente.PartnerSuspended || got.StateReason != "breach of agreement" ||
+			!got.Created.Equal(t0) || !got.Updated.Equal(t0.Add(time.Hour)) || !got.Key.Equal(b.Key) {
+			t.Errorf("Partner(bravo) = %+v, %v", got, err)
+		}
+		_, err = tx.Partner(ctx, "zulu")
+		wantCode(t, err, detente.ENOTFOUND)
+		_, err = tx.PartnerByKey(ctx, partner("x", 9).Key)
+		wantCode(t, err, detente.ENOTFOUND)
+		return nil
+	})
+}
+
+func agreement(id string, version int, partners ...string) *detente.Agreement {
+	return &detente.Agreement{ID: id, Version: version, Partners: partners, From: t0, Until: t0.AddDate(1, 0, 0),
+		TLPCeiling: detente.TLPAmber, Types: []string{"indicator", "report"}, OnwardSharing: detente.OnwardThirdPartyRule,
+		Purpose: "counter-terrorism", State: detente.AgreementActive, Updated: t0}
+}
+
+func testAgreements(t *testing.T, s detente.Store) {
+	const a1 = "agreement--00000000-0000-4000-8000-00000000000a"
+	const a2 = "agreement--00000000-0000-4000-8000-00000000000b"
+	update(t, s, func(ctx context.Context, tx detente.Tx) error {
+		return errors.Join(tx.PutAgreement(ctx, agreement(a1, 1, "bravo")), tx.PutAgreement(ctx, agreement(a2, 1, "bravo", "charlie")))
+	})
+	ctx := context.Background()
+	wantCode(t, s.Update(ctx, func(tx detente.Tx) error { return tx.PutAgreement(ctx, agreement(a1, 1, "bravo")) }), detente.ECONFLICT)
+	wantCode(t, s.Update(ctx, func(tx detente.Tx) error { return tx.PutAgreement(ctx, agreement(a1, 3, "bravo")) }), detente.ECONFLICT)
+	v2 := agreement(a1, 2, "bravo")
+	v2.State, v2.StateReason = detente.AgreementSuspended, "leak under investigation"
+	update(t, s, func(ctx context.Context, tx detente.Tx) error { return tx.PutAgreement(ctx, v2) })
+	// A new version may drop a partner.
+	update(t, s, func(ctx context.Context, tx detente.Tx) error {
+		return tx.PutAgreement(ctx, agreement(a2, 2, "charlie"))
+	})
+	view(t, s, func(ctx context.Context, tx detente.Tx) error {
+		a, err := tx.Agreement(ctx, a1)
+		if err != nil || a.Version != 2 || a.State != detente.AgreementSuspended || a.StateReason != "leak under investigation" ||
+			a.TLPCeiling != detente.TLPAmber || !a.From.Equal(t0) {
+			t.Errorf("Agreement(a1) = %+v, %v", a, err)
+		}
+		vs, err := tx.AgreementVersions(ctx, a1)
+		if err != nil || len(vs) != 2 || vs[0].State != detente.AgreementActive {
+			t.Errorf("versions = %v, %v", vs, err)
+		}
+		for partner, want := range map[string][]string{"bravo": {a1}, "charlie": {a2}, "": {a1, a2}, "zulu": nil} {
+			as, err := tx.Agreements(ctx, partner)
+			if err != nil {
+				return err
+			}
+			var got []string
+			for _, a := range as {
+				got = append(got, a.ID)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("Agreements(%q) = %v, want %v", partner, got, want)
+			}
+		}
+		_, err = tx.Agreement(ctx, "agreement--00000000-0000-4000-8000-0000000000ff")
+		wantCode(t, err, detente.ENOTFOUND)
+		return nil
+	})
+}
+
+func testConsents(t *testing.T, s detente.Store) {
+	priv := ed25519.NewKeyFromSeed(slices.Repeat([]byte{7}, 32))
+	c := &detente.Consent{ID: "consent--00000000-0000-4000-8000-000000000001", Originator: detente.PublicKey(priv.Public().(ed25519.PublicKey)),
+		Recipient: partner("charlie", 2).Key, Object: ind, Scope: detente.ConsentObject, Issued: t0, Received: t0}
+	c.Sign(priv)
+	update(t, s, func(ctx context.Context, tx detente.Tx) error { return tx.PutConsent(ctx, c) })
+	view(t, s, func(ctx context.Context, tx detente.Tx) error {
+		cs, err := tx.Consents(ctx, ind)
+		if err != nil || len(cs) != 1 {
+			t.Fatalf("Consents = %v, %v", cs, err)
+		}
+		if err := cs[0].Verify(); err != nil {
+			t.Errorf("stored consent no longer verifies: %v", err)
+		}
+		if cs[0].Revoked || !cs[0].Received.Equal(t0) {
+			t.Errorf("consent state = %+v", cs[0])
+		}
+		return nil
+	})
+	r := *c
+	r.Revoked, r.RevokedReason = true, "originator withdrew"
+	update(t, s, func(ctx context.Context, tx detente.Tx) error { return tx.PutConsent(ctx, &r) })
+	view(t, s, func(ctx context.Context, tx detente.Tx) error {
+		cs, err := tx.Consents(ctx, ind)
+		if err != nil || len(cs) != 1 || !cs[0].Revoked || cs[0].RevokedReason != "originator withdrew" || cs[0].Valid(t0.Add(time.Hour)) {
+			t.Errorf("revocation not stored: %+v %v", cs, err)
+		}
+		if err := cs[0].Verify(); err != nil {
+			t.Errorf("revoked consent lost its signature: %v", err)
+		}
+		return nil
+	})
+}
+
+func testReleases(t *testing.T, s detente.Store) {
+	reasons := []detente.Reason{{Code: detente.ReasonAboveCeiling, Object: ind, Detail: "TLP:RED above amber", Deny: true}}
+	update(t, s, func(ctx context.Context, tx detente.Tx) error {
+		for i, p := range []string{"bravo", "charlie", "bravo"} {
+			r := &detente.Release{Object: ind, Modified: t0, Partner: p, Allowed: i != 1, Reasons: reasons, Time: t0.Add(time.Duration(i) * time.Second)}
+			if err := tx.PutRelease(ctx, r); err != nil {
+				return err
+			}
+			if r.ID == 0 {
+				t.Errorf("release %d got no ID", i)
+			}
+		}
+		return nil
+	})
+	view(t, s, func(ctx context.Context, tx detente.Tx) error {
+		rs, err := tx.Releases(ctx, detente.ReleaseFilter{Partner: "bravo"})
+		if err != nil || len(rs) != 2 || rs[0].ID < rs[1].ID {
+			t.Fatalf("Releases(bravo) = %v, %v; want 2, newest first", rs, err)
+		}
+		rs, err = tx.Releases(ctx, detente.ReleaseFilter{Object: ind, Limit: 1})
+		if err != nil || len(rs) != 1 || rs[0].Partner != "bravo" || !rs[0].Allowed || !rs[0].Modified.Equal(t0) ||
+			len(rs[0].Reasons) != 1 || rs[0].Reasons[0] != reasons[0] {
+			t.Errorf("Releases(limit 1) = %+v, %v", rs, err)
+		}
+		return nil
+	})
+}
+
+func testTokens(t *testing.T, s detente.Store) {
+	tk := &detente.Token{ID: "tok_1", Hash: detente.TokenHash("secret"), Role: detente.RoleAnalyst, Label: "ci", Created: t0}
+	update(t, s, func(ctx context.Context, tx detente.Tx) error { return tx.PutToken(ctx, tk) })
+	ctx := context.Background()
+	dup := &detente.Token{ID: "tok_2", Hash: detente.TokenHash("secret"), Role: detente.RoleAdmin, Created: t0}
+	wantCode(t, s.Update(ctx, func(tx detente.Tx) error { return tx.PutToken(ctx, dup) }), detente.ECONFLICT)
+	view(t, s, func(ctx context.Context, tx detente.Tx) error {
+		got, err := tx.TokenByHash(ctx, detente.TokenHash("secret"))
+		if err != nil || got.ID != "tok_1" || got.Role != detente.RoleAnalyst || got.Revoked || got.Label != "ci" {
+			t.Errorf("TokenByHash = %+v, %v", got, err)
+		}
+		_, err = tx.TokenByHash(ctx, detente.TokenHash("wrong"))
+		wantCode(t, err, detente.ENOTFOUND)
+		return nil
+	})
+	tk.Revoked = true
+	update(t, s, func(ctx context.Context, tx detente.Tx) error { return tx.PutToken(ctx, tk) })
+	view(t, s, func(ctx context.Context, tx detente.Tx) error {
+		ts, err := tx.Tokens(ctx)
+		if err != nil || len(ts) != 1 || !ts[0].Revoked {
+			t.Errorf("Tokens after revoke = %+v, %v", ts, err)
+		}
+		return nil
+	})
+}
+
+func testEvents(t *testing.T, s detente.Store) {
+	update(t, s, func(ctx context.Context, tx detente.Tx) error {
+		for i := range 10 {
+			p := ""
+			if i%2 == 0 {
+				p = "bravo"
+			}
+			e, err := detente.NewEvent(t0.Add(time.Duration(i)*time.Second), []string{detente.EventRelease, detente.EventPartnerAdded}[i%3/2], p, map[string]int{"i": i})
+			if err != nil {
+				return err
+			}
+			if err := tx.AppendEvent(ctx, e); err != nil {
+				return err
+			}
+			if e.Seq != int64(i) {
+				t.Errorf("event %d got seq %d", i, e.Seq)
+			}
+		}
+		return nil
+	})
+	view(t, s, func(ctx context.Context, tx detente.Tx) error {
+		n, err := tx.CountEvents(ctx)
+		if err != nil || n != 10 {
+			t.Errorf("CountEvents = %d, %v", n, err)
+		}
+		all, err := tx.Events(ctx, detente.EventFilter{})
+		if err != nil || len(all) != 10 {
+			t.Fatalf("Events = %d, %v", len(all), err)
+		}
+		var body map[string]int
+		if err := json.Unmarshal(all[7].Body, &body); err != nil || body["i"] != 7 || !all[7].Time.Equal(t0.Add(7*time.Second)) {
+			t.Errorf("event 7 = %s at %v", all[7].Body, all[7].Time)
+		}
+		got, _ := tx.Events(ctx, detente.EventFilter{FromSeq: 4, Limit: 3})
+		if len(got) != 3 || got[0].Seq != 4 || got[2].Seq != 6 {
+			t.Errorf("range = %v", got)
+		}
+		got, _ = tx.Events(ctx, detente.EventFilter{Partner: "bravo"})
+		if len(got) != 5 {
+			t.Errorf("partner filter = %d, want 5", len(got))
+		}
+		got, _ = tx.Events(ctx, detente.EventFilter{Type: detente.EventPartnerAdded})
+		for _, e := range got {
+			if e.Type != detente.EventPartnerAdded {
+				t.Errorf("type filter returned %s", e.Type)
+			}
+		}
+		if len(got) != 3 {
+			t.Errorf("type filter = %d, want 3", len(got))
+		}
+		got, _ = tx.Events(ctx, detente.EventFilter{Newest: true, Limit: 2})
+		if len(got) != 2 || got[0].Seq != 9 || got[1].Seq != 8 {
+			t.Errorf("newest = %v", got)
+		}
+		return nil
+	})
+}
+
+// testConcurrentAppends checks that concurrent writers never produce
+// duplicate or missing sequence numbers.
+func testConcurrentAppends(t *testing.T, s detente.Store) {
+	const writers, each = 4, 25
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*each)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				errs <- s.Update(ctx, func(tx detente.Tx) error {
+					e, _ := detente.NewEvent(t0, detente.EventRelease, "", map[string]int{"w": w, "i": i})
+					return tx.AppendEvent(ctx, e)
+				})
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("concurrent append: %v", err)
+		}
+	}
+	view(t, s, func(ctx context.Context, tx detente.Tx) error {
+		all, err := tx.Events(ctx, detente.EventFilter{})
+		if err != nil {
+			return err
+		}
+		if len(all) != writers*each {
+			t.Fatalf("%d events, want %d", len(all), writers*each)
+		}
+		for i, e := range all {
+			if e.Seq != int64(i) {
+				t.Fatalf("event at %d has seq %d", i, e.Seq)
+			}
+		}
+		return nil
+	})
+}
+
+func testMeta(t *testing.T, s detente.Store) {
+	ctx := context.Background()
+	view(t, s, func(ctx context.Context, tx detente.Tx) error {
+		_, err := tx.Meta(ctx, "name")
+		wantCode(t, err, detente.ENOTFOUND)
+		return nil
+	})
+	update(t, s, func(ctx context.Context, tx detente.Tx) error {
+		return errors.Join(tx.SetMeta(ctx, "name", "alpha"), tx.SetMeta(ctx, "name", "alpha2"))
+	})
+	_ = s.View(ctx, func(tx detente.Tx) error {
+		v, err := tx.Meta(ctx, "name")
+		if err != nil || v != "alpha2" {
+			t.Errorf("Meta = %q, %v", v, err)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,45 @@
+package detente
+
+import (
+	"regexp"
+	"time"
+)
+
+// PartnerState is where a partner stands with this node.
+type PartnerState string
+
+// Partner states. Only an active partner is served or synced.
+const (
+	PartnerActive    PartnerState = "active"
+	PartnerSuspended PartnerState = "suspended"
+)
+
+// Partner is another node known to this one, pinned by its public key.
+type Partner struct {
+	Name        string // short local name, e.g. "bravo"
+	Key         PublicKey
+	URL         string // base URL of the partner's node
+	State       PartnerState
+	StateReason string
+	Created     time.Time
+	Updated     time.Time
+}
+
+var nameRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
+
+// ValidName reports whether s is usable as a node or partner name: lowercase
+// letters, digits and hyphens, starting with a letter, at most 63 bytes.
+func ValidName(s string) bool { return nameRE.MatchString(s) }
+
+// Validate checks p before it is stored.
+func (p *Partner) Validate() error {
+	switch {
+	case !ValidName(p.Name):
+		return Errorf(EINVALID, "partner name %q must be lowercase letters, digits and hyphens, starting with a letter", p.Name)
+	case len(p.Key) != 32:
+		return Errorf(EINVALID, "partner %s: key is missing or not an Ed25519 key", p.Name)
+	case p.State != PartnerActive && p.State != PartnerSuspended:
+		return Errorf(EINVALID, "partner %s: unknown state %q", p.Name, p.State)
+	}
+	return nil
+}

@@ -1,0 +1,99 @@
+package detente
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the node's storage. It is the one contract every backend
+// (SQLite, PostgreSQL) implements and internal/storetest checks.
+//
+// All access goes through transactions, so that a state change and the log
+// event that records it are written together or not at all.
+type Store interface {
+	// Update runs fn in one read-write transaction. If fn returns nil the
+	// transaction commits and Update returns only once the commit is
+	// durable; otherwise everything fn did is rolled back and fn's error is
+	// returned unchanged. fn may be called more than once when the backend
+	// retries a serialisation failure, so it must not have other effects.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// View runs fn in a read-only transaction over a consistent snapshot.
+	// Write methods called on its Tx fail.
+	View(ctx context.Context, fn func(Tx) error) error
+	// Close releases the store's resources.
+	Close() error
+}
+
+// Tx is one transaction. A Tx is only valid inside the function it was
+// given to and must not be used concurrently. Lookups of missing things
+// return an *Error with code ENOTFOUND.
+type Tx interface {
+	// PutObject stores a new object version and assigns its Seq. It
+	// returns false, and changes nothing, when a version with the same ID,
+	// Modified and Raw is already stored; a stored version with the same
+	// ID and Modified but other content is an ECONFLICT error.
+	PutObject(ctx context.Context, o *ObjectVersion) (bool, error)
+	// Object returns the newest non-quarantined version of id.
+	Object(ctx context.Context, id string) (*ObjectVersion, error)
+	// ObjectVersion returns one version of id, quarantined or not.
+	ObjectVersion(ctx context.Context, id string, modified time.Time) (*ObjectVersion, error)
+	// ObjectVersions returns every version of id, oldest first, quarantined
+	// ones included.
+	ObjectVersions(ctx context.Context, id string) ([]*ObjectVersion, error)
+	// Objects returns the versions f selects, ordered by Seq.
+	Objects(ctx context.Context, f ObjectFilter) ([]*ObjectVersion, error)
+	// CountObjects returns how many versions are stored (quarantined ones
+	// included).
+	CountObjects(ctx context.Context) (int64, error)
+
+	// PutPartner creates or replaces the partner with p.Name.
+	PutPartner(ctx context.Context, p *Partner) error
+	// Partner returns the partner called name.
+	Partner(ctx context.Context, name string) (*Partner, error)
+	// PartnerByKey returns the partner whose key is k.
+	PartnerByKey(ctx context.Context, k PublicKey) (*Partner, error)
+	// Partners returns every partner, by name.
+	Partners(ctx context.Context) ([]*Partner, error)
+
+	// PutAgreement stores a as a new version of agreement a.ID. a.Version
+	// must be one more than the latest stored version (1 for a new
+	// agreement), else the result is ECONFLICT.
+	PutAgreement(ctx context.Context, a *Agreement) error
+	// Agreement returns the latest version of agreement id.
+	Agreement(ctx context.Context, id string) (*Agreement, error)
+	// Agreements returns the latest version of every agreement, covering
+	// partner when partner is not "".
+	Agreements(ctx context.Context, partner string) ([]*Agreement, error)
+	// AgreementVersions returns every version of agreement id, oldest first.
+	AgreementVersions(ctx context.Context, id string) ([]*Agreement, error)
+
+	// PutConsent stores a new consent (c.ID must be new) or, for an
+	// existing ID, records its revocation.
+	PutConsent(ctx context.Context, c *Consent) error
+	// Consents returns the consents naming object id, revoked ones included.
+	Consents(ctx context.Context, object string) ([]*Consent, error)
+
+	// PutRelease stores a release decision and assigns its ID.
+	PutRelease(ctx context.Context, r *Release) error
+	// Releases returns stored decisions, newest first.
+	Releases(ctx context.Context, f ReleaseFilter) ([]*Release, error)
+
+	// PutToken creates a token, or updates one with the same ID (revocation).
+	PutToken(ctx context.Context, t *Token) error
+	// TokenByHash returns the token whose secret hashes to hash.
+	TokenByHash(ctx context.Context, hash []byte) (*Token, error)
+	// Tokens returns every token, oldest first.
+	Tokens(ctx context.Context) ([]*Token, error)
+
+	// AppendEvent appends e to the log and assigns e.Seq, the next position.
+	AppendEvent(ctx context.Context, e *Event) error
+	// Events returns the events f selects.
+	Events(ctx context.Context, f EventFilter) ([]*Event, error)
+	// CountEvents returns the log's size.
+	CountEvents(ctx context.Context) (int64, error)
+
+	// Meta returns a node-level setting stored under key, ENOTFOUND if unset.
+	Meta(ctx context.Context, key string) (string, error)
+	// SetMeta stores a node-level setting.
+	SetMeta(ctx context.Context, key, value string) error
+}
