@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"detente"
+)
+
+func releaseCommands() []*command {
+	var object, to, out string
+	flags := func(fs *flag.FlagSet) {
+		fs.StringVar(&object, "object", "", "the STIX id of the object (required)")
+		fs.StringVar(&to, "to", "", "the partner (required)")
+	}
+	return []*command{{
+		name:    "release check",
+		summary: "show whether an object may go to a partner now, with every reason; exit 3 when denied",
+		example: "detente release check --dir /var/lib/detente --object report--3c1f... --to bravo --json",
+		hasJSON: true,
+		flags:   flags,
+		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
+			if object == "" || to == "" {
+				return usagef("--object and --to are required")
+			}
+			n, err := openNode(ctx, e)
+			if err != nil {
+				return err
+			}
+			defer n.Close()
+			d, err := n.CheckRelease(ctx, object, to)
+			if err != nil {
+				return err
+			}
+			if e.json {
+				err = printJSON(e.stdout, d)
+			} else {
+				printDecision(e.stdout, d)
+			}
+			if err == nil && !d.Allowed {
+				return errDenied
+			}
+			return err
+		},
+	}, {
+		name:    "release export",
+		summary: "release an object to a partner by hand: record the decision and write the partner's bundle; exit 3 when denied",
+		example: "detente release export --dir /var/lib/detente --object report--3c1f... --to bravo --out for-bravo.json",
+		flags: func(fs *flag.FlagSet) {
+			flags(fs)
+			fs.StringVar(&out, "out", "-", "where to write the bundle, - for stdout")
+		},
+		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
+			if object == "" || to == "" {
+				return usagef("--object and --to are required")
+			}
+			n, err := openNode(ctx, e)
+			if err != nil {
+				return err
+			}
+			defer n.Close()
+			res, err := n.Release(ctx, object, to)
+			if err != nil {
+				return err
+			}
+			if !res.Decision.Allowed {
+				printDecision(e.stderr, &res.Decision)
+				return errDenied
+			}
+			var w io.Writer = e.stdout
+			if out != "-" {
+				f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+				if err != nil {
+					return detente.Errorf(detente.EINVALID, "cannot write %s: %v", out, err)
+				}
+				defer f.Close()
+				w = f
+			}
+			_, err = fmt.Fprintf(w, "%s\n", res.Bundle)
+			return err
+		},
+	}}
+}
+
+func printDecision(w io.Writer, d *detente.Decision) {
+	verdict := "DENIED"
+	if d.Allowed {
+		verdict = "ALLOWED"
+	}
+	fmt.Fprintf(w, "%s: %s to %s\n", verdict, d.Object, d.Partner)
+	for _, r := range d.Reasons {
+		mark := "  ok  "
+		if r.Deny {
+			mark = "  DENY"
+		}
+		about := ""
+		if r.Object != "" && r.Object != d.Object {
+			about = " [" + r.Object + "]"
+		}
+		fmt.Fprintf(w, "%s %s%s: %s\n", mark, r.Code, about, r.Detail)
+	}
+	if len(d.Closure) > 0 {
+		fmt.Fprintf(w, "closure (%d objects):\n", len(d.Closure))
+		for _, id := range d.Closure {
+			fmt.Fprintf(w, "  %s\n", id)
+		}
+	}
+	for _, r := range d.Redacted {
+		fmt.Fprintf(w, "redacted: %s\n", r)
+	}
+}

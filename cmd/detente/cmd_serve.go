@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"detente/internal/demo"
+	"detente/internal/node"
+	"detente/internal/server"
+)
+
+func serveCommands() []*command {
+	var listen, demoDir string
+	var insecure bool
+	return []*command{{
+		name:    "serve",
+		summary: "serve the node's API over HTTPS with its self-signed certificate, until interrupted",
+		example: "detente serve --dir /var/lib/detente --listen 0.0.0.0:8443",
+		flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&listen, "listen", "", "address to listen on (default: the config's listen, "+node.DefaultListen+")")
+			fs.BoolVar(&insecure, "insecure-http", false, "serve plain HTTP (local development only)")
+		},
+		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
+			logger := slog.New(slog.NewTextHandler(e.stderr, nil))
+			n, err := node.Open(ctx, e.dir, logger)
+			if err != nil {
+				return err
+			}
+			defer n.Close()
+			cfg, err := node.ReadConfig(e.dir)
+			if err != nil {
+				return err
+			}
+			addr := listen
+			if addr == "" {
+				addr = orDefault(cfg.Listen, node.DefaultListen)
+			}
+			srv := server.New(n, logger, insecure)
+			if err := srv.Listen(addr); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "node %s serving on %s\n", n.Name, srv.URL())
+			<-ctx.Done()
+			shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			return srv.Shutdown(shut)
+		},
+	}, {
+		name:    "demo",
+		noDir:   true,
+		summary: "run three federating demo nodes on loopback with sample intelligence, until interrupted",
+		example: "detente demo\ndetente demo --dir /tmp/detente-demo",
+		flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&demoDir, "dir", "", "where to keep the demo nodes' data (default: a new temporary directory)")
+		},
+		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
+			logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+			d, err := demo.Start(ctx, demo.Options{Dir: demoDir, Logger: logger})
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			d.PrintSummary(e.stdout)
+			fmt.Fprintln(e.stdout, "\nRunning until interrupted (Ctrl-C).")
+			<-ctx.Done()
+			return nil
+		},
+	}}
+}
+
+func orDefault(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}

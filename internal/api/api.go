@@ -1,0 +1,185 @@
+// Package api serves the node's JSON API (/api/v1/…) to local users and the
+// CLI. Every endpoint authenticates a bearer token and checks its role;
+// errors are JSON objects with a code and a human message, and internal
+// details go to the log only. docs/api.md documents every endpoint.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"detente"
+	"detente/internal/node"
+)
+
+// Body size limits.
+const (
+	// MaxObjectsBody bounds an ingested STIX bundle.
+	MaxObjectsBody = 64 << 20
+	// MaxBody bounds every other request body.
+	MaxBody = 1 << 20
+)
+
+// Server is the JSON API over one node.
+type Server struct {
+	node   *node.Node
+	logger *slog.Logger
+	mux    *http.ServeMux
+}
+
+// New returns the API handler for n.
+func New(n *node.Node, logger *slog.Logger) *Server {
+	s := &Server{node: n, logger: logger, mux: http.NewServeMux()}
+	s.routes()
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Cache-Control", "no-store")
+	s.mux.ServeHTTP(w, r)
+}
+
+var (
+	anyRole     = []detente.Role{detente.RoleAdmin, detente.RoleAnalyst, detente.RoleAuditor}
+	analysts    = []detente.Role{detente.RoleAdmin, detente.RoleAnalyst}
+	admins      = []detente.Role{detente.RoleAdmin}
+	auditors    = []detente.Role{detente.RoleAdmin, detente.RoleAuditor}
+	tokenCtxKey = ctxKey("token")
+)
+
+type ctxKey string
+
+// handlerFunc is an API handler that returns what to send or an error.
+type handlerFunc func(r *http.Request) (any, error)
+
+// handle registers h for pattern, open to the given roles only.
+func (s *Server) handle(pattern string, roles []detente.Role, limit int64, h handlerFunc) {
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		tok, err := s.authenticate(r)
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="detente"`)
+			s.writeError(w, r, err)
+			return
+		}
+		if !slices.Contains(roles, tok.Role) {
+			s.writeError(w, r, detente.Errorf(detente.EFORBIDDEN, "role %s may not do this", tok.Role))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		r = r.WithContext(context.WithValue(r.Context(), tokenCtxKey, tok))
+		v, err := h(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		status := http.StatusOK
+		if r.Method == http.MethodPost {
+			status = http.StatusCreated
+			if st, ok := v.(statusCoder); ok {
+				status = st.StatusCode()
+			}
+		}
+		writeJSON(w, status, v)
+	})
+}
+
+// statusCoder lets a response choose its own success status.
+type statusCoder interface{ StatusCode() int }
+
+// Token returns the authenticated token of r.
+func Token(r *http.Request) *detente.Token {
+	t, _ := r.Context().Value(tokenCtxKey).(*detente.Token)
+	return t
+}
+
+// authenticate accepts "Authorization: Bearer <secret>" and, for TAXII
+// clients that only speak HTTP Basic, a token as the Basic password.
+func (s *Server) authenticate(r *http.Request) (*detente.Token, error) {
+	var secret string
+	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
+		secret = strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
+	} else if _, p, ok := r.BasicAuth(); ok {
+		secret = p
+	}
+	if secret == "" {
+		return nil, detente.Errorf(detente.EUNAUTHORIZED, "authentication required: send 'Authorization: Bearer <token>'")
+	}
+	return s.node.Authenticate(r.Context(), secret)
+}
+
+var statusOf = map[string]int{
+	detente.EINVALID:      http.StatusBadRequest,
+	detente.ENOTFOUND:     http.StatusNotFound,
+	detente.ECONFLICT:     http.StatusConflict,
+	detente.EEXISTS:       http.StatusConflict,
+	detente.EUNAUTHORIZED: http.StatusUnauthorized,
+	detente.EFORBIDDEN:    http.StatusForbidden,
+	detente.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	detente.EDENIED:       http.StatusForbidden,
+	detente.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	detente.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// ErrorBody is the JSON of every error response.
+type ErrorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		err = detente.Errorf(detente.ETOOLARGE, "request body is over %d bytes", mbe.Limit)
+	}
+	code := detente.ErrorCode(err)
+	if code == detente.EINTERNAL {
+		s.logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	var body ErrorBody
+	body.Error.Code, body.Error.Message = code, detente.ErrorMessage(err)
+	writeJSON(w, statusOf[code], body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v) // the client may have gone; nothing to do about it
+}
+
+// decode reads a JSON request body into v, rejecting unknown fields.
+func decode(r *http.Request, v any) error {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		return detente.Errorf(detente.EINVALID, "request body: %v", err)
+	}
+	return nil
+}
+
+func intParam(r *http.Request, name string, def int64) (int64, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, detente.Errorf(detente.EINVALID, "parameter %s must be a non-negative integer", name)
+	}
+	return n, nil
+}

@@ -1,0 +1,356 @@
+package api
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"time"
+
+	"detente"
+	"detente/internal/node"
+)
+
+func (s *Server) routes() {
+	s.handle("GET /api/v1/node", anyRole, MaxBody, s.getNode)
+
+	s.handle("POST /api/v1/objects", analysts, MaxObjectsBody, s.postObjects)
+	s.handle("GET /api/v1/objects", analysts, MaxBody, s.listObjects)
+	s.handle("GET /api/v1/objects/{id}", analysts, MaxBody, s.getObject)
+	s.handle("GET /api/v1/objects/{id}/versions", analysts, MaxBody, s.getVersions)
+
+	s.handle("GET /api/v1/partners", anyRole, MaxBody, s.listPartners)
+	s.handle("POST /api/v1/partners", admins, MaxBody, s.postPartner)
+	s.handle("POST /api/v1/partners/{name}/suspend", admins, MaxBody, s.partnerState(detente.PartnerSuspended))
+	s.handle("POST /api/v1/partners/{name}/resume", admins, MaxBody, s.partnerState(detente.PartnerActive))
+
+	s.handle("GET /api/v1/agreements", anyRole, MaxBody, s.listAgreements)
+	s.handle("POST /api/v1/agreements", admins, detente.MaxAgreementSize, s.postAgreement)
+	s.handle("POST /api/v1/agreements/{id}/suspend", admins, MaxBody, s.agreementState(detente.AgreementSuspended))
+	s.handle("POST /api/v1/agreements/{id}/resume", admins, MaxBody, s.agreementState(detente.AgreementActive))
+	s.handle("POST /api/v1/agreements/{id}/end", admins, MaxBody, s.agreementState(detente.AgreementEnded))
+
+	s.handle("GET /api/v1/releases/check", anyRole, MaxBody, s.checkRelease)
+	s.handle("POST /api/v1/releases", analysts, MaxBody, s.postRelease)
+	s.handle("GET /api/v1/releases", anyRole, MaxBody, s.listReleases)
+
+	s.handle("GET /api/v1/events", auditors, MaxBody, s.listEvents)
+
+	s.handle("GET /api/v1/tokens", admins, MaxBody, s.listTokens)
+	s.handle("POST /api/v1/tokens", admins, MaxBody, s.postToken)
+	s.handle("POST /api/v1/tokens/{id}/revoke", admins, MaxBody, s.revokeToken)
+
+	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, detente.Errorf(detente.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path))
+	})
+}
+
+// NodeInfo describes this node.
+type NodeInfo struct {
+	Name string `json:"name"`
+	Key  string `json:"key"`
+	Role string `json:"role"` // the caller's role
+}
+
+func (s *Server) getNode(r *http.Request) (any, error) {
+	return NodeInfo{Name: s.node.Name, Key: s.node.PublicKey().String(), Role: string(Token(r).Role)}, nil
+}
+
+func (s *Server) postObjects(r *http.Request) (any, error) {
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, err
+	}
+	var opts node.IngestOptions
+	if g := r.URL.Query().Get("grading"); g != "" {
+		if opts.Grading, err = detente.ParseGrading(g); err != nil {
+			return nil, err
+		}
+	}
+	return s.node.Ingest(r.Context(), data, opts)
+}
+
+// ObjectJSON is an object version with what the node records about it.
+type ObjectJSON struct {
+	ID         string          `json:"id"`
+	Type       string          `json:"type"`
+	Modified   time.Time       `json:"modified,omitzero"`
+	Originator string          `json:"originator"`
+	Signer     string          `json:"signer,omitempty"`
+	Grading    string          `json:"grading,omitempty"`
+	Markings   []string        `json:"markings"`
+	Received   time.Time       `json:"received"`
+	Quarantine string          `json:"quarantine,omitempty"`
+	Seq        int64           `json:"seq"`
+	Object     json.RawMessage `json:"object"`
+}
+
+func objectJSON(o *detente.ObjectVersion) ObjectJSON {
+	j := ObjectJSON{ID: o.ID, Type: o.Type, Modified: o.Modified, Originator: o.Originator, Grading: o.Grading.String(),
+		Markings: o.Markings, Received: o.Received, Quarantine: o.Quarantine, Seq: o.Seq, Object: o.Raw}
+	if j.Markings == nil {
+		j.Markings = []string{}
+	}
+	if o.Signer != nil {
+		j.Signer = o.Signer.String()
+	}
+	return j
+}
+
+func objectsJSON(os []*detente.ObjectVersion) []ObjectJSON {
+	out := make([]ObjectJSON, 0, len(os))
+	for _, o := range os {
+		out = append(out, objectJSON(o))
+	}
+	return out
+}
+
+func (s *Server) listObjects(r *http.Request) (any, error) {
+	q := r.URL.Query()
+	after, err := intParam(r, "after", 0)
+	if err != nil {
+		return nil, err
+	}
+	limit, err := intParam(r, "limit", 100)
+	if err != nil {
+		return nil, err
+	}
+	f := detente.ObjectFilter{AfterSeq: after, Limit: int(min(limit, 1000)), Originator: q.Get("originator"),
+		LatestOnly: q.Get("versions") != "all", WithQuarantined: q.Get("quarantined") == "true"}
+	if t := q.Get("type"); t != "" {
+		f.Types = []string{t}
+	}
+	var objs []*detente.ObjectVersion
+	err = s.node.Store.View(r.Context(), func(tx detente.Tx) (err error) { objs, err = tx.Objects(r.Context(), f); return })
+	return objectsJSON(objs), err
+}
+
+func (s *Server) getObject(r *http.Request) (any, error) {
+	var o *detente.ObjectVersion
+	err := s.node.Store.View(r.Context(), func(tx detente.Tx) (err error) { o, err = tx.Object(r.Context(), r.PathValue("id")); return })
+	if err != nil {
+		return nil, err
+	}
+	return objectJSON(o), nil
+}
+
+func (s *Server) getVersions(r *http.Request) (any, error) {
+	var objs []*detente.ObjectVersion
+	err := s.node.Store.View(r.Context(), func(tx detente.Tx) (err error) {
+		objs, err = tx.ObjectVersions(r.Context(), r.PathValue("id"))
+		return
+	})
+	if err == nil && len(objs) == 0 {
+		err = detente.Errorf(detente.ENOTFOUND, "object %s not found", r.PathValue("id"))
+	}
+	return objectsJSON(objs), err
+}
+
+func (s *Server) listPartners(r *http.Request) (any, error) {
+	ps, err := s.node.Partners(r.Context())
+	if ps == nil {
+		ps = []*detente.Partner{}
+	}
+	return ps, err
+}
+
+// PartnerRequest is the body of POST /api/v1/partners.
+type PartnerRequest struct {
+	Name string `json:"name"`
+	Key  string `json:"key"`
+	URL  string `json:"url"`
+}
+
+func (s *Server) postPartner(r *http.Request) (any, error) {
+	var req PartnerRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	key, err := detente.ParsePublicKey(req.Key)
+	if err != nil {
+		return nil, err
+	}
+	return s.node.AddPartner(r.Context(), req.Name, key, req.URL)
+}
+
+// ReasonRequest is the body of state changes: why the change is made.
+type ReasonRequest struct {
+	Reason string `json:"reason"`
+}
+
+func (s *Server) partnerState(state detente.PartnerState) handlerFunc {
+	return func(r *http.Request) (any, error) {
+		var req ReasonRequest
+		if err := decode(r, &req); err != nil {
+			return nil, err
+		}
+		return updated(s.node.SetPartnerState(r.Context(), r.PathValue("name"), state, req.Reason))
+	}
+}
+
+// updated marks the response of a POST that changes something existing:
+// 200, not 201.
+func updated[T any](v T, err error) (any, error) {
+	if err != nil {
+		return nil, err
+	}
+	return statusOK{v}, nil
+}
+
+// statusOK is a response sent with 200 OK.
+type statusOK struct{ V any }
+
+func (s statusOK) MarshalJSON() ([]byte, error) { return json.Marshal(s.V) }
+func (statusOK) StatusCode() int                { return http.StatusOK }
+
+func (s *Server) listAgreements(r *http.Request) (any, error) {
+	as, err := s.node.Agreements(r.Context())
+	if as == nil {
+		as = []*detente.Agreement{}
+	}
+	return as, err
+}
+
+func (s *Server) postAgreement(r *http.Request) (any, error) {
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, err
+	}
+	a, err := detente.ParseAgreement(data)
+	if err != nil {
+		return nil, err
+	}
+	return s.node.AddAgreement(r.Context(), a)
+}
+
+func (s *Server) agreementState(state detente.AgreementState) handlerFunc {
+	return func(r *http.Request) (any, error) {
+		var req ReasonRequest
+		if err := decode(r, &req); err != nil {
+			return nil, err
+		}
+		return updated(s.node.SetAgreementState(r.Context(), r.PathValue("id"), state, req.Reason))
+	}
+}
+
+func (s *Server) checkRelease(r *http.Request) (any, error) {
+	q := r.URL.Query()
+	if q.Get("object") == "" || q.Get("partner") == "" {
+		return nil, detente.Errorf(detente.EINVALID, "parameters object and partner are required")
+	}
+	return s.node.CheckRelease(r.Context(), q.Get("object"), q.Get("partner"))
+}
+
+// ReleaseRequest is the body of POST /api/v1/releases.
+type ReleaseRequest struct {
+	Object  string `json:"object"`
+	Partner string `json:"partner"`
+}
+
+func (s *Server) postRelease(r *http.Request) (any, error) {
+	var req ReleaseRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	return s.node.Release(r.Context(), req.Object, req.Partner)
+}
+
+// ReleaseJSON is a stored release decision.
+type ReleaseJSON struct {
+	ID       int64            `json:"id"`
+	Object   string           `json:"object"`
+	Modified time.Time        `json:"modified,omitzero"`
+	Partner  string           `json:"partner"`
+	Allowed  bool             `json:"allowed"`
+	Reasons  []detente.Reason `json:"reasons"`
+	Time     time.Time        `json:"time"`
+}
+
+func (s *Server) listReleases(r *http.Request) (any, error) {
+	limit, err := intParam(r, "limit", 100)
+	if err != nil {
+		return nil, err
+	}
+	f := detente.ReleaseFilter{Object: r.URL.Query().Get("object"), Partner: r.URL.Query().Get("partner"), Limit: int(min(limit, 1000))}
+	var rs []*detente.Release
+	err = s.node.Store.View(r.Context(), func(tx detente.Tx) (err error) { rs, err = tx.Releases(r.Context(), f); return })
+	out := make([]ReleaseJSON, 0, len(rs))
+	for _, x := range rs {
+		out = append(out, ReleaseJSON(*x))
+	}
+	return out, err
+}
+
+func (s *Server) listEvents(r *http.Request) (any, error) {
+	from, err := intParam(r, "from", 0)
+	if err != nil {
+		return nil, err
+	}
+	limit, err := intParam(r, "limit", 100)
+	if err != nil {
+		return nil, err
+	}
+	q := r.URL.Query()
+	f := detente.EventFilter{FromSeq: from, Type: q.Get("type"), Partner: q.Get("partner"), Limit: int(min(limit, 1000)), Newest: q.Get("order") == "newest"}
+	var es []*detente.Event
+	err = s.node.Store.View(r.Context(), func(tx detente.Tx) (err error) { es, err = tx.Events(r.Context(), f); return })
+	if es == nil {
+		es = []*detente.Event{}
+	}
+	return es, err
+}
+
+// TokenJSON describes a token without its secret.
+type TokenJSON struct {
+	ID      string    `json:"id"`
+	Role    string    `json:"role"`
+	Label   string    `json:"label,omitempty"`
+	Created time.Time `json:"created"`
+	Revoked bool      `json:"revoked"`
+	// Secret is present only in the response that created the token.
+	Secret string `json:"secret,omitempty"`
+}
+
+func tokenJSON(t *detente.Token) TokenJSON {
+	return TokenJSON{ID: t.ID, Role: string(t.Role), Label: t.Label, Created: t.Created, Revoked: t.Revoked}
+}
+
+func (s *Server) listTokens(r *http.Request) (any, error) {
+	var ts []*detente.Token
+	err := s.node.Store.View(r.Context(), func(tx detente.Tx) (err error) { ts, err = tx.Tokens(r.Context()); return })
+	out := make([]TokenJSON, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, tokenJSON(t))
+	}
+	return out, err
+}
+
+// TokenRequest is the body of POST /api/v1/tokens.
+type TokenRequest struct {
+	Role  string `json:"role"`
+	Label string `json:"label"`
+}
+
+func (s *Server) postToken(r *http.Request) (any, error) {
+	var req TokenRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	role, err := detente.ParseRole(req.Role)
+	if err != nil {
+		return nil, err
+	}
+	t, secret, err := s.node.CreateToken(r.Context(), role, req.Label)
+	if err != nil {
+		return nil, err
+	}
+	j := tokenJSON(t)
+	j.Secret = secret
+	return j, nil
+}
+
+func (s *Server) revokeToken(r *http.Request) (any, error) {
+	if err := s.node.RevokeToken(r.Context(), r.PathValue("id")); err != nil {
+		return nil, err
+	}
+	return statusOK{map[string]string{"revoked": r.PathValue("id")}}, nil
+}

@@ -1,0 +1,167 @@
+// Package demo runs three fictitious partner agencies' nodes on loopback,
+// each with its own data directory, partners, agreements and sample
+// intelligence, so a newcomer can see the node work with one command.
+// Everything in it is invented for the demo.
+package demo
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"detente"
+	"detente/internal/node"
+	"detente/internal/server"
+)
+
+// Agency is one demo partner.
+type Agency struct {
+	Name     string // node name
+	Title    string // the fictitious agency
+	Node     *node.Node
+	Server   *server.Server
+	Token    string // an admin token
+	Analyst  string // an analyst token
+	Dir      string
+	sample   func(now time.Time) []map[string]any
+	reportID string
+}
+
+// Demo is the running demo.
+type Demo struct {
+	Agencies []*Agency
+	Dir      string
+	tempDir  bool
+}
+
+// Options configures Start.
+type Options struct {
+	// Dir keeps the nodes' data; empty means a new temporary directory,
+	// removed by Close.
+	Dir string
+	// Logger receives the nodes' logs.
+	Logger *slog.Logger
+	// Insecure serves plain HTTP instead of HTTPS.
+	Insecure bool
+}
+
+// Start creates and starts the demo nodes.
+func Start(ctx context.Context, opts Options) (*Demo, error) {
+	d := &Demo{Dir: opts.Dir}
+	if d.Dir == "" {
+		dir, err := os.MkdirTemp("", "detente-demo-")
+		if err != nil {
+			return nil, fmt.Errorf("demo: %w", err)
+		}
+		d.Dir, d.tempDir = dir, true
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	d.Agencies = agencies()
+	if err := d.setup(ctx, opts); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+func (d *Demo) setup(ctx context.Context, opts Options) error {
+	keys := map[string]detente.PublicKey{}
+	for _, a := range d.Agencies {
+		a.Dir = filepath.Join(d.Dir, a.Name)
+		key, err := node.Init(ctx, a.Dir, a.Name)
+		if err != nil {
+			return fmt.Errorf("demo: init %s: %w", a.Name, err)
+		}
+		keys[a.Name] = key
+		if a.Node, err = node.Open(ctx, a.Dir, opts.Logger.With("node", a.Name)); err != nil {
+			return fmt.Errorf("demo: open %s: %w", a.Name, err)
+		}
+		a.Server = server.New(a.Node, opts.Logger.With("node", a.Name), opts.Insecure)
+		if err := a.Server.Listen("127.0.0.1:0"); err != nil {
+			return fmt.Errorf("demo: %s: %w", a.Name, err)
+		}
+		if _, a.Token, err = a.Node.CreateToken(ctx, detente.RoleAdmin, "demo admin"); err != nil {
+			return err
+		}
+		if _, a.Analyst, err = a.Node.CreateToken(ctx, detente.RoleAnalyst, "demo analyst"); err != nil {
+			return err
+		}
+	}
+	now := time.Now().UTC()
+	for _, a := range d.Agencies {
+		for _, p := range d.Agencies {
+			if p == a {
+				continue
+			}
+			if _, err := a.Node.AddPartner(ctx, p.Name, keys[p.Name], p.Server.URL()); err != nil {
+				return fmt.Errorf("demo: %s adds %s: %w", a.Name, p.Name, err)
+			}
+		}
+		for _, terms := range agreementsOf(a.Name, now) {
+			doc, _ := json.Marshal(terms)
+			ag, err := detente.ParseAgreement(doc)
+			if err != nil {
+				return fmt.Errorf("demo: agreement of %s: %w", a.Name, err)
+			}
+			if _, err := a.Node.AddAgreement(ctx, ag); err != nil {
+				return fmt.Errorf("demo: agreement of %s: %w", a.Name, err)
+			}
+		}
+		objs := a.sample(now)
+		for _, o := range objs {
+			if o["type"] == "report" && a.reportID == "" {
+				a.reportID = o["id"].(string)
+			}
+		}
+		bundle, _ := json.Marshal(map[string]any{"type": "bundle", "id": "bundle--" + uuid(a.Name, 0), "objects": objs})
+		if _, err := a.Node.Ingest(ctx, bundle, node.IngestOptions{Grading: detente.Grading{Reliability: 'B', Credibility: 2}}); err != nil {
+			return fmt.Errorf("demo: sample intelligence of %s: %w", a.Name, err)
+		}
+	}
+	return nil
+}
+
+// Close stops the servers, closes the stores, and removes a temporary
+// data directory.
+func (d *Demo) Close() error {
+	var errs []error
+	for _, a := range d.Agencies {
+		if a.Server != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			errs = append(errs, a.Server.Shutdown(ctx))
+			cancel()
+		}
+		if a.Node != nil {
+			errs = append(errs, a.Node.Close())
+		}
+	}
+	if d.tempDir {
+		errs = append(errs, os.RemoveAll(d.Dir))
+	}
+	return errors.Join(errs...)
+}
+
+// PrintSummary writes each node's URL, tokens and a few things to try.
+func (d *Demo) PrintSummary(w io.Writer) {
+	fmt.Fprintf(w, "detente demo: %d partner nodes on loopback (data in %s)\n", len(d.Agencies), d.Dir)
+	for _, a := range d.Agencies {
+		fmt.Fprintf(w, "\n%s — %s\n  URL:           %s\n  key:           %s\n  admin token:   %s\n  analyst token: %s\n  data dir:      %s\n",
+			a.Name, a.Title, a.Server.URL(), a.Node.PublicKey(), a.Token, a.Analyst, a.Dir)
+	}
+	a := d.Agencies[0]
+	fmt.Fprintf(w, `
+Try (the certificates are self-signed: partners pin keys, not CAs, hence -k):
+  curl -k -H 'Authorization: Bearer %[1]s' %[2]s/api/v1/objects
+  curl -k -H 'Authorization: Bearer %[1]s' '%[2]s/api/v1/releases/check?object=%[3]s&partner=bravo'
+  curl -k -H 'Authorization: Bearer %[1]s' '%[2]s/api/v1/releases/check?object=%[3]s&partner=charlie'
+  go run ./cmd/detente release check --dir %[4]s --object %[3]s --to charlie
+`, a.Analyst, a.Server.URL(), a.reportID, a.Dir)
+}

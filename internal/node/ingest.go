@@ -1,0 +1,143 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"detente"
+	"detente/internal/stix"
+)
+
+// IngestOptions says how to record ingested objects.
+type IngestOptions struct {
+	// Grading is recorded on every object this node signs (those that came
+	// unsigned); objects signed by someone else keep the grading they were
+	// signed with.
+	Grading detente.Grading
+	// Progress, when set, is called as objects are prepared and stored.
+	Progress func(done, total int)
+}
+
+// IngestedObject is the outcome for one object of an ingest.
+type IngestedObject struct {
+	ID         string    `json:"id"`
+	Modified   time.Time `json:"modified,omitzero"`
+	Status     string    `json:"status"` // "added" or "unchanged"
+	Originator string    `json:"originator"`
+}
+
+// IngestResult is the outcome of an ingest.
+type IngestResult struct {
+	Added     int              `json:"added"`
+	Unchanged int              `json:"unchanged"`
+	Objects   []IngestedObject `json:"objects"`
+}
+
+// Ingest validates a STIX object or bundle and stores every version in it,
+// atomically: if any object is invalid, carries a signature that does not
+// verify, or conflicts with a stored version, nothing is stored and the
+// error names the object. Unsigned objects are signed by this node, which
+// becomes their originator. Each new version is logged with a hash
+// commitment to its content, not the content.
+func (n *Node) Ingest(ctx context.Context, data []byte, opts IngestOptions) (*IngestResult, error) {
+	objs, err := stix.ParseBundle(data)
+	if err != nil {
+		return nil, err
+	}
+	var partners []*detente.Partner
+	if err := n.Store.View(ctx, func(tx detente.Tx) (err error) { partners, err = tx.Partners(ctx); return }); err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
+	self := n.PublicKey()
+	now := n.now()
+	versions := make([]*detente.ObjectVersion, 0, len(objs))
+	for i, o := range objs {
+		v, err := n.prepare(o, self, partners, opts.Grading)
+		if err != nil {
+			return nil, err
+		}
+		v.Received = now
+		versions = append(versions, v)
+		if opts.Progress != nil && (i+1)%10000 == 0 {
+			opts.Progress(i+1, 2*len(objs))
+		}
+	}
+	res := &IngestResult{Objects: make([]IngestedObject, 0, len(versions))}
+	err = n.Store.Update(ctx, func(tx detente.Tx) error {
+		res.Added, res.Unchanged, res.Objects = 0, 0, res.Objects[:0] // fn may be retried
+		for i, v := range versions {
+			added, err := tx.PutObject(ctx, v)
+			if err != nil {
+				return err
+			}
+			status := "unchanged"
+			if added {
+				status = "added"
+				res.Added++
+				body := map[string]string{"id": v.ID, "type": v.Type, "modified": fmtTime(v.Modified),
+					"originator": v.Originator, "sha256": commit(v.Raw)}
+				if err := n.logEvent(ctx, tx, detente.EventObjectIngested, "", body); err != nil {
+					return err
+				}
+			} else {
+				res.Unchanged++
+			}
+			res.Objects = append(res.Objects, IngestedObject{ID: v.ID, Modified: v.Modified, Status: status, Originator: v.Originator})
+			if opts.Progress != nil && (i+1)%10000 == 0 {
+				opts.Progress(len(versions)+i+1, 2*len(versions))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	n.Logger.InfoContext(ctx, "ingested", "added", res.Added, "unchanged", res.Unchanged)
+	return res, nil
+}
+
+// prepare verifies or signs one parsed object and returns its version.
+func (n *Node) prepare(o *stix.Object, self detente.PublicKey, partners []*detente.Partner, grading detente.Grading) (*detente.ObjectVersion, error) {
+	signer, signed, err := stix.Verify(o.Raw)
+	if err != nil {
+		return nil, err
+	}
+	if !signed {
+		g := grading
+		if g.IsZero() {
+			g = o.ToVersion().Grading
+		}
+		so, err := o.Sign(n.Key, g)
+		if err != nil {
+			return nil, fmt.Errorf("sign %s: %w", o.ID, err)
+		}
+		v := so.ToVersion()
+		v.Originator = detente.OriginSelf
+		return v, nil
+	}
+	v := o.ToVersion()
+	v.Originator = originatorOf(signer, self, partners)
+	return v, nil
+}
+
+// originatorOf names who signed: this node, a known partner, or "" for a
+// key the node does not know.
+func originatorOf(signer, self detente.PublicKey, partners []*detente.Partner) string {
+	if signer.Equal(self) {
+		return detente.OriginSelf
+	}
+	for _, p := range partners {
+		if p.Key.Equal(signer) {
+			return p.Name
+		}
+	}
+	return ""
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}

@@ -1,0 +1,268 @@
+package node
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"detente"
+)
+
+// Node is one running node: its identity, its store and the clock.
+type Node struct {
+	Name   string
+	Key    ed25519.PrivateKey
+	Store  detente.Store
+	Logger *slog.Logger
+	// Now returns the current time; tests replace it.
+	Now func() time.Time
+}
+
+// New returns a Node over an open store.
+func New(name string, key ed25519.PrivateKey, store detente.Store, logger *slog.Logger) *Node {
+	return &Node{Name: name, Key: key, Store: store, Logger: logger, Now: time.Now}
+}
+
+// PublicKey returns the node's public key.
+func (n *Node) PublicKey() detente.PublicKey {
+	return detente.PublicKey(n.Key.Public().(ed25519.PublicKey))
+}
+
+// Close closes the node's store.
+func (n *Node) Close() error { return n.Store.Close() }
+
+func (n *Node) now() time.Time { return n.Now().UTC() }
+
+// logEvent appends an event to the log inside tx.
+func (n *Node) logEvent(ctx context.Context, tx detente.Tx, typ, partner string, body any) error {
+	e, err := detente.NewEvent(n.now(), typ, partner, body)
+	if err != nil {
+		return err
+	}
+	return tx.AppendEvent(ctx, e)
+}
+
+// commit returns the hex SHA-256 of b: what the log records in place of
+// protected content.
+func commit(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+func newUUID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return fmt.Sprintf("%s-%s-%s-%s-%s", h[:8], h[8:12], h[12:16], h[16:20], h[20:])
+}
+
+// ---- tokens ----
+
+// TokenPrefix starts every token secret, so a leaked one is recognisable
+// (and findable by secret scanners).
+const TokenPrefix = "dtk_"
+
+// CreateToken creates a bearer token with role and returns it with its
+// secret, which is shown only now: the store keeps only its hash.
+func (n *Node) CreateToken(ctx context.Context, role detente.Role, label string) (*detente.Token, string, error) {
+	if _, err := detente.ParseRole(string(role)); err != nil {
+		return nil, "", err
+	}
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return nil, "", fmt.Errorf("generate token: %w", err)
+	}
+	secret := TokenPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
+	h := detente.TokenHash(secret)
+	t := &detente.Token{ID: "tok_" + hex.EncodeToString(h[:6]), Hash: h, Role: role, Label: label, Created: n.now()}
+	err := n.Store.Update(ctx, func(tx detente.Tx) error {
+		if err := tx.PutToken(ctx, t); err != nil {
+			return err
+		}
+		return n.logEvent(ctx, tx, detente.EventTokenCreated, "", map[string]string{"token": t.ID, "role": string(role)})
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("create token: %w", err)
+	}
+	return t, secret, nil
+}
+
+// RevokeToken revokes the token with id.
+func (n *Node) RevokeToken(ctx context.Context, id string) error {
+	return n.Store.Update(ctx, func(tx detente.Tx) error {
+		ts, err := tx.Tokens(ctx)
+		if err != nil {
+			return err
+		}
+		for _, t := range ts {
+			if t.ID == id {
+				t.Revoked = true
+				if err := tx.PutToken(ctx, t); err != nil {
+					return err
+				}
+				return n.logEvent(ctx, tx, detente.EventTokenRevoked, "", map[string]string{"token": id})
+			}
+		}
+		return detente.Errorf(detente.ENOTFOUND, "token %s not found", id)
+	})
+}
+
+// Authenticate returns the live token whose secret is secret.
+func (n *Node) Authenticate(ctx context.Context, secret string) (*detente.Token, error) {
+	var t *detente.Token
+	err := n.Store.View(ctx, func(tx detente.Tx) error {
+		var err error
+		t, err = tx.TokenByHash(ctx, detente.TokenHash(secret))
+		return err
+	})
+	if err != nil || t.Revoked {
+		return nil, detente.Errorf(detente.EUNAUTHORIZED, "invalid or revoked token")
+	}
+	return t, nil
+}
+
+// ---- partners ----
+
+// AddPartner records a new partner, pinned by its key.
+func (n *Node) AddPartner(ctx context.Context, name string, key detente.PublicKey, url string) (*detente.Partner, error) {
+	if key.Equal(n.PublicKey()) {
+		return nil, detente.Errorf(detente.EINVALID, "that key is this node's own key")
+	}
+	now := n.now()
+	p := &detente.Partner{Name: name, Key: key, URL: url, State: detente.PartnerActive, Created: now, Updated: now}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	err := n.Store.Update(ctx, func(tx detente.Tx) error {
+		if _, err := tx.Partner(ctx, name); err == nil {
+			return detente.Errorf(detente.EEXISTS, "partner %s already exists", name)
+		} else if detente.ErrorCode(err) != detente.ENOTFOUND {
+			return err
+		}
+		if err := tx.PutPartner(ctx, p); err != nil {
+			return err
+		}
+		return n.logEvent(ctx, tx, detente.EventPartnerAdded, name, map[string]string{"name": name, "key": key.String(), "url": url})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// SetPartnerState suspends or resumes a partner, with a reason.
+func (n *Node) SetPartnerState(ctx context.Context, name string, state detente.PartnerState, reason string) (*detente.Partner, error) {
+	if reason == "" {
+		return nil, detente.Errorf(detente.EINVALID, "a reason is required")
+	}
+	var p *detente.Partner
+	err := n.Store.Update(ctx, func(tx detente.Tx) error {
+		var err error
+		if p, err = tx.Partner(ctx, name); err != nil {
+			return err
+		}
+		p.State, p.StateReason, p.Updated = state, reason, n.now()
+		if err := tx.PutPartner(ctx, p); err != nil {
+			return err
+		}
+		return n.logEvent(ctx, tx, detente.EventPartnerChanged, name, map[string]string{"name": name, "state": string(state), "reason": reason})
+	})
+	return p, err
+}
+
+// Partners lists the partners.
+func (n *Node) Partners(ctx context.Context) ([]*detente.Partner, error) {
+	var ps []*detente.Partner
+	err := n.Store.View(ctx, func(tx detente.Tx) (err error) { ps, err = tx.Partners(ctx); return })
+	return ps, err
+}
+
+// ---- agreements ----
+
+// AddAgreement records a new agreement (version 1) from a parsed document.
+// Every partner it names must be known.
+func (n *Node) AddAgreement(ctx context.Context, a *detente.Agreement) (*detente.Agreement, error) {
+	if a.ID == "" {
+		a.ID = "agreement--" + newUUID()
+	}
+	a.Version, a.State, a.Updated = 1, detente.AgreementActive, n.now()
+	if err := a.Validate(); err != nil {
+		return nil, err
+	}
+	err := n.Store.Update(ctx, func(tx detente.Tx) error {
+		if _, err := tx.Agreement(ctx, a.ID); err == nil {
+			return detente.Errorf(detente.EEXISTS, "agreement %s already exists: change it with suspend, resume or end", a.ID)
+		}
+		for _, p := range a.Partners {
+			if _, err := tx.Partner(ctx, p); err != nil {
+				if detente.ErrorCode(err) == detente.ENOTFOUND {
+					return detente.Errorf(detente.EINVALID, "agreement names partner %s, who is not known: add it first with 'detente partner add'", p)
+				}
+				return err
+			}
+		}
+		if err := tx.PutAgreement(ctx, a); err != nil {
+			return err
+		}
+		return n.logAgreement(ctx, tx, detente.EventAgreementAdded, a)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func (n *Node) logAgreement(ctx context.Context, tx detente.Tx, typ string, a *detente.Agreement) error {
+	for _, p := range a.Partners {
+		body := map[string]any{"id": a.ID, "version": a.Version, "state": a.State, "reason": a.StateReason, "hash": a.Hash()}
+		if err := n.logEvent(ctx, tx, typ, p, body); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SetAgreementState makes a new version of agreement id in state, with a
+// reason. An ended agreement cannot be changed again.
+func (n *Node) SetAgreementState(ctx context.Context, id string, state detente.AgreementState, reason string) (*detente.Agreement, error) {
+	if reason == "" {
+		return nil, detente.Errorf(detente.EINVALID, "a reason is required")
+	}
+	var a *detente.Agreement
+	err := n.Store.Update(ctx, func(tx detente.Tx) error {
+		var err error
+		if a, err = tx.Agreement(ctx, id); err != nil {
+			return err
+		}
+		if a.State == detente.AgreementEnded {
+			return detente.Errorf(detente.ECONFLICT, "agreement %s has ended and cannot change", id)
+		}
+		if a.State == state {
+			return detente.Errorf(detente.ECONFLICT, "agreement %s is already %s", id, state)
+		}
+		a.Version++
+		a.State, a.StateReason, a.Updated = state, reason, n.now()
+		if err := tx.PutAgreement(ctx, a); err != nil {
+			return err
+		}
+		return n.logAgreement(ctx, tx, detente.EventAgreementChanged, a)
+	})
+	return a, err
+}
+
+// Agreements lists the latest version of every agreement.
+func (n *Node) Agreements(ctx context.Context) ([]*detente.Agreement, error) {
+	var as []*detente.Agreement
+	err := n.Store.View(ctx, func(tx detente.Tx) (err error) { as, err = tx.Agreements(ctx, ""); return })
+	return as, err
+}

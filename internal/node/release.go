@@ -1,0 +1,215 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"detente"
+	"detente/internal/policy"
+	"detente/internal/stix"
+)
+
+// graph is the egress policy's view of the store, over one transaction.
+// Lookups are cached; the first store error is kept and reported after the
+// decision, which is then discarded.
+type graph struct {
+	ctx     context.Context
+	tx      detente.Tx
+	objects map[string]*detente.ObjectVersion
+	err     error
+}
+
+var _ policy.Graph = (*graph)(nil)
+
+func newGraph(ctx context.Context, tx detente.Tx) *graph {
+	return &graph{ctx: ctx, tx: tx, objects: map[string]*detente.ObjectVersion{}}
+}
+
+func (g *graph) fail(err error) {
+	if g.err == nil && detente.ErrorCode(err) != detente.ENOTFOUND {
+		g.err = err
+	}
+}
+
+func (g *graph) Object(id string) (*detente.ObjectVersion, bool) {
+	if o, ok := g.objects[id]; ok {
+		return o, o != nil
+	}
+	o, err := g.tx.Object(g.ctx, id)
+	if err != nil {
+		g.fail(err)
+		o = nil
+	}
+	g.objects[id] = o
+	return o, o != nil
+}
+
+func (g *graph) Marking(id string) (*detente.Marking, bool) {
+	o, ok := g.Object(id)
+	if !ok || o.Type != "marking-definition" {
+		return nil, false
+	}
+	so, err := stix.ParseObject(o.Raw)
+	if err != nil {
+		g.fail(fmt.Errorf("stored marking %s: %w", id, err))
+		return nil, false
+	}
+	m, err := stix.ParseMarking(so)
+	if err != nil {
+		return &detente.Marking{ID: id}, true // held but not understood: the policy fails closed
+	}
+	return m, true
+}
+
+func (g *graph) Partner(name string) (*detente.Partner, bool) {
+	p, err := g.tx.Partner(g.ctx, name)
+	if err != nil {
+		g.fail(err)
+		return nil, false
+	}
+	return p, true
+}
+
+func (g *graph) PartnerByKey(k detente.PublicKey) (*detente.Partner, bool) {
+	p, err := g.tx.PartnerByKey(g.ctx, k)
+	if err != nil {
+		g.fail(err)
+		return nil, false
+	}
+	return p, true
+}
+
+func (g *graph) Agreements(partner string) []*detente.Agreement {
+	as, err := g.tx.Agreements(g.ctx, partner)
+	g.fail(err)
+	return as
+}
+
+func (g *graph) Consents(object string) []*detente.Consent {
+	cs, err := g.tx.Consents(g.ctx, object)
+	g.fail(err)
+	return cs
+}
+
+// decide runs the egress policy for the newest version of object to partner.
+func (n *Node) decide(ctx context.Context, tx detente.Tx, object, partner string) (*detente.ObjectVersion, detente.Decision, error) {
+	g := newGraph(ctx, tx)
+	o, err := tx.Object(ctx, object)
+	if err != nil {
+		return nil, detente.Decision{}, err
+	}
+	d := policy.Egress(g, policy.Request{Self: n.PublicKey(), Partner: partner, Now: n.now(), Object: o})
+	if g.err != nil {
+		return nil, detente.Decision{}, fmt.Errorf("release decision: %w", g.err)
+	}
+	return o, d, nil
+}
+
+// CheckRelease returns the egress decision for the newest version of object
+// to partner, without releasing anything or recording it.
+func (n *Node) CheckRelease(ctx context.Context, object, partner string) (*detente.Decision, error) {
+	var d detente.Decision
+	err := n.Store.View(ctx, func(tx detente.Tx) (err error) { _, d, err = n.decide(ctx, tx, object, partner); return })
+	if err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// ReleaseResult is the outcome of a release: the decision, and when allowed
+// the STIX bundle that goes to the partner (its projection of the closure).
+type ReleaseResult struct {
+	Decision detente.Decision `json:"decision"`
+	Bundle   json.RawMessage  `json:"bundle,omitempty"`
+}
+
+// Release decides whether the newest version of object may go to partner,
+// records the decision and its log event in one transaction, and when
+// allowed returns the partner's projection of the closure as a bundle.
+func (n *Node) Release(ctx context.Context, object, partner string) (*ReleaseResult, error) {
+	res := &ReleaseResult{}
+	err := n.Store.Update(ctx, func(tx detente.Tx) error {
+		o, d, err := n.decide(ctx, tx, object, partner)
+		if err != nil {
+			return err
+		}
+		res.Decision = d
+		if d.Allowed {
+			if res.Bundle, err = n.bundle(ctx, tx, d); err != nil {
+				return err
+			}
+		}
+		r := &detente.Release{Object: o.ID, Modified: o.Modified, Partner: partner, Allowed: d.Allowed, Reasons: d.Reasons, Time: n.now()}
+		if err := tx.PutRelease(ctx, r); err != nil {
+			return err
+		}
+		return n.logEvent(ctx, tx, detente.EventRelease, partner, releaseBody(o, d))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// releaseBody is the log entry of a release decision. A denied release
+// names its object only by commitment, so showing the log to the partner
+// does not reveal what it was refused.
+func releaseBody(o *detente.ObjectVersion, d detente.Decision) map[string]any {
+	codes := make([]string, 0, len(d.Reasons))
+	for _, r := range d.Reasons {
+		if !slices.Contains(codes, r.Code) {
+			codes = append(codes, r.Code)
+		}
+	}
+	full, _ := json.Marshal(d)
+	body := map[string]any{"allowed": d.Allowed, "codes": codes, "decision_sha256": commit(full)}
+	if d.Allowed {
+		body["object"], body["modified"], body["closure"] = o.ID, fmtTime(o.Modified), d.Closure
+	} else {
+		body["object_sha256"] = commit([]byte(o.Key()))
+	}
+	return body
+}
+
+// bundle returns the STIX bundle of d's closure as the partner sees it:
+// each object projected without the properties d redacts.
+func (n *Node) bundle(ctx context.Context, tx detente.Tx, d detente.Decision) (json.RawMessage, error) {
+	redact := map[string][]string{}
+	for _, r := range d.Redacted {
+		id, sel, _ := strings.Cut(r, ":")
+		redact[id] = append(redact[id], sel)
+	}
+	var b strings.Builder
+	b.WriteString(`{"type":"bundle","id":"bundle--` + newUUID() + `","objects":[`)
+	written := 0
+	for _, id := range d.Closure {
+		if _, isTLP := detente.TLPOfMarking(id); isTLP {
+			continue // well-known: every STIX consumer has the TLP definitions
+		}
+		o, err := tx.Object(ctx, id)
+		if detente.ErrorCode(err) == detente.ENOTFOUND {
+			continue // a reference the node does not hold
+		}
+		if err != nil {
+			return nil, err
+		}
+		raw := o.Raw
+		if sels := redact[id]; len(sels) > 0 {
+			p, err := stix.Project(raw, sels)
+			if err != nil {
+				return nil, fmt.Errorf("project %s: %w", id, err)
+			}
+			raw = p
+		}
+		if written > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(raw)
+		written++
+	}
+	b.WriteString("]}")
+	return json.RawMessage(b.String()), nil
+}
