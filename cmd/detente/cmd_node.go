@@ -16,7 +16,9 @@ func nodeCommands() []*command {
 		name:    "init",
 		summary: "create a node: key pair, config and store in a new data directory",
 		example: "detente init --dir /var/lib/detente --name alpha",
-		flags:   func(fs *flag.FlagSet) { fs.StringVar(&name, "name", "", "the node's short name: lowercase letters, digits, hyphens (required)") },
+		flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&name, "name", "", "the node's short name: lowercase letters, digits, hyphens (required)")
+		},
 		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
 			if name == "" {
 				return usagef("--name is required")

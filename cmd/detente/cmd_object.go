@@ -23,7 +23,9 @@ func objectCommands() []*command {
 		summary: "validate and store a STIX 2.1 object or bundle, atomically; signs what arrives unsigned",
 		example: "detente ingest --dir /var/lib/detente --grading B2 report.json\ncat bundle.json | detente ingest --dir /var/lib/detente -",
 		hasJSON: true,
-		flags:   func(fs *flag.FlagSet) { fs.StringVar(&grading, "grading", "", "Admiralty grading for objects this node signs, e.g. B2") },
+		flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&grading, "grading", "", "Admiralty grading for objects this node signs, e.g. B2")
+		},
 		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
 			if err := requireArgs(fs, 1, "one FILE (or - for stdin)"); err != nil {
 				return err
