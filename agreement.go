@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"slices"
 	"time"
@@ -54,16 +56,16 @@ type Agreement struct {
 
 // agreementDoc is the JSON an operator writes (docs/agreements.md).
 type agreementDoc struct {
-	ID            string    `json:"id"`
-	Partner       string    `json:"partner"`
-	Partners      []string  `json:"partners"`
-	From          time.Time `json:"from"`
-	Until         time.Time `json:"until"`
-	TLPCeiling    string    `json:"tlp_ceiling"`
-	Types         []string  `json:"types"`
-	OnwardSharing string    `json:"onward_sharing"`
-	Purpose       string    `json:"purpose"`
-	Note          string    `json:"note"`
+	ID            string   `json:"id"`
+	Partner       string   `json:"partner"`
+	Partners      []string `json:"partners"`
+	From          string   `json:"from"`
+	Until         string   `json:"until"`
+	TLPCeiling    string   `json:"tlp_ceiling"`
+	Types         []string `json:"types"`
+	OnwardSharing string   `json:"onward_sharing"`
+	Purpose       string   `json:"purpose"`
+	Note          string   `json:"note"`
 }
 
 // MaxAgreementSize bounds an agreement document.
@@ -91,7 +93,7 @@ func ParseAgreement(data []byte) (*Agreement, error) {
 		return nil, Errorf(EINVALID, "agreement: trailing data after the JSON object")
 	}
 	a := &Agreement{
-		ID: d.ID, From: d.From, Until: d.Until, Types: d.Types,
+		ID: d.ID, Types: d.Types,
 		OnwardSharing: d.OnwardSharing, Purpose: d.Purpose, Note: d.Note,
 		State: AgreementActive,
 	}
@@ -99,6 +101,20 @@ func ParseAgreement(data []byte) (*Agreement, error) {
 		a.Partners = append(a.Partners, d.Partner)
 	}
 	a.Partners = append(a.Partners, d.Partners...)
+	for _, f := range []struct {
+		name string
+		in   string
+		out  *time.Time
+	}{{"from", d.From, &a.From}, {"until", d.Until, &a.Until}} {
+		if f.in == "" {
+			return nil, Errorf(EINVALID, "agreement: %s is required (an RFC 3339 time such as 2026-01-01T00:00:00Z)", f.name)
+		}
+		t, err := time.Parse(time.RFC3339, f.in)
+		if err != nil {
+			return nil, Errorf(EINVALID, "agreement: %s %q is not an RFC 3339 time such as 2026-01-01T00:00:00Z", f.name, f.in)
+		}
+		*f.out = t.UTC()
+	}
 	if d.TLPCeiling == "" {
 		return nil, Errorf(EINVALID, "agreement: tlp_ceiling is required")
 	}
@@ -194,6 +210,8 @@ func jsonErrorText(err error) string {
 		return fmt.Sprintf("malformed JSON at byte %d: %v", se.Offset, se.Error())
 	case asErr(err, &te):
 		return fmt.Sprintf("field %q must be %s, not %s", te.Field, te.Type, te.Value)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "malformed JSON: the document ends too soon"
 	}
 	return err.Error()
 }

@@ -35,6 +35,9 @@ type Server struct {
 
 // New returns the API handler for n.
 func New(n *node.Node, logger *slog.Logger) *Server {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	s := &Server{node: n, logger: logger, mux: http.NewServeMux()}
 	s.routes()
 	return s

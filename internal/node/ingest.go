@@ -51,6 +51,7 @@ func (n *Node) Ingest(ctx context.Context, data []byte, opts IngestOptions) (*In
 	}
 	self := n.PublicKey()
 	now := n.now()
+	unsigned := map[*detente.ObjectVersion]*stix.Object{} // versions this node signed here
 	versions := make([]*detente.ObjectVersion, 0, len(objs))
 	for i, o := range objs {
 		v, err := n.prepare(o, self, partners, opts.Grading)
@@ -59,6 +60,9 @@ func (n *Node) Ingest(ctx context.Context, data []byte, opts IngestOptions) (*In
 		}
 		v.Received = now
 		versions = append(versions, v)
+		if v.Originator == detente.OriginSelf && !v.Signer.Equal(signerOf(o)) {
+			unsigned[v] = o
+		}
 		if opts.Progress != nil && (i+1)%10000 == 0 {
 			opts.Progress(i+1, 2*len(objs))
 		}
@@ -68,6 +72,9 @@ func (n *Node) Ingest(ctx context.Context, data []byte, opts IngestOptions) (*In
 		res.Added, res.Unchanged, res.Objects = 0, 0, res.Objects[:0] // fn may be retried
 		for i, v := range versions {
 			added, err := tx.PutObject(ctx, v)
+			if detente.ErrorCode(err) == detente.ECONFLICT && unsigned[v] != nil {
+				added, err = n.resubmitted(ctx, tx, v, unsigned[v])
+			}
 			if err != nil {
 				return err
 			}
@@ -140,4 +147,30 @@ func fmtTime(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// signerOf returns the key an object arrived signed with, nil if unsigned.
+func signerOf(o *stix.Object) detente.PublicKey {
+	return o.ToVersion().Signer
+}
+
+// resubmitted handles an unsigned object whose version this node already
+// signed and stored, perhaps with another grading: if signing it with the
+// stored grading gives the stored bytes, the content is the same and
+// nothing changes; otherwise it is a real conflict.
+func (n *Node) resubmitted(ctx context.Context, tx detente.Tx, v *detente.ObjectVersion, o *stix.Object) (bool, error) {
+	stored, err := tx.ObjectVersion(ctx, v.ID, v.Modified)
+	if err != nil {
+		return false, err
+	}
+	again, err := o.Sign(n.Key, stored.Grading)
+	if err != nil {
+		return false, err
+	}
+	if string(again.Raw) == string(stored.Raw) {
+		v.Seq = stored.Seq
+		return false, nil
+	}
+	return false, detente.Errorf(detente.ECONFLICT, "%s: a different version with modified %s is already stored",
+		v.ID, fmtTime(v.Modified))
 }

@@ -198,11 +198,15 @@ func (n *Node) bundle(ctx context.Context, tx detente.Tx, d detente.Decision) (j
 		}
 		raw := o.Raw
 		if sels := redact[id]; len(sels) > 0 {
+			// The projection is no longer what the originator signed:
+			// this node signs it, keeping the originator's grading.
 			p, err := stix.Project(raw, sels)
 			if err != nil {
 				return nil, fmt.Errorf("project %s: %w", id, err)
 			}
-			raw = p
+			if raw, err = stix.Sign(p, n.Key, o.Grading); err != nil {
+				return nil, fmt.Errorf("sign projection of %s: %w", id, err)
+			}
 		}
 		if written > 0 {
 			b.WriteByte(',')
