@@ -173,7 +173,7 @@ func TestBadInputLeavesStoreUnchanged(t *testing.T) {
 			t.Errorf("%s: exit %d, stderr %q", name, code, errs)
 		}
 	}
-	bad := `{"partner": "bravo", "tlp_ceiling": "purple"}`
+	bad := `{"partner": "bravo", "from": "2026-01-01T00:00:00Z", "until": "2027-01-01T00:00:00Z", "tlp_ceiling": "purple"}`
 	if code, _, errs := cli(t, bad, "agreement", "add", "--dir", dir, "-"); code != exitError || !strings.Contains(errs, "purple") {
 		t.Errorf("bad agreement: exit %d, %q", code, errs)
 	}

@@ -3,6 +3,9 @@ package node
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"detente"
@@ -52,19 +55,14 @@ func (n *Node) Ingest(ctx context.Context, data []byte, opts IngestOptions) (*In
 	self := n.PublicKey()
 	now := n.now()
 	unsigned := map[*detente.ObjectVersion]*stix.Object{} // versions this node signed here
-	versions := make([]*detente.ObjectVersion, 0, len(objs))
-	for i, o := range objs {
-		v, err := n.prepare(o, self, partners, opts.Grading)
-		if err != nil {
-			return nil, err
-		}
+	versions, err := n.prepareAll(objs, self, partners, opts)
+	if err != nil {
+		return nil, err
+	}
+	for i, v := range versions {
 		v.Received = now
-		versions = append(versions, v)
-		if v.Originator == detente.OriginSelf && !v.Signer.Equal(signerOf(o)) {
-			unsigned[v] = o
-		}
-		if opts.Progress != nil && (i+1)%10000 == 0 {
-			opts.Progress(i+1, 2*len(objs))
+		if v.Originator == detente.OriginSelf && !v.Signer.Equal(signerOf(objs[i])) {
+			unsigned[v] = objs[i]
 		}
 	}
 	res := &IngestResult{Objects: make([]IngestedObject, 0, len(versions))}
@@ -102,6 +100,36 @@ func (n *Node) Ingest(ctx context.Context, data []byte, opts IngestOptions) (*In
 	}
 	n.Logger.InfoContext(ctx, "ingested", "added", res.Added, "unchanged", res.Unchanged)
 	return res, nil
+}
+
+// prepareAll verifies or signs every object, on all cores: signatures
+// are most of the cost of an ingest. The first error in bundle order wins,
+// so the message does not depend on scheduling.
+func (n *Node) prepareAll(objs []*stix.Object, self detente.PublicKey, partners []*detente.Partner, opts IngestOptions) ([]*detente.ObjectVersion, error) {
+	versions := make([]*detente.ObjectVersion, len(objs))
+	errs := make([]error, len(objs))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(objs)/64))
+	var done atomic.Int64
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(objs); i += workers {
+				versions[i], errs[i] = n.prepare(objs[i], self, partners, opts.Grading)
+				if d := done.Add(1); opts.Progress != nil && d%10000 == 0 && w == 0 {
+					opts.Progress(int(d), 2*len(objs))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return versions, nil
 }
 
 // prepare verifies or signs one parsed object and returns its version.

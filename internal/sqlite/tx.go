@@ -17,6 +17,9 @@ type Tx struct {
 	tx       *sql.Tx
 	readOnly bool
 	stmts    map[string]*sql.Stmt // prepared once per transaction
+	// nextSeq is the log position of the next event, -1 until first read;
+	// the write lock held by the transaction keeps it exact.
+	nextSeq int64
 }
 
 var _ detente.Tx = (*Tx)(nil)
@@ -123,26 +126,28 @@ func collectObjects(rows *sql.Rows) ([]*detente.ObjectVersion, error) {
 
 // PutObject implements detente.Tx.
 func (t *Tx) PutObject(ctx context.Context, o *detente.ObjectVersion) (bool, error) {
-	existing, err := t.ObjectVersion(ctx, o.ID, o.Modified)
-	switch {
-	case err == nil:
-		if string(existing.Raw) == string(o.Raw) {
-			o.Seq = existing.Seq
-			return false, nil
-		}
-		return false, detente.Errorf(detente.ECONFLICT, "%s: a different version with modified %s is already stored",
-			o.ID, o.Modified.UTC().Format(time.RFC3339Nano))
-	case detente.ErrorCode(err) != detente.ENOTFOUND:
-		return false, err
-	}
 	res, err := t.exec(ctx, `INSERT INTO objects (id, type, modified, created, spec_version, originator,
 		signer, signature, markings, granular, refs, grading, received, quarantine, raw)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id, modified) DO NOTHING`,
 		o.ID, o.Type, nanos(o.Modified), nanos(o.Created), o.SpecVersion, o.Originator,
 		[]byte(o.Signer), o.Signature, mustJSON(nonNil(o.Markings)), mustJSON(nonNil(o.Granular)),
 		mustJSON(nonNil(o.Refs)), o.Grading.String(), nanos(o.Received), o.Quarantine, o.Raw)
 	if err != nil {
 		return false, fmt.Errorf("insert object %s: %w", o.ID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return false, fmt.Errorf("insert object %s: %w", o.ID, err)
+	} else if n == 0 { // the version is already stored: same content, or a conflict
+		existing, err := t.ObjectVersion(ctx, o.ID, o.Modified)
+		if err != nil {
+			return false, err
+		}
+		if string(existing.Raw) != string(o.Raw) {
+			return false, detente.Errorf(detente.ECONFLICT, "%s: a different version with modified %s is already stored",
+				o.ID, o.Modified.UTC().Format(time.RFC3339Nano))
+		}
+		o.Seq = existing.Seq
+		return false, nil
 	}
 	if o.Seq, err = res.LastInsertId(); err != nil {
 		return false, fmt.Errorf("insert object %s: %w", o.ID, err)
@@ -584,15 +589,19 @@ func (t *Tx) Tokens(ctx context.Context) ([]*detente.Token, error) {
 
 // AppendEvent implements detente.Tx.
 func (t *Tx) AppendEvent(ctx context.Context, e *detente.Event) error {
-	n, err := t.CountEvents(ctx)
-	if err != nil {
-		return fmt.Errorf("append event: %w", err)
+	if t.nextSeq < 0 {
+		n, err := t.CountEvents(ctx)
+		if err != nil {
+			return fmt.Errorf("append event: %w", err)
+		}
+		t.nextSeq = n
 	}
-	e.Seq = n
+	e.Seq = t.nextSeq
 	if _, err := t.exec(ctx, `INSERT INTO events (seq, time, type, partner, body) VALUES (?, ?, ?, ?, ?)`,
 		e.Seq, nanos(e.Time), e.Type, e.Partner, []byte(e.Body)); err != nil {
 		return fmt.Errorf("append event: %w", err)
 	}
+	t.nextSeq++
 	return nil
 }
 
