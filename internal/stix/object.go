@@ -1,0 +1,265 @@
+package stix
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"detente"
+)
+
+// Object is one validated STIX 2.1 object.
+type Object struct {
+	ID          string    // e.g. "indicator--…"
+	Type        string    // the id's prefix
+	SpecVersion string    // "2.1" (also for SCOs that leave it out)
+	Created     time.Time // zero for SCOs
+	Modified    time.Time // zero for SCOs and marking-definitions
+
+	// Fields is the whole object as decoded JSON: map[string]any, []any,
+	// string, bool, nil and json.Number (in RFC 8785 form). Treat it as
+	// read-only: Raw is not recomputed from it.
+	Fields map[string]any
+
+	// Raw is the RFC 8785 canonical JSON of the object.
+	Raw []byte
+}
+
+// Version returns the version timestamp: modified, else created, else the
+// zero time (SCOs).
+func (o *Object) Version() time.Time {
+	if !o.Modified.IsZero() {
+		return o.Modified
+	}
+	return o.Created
+}
+
+// Refs returns every reference the object makes, in canonical key order:
+// each *_ref and each element of each *_refs property anywhere in the object,
+// nested extensions included. Path is the selector of the property holding
+// the reference ("created_by_ref", "object_refs",
+// "extensions.extension-definition--….sample_ref",
+// "body_multipart.[0].body_raw_ref"). Marking references
+// (object_marking_refs and granular markings' marking_ref) are left out:
+// Markings and Granular return them.
+func (o *Object) Refs() []detente.Ref {
+	var refs []detente.Ref
+	_ = walkRefs(o.Fields, o.Type, func(path, id string, ok bool, _ any) error {
+		if !ok || isMarkingPath(path) {
+			return nil
+		}
+		refs = append(refs, detente.Ref{Path: path, ID: id})
+		return nil
+	})
+	return refs
+}
+
+func isMarkingPath(path string) bool {
+	return path == "object_marking_refs" || strings.HasSuffix(path, ".object_marking_refs") ||
+		strings.HasPrefix(path, "granular_markings.")
+}
+
+// Markings returns the object_marking_refs.
+func (o *Object) Markings() []string {
+	a, _ := o.Fields["object_marking_refs"].([]any)
+	out := make([]string, 0, len(a))
+	for _, r := range a {
+		out = append(out, r.(string))
+	}
+	return out
+}
+
+// Granular returns the granular markings.
+func (o *Object) Granular() []detente.GranularMarking {
+	a, _ := o.Fields["granular_markings"].([]any)
+	if len(a) == 0 {
+		return nil
+	}
+	out := make([]detente.GranularMarking, 0, len(a))
+	for _, e := range a {
+		g := e.(map[string]any)
+		gm := detente.GranularMarking{}
+		gm.Marking, _ = g["marking_ref"].(string)
+		gm.Lang, _ = g["lang"].(string)
+		for _, s := range g["selectors"].([]any) {
+			gm.Selectors = append(gm.Selectors, s.(string))
+		}
+		out = append(out, gm)
+	}
+	return out
+}
+
+// detenteExt returns the object's detente extension, or nil.
+func (o *Object) detenteExt() map[string]any {
+	return detenteExtOf(o.Fields)
+}
+
+func detenteExtOf(m map[string]any) map[string]any {
+	exts, _ := m["extensions"].(map[string]any)
+	ext, _ := exts[ExtensionID].(map[string]any)
+	return ext
+}
+
+// Grading returns the Admiralty grading carried by the detente extension,
+// or the zero Grading.
+func (o *Object) Grading() detente.Grading {
+	s, _ := o.detenteExt()["grading"].(string)
+	g, _ := detente.ParseGrading(s)
+	return g
+}
+
+// ToVersion returns the object as the node stores it. Signer and Signature
+// are copied from the detente extension without being checked: call Verify
+// first. Originator, Received, Quarantine and Seq are left for the caller.
+func (o *Object) ToVersion() *detente.ObjectVersion {
+	v := &detente.ObjectVersion{
+		ID:          o.ID,
+		Type:        o.Type,
+		SpecVersion: o.SpecVersion,
+		Created:     o.Created,
+		Modified:    o.Version(),
+		Markings:    o.Markings(),
+		Granular:    o.Granular(),
+		Refs:        o.Refs(),
+		Grading:     o.Grading(),
+		Raw:         o.Raw,
+	}
+	if ext := o.detenteExt(); ext != nil {
+		if s, ok := ext["signer"].(string); ok {
+			v.Signer, _ = detente.ParsePublicKey(s)
+		}
+		if s, ok := ext["signature"].(string); ok {
+			v.Signature, _ = base64.StdEncoding.DecodeString(s)
+		}
+	}
+	return v
+}
+
+// newObject validates a decoded object and builds the Object.
+func newObject(m map[string]any, label string) (*Object, error) {
+	c, err := validate(m, label)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := appendCanonicalKeys(make([]byte, 0, 1024), m, c.keys)
+	if err != nil {
+		return nil, fmt.Errorf("canonicalize %s: %w", c.id, err)
+	}
+	sv, _ := m["spec_version"].(string)
+	if sv == "" {
+		sv = "2.1"
+	}
+	return &Object{
+		ID: c.id, Type: c.typ, SpecVersion: sv,
+		Created: c.created, Modified: c.mod,
+		Fields: m, Raw: raw,
+	}, nil
+}
+
+// syntaxErr turns a decoding error into a *ValidationError.
+func syntaxErr(err error) error {
+	var se *SyntaxError
+	if errors.As(err, &se) {
+		return &ValidationError{Message: se.Error(), cause: se}
+	}
+	return &ValidationError{Message: err.Error(), cause: err}
+}
+
+// ParseObject parses and validates one STIX object (not a bundle).
+func ParseObject(data []byte) (*Object, error) {
+	v, err := decodeJSON(data)
+	if err != nil {
+		return nil, syntaxErr(err)
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, &ValidationError{Message: "a STIX object must be a JSON object"}
+	}
+	if m["type"] == "bundle" {
+		return nil, &ValidationError{Property: "type", Message: "want one STIX object, got a bundle"}
+	}
+	return newObject(m, "")
+}
+
+// ParseBundle parses either one STIX object or a bundle of them and
+// validates every object. It is atomic: if any object is invalid it returns
+// the first error and no objects. Errors are *ValidationError values naming
+// the object and property (see its documentation).
+//
+// Within a bundle, two versions of one id with the same version timestamp
+// (modified, else created; SCOs have none) must have the same canonical
+// content: a difference is an error, an exact repeat is dropped.
+func ParseBundle(data []byte) ([]*Object, error) {
+	v, err := decodeJSON(data)
+	if err != nil {
+		return nil, syntaxErr(err)
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, &ValidationError{Message: "a STIX document must be a JSON object"}
+	}
+	if m["type"] != "bundle" {
+		o, err := newObject(m, "")
+		if err != nil {
+			return nil, err
+		}
+		return []*Object{o}, nil
+	}
+	bid, _ := m["id"].(string)
+	bundleErr := func(prop, format string, args ...any) error {
+		return &ValidationError{ObjectID: bid, Property: prop, Message: fmt.Sprintf(format, args...)}
+	}
+	if t, ok := splitID(bid); !ok || t != "bundle" {
+		return nil, bundleErr("id", "%s is not a bundle identifier (want bundle--<RFC 4122 UUID>)", show(m["id"]))
+	}
+	for _, k := range sortedKeys(m) {
+		switch {
+		case k == "type", k == "id", k == "objects", strings.HasPrefix(k, "x_"):
+		default:
+			return nil, bundleErr(k, "unknown bundle property")
+		}
+	}
+	ov, ok := m["objects"]
+	if !ok {
+		return nil, nil
+	}
+	list, ok := ov.([]any)
+	if !ok {
+		return nil, bundleErr("objects", "must be a list of STIX objects")
+	}
+	out := make([]*Object, 0, len(list))
+	type key struct {
+		id   string
+		sec  int64
+		nsec int
+	}
+	seen := make(map[key]*Object, len(list))
+	for i, e := range list {
+		label := fmt.Sprintf("%s objects.[%d]", bid, i)
+		om, ok := e.(map[string]any)
+		if !ok {
+			return nil, &ValidationError{ObjectID: label, Message: "a STIX object must be a JSON object"}
+		}
+		if om["type"] == "bundle" {
+			return nil, &ValidationError{ObjectID: label, Property: "type", Message: "bundles cannot be nested"}
+		}
+		o, err := newObject(om, label)
+		if err != nil {
+			return nil, err
+		}
+		k := key{o.ID, o.Version().Unix(), o.Version().Nanosecond()}
+		if prev, dup := seen[k]; dup {
+			if !bytes.Equal(prev.Raw, o.Raw) {
+				return nil, &ValidationError{ObjectID: o.ID, Property: "modified",
+					Message: fmt.Sprintf("two versions with the same version timestamp %s and different content", o.Version().UTC().Format(time.RFC3339Nano))}
+			}
+			continue
+		}
+		seen[k] = o
+		out = append(out, o)
+	}
+	return out, nil
+}
