@@ -85,12 +85,41 @@ type Tx interface {
 	// Tokens returns every token, oldest first.
 	Tokens(ctx context.Context) ([]*Token, error)
 
-	// AppendEvent appends e to the log and assigns e.Seq, the next position.
+	// AppendEvent appends e to the log, assigns e.Seq (the next position)
+	// and records the Merkle tree hashes the new leaf completes
+	// (internal/translog.Append), all in this transaction. e.Time and
+	// e.Body are stored exactly, to the nanosecond and byte.
 	AppendEvent(ctx context.Context, e *Event) error
 	// Events returns the events f selects.
 	Events(ctx context.Context, f EventFilter) ([]*Event, error)
 	// CountEvents returns the log's size.
 	CountEvents(ctx context.Context) (int64, error)
+
+	// LogHashes returns the stored tree hashes of the given nodes, in
+	// order; ENOTFOUND if any was never stored.
+	LogHashes(ctx context.Context, nodes []LogNode) ([]LogHash, error)
+	// PutLogHashes stores tree hashes. Storing the hash a node already
+	// holds is a no-op; a different one is ECONFLICT.
+	PutLogHashes(ctx context.Context, nodes []LogNode, hashes []LogHash) error
+	// PutCheckpoint stores the signed checkpoint for c.Size. There is only
+	// ever one per size: if one is stored, PutCheckpoint returns EEXISTS
+	// and leaves it.
+	PutCheckpoint(ctx context.Context, c *Checkpoint) error
+	// Checkpoint returns the checkpoint for size, or the latest when size
+	// is negative.
+	Checkpoint(ctx context.Context, size int64) (*Checkpoint, error)
+	// Checkpoints returns every stored checkpoint, smallest size first.
+	Checkpoints(ctx context.Context) ([]*Checkpoint, error)
+	// PutCosignature records a witness's cosignature line for a checkpoint
+	// size, replacing that witness's earlier line for the same size.
+	PutCosignature(ctx context.Context, size int64, witness string, line []byte) error
+	// Cosignatures returns the cosignature lines collected for size, by
+	// witness name.
+	Cosignatures(ctx context.Context, size int64) (map[string][]byte, error)
+	// PutAlert records an alert and assigns its ID.
+	PutAlert(ctx context.Context, a *Alert) error
+	// Alerts returns the newest alerts first.
+	Alerts(ctx context.Context, limit int) ([]*Alert, error)
 
 	// Meta returns a node-level setting stored under key, ENOTFOUND if unset.
 	Meta(ctx context.Context, key string) (string, error)

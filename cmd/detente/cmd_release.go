@@ -70,17 +70,7 @@ func releaseCommands() []*command {
 				printDecision(e.stderr, &res.Decision)
 				return errDenied
 			}
-			var w io.Writer = e.stdout
-			if out != "-" {
-				f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-				if err != nil {
-					return detente.Errorf(detente.EINVALID, "cannot write %s: %v", out, err)
-				}
-				defer f.Close()
-				w = f
-			}
-			_, err = fmt.Fprintf(w, "%s\n", res.Bundle)
-			return err
+			return writeOutput(e, out, append(res.Bundle, '\n'))
 		},
 	}}
 }
@@ -111,4 +101,16 @@ func printDecision(w io.Writer, d *detente.Decision) {
 	for _, r := range d.Redacted {
 		fmt.Fprintf(w, "redacted: %s\n", r)
 	}
+}
+
+// writeOutput writes data to the file out (mode 0600), or stdout for "-".
+func writeOutput(e *env, out string, data []byte) error {
+	if out == "-" {
+		_, err := e.stdout.Write(data)
+		return err
+	}
+	if err := os.WriteFile(out, data, 0o600); err != nil {
+		return detente.Errorf(detente.EINVALID, "cannot write %s: %v", out, err)
+	}
+	return nil
 }

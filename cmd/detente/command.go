@@ -97,6 +97,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitOK
 	case errors.Is(err, errDenied):
 		return exitDenied
+	case errors.Is(err, errVerifyFailed):
+		return exitError
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "detente %s: %s\nRun 'detente %s --help' for usage.\n", cmd.name, ue.msg, cmd.name)
 		return exitUsage

@@ -22,6 +22,9 @@ import (
 	"time"
 
 	"detente"
+	"detente/internal/translog"
+
+	"golang.org/x/mod/sumdb/tlog"
 )
 
 // Run runs every conformance test against stores made by open.
@@ -44,6 +47,9 @@ func Run(t *testing.T, open func(t *testing.T) detente.Store) {
 		{"Events", testEvents},
 		{"ConcurrentAppends", testConcurrentAppends},
 		{"Meta", testMeta},
+		{"LogTree", testLogTree},
+		{"Checkpoints", testCheckpoints},
+		{"Alerts", testAlerts},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
@@ -633,6 +639,138 @@ func testMeta(t *testing.T, s detente.Store) {
 		v, err := tx.Meta(ctx, "name")
 		if err != nil || v != "alpha2" {
 			t.Errorf("Meta = %q, %v", v, err)
+		}
+		return nil
+	})
+}
+
+// testLogTree appends events across several transactions and checks that
+// the tree the store keeps has the root an independent computation over the
+// stored events gives, and that a rolled-back append leaves no hash behind.
+func testLogTree(t *testing.T, s detente.Store) {
+	ctx := context.Background()
+	const total = 300
+	for batch := 0; batch < total; batch += 37 {
+		update(t, s, func(ctx context.Context, tx detente.Tx) error {
+			for i := batch; i < min(batch+37, total); i++ {
+				e, _ := detente.NewEvent(t0.Add(time.Duration(i)*time.Nanosecond*7919), detente.EventRelease, "bravo", map[string]int{"i": i})
+				if err := tx.AppendEvent(ctx, e); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	_ = s.Update(ctx, func(tx detente.Tx) error {
+		e, _ := detente.NewEvent(t0, detente.EventRelease, "", map[string]int{"rolled": 1})
+		if err := tx.AppendEvent(ctx, e); err != nil {
+			return err
+		}
+		return errBoom
+	})
+	view(t, s, func(ctx context.Context, tx detente.Tx) error {
+		events, err := tx.Events(ctx, detente.EventFilter{})
+		if err != nil {
+			return err
+		}
+		if len(events) != total {
+			t.Fatalf("%d events, want %d", len(events), total)
+		}
+		mem := translog.NewMemStore()
+		for _, e := range events {
+			if err := translog.Append(ctx, mem, e.Seq, e); err != nil {
+				return err
+			}
+		}
+		for _, size := range []int64{1, 2, 16, 17, 255, 256, total} {
+			want, err := translog.TreeHash(ctx, mem, size)
+			if err != nil {
+				return err
+			}
+			got, err := translog.TreeHash(ctx, translog.TxHashes(tx), size)
+			if err != nil {
+				return fmt.Errorf("tree hash at %d: %w", size, err)
+			}
+			if got != want {
+				t.Errorf("root at size %d = %v, want %v", size, got, want)
+			}
+		}
+		proof, err := translog.ProveInclusion(ctx, translog.TxHashes(tx), total, 123)
+		if err != nil {
+			return err
+		}
+		root, _ := translog.TreeHash(ctx, mem, total)
+		if err := tlog.CheckRecord(proof, total, root, 123, translog.LeafHash(events[123])); err != nil {
+			t.Errorf("inclusion proof from the store: %v", err)
+		}
+		_, err = tx.LogHashes(ctx, []detente.LogNode{{Level: 0, Index: total}})
+		wantCode(t, err, detente.ENOTFOUND)
+		return nil
+	})
+	err := s.Update(ctx, func(tx detente.Tx) error {
+		return tx.PutLogHashes(ctx, []detente.LogNode{{Level: 0, Index: 5}}, []detente.LogHash{{1}})
+	})
+	wantCode(t, err, detente.ECONFLICT)
+}
+
+func testCheckpoints(t *testing.T, s detente.Store) {
+	ctx := context.Background()
+	view(t, s, func(ctx context.Context, tx detente.Tx) error {
+		_, err := tx.Checkpoint(ctx, -1)
+		wantCode(t, err, detente.ENOTFOUND)
+		return nil
+	})
+	update(t, s, func(ctx context.Context, tx detente.Tx) error {
+		return errors.Join(
+			tx.PutCheckpoint(ctx, &detente.Checkpoint{Size: 3, Note: []byte("three"), Time: t0}),
+			tx.PutCheckpoint(ctx, &detente.Checkpoint{Size: 7, Note: []byte("seven"), Time: t0.Add(time.Second)}),
+			tx.PutCosignature(ctx, 7, "bravo", []byte("old")),
+			tx.PutCosignature(ctx, 7, "bravo", []byte("new")),
+			tx.PutCosignature(ctx, 7, "charlie", []byte("c")),
+		)
+	})
+	err := s.Update(ctx, func(tx detente.Tx) error {
+		return tx.PutCheckpoint(ctx, &detente.Checkpoint{Size: 7, Note: []byte("another seven"), Time: t0})
+	})
+	wantCode(t, err, detente.EEXISTS)
+	view(t, s, func(ctx context.Context, tx detente.Tx) error {
+		c, err := tx.Checkpoint(ctx, -1)
+		if err != nil || c.Size != 7 || string(c.Note) != "seven" || !c.Time.Equal(t0.Add(time.Second)) {
+			t.Errorf("latest = %+v, %v", c, err)
+		}
+		c, err = tx.Checkpoint(ctx, 3)
+		if err != nil || string(c.Note) != "three" {
+			t.Errorf("size 3 = %+v, %v", c, err)
+		}
+		all, err := tx.Checkpoints(ctx)
+		if err != nil || len(all) != 2 || all[0].Size != 3 || all[1].Size != 7 {
+			t.Errorf("Checkpoints = %v, %v", all, err)
+		}
+		cs, err := tx.Cosignatures(ctx, 7)
+		if err != nil || len(cs) != 2 || string(cs["bravo"]) != "new" {
+			t.Errorf("cosignatures = %q, %v", cs, err)
+		}
+		return nil
+	})
+}
+
+func testAlerts(t *testing.T, s detente.Store) {
+	update(t, s, func(ctx context.Context, tx detente.Tx) error {
+		for i, k := range []string{detente.AlertQuarantine, detente.AlertSplitView} {
+			a := &detente.Alert{Time: t0.Add(time.Duration(i) * time.Second), Kind: k, Partner: "bravo", Message: "m", Evidence: []byte("e")}
+			if err := tx.PutAlert(ctx, a); err != nil {
+				return err
+			}
+			if a.ID == 0 {
+				t.Error("alert got no ID")
+			}
+		}
+		return nil
+	})
+	view(t, s, func(ctx context.Context, tx detente.Tx) error {
+		as, err := tx.Alerts(ctx, 10)
+		if err != nil || len(as) != 2 || as[0].Kind != detente.AlertSplitView || string(as[1].Evidence) != "e" {
+			t.Errorf("alerts = %+v, %v", as, err)
 		}
 		return nil
 	})

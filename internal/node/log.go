@@ -1,0 +1,238 @@
+package node
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"time"
+
+	"detente"
+	"detente/internal/translog"
+
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// Origin is the name of this node's log in its checkpoints.
+func (n *Node) Origin() string {
+	return translog.Origin(n.Name, ed25519.PublicKey(n.PublicKey()))
+}
+
+// Checkpoint returns a signed checkpoint of the log at its current size,
+// signing and storing a new one only when the log has grown. The store
+// keeps one checkpoint per size, signed and stored in one transaction
+// before anyone can see it, so the node never issues two different
+// checkpoints for the same size, even across a crash.
+func (n *Node) Checkpoint(ctx context.Context) (*detente.Checkpoint, error) {
+	var cp *detente.Checkpoint
+	err := n.Store.Update(ctx, func(tx detente.Tx) error {
+		size, err := tx.CountEvents(ctx)
+		if err != nil {
+			return err
+		}
+		if cp, err = tx.Checkpoint(ctx, size); err == nil {
+			return nil
+		} else if detente.ErrorCode(err) != detente.ENOTFOUND {
+			return err
+		}
+		root, err := translog.TreeHash(ctx, translog.TxHashes(tx), size)
+		if err != nil {
+			return fmt.Errorf("tree hash: %w", err)
+		}
+		if err := n.checkGrowth(ctx, tx, size); err != nil {
+			return err
+		}
+		note, err := translog.Sign(n.Origin(), size, root, n.Key)
+		if err != nil {
+			return fmt.Errorf("sign checkpoint: %w", err)
+		}
+		cp = &detente.Checkpoint{Size: size, Note: note, Time: n.now()}
+		return tx.PutCheckpoint(ctx, cp)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	return cp, nil
+}
+
+// checkGrowth refuses to sign a tree of size that is not an extension of
+// the last checkpoint this node signed: a log that shrank or whose earlier
+// entries or hashes changed means the database was altered, and signing
+// would launder the change.
+func (n *Node) checkGrowth(ctx context.Context, tx detente.Tx, size int64) error {
+	last, err := tx.Checkpoint(ctx, -1)
+	if detente.ErrorCode(err) == detente.ENOTFOUND {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if last.Size > size {
+		return detente.Errorf(detente.ECONFLICT, "log integrity: a checkpoint of size %d was signed but the log has %d entries: entries %d..%d are missing from the database",
+			last.Size, size, size, last.Size-1)
+	}
+	prev, err := translog.ParseCheckpoint(last.Note, n.Origin(), ed25519.PublicKey(n.PublicKey()))
+	if err != nil {
+		return fmt.Errorf("stored checkpoint %d: %w", last.Size, err)
+	}
+	if last.Size == 0 {
+		return nil
+	}
+	proof, err := translog.ProveConsistency(ctx, translog.TxHashes(tx), last.Size, size)
+	if err == nil {
+		var root tlog.Hash
+		if root, err = translog.TreeHash(ctx, translog.TxHashes(tx), size); err == nil {
+			err = (&translog.Checkpoint{Origin: prev.Origin, Size: size, Root: root, Key: prev.Key}).VerifyConsistency(prev, proof)
+		}
+	}
+	if err != nil {
+		return detente.Errorf(detente.ECONFLICT, "log integrity: the log's first %d entries no longer match the checkpoint signed for them: the database was altered (%v)", last.Size, err)
+	}
+	return nil
+}
+
+// LatestCheckpoint returns the newest stored checkpoint with the
+// cosignatures partners returned for it, without signing a new one.
+func (n *Node) LatestCheckpoint(ctx context.Context) ([]byte, *detente.Checkpoint, error) {
+	var (
+		cp    *detente.Checkpoint
+		lines map[string][]byte
+	)
+	err := n.Store.View(ctx, func(tx detente.Tx) (err error) {
+		if cp, err = tx.Checkpoint(ctx, -1); err != nil {
+			return err
+		}
+		lines, err = tx.Cosignatures(ctx, cp.Size)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	note := cp.Note
+	if len(lines) > 0 {
+		var ls [][]byte
+		for _, l := range lines {
+			ls = append(ls, l)
+		}
+		if note, err = translog.AddSignatures(cp.Note, ls...); err != nil {
+			return nil, nil, fmt.Errorf("publish checkpoint: %w", err)
+		}
+	}
+	return note, cp, nil
+}
+
+// InclusionProof proves that entry seq is in the tree of the given size.
+func (n *Node) InclusionProof(ctx context.Context, seq, size int64) (tlog.RecordProof, error) {
+	var p tlog.RecordProof
+	err := n.Store.View(ctx, func(tx detente.Tx) (err error) {
+		if err := checkSize(ctx, tx, size); err != nil {
+			return err
+		}
+		if seq < 0 || seq >= size {
+			return detente.Errorf(detente.EINVALID, "entry %d is not in a tree of size %d", seq, size)
+		}
+		p, err = translog.ProveInclusion(ctx, translog.TxHashes(tx), size, seq)
+		return err
+	})
+	return p, err
+}
+
+// ConsistencyProof proves that the tree of size oldSize is a prefix of the
+// tree of size newSize.
+func (n *Node) ConsistencyProof(ctx context.Context, oldSize, newSize int64) (tlog.TreeProof, error) {
+	var p tlog.TreeProof
+	err := n.Store.View(ctx, func(tx detente.Tx) (err error) {
+		if err := checkSize(ctx, tx, newSize); err != nil {
+			return err
+		}
+		if oldSize < 0 || oldSize > newSize {
+			return detente.Errorf(detente.EINVALID, "size %d is not between 0 and %d", oldSize, newSize)
+		}
+		p, err = translog.ProveConsistency(ctx, translog.TxHashes(tx), oldSize, newSize)
+		return err
+	})
+	return p, err
+}
+
+func checkSize(ctx context.Context, tx detente.Tx, size int64) error {
+	have, err := tx.CountEvents(ctx)
+	if err != nil {
+		return err
+	}
+	if size < 1 || size > have {
+		return detente.Errorf(detente.EINVALID, "tree size %d is not between 1 and the log's size %d", size, have)
+	}
+	return nil
+}
+
+// maxExportCheckpoints bounds the earlier checkpoints an export carries.
+const maxExportCheckpoints = 512
+
+// Export returns a bundle of the log's entries [from, to) proven against
+// a fresh checkpoint, with earlier checkpoints so a verifier can locate a
+// rewrite (docs/log.md). to <= 0 means the whole log.
+func (n *Node) Export(ctx context.Context, from, to int64) (*translog.Bundle, error) {
+	cp, err := n.Checkpoint(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if to <= 0 || to > cp.Size {
+		to = cp.Size
+	}
+	if from < 0 || from >= to {
+		return nil, detente.Errorf(detente.EINVALID, "nothing to export between %d and %d (the log has %d entries)", from, to, cp.Size)
+	}
+	var b *translog.Bundle
+	err = n.Store.View(ctx, func(tx detente.Tx) error {
+		events, err := tx.Events(ctx, detente.EventFilter{FromSeq: from, Limit: int(to - from)})
+		if err != nil {
+			return err
+		}
+		for i, e := range events {
+			if want := from + int64(i); e.Seq != want {
+				return detente.Errorf(detente.ECONFLICT, "log integrity: entry %d is missing from the database", want)
+			}
+		}
+		if int64(len(events)) != to-from {
+			return detente.Errorf(detente.ECONFLICT, "log integrity: entries %d..%d are missing from the database", from+int64(len(events)), to-1)
+		}
+		parsed, err := translog.ParseCheckpoint(cp.Note, n.Origin(), ed25519.PublicKey(n.PublicKey()))
+		if err != nil {
+			return fmt.Errorf("own checkpoint: %w", err)
+		}
+		if b, err = translog.Export(ctx, translog.TxHashes(tx), parsed, events); err != nil {
+			return err
+		}
+		earlier, err := tx.Checkpoints(ctx)
+		if err != nil {
+			return err
+		}
+		step := max(1, len(earlier)/maxExportCheckpoints)
+		for i := 0; i < len(earlier); i += step {
+			if c := earlier[i]; c.Size < cp.Size && c.Size > 0 {
+				b.Checkpoints = append(b.Checkpoints, string(c.Note))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("export log: %w", err)
+	}
+	return b, nil
+}
+
+// RunCheckpointer signs a checkpoint every interval while the log grows,
+// until ctx ends. Failures are logged and retried at the next tick.
+func (n *Node) RunCheckpointer(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := n.Checkpoint(ctx); err != nil && ctx.Err() == nil {
+				n.Logger.WarnContext(ctx, "checkpoint failed", "err", err)
+			}
+		}
+	}
+}

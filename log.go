@@ -1,0 +1,41 @@
+package detente
+
+import "time"
+
+// LogNode names one stored hash of the log's Merkle tree: the complete
+// subtree at Level (0 for leaves) whose leaves are
+// [Index×2^Level, (Index+1)×2^Level). Level-0 nodes are the events' leaf
+// hashes, with Index equal to the event's Seq. internal/translog decides
+// which nodes are stored.
+type LogNode struct {
+	Level int
+	Index int64
+}
+
+// LogHash is a SHA-256 tree hash (RFC 6962).
+type LogHash [32]byte
+
+// Checkpoint is a signed statement of the log's size and root hash, in the
+// C2SP tlog-checkpoint format as a signed note (docs/log.md).
+type Checkpoint struct {
+	Size int64
+	Note []byte // the signed note, without cosignatures
+	Time time.Time
+}
+
+// Alert kinds.
+const (
+	AlertSplitView  = "split-view" // a partner's log is inconsistent with what it showed before
+	AlertQuarantine = "quarantine" // an incoming object was quarantined
+	AlertWitness    = "witness"    // a partner's checkpoint could not be witnessed
+)
+
+// Alert is something an operator must look at, with its evidence.
+type Alert struct {
+	ID       int64
+	Time     time.Time
+	Kind     string
+	Partner  string
+	Message  string
+	Evidence []byte // e.g. both conflicting checkpoints
+}
