@@ -44,8 +44,12 @@ type ObjectVersion struct {
 	Raw []byte
 
 	// Seq is the store's order of arrival, assigned on insert and strictly
-	// increasing; cursors and "added after" filters use it.
+	// increasing; cursors use it.
 	Seq int64
+	// Added is when the store added the version, assigned on insert:
+	// microsecond precision, unique, and increasing with Seq, so it can be
+	// TAXII's date_added and "added after" never skips or repeats.
+	Added time.Time
 }
 
 // Key returns the version key "id@modified" used in messages and logs.
@@ -55,10 +59,11 @@ func (o *ObjectVersion) Key() string {
 
 // ObjectFilter selects object versions. Zero fields select everything.
 type ObjectFilter struct {
-	IDs        []string // any of these ids
-	Types      []string // any of these types
-	AfterSeq   int64    // versions with Seq > AfterSeq
-	Originator string   // versions from this originator
+	IDs        []string  // any of these ids
+	Types      []string  // any of these types
+	AfterSeq   int64     // versions with Seq > AfterSeq
+	AddedAfter time.Time // versions with Added > AddedAfter
+	Originator string    // versions from this originator
 	// LatestOnly keeps only the newest version of each id among those
 	// selected.
 	LatestOnly bool

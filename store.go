@@ -28,7 +28,7 @@ type Store interface {
 // given to and must not be used concurrently. Lookups of missing things
 // return an *Error with code ENOTFOUND.
 type Tx interface {
-	// PutObject stores a new object version and assigns its Seq. It
+	// PutObject stores a new object version and assigns its Seq and Added. It
 	// returns false, and changes nothing, when a version with the same ID,
 	// Modified and Raw is already stored; a stored version with the same
 	// ID and Modified but other content is an ECONFLICT error.
@@ -70,7 +70,8 @@ type Tx interface {
 	// PutConsent stores a new consent (c.ID must be new) or, for an
 	// existing ID, records its revocation.
 	PutConsent(ctx context.Context, c *Consent) error
-	// Consents returns the consents naming object id, revoked ones included.
+	// Consents returns the consents naming object id, revoked ones
+	// included; every consent when object is "".
 	Consents(ctx context.Context, object string) ([]*Consent, error)
 
 	// PutRelease stores a release decision and assigns its ID.
@@ -121,8 +122,27 @@ type Tx interface {
 	// Alerts returns the newest alerts first.
 	Alerts(ctx context.Context, limit int) ([]*Alert, error)
 
+	// SyncState returns the sync state of partner; a partner never synced
+	// has the zero state (and no error).
+	SyncState(ctx context.Context, partner string) (*SyncState, error)
+	// PutSyncState stores the sync state of s.Partner.
+	PutSyncState(ctx context.Context, s *SyncState) error
+
 	// Meta returns a node-level setting stored under key, ENOTFOUND if unset.
 	Meta(ctx context.Context, key string) (string, error)
 	// SetMeta stores a node-level setting.
 	SetMeta(ctx context.Context, key, value string) error
+}
+
+// SyncState is where pulling from one partner stands.
+type SyncState struct {
+	Partner     string    `json:"partner"`
+	Cursor      time.Time `json:"cursor,omitzero"` // the partner's date_added of the last object stored
+	LastAttempt time.Time `json:"last_attempt,omitzero"`
+	LastSuccess time.Time `json:"last_success,omitzero"`
+	Received    int64     `json:"received"`    // versions stored from this partner
+	Quarantined int64     `json:"quarantined"` // of which quarantined by the ingress policy
+	Rejected    int64     `json:"rejected"`    // refused outright (bad signature, conflict)
+	Errors      int64     `json:"errors"`      // failed passes in a row
+	LastError   string    `json:"last_error,omitempty"`
 }

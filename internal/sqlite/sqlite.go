@@ -104,7 +104,7 @@ func (s *Store) run(ctx context.Context, db *sql.DB, readOnly bool, fn func(dete
 	if err != nil {
 		return fmt.Errorf("begin: %w", translate(err))
 	}
-	tx := &Tx{tx: sqltx, readOnly: readOnly, stmts: map[string]*sql.Stmt{}, nextSeq: -1,
+	tx := &Tx{tx: sqltx, readOnly: readOnly, stmts: map[string]*sql.Stmt{}, nextSeq: -1, lastAdded: -1,
 		hashes: map[detente.LogNode]detente.LogHash{}}
 	if err := fn(tx); err != nil {
 		tx.close()

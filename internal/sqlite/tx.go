@@ -23,6 +23,8 @@ type Tx struct {
 	// nextSeq is the log position of the next event, -1 until first read;
 	// the write lock held by the transaction keeps it exact.
 	nextSeq int64
+	// lastAdded is the largest Added so far (Unix ns), -1 until first read.
+	lastAdded int64
 	// hashes caches the log hashes read and written in this transaction.
 	hashes map[detente.LogNode]detente.LogHash
 }
@@ -90,21 +92,21 @@ func mustJSON(v any) string {
 // ---- objects ----
 
 const objectCols = `seq, id, type, modified, created, spec_version, originator, signer, signature,
-	markings, granular, refs, grading, received, quarantine, raw`
+	markings, granular, refs, grading, received, quarantine, raw, added`
 
 func scanObject(rows interface{ Scan(...any) error }) (*detente.ObjectVersion, error) {
 	var (
-		o                        detente.ObjectVersion
-		modified, created, recv  int64
-		markings, granular, refs string
-		grading                  string
+		o                              detente.ObjectVersion
+		modified, created, recv, added int64
+		markings, granular, refs       string
+		grading                        string
 	)
 	err := rows.Scan(&o.Seq, &o.ID, &o.Type, &modified, &created, &o.SpecVersion, &o.Originator,
-		&o.Signer, &o.Signature, &markings, &granular, &refs, &grading, &recv, &o.Quarantine, &o.Raw)
+		&o.Signer, &o.Signature, &markings, &granular, &refs, &grading, &recv, &o.Quarantine, &o.Raw, &added)
 	if err != nil {
 		return nil, err
 	}
-	o.Modified, o.Created, o.Received = fromNanos(modified), fromNanos(created), fromNanos(recv)
+	o.Modified, o.Created, o.Received, o.Added = fromNanos(modified), fromNanos(created), fromNanos(recv), fromNanos(added)
 	if err := errors.Join(
 		json.Unmarshal([]byte(markings), &o.Markings),
 		json.Unmarshal([]byte(granular), &o.Granular),
@@ -131,12 +133,18 @@ func collectObjects(rows *sql.Rows) ([]*detente.ObjectVersion, error) {
 
 // PutObject implements detente.Tx.
 func (t *Tx) PutObject(ctx context.Context, o *detente.ObjectVersion) (bool, error) {
+	if t.lastAdded < 0 {
+		if err := t.queryRow(ctx, `SELECT coalesce(max(added), 0) FROM objects`).Scan(&t.lastAdded); err != nil {
+			return false, fmt.Errorf("insert object %s: %w", o.ID, translate(err))
+		}
+	}
+	added := max(time.Now().UnixMicro()*1000, t.lastAdded+1000) // µs, unique, increasing
 	res, err := t.exec(ctx, `INSERT INTO objects (id, type, modified, created, spec_version, originator,
-		signer, signature, markings, granular, refs, grading, received, quarantine, raw)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id, modified) DO NOTHING`,
+		signer, signature, markings, granular, refs, grading, received, quarantine, raw, added)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id, modified) DO NOTHING`,
 		o.ID, o.Type, nanos(o.Modified), nanos(o.Created), o.SpecVersion, o.Originator,
 		[]byte(o.Signer), o.Signature, mustJSON(nonNil(o.Markings)), mustJSON(nonNil(o.Granular)),
-		mustJSON(nonNil(o.Refs)), o.Grading.String(), nanos(o.Received), o.Quarantine, o.Raw)
+		mustJSON(nonNil(o.Refs)), o.Grading.String(), nanos(o.Received), o.Quarantine, o.Raw, added)
 	if err != nil {
 		return false, fmt.Errorf("insert object %s: %w", o.ID, err)
 	}
@@ -151,12 +159,13 @@ func (t *Tx) PutObject(ctx context.Context, o *detente.ObjectVersion) (bool, err
 			return false, detente.Errorf(detente.ECONFLICT, "%s: a different version with modified %s is already stored",
 				o.ID, o.Modified.UTC().Format(time.RFC3339Nano))
 		}
-		o.Seq = existing.Seq
+		o.Seq, o.Added = existing.Seq, existing.Added
 		return false, nil
 	}
 	if o.Seq, err = res.LastInsertId(); err != nil {
 		return false, fmt.Errorf("insert object %s: %w", o.ID, err)
 	}
+	o.Added, t.lastAdded = fromNanos(added), added
 	return true, nil
 }
 
@@ -233,6 +242,10 @@ func (t *Tx) Objects(ctx context.Context, f detente.ObjectFilter) ([]*detente.Ob
 	}
 	if !f.WithQuarantined {
 		where = append(where, "quarantine = ''")
+	}
+	if !f.AddedAfter.IsZero() {
+		where = append(where, "added > ?")
+		args = append(args, nanos(f.AddedAfter))
 	}
 	inner := "SELECT " + objectCols + " FROM objects"
 	if len(where) > 0 {
@@ -449,7 +462,11 @@ func (t *Tx) PutConsent(ctx context.Context, c *detente.Consent) error {
 
 // Consents implements detente.Tx.
 func (t *Tx) Consents(ctx context.Context, object string) ([]*detente.Consent, error) {
-	rows, err := t.query(ctx, `SELECT doc, revoked, revoked_reason, received FROM consents WHERE object = ? ORDER BY id`, object)
+	q, args := `SELECT doc, revoked, revoked_reason, received FROM consents WHERE object = ? ORDER BY id`, []any{object}
+	if object == "" {
+		q, args = `SELECT doc, revoked, revoked_reason, received FROM consents ORDER BY id`, nil
+	}
+	rows, err := t.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list consents: %w", err)
 	}
@@ -887,4 +904,45 @@ func (t *Tx) Alerts(ctx context.Context, limit int) ([]*detente.Alert, error) {
 		out = append(out, &a)
 	}
 	return out, rows.Err()
+}
+
+// ---- sync ----
+
+// SyncState implements detente.Tx.
+func (t *Tx) SyncState(ctx context.Context, partner string) (*detente.SyncState, error) {
+	s := &detente.SyncState{Partner: partner}
+	var cursor string
+	var attempt, success int64
+	err := t.queryRow(ctx, `SELECT cursor, last_attempt, last_success, received, quarantined, rejected, errors, last_error
+		FROM sync_state WHERE partner = ?`, partner).Scan(&cursor, &attempt, &success, &s.Received, &s.Quarantined, &s.Rejected, &s.Errors, &s.LastError)
+	if errors.Is(err, sql.ErrNoRows) {
+		return s, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get sync state: %w", translate(err))
+	}
+	s.LastAttempt, s.LastSuccess = fromNanos(attempt), fromNanos(success)
+	if cursor != "" {
+		if s.Cursor, err = time.Parse(time.RFC3339Nano, cursor); err != nil {
+			return nil, fmt.Errorf("get sync state: cursor: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// PutSyncState implements detente.Tx.
+func (t *Tx) PutSyncState(ctx context.Context, s *detente.SyncState) error {
+	cursor := ""
+	if !s.Cursor.IsZero() {
+		cursor = s.Cursor.UTC().Format(time.RFC3339Nano)
+	}
+	_, err := t.exec(ctx, `INSERT INTO sync_state (partner, cursor, last_attempt, last_success, received, quarantined, rejected, errors, last_error)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (partner) DO UPDATE SET cursor = excluded.cursor,
+		last_attempt = excluded.last_attempt, last_success = excluded.last_success, received = excluded.received,
+		quarantined = excluded.quarantined, rejected = excluded.rejected, errors = excluded.errors, last_error = excluded.last_error`,
+		s.Partner, cursor, nanos(s.LastAttempt), nanos(s.LastSuccess), s.Received, s.Quarantined, s.Rejected, s.Errors, s.LastError)
+	if err != nil {
+		return fmt.Errorf("put sync state: %w", err)
+	}
+	return nil
 }

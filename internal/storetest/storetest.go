@@ -50,6 +50,8 @@ func Run(t *testing.T, open func(t *testing.T) detente.Store) {
 		{"LogTree", testLogTree},
 		{"Checkpoints", testCheckpoints},
 		{"Alerts", testAlerts},
+		{"DateAdded", testDateAdded},
+		{"SyncState", testSyncState},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
@@ -450,6 +452,12 @@ func testConsents(t *testing.T, s detente.Store) {
 		if err := cs[0].Verify(); err != nil {
 			t.Errorf("stored consent no longer verifies: %v", err)
 		}
+		if all, err := tx.Consents(ctx, ""); err != nil || len(all) != 1 {
+			t.Errorf("Consents(\"\") = %v, %v", all, err)
+		}
+		if none, err := tx.Consents(ctx, "report--00000000-0000-4000-8000-000000000000"); err != nil || len(none) != 0 {
+			t.Errorf("Consents(other) = %v, %v", none, err)
+		}
 		if cs[0].Revoked || !cs[0].Received.Equal(t0) {
 			t.Errorf("consent state = %+v", cs[0])
 		}
@@ -771,6 +779,62 @@ func testAlerts(t *testing.T, s detente.Store) {
 		as, err := tx.Alerts(ctx, 10)
 		if err != nil || len(as) != 2 || as[0].Kind != detente.AlertSplitView || string(as[1].Evidence) != "e" {
 			t.Errorf("alerts = %+v, %v", as, err)
+		}
+		return nil
+	})
+}
+
+// testDateAdded checks that Added is unique, increases with Seq at
+// microsecond precision across transactions, and filters exclusively.
+func testDateAdded(t *testing.T, s detente.Store) {
+	for round := range 3 {
+		update(t, s, func(ctx context.Context, tx detente.Tx) error {
+			for i := range 50 {
+				id := fmt.Sprintf("indicator--00000000-0000-4000-8000-%012d", round*100+i)
+				if _, err := tx.PutObject(ctx, obj(id, t0, "x")); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	view(t, s, func(ctx context.Context, tx detente.Tx) error {
+		all, err := tx.Objects(ctx, detente.ObjectFilter{})
+		if err != nil {
+			return err
+		}
+		for i, o := range all {
+			if o.Added.IsZero() || o.Added.Nanosecond()%1000 != 0 {
+				t.Fatalf("object %d: Added %v is not whole microseconds", i, o.Added)
+			}
+			if i > 0 && !o.Added.After(all[i-1].Added) {
+				t.Fatalf("Added does not increase with Seq at %d: %v after %v", i, o.Added, all[i-1].Added)
+			}
+		}
+		after, err := tx.Objects(ctx, detente.ObjectFilter{AddedAfter: all[99].Added})
+		if err != nil || len(after) != 50 || after[0].Seq != all[100].Seq {
+			t.Errorf("AddedAfter is not exclusive: %d objects", len(after))
+		}
+		return nil
+	})
+}
+
+func testSyncState(t *testing.T, s detente.Store) {
+	view(t, s, func(ctx context.Context, tx detente.Tx) error {
+		st, err := tx.SyncState(ctx, "bravo")
+		if err != nil || st.Partner != "bravo" || !st.Cursor.IsZero() || st.Received != 0 {
+			t.Errorf("fresh state = %+v, %v", st, err)
+		}
+		return nil
+	})
+	want := &detente.SyncState{Partner: "bravo", Cursor: t0.Add(1500 * time.Microsecond), LastAttempt: t0, LastSuccess: t0,
+		Received: 10, Quarantined: 2, Rejected: 1, Errors: 3, LastError: "connection refused"}
+	update(t, s, func(ctx context.Context, tx detente.Tx) error { return tx.PutSyncState(ctx, want) })
+	view(t, s, func(ctx context.Context, tx detente.Tx) error {
+		got, err := tx.SyncState(ctx, "bravo")
+		if err != nil || !got.Cursor.Equal(want.Cursor) || got.Received != 10 || got.Quarantined != 2 || got.Rejected != 1 ||
+			got.Errors != 3 || got.LastError != want.LastError || !got.LastSuccess.Equal(t0) {
+			t.Errorf("state = %+v, %v", got, err)
 		}
 		return nil
 	})
