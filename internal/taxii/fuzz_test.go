@@ -1,0 +1,118 @@
+package taxii
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+// FuzzQueryParams checks that parsing the URL parameters of TAXII 2.1 §3.4
+// and §3.5 (match[...], added_after, limit, next) never panics, rejects
+// what it does not accept with a 400 error message, and yields queries
+// within bounds; and that the whole handler answers such requests 200 or
+// 400 only.
+func FuzzQueryParams(f *testing.F) {
+	for _, s := range []string{
+		"",
+		"limit=10",
+		"limit=0",
+		"limit=99999999999999999999",
+		"added_after=2025-01-01T00:00:00Z",
+		"added_after=2025-01-01T00:00:00.123456789+02:00",
+		"match[id]=indicator--6b0e0a8e-4a1c-4d2b-9c1a-000000000001,malware--6b0e0a8e-4a1c-4d2b-9c1a-000000000002",
+		"match[type]=indicator&match[version]=first,last,2025-01-01T00:00:00Z",
+		"match[spec_version]=2.0,2.1&match[version]=all",
+		"next=AQAAAAAAAAABAAAAAAAAAAA",
+		"next=" + encodeCursor(5, fingerprint(epObjects, collA, &Query{Versions: VersionSet{Last: true}})),
+		"match[foo]=bar",
+		"%zz&limit=",
+		"match[version]=,",
+	} {
+		f.Add(s)
+	}
+	src := newMemSource()
+	fixture(src)
+	h := authenticate(NewServer(src, Options{}))
+	f.Fuzz(func(t *testing.T, raw string) {
+		for ep := range epVersions + 1 {
+			req, err := parseQuery(raw, ep, collA, 10, 100)
+			if err != nil {
+				var e *Error
+				if !errors.As(err, &e) || e.StatusCode != http.StatusBadRequest || e.Title == "" {
+					t.Fatalf("%s %q: error %v is not a 400 error message", ep, raw, err)
+				}
+				continue
+			}
+			q := req.q
+			if q.Limit < 1 || q.Limit > 100 || q.AfterSeq < 0 || q.Versions.IsZero() {
+				t.Fatalf("%s %q: query out of bounds: %+v", ep, raw, q)
+			}
+			for _, id := range q.IDs {
+				if !validID(id) {
+					t.Fatalf("%s %q: invalid id %q accepted", ep, raw, id)
+				}
+			}
+			// The cursor for this query round-trips with its fingerprint.
+			seq, fp, err := decodeCursor(encodeCursor(q.AfterSeq, req.fingerprint))
+			if err != nil || seq != q.AfterSeq || fp != req.fingerprint {
+				t.Fatalf("cursor round trip: %d %x %v", seq, fp, err)
+			}
+		}
+
+		r := httptest.NewRequest("GET", objectsPath(collA), nil)
+		r.URL.RawQuery = raw
+		r.SetBasicAuth("bravo", "t")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != 200 && w.Code != 400 {
+			t.Fatalf("%q: status %d: %s", raw, w.Code, w.Body)
+		}
+		if w.Header().Get("Content-Type") != MediaType || !json.Valid(w.Body.Bytes()) {
+			t.Fatalf("%q: response %q %s", raw, w.Header().Get("Content-Type"), w.Body)
+		}
+	})
+}
+
+// FuzzEnvelope checks that parsing the envelope of an add request (TAXII
+// 2.1 §5.5) never panics and accepts only envelopes whose objects are JSON
+// objects with a valid type and a STIX id of that type.
+func FuzzEnvelope(f *testing.F) {
+	for _, s := range []string{
+		`{"objects":[` + string(obj("indicator--"+uuid(1), "2025-01-01T00:00:00Z")) + `]}`,
+		`{"more":false,"objects":[{"type":"x-custom","id":"x-custom--6b0e0a8e-4a1c-4d2b-9c1a-000000000001"}]}`,
+		`{"objects":[]}`,
+		`{"objects":null}`,
+		`{"objects":[{"type":1}]}`,
+		`[]`,
+		`{"objects":[{"type":"indicator","id":"indicator--6b0e0a8e-4a1c-4d2b-9c1a-000000000001","type":"malware"}]}`,
+		"\xff",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		objs, err := ParseEnvelope(body)
+		if err != nil {
+			if objs != nil {
+				t.Fatal("objects with an error")
+			}
+			return
+		}
+		if len(objs) == 0 {
+			t.Fatal("accepted an empty envelope")
+		}
+		for _, o := range objs {
+			var head map[string]json.RawMessage
+			if err := json.Unmarshal(o, &head); err != nil {
+				t.Fatalf("accepted object %s: %v", o, err)
+			}
+			var typ, id string
+			json.Unmarshal(head["type"], &typ)
+			json.Unmarshal(head["id"], &id)
+			if !validID(id) || stixType(id) != typ {
+				t.Fatalf("accepted object with type %q id %q", typ, id)
+			}
+		}
+	})
+}
