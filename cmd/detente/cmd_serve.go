@@ -13,15 +13,18 @@ import (
 )
 
 func serveCommands() []*command {
-	var listen, demoDir string
+	var listen, demoDir, publicURL string
 	var insecure bool
+	var syncInterval time.Duration
 	return []*command{{
 		name:    "serve",
 		summary: "serve the node's API over HTTPS with its self-signed certificate, until interrupted",
 		example: "detente serve --dir /var/lib/detente --listen 0.0.0.0:8443",
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&listen, "listen", "", "address to listen on (default: the config's listen, "+node.DefaultListen+")")
-			fs.BoolVar(&insecure, "insecure-http", false, "serve plain HTTP (local development only)")
+			fs.BoolVar(&insecure, "insecure-http", false, "serve plain HTTP (local development only; partners cannot authenticate)")
+			fs.DurationVar(&syncInterval, "sync-interval", 30*time.Second, "how often to pull from partners (0 disables)")
+			fs.StringVar(&publicURL, "public-url", "", "the URL partners reach this node at (default: taken from requests)")
 		},
 		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
 			logger := slog.New(slog.NewTextHandler(e.stderr, nil))
@@ -38,7 +41,7 @@ func serveCommands() []*command {
 			if addr == "" {
 				addr = orDefault(cfg.Listen, node.DefaultListen)
 			}
-			srv := server.New(n, logger, insecure)
+			srv := server.New(n, logger, server.Options{Insecure: insecure, SyncInterval: syncInterval, PublicURL: publicURL})
 			if err := srv.Listen(addr); err != nil {
 				return err
 			}

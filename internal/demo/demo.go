@@ -47,9 +47,15 @@ type Options struct {
 	Dir string
 	// Logger receives the nodes' logs.
 	Logger *slog.Logger
-	// Insecure serves plain HTTP instead of HTTPS.
+	// Insecure serves plain HTTP instead of HTTPS (and so no federation).
 	Insecure bool
+	// SyncInterval is how often the nodes pull from each other; 0 means
+	// DefaultSyncInterval.
+	SyncInterval time.Duration
 }
+
+// DefaultSyncInterval is how often demo nodes pull from each other.
+const DefaultSyncInterval = 2 * time.Second
 
 // Start creates and starts the demo nodes.
 func Start(ctx context.Context, opts Options) (*Demo, error) {
@@ -63,6 +69,9 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.SyncInterval == 0 {
+		opts.SyncInterval = DefaultSyncInterval
 	}
 	d.Agencies = agencies()
 	if err := d.setup(ctx, opts); err != nil {
@@ -84,7 +93,7 @@ func (d *Demo) setup(ctx context.Context, opts Options) error {
 		if a.Node, err = node.Open(ctx, a.Dir, opts.Logger.With("node", a.Name)); err != nil {
 			return fmt.Errorf("demo: open %s: %w", a.Name, err)
 		}
-		a.Server = server.New(a.Node, opts.Logger.With("node", a.Name), opts.Insecure)
+		a.Server = server.New(a.Node, opts.Logger.With("node", a.Name), server.Options{Insecure: opts.Insecure, SyncInterval: opts.SyncInterval})
 		if err := a.Server.Listen("127.0.0.1:0"); err != nil {
 			return fmt.Errorf("demo: %s: %w", a.Name, err)
 		}

@@ -19,7 +19,9 @@ type graph struct {
 	ctx     context.Context
 	tx      detente.Tx
 	objects map[string]*detente.ObjectVersion
-	err     error
+	// reportConsents caches the report-scoped consents, nil until read.
+	reportConsents []*detente.Consent
+	err            error
 }
 
 var _ policy.Graph = (*graph)(nil)
@@ -88,9 +90,26 @@ func (g *graph) Agreements(partner string) []*detente.Agreement {
 	return as
 }
 
+// Consents returns the consents naming object and every report-scoped
+// consent, whose report may contain object: the policy checks membership.
 func (g *graph) Consents(object string) []*detente.Consent {
+	if g.reportConsents == nil {
+		all, err := g.tx.Consents(g.ctx, "")
+		g.fail(err)
+		g.reportConsents = []*detente.Consent{}
+		for _, c := range all {
+			if c.Scope == detente.ConsentReport {
+				g.reportConsents = append(g.reportConsents, c)
+			}
+		}
+	}
 	cs, err := g.tx.Consents(g.ctx, object)
 	g.fail(err)
+	for _, c := range g.reportConsents {
+		if c.Object != object {
+			cs = append(cs, c)
+		}
+	}
 	return cs
 }
 

@@ -1,6 +1,8 @@
 // Package server assembles what `detente serve` serves on one listener:
-// the JSON API under /api/, and (as they land) TAXII under /taxii2/ and the
-// web console under /. It is shared by the serve command and the demo.
+// TAXII 2.1 under /taxii2/ for partners (mutual TLS, pinned node keys) and
+// local tools (tokens), the JSON API under /api/, and the background work of
+// a running node (pulling from partners, signing checkpoints). It is shared
+// by the serve command and the demo.
 package server
 
 import (
@@ -11,31 +13,66 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"detente/internal/api"
 	"detente/internal/node"
+	"detente/internal/taxii"
 )
+
+// Options configures a Server.
+type Options struct {
+	// Insecure serves plain HTTP, for local development only: partners
+	// cannot authenticate without TLS.
+	Insecure bool
+	// SyncInterval is how often to pull from partners; 0 disables pulling.
+	SyncInterval time.Duration
+	// MaxBackoff bounds the wait before retrying a failing partner.
+	MaxBackoff time.Duration
+	// CheckpointInterval is how often to sign a checkpoint while the log
+	// grows; 0 means every second.
+	CheckpointInterval time.Duration
+	// PublicURL is the node's URL as partners reach it; "" derives it from
+	// requests.
+	PublicURL string
+}
 
 // Server serves one node.
 type Server struct {
-	node     *node.Node
-	logger   *slog.Logger
-	ln       net.Listener
-	http     *http.Server
-	insecure bool
+	node   *node.Node
+	logger *slog.Logger
+	opts   Options
+	ln     net.Listener
+	http   *http.Server
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
 }
 
-// New returns a server for n. Insecure serves plain HTTP, for local
-// development only.
-func New(n *node.Node, logger *slog.Logger, insecure bool) *Server {
+// New returns a server for n.
+func New(n *node.Node, logger *slog.Logger, opts Options) *Server {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.CheckpointInterval == 0 {
+		opts.CheckpointInterval = time.Second
+	}
+	if opts.MaxBackoff == 0 {
+		opts.MaxBackoff = 5 * time.Minute
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/api/", api.New(n, logger))
+	tx := taxii.NewServer(n.TAXIISource(), taxii.Options{
+		Title: "detente node " + n.Name, PublicURL: opts.PublicURL, Logger: logger,
+		AuthChallenge: `Basic realm="detente"`,
+	})
+	mux.Handle("/taxii2/", taxiiAuth(n, tx))
+	partnerRoutes(mux, n, logger)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintf(w, "detente node %s\nkey %s\nJSON API: /api/v1/ (bearer token)\n", n.Name, n.PublicKey())
+		fmt.Fprintf(w, "detente node %s\nkey %s\nJSON API: /api/v1/ (bearer token)\nTAXII 2.1: /taxii2/\n", n.Name, n.PublicKey())
 	})
-	s := &Server{node: n, logger: logger, insecure: insecure}
+	s := &Server{node: n, logger: logger, opts: opts}
 	s.http = &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -47,29 +84,45 @@ func New(n *node.Node, logger *slog.Logger, insecure bool) *Server {
 	return s
 }
 
-// Listen binds addr (e.g. "127.0.0.1:0" for any free port) and starts
-// serving in the background.
+// Listen binds addr (e.g. "127.0.0.1:0" for any free port), starts serving
+// and starts the node's background work.
 func (s *Server) Listen(addr string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	if !s.insecure {
+	if !s.opts.Insecure {
 		host, _, _ := net.SplitHostPort(ln.Addr().String())
 		cert, err := s.node.TLSCertificate([]string{host, "localhost", "127.0.0.1", "::1"})
 		if err != nil {
 			ln.Close()
 			return err
 		}
-		s.http.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS13}
+		s.http.TLSConfig = &tls.Config{
+			Certificates: []tls.Certificate{cert},
+			MinVersion:   tls.VersionTLS13,
+			// Partners present their node certificate; it is checked
+			// against the pinned keys per request. Local users have none.
+			ClientAuth: tls.RequestClientCert,
+		}
 		ln = tls.NewListener(ln, s.http.TLSConfig)
 	}
 	s.ln = ln
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.wg.Add(1)
 	go func() {
+		defer s.wg.Done()
 		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.logger.Error("server stopped", "err", err)
 		}
 	}()
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); s.node.RunCheckpointer(ctx, s.opts.CheckpointInterval) }()
+	if s.opts.SyncInterval > 0 {
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); s.node.RunSync(ctx, s.opts.SyncInterval, s.opts.MaxBackoff) }()
+	}
 	s.logger.Info("serving", "node", s.node.Name, "url", s.URL())
 	return nil
 }
@@ -77,13 +130,19 @@ func (s *Server) Listen(addr string) error {
 // URL is the base URL the server answers on.
 func (s *Server) URL() string {
 	scheme := "https"
-	if s.insecure {
+	if s.opts.Insecure {
 		scheme = "http"
 	}
 	return scheme + "://" + s.ln.Addr().String()
 }
 
-// Shutdown stops accepting requests and waits for those in flight.
+// Shutdown stops the background work, stops accepting requests and waits
+// for those in flight.
 func (s *Server) Shutdown(ctx context.Context) error {
-	return s.http.Shutdown(ctx)
+	if s.cancel != nil {
+		s.cancel()
+	}
+	err := s.http.Shutdown(ctx)
+	s.wg.Wait()
+	return err
 }

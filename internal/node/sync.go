@@ -1,0 +1,249 @@
+package node
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"detente"
+	"detente/internal/taxii"
+)
+
+// PartnerTLS returns the client TLS configuration for talking to p: this
+// node presents its own certificate (mutual TLS), and accepts only a
+// server whose certificate carries p's pinned key. No CA is involved.
+func (n *Node) PartnerTLS(p *detente.Partner) (*tls.Config, error) {
+	cert, err := n.TLSCertificate(nil)
+	if err != nil {
+		return nil, err
+	}
+	pinned := p.Key
+	return &tls.Config{
+		Certificates: []tls.Certificate{cert},
+		MinVersion:   tls.VersionTLS13,
+		// Verification is by pinned key, in VerifyPeerCertificate below.
+		InsecureSkipVerify: true,
+		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
+			key, err := CertificateKey(raw)
+			if err != nil {
+				return err
+			}
+			if !key.Equal(pinned) {
+				return fmt.Errorf("partner %s presented key %s, not its pinned key %s", p.Name, key, pinned)
+			}
+			return nil
+		},
+	}, nil
+}
+
+// CertificateKey returns the Ed25519 node key in the leaf of a peer's
+// certificate chain.
+func CertificateKey(raw [][]byte) (detente.PublicKey, error) {
+	if len(raw) == 0 {
+		return nil, errors.New("no certificate presented")
+	}
+	c, err := x509.ParseCertificate(raw[0])
+	if err != nil {
+		return nil, fmt.Errorf("peer certificate: %w", err)
+	}
+	k, ok := c.PublicKey.(ed25519.PublicKey)
+	if !ok {
+		return nil, errors.New("peer certificate does not carry an Ed25519 node key")
+	}
+	return detente.PublicKey(k), nil
+}
+
+// PartnerClient returns an HTTP client for p over mutual TLS with p's key
+// pinned.
+func (n *Node) PartnerClient(p *detente.Partner) (*http.Client, error) {
+	conf, err := n.PartnerTLS(p)
+	if err != nil {
+		return nil, err
+	}
+	return &http.Client{
+		Timeout:   2 * time.Minute,
+		Transport: &http.Transport{TLSClientConfig: conf, ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 4, IdleConnTimeout: time.Minute},
+	}, nil
+}
+
+// SyncResult sums up one pull from one partner.
+type SyncResult struct {
+	Partner     string `json:"partner"`
+	Pages       int    `json:"pages"`
+	Added       int    `json:"added"`
+	Unchanged   int    `json:"unchanged"`
+	Quarantined int    `json:"quarantined"`
+	Rejected    int    `json:"rejected"`
+	Error       string `json:"error,omitempty"`
+}
+
+// SyncPageSize is how many objects a pull asks for per page.
+const SyncPageSize = 500
+
+// Sync pulls from partner everything released to this node since the last
+// cursor, page by page. Each page is stored (under the ingress policy)
+// together with the new cursor in one transaction, so a node stopped at
+// any point, kill -9 included, resumes where it was: nothing is lost or
+// stored twice. progress, when set, is called after each page.
+func (n *Node) Sync(ctx context.Context, partner string, progress func(SyncResult)) (*SyncResult, error) {
+	res := &SyncResult{Partner: partner}
+	var p *detente.Partner
+	if err := n.Store.View(ctx, func(tx detente.Tx) (err error) { p, err = tx.Partner(ctx, partner); return }); err != nil {
+		return res, err
+	}
+	if p.State != detente.PartnerActive {
+		return res, detente.Errorf(detente.EDENIED, "partner %s is %s: not syncing", partner, p.State)
+	}
+	if p.URL == "" {
+		return res, detente.Errorf(detente.EINVALID, "partner %s has no URL", partner)
+	}
+	err := n.pull(ctx, p, res, progress)
+	if err2 := n.recordSyncAttempt(ctx, partner, err); err == nil {
+		err = err2
+	}
+	if err != nil {
+		res.Error = err.Error()
+	}
+	return res, err
+}
+
+func (n *Node) pull(ctx context.Context, p *detente.Partner, res *SyncResult, progress func(SyncResult)) error {
+	hc, err := n.PartnerClient(p)
+	if err != nil {
+		return err
+	}
+	defer hc.CloseIdleConnections()
+	var st *detente.SyncState
+	if err := n.Store.View(ctx, func(tx detente.Tx) (err error) { st, err = tx.SyncState(ctx, p.Name); return }); err != nil {
+		return err
+	}
+	if err := n.fetchConsents(ctx, hc, p); err != nil {
+		return err
+	}
+	c := &taxii.Client{HTTP: hc, BaseURL: strings.TrimSuffix(p.URL, "/") + "/taxii2/api/"}
+	f := taxii.Filter{Versions: []string{"all"}, AddedAfter: st.Cursor, Limit: SyncPageSize}
+	return c.Walk(ctx, CollectionShared, f, func(page taxii.Page) error {
+		_, err := n.Receive(ctx, p.Name, page.Objects, func(tx detente.Tx, r *ReceiveResult) error {
+			s, err := tx.SyncState(ctx, p.Name)
+			if err != nil {
+				return err
+			}
+			if !page.DateAddedLast.IsZero() {
+				s.Cursor = page.DateAddedLast
+			}
+			s.Received += int64(r.Added + r.Quarantined)
+			s.Quarantined += int64(r.Quarantined)
+			s.Rejected += int64(r.Rejected)
+			res.Pages++
+			res.Added, res.Unchanged, res.Quarantined, res.Rejected = res.Added+r.Added, res.Unchanged+r.Unchanged, res.Quarantined+r.Quarantined, res.Rejected+r.Rejected
+			return tx.PutSyncState(ctx, s)
+		})
+		if err == nil && progress != nil {
+			progress(*res)
+		}
+		return err
+	})
+}
+
+// recordSyncAttempt stores the outcome of a pass in the partner's state.
+func (n *Node) recordSyncAttempt(ctx context.Context, partner string, syncErr error) error {
+	return n.Store.Update(ctx, func(tx detente.Tx) error {
+		s, err := tx.SyncState(ctx, partner)
+		if err != nil {
+			return err
+		}
+		s.LastAttempt = n.now()
+		if syncErr == nil {
+			s.LastSuccess, s.Errors, s.LastError = s.LastAttempt, 0, ""
+		} else {
+			s.Errors++
+			s.LastError = syncErr.Error()
+		}
+		return tx.PutSyncState(ctx, s)
+	})
+}
+
+// SyncAll runs one pass over every active partner with a URL.
+func (n *Node) SyncAll(ctx context.Context, progress func(SyncResult)) ([]*SyncResult, error) {
+	ps, err := n.Partners(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []*SyncResult
+	for _, p := range ps {
+		if p.State != detente.PartnerActive || p.URL == "" {
+			continue
+		}
+		r, _ := n.Sync(ctx, p.Name, progress) // the error is in r and in the partner's state
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// RunSync pulls from every active partner every interval until ctx ends.
+// A partner that fails is retried with exponential backoff, up to
+// maxBackoff, so a partner that is down is not hammered and one that comes
+// back is picked up.
+func (n *Node) RunSync(ctx context.Context, interval, maxBackoff time.Duration) {
+	next := map[string]time.Time{}
+	fails := map[string]int{}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		ps, err := n.Partners(ctx)
+		if err != nil && ctx.Err() == nil {
+			n.Logger.WarnContext(ctx, "sync: list partners", "err", err)
+		}
+		for _, p := range ps {
+			if ctx.Err() != nil {
+				return
+			}
+			if p.State != detente.PartnerActive || p.URL == "" || time.Now().Before(next[p.Name]) {
+				continue
+			}
+			r, err := n.Sync(ctx, p.Name, nil)
+			if err != nil {
+				fails[p.Name]++
+				wait := min(maxBackoff, interval<<min(fails[p.Name], 16))
+				next[p.Name] = time.Now().Add(wait)
+				n.Logger.WarnContext(ctx, "sync failed", "partner", p.Name, "retry_in", wait, "err", err)
+				continue
+			}
+			fails[p.Name], next[p.Name] = 0, time.Time{}
+			if r.Added+r.Quarantined+r.Rejected > 0 {
+				n.Logger.InfoContext(ctx, "synced", "partner", p.Name, "added", r.Added, "quarantined", r.Quarantined, "rejected", r.Rejected)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// SyncStates returns every partner's sync state.
+func (n *Node) SyncStates(ctx context.Context) ([]*detente.SyncState, error) {
+	var out []*detente.SyncState
+	err := n.Store.View(ctx, func(tx detente.Tx) error {
+		ps, err := tx.Partners(ctx)
+		if err != nil {
+			return err
+		}
+		for _, p := range ps {
+			s, err := tx.SyncState(ctx, p.Name)
+			if err != nil {
+				return err
+			}
+			out = append(out, s)
+		}
+		return nil
+	})
+	return out, err
+}

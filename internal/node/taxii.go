@@ -1,0 +1,354 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"detente"
+	"detente/internal/policy"
+	"detente/internal/stix"
+	"detente/internal/taxii"
+)
+
+// TAXII collection ids. Every caller sees only the collections for its
+// kind, so the list reveals nothing about other partners.
+const (
+	// CollectionShared is, for a partner, what the egress policy releases
+	// to that partner.
+	CollectionShared = "5f0c2e61-7c1a-4b8e-9d3f-1a2b3c4d5e01"
+	// CollectionInbound is where a partner pushes objects; the ingress
+	// policy checks each.
+	CollectionInbound = "5f0c2e61-7c1a-4b8e-9d3f-1a2b3c4d5e02"
+	// CollectionLocal is, for local users and tools (OpenCTI, MISP
+	// connectors), everything the node holds that is not quarantined.
+	CollectionLocal = "5f0c2e61-7c1a-4b8e-9d3f-1a2b3c4d5e03"
+)
+
+// TAXIISource returns the node as a taxii.Source.
+func (n *Node) TAXIISource() taxii.Source {
+	return &taxiiSource{n: n, statuses: map[string]statusEntry{}}
+}
+
+type taxiiSource struct {
+	n        *Node
+	mu       sync.Mutex
+	statuses map[string]statusEntry // recent add requests, by status id
+}
+
+type statusEntry struct {
+	caller taxii.Caller
+	status taxii.Status
+	at     time.Time
+}
+
+var _ taxii.Source = (*taxiiSource)(nil)
+
+func (s *taxiiSource) Collections(ctx context.Context, c taxii.Caller) ([]taxii.Collection, error) {
+	stix := []string{taxii.STIXMediaType}
+	if c.Partner != "" {
+		return []taxii.Collection{
+			{ID: CollectionShared, Title: "Released to you", Description: "Intelligence this node releases to you under your agreements.",
+				CanRead: c.CanRead, MediaTypes: stix},
+			{ID: CollectionInbound, Title: "Inbound", Description: "Push intelligence to this node; it is checked against the agreement on arrival.",
+				CanWrite: c.CanWrite, MediaTypes: stix},
+		}, nil
+	}
+	if !c.CanRead && !c.CanWrite {
+		return nil, nil
+	}
+	return []taxii.Collection{{ID: CollectionLocal, Title: "Local", Description: "Everything this node holds, for local tools.",
+		CanRead: c.CanRead, CanWrite: c.CanWrite, MediaTypes: stix}}, nil
+}
+
+func (s *taxiiSource) visible(c taxii.Caller, collection string) bool {
+	if c.Partner != "" {
+		return collection == CollectionShared || collection == CollectionInbound
+	}
+	return collection == CollectionLocal && (c.CanRead || c.CanWrite)
+}
+
+// Records returns the caller's view of a collection. For a partner every
+// version is decided by the egress policy and projected; what is served is
+// recorded as releases, with one log entry per page.
+func (s *taxiiSource) Records(ctx context.Context, c taxii.Caller, collection string, q taxii.Query) ([]taxii.Record, bool, error) {
+	if !s.visible(c, collection) || collection == CollectionInbound {
+		return nil, false, detente.Errorf(detente.ENOTFOUND, "collection not found")
+	}
+	var (
+		recs      []taxii.Record
+		more      bool
+		decisions []detente.Decision
+		versions  []*detente.ObjectVersion
+	)
+	err := s.n.Store.View(ctx, func(tx detente.Tx) error {
+		v := &viewer{n: s.n, ctx: ctx, tx: tx, partner: c.Partner, g: newGraph(ctx, tx), seen: map[string]*verdict{}, now: s.n.now()}
+		var err error
+		recs, more, err = v.records(q)
+		decisions, versions = v.served, v.servedVersions
+		return err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	if c.Partner != "" && !q.WithoutRaw && len(versions) > 0 {
+		if err := s.n.recordReleases(ctx, c.Partner, versions, decisions); err != nil {
+			return nil, false, err
+		}
+	}
+	return recs, more, nil
+}
+
+// verdict is whether one version is in the caller's view, and as what.
+type verdict struct {
+	ok  bool
+	raw []byte
+	d   detente.Decision
+}
+
+// viewer computes one caller's view over one transaction.
+type viewer struct {
+	n              *Node
+	ctx            context.Context
+	tx             detente.Tx
+	partner        string
+	g              *graph
+	now            time.Time
+	seen           map[string]*verdict // by version key
+	served         []detente.Decision
+	servedVersions []*detente.ObjectVersion
+}
+
+// see decides whether version o is in the view.
+func (v *viewer) see(o *detente.ObjectVersion) (*verdict, error) {
+	if vd, ok := v.seen[o.Key()]; ok {
+		return vd, nil
+	}
+	vd := &verdict{ok: true, raw: o.Raw}
+	if v.partner != "" {
+		vd.d = policy.Egress(v.g, policy.Request{Self: v.n.PublicKey(), Partner: v.partner, Now: v.now, Object: o})
+		if v.g.err != nil {
+			return nil, v.g.err
+		}
+		vd.ok = vd.d.Allowed
+		if vd.ok {
+			var sels []string
+			for _, r := range vd.d.Redacted {
+				if id, sel, _ := cutLast(r); id == o.ID {
+					sels = append(sels, sel)
+				}
+			}
+			if len(sels) > 0 {
+				p, err := stix.Project(o.Raw, sels)
+				if err == nil {
+					p, err = stix.Sign(p, v.n.Key, o.Grading)
+				}
+				if err != nil {
+					return nil, fmt.Errorf("project %s: %w", o.ID, err)
+				}
+				vd.raw = p
+			}
+		}
+	}
+	v.seen[o.Key()] = vd
+	return vd, nil
+}
+
+// cutLast splits "id:selector" at the first colon after the id's "--".
+func cutLast(s string) (string, string, bool) {
+	for i := 0; i < len(s); i++ {
+		if s[i] == ':' {
+			return s[:i], s[i+1:], true
+		}
+	}
+	return s, "", false
+}
+
+// selected applies match[version] to o among the versions of its object in
+// the view, as taxii.Select does.
+func (v *viewer) selected(o *detente.ObjectVersion, q taxii.Query) (bool, error) {
+	vs := q.Versions
+	if vs.All {
+		return true, nil
+	}
+	if vs.IsZero() {
+		vs.Last = true
+	}
+	for _, at := range vs.At {
+		if at.Equal(recordVersion(o)) {
+			return true, nil
+		}
+	}
+	if !vs.First && !vs.Last {
+		return false, nil
+	}
+	all, err := v.tx.ObjectVersions(v.ctx, o.ID)
+	if err != nil {
+		return false, err
+	}
+	var first, last *detente.ObjectVersion
+	for _, w := range all {
+		if w.Quarantine != "" {
+			continue
+		}
+		vd, err := v.see(w)
+		if err != nil {
+			return false, err
+		}
+		if !vd.ok {
+			continue
+		}
+		if first == nil || recordVersion(w).Before(recordVersion(first)) {
+			first = w
+		}
+		if last == nil || recordVersion(w).After(recordVersion(last)) {
+			last = w
+		}
+	}
+	return (vs.First && first != nil && first.Seq == o.Seq) || (vs.Last && last != nil && last.Seq == o.Seq), nil
+}
+
+func recordVersion(o *detente.ObjectVersion) time.Time {
+	switch {
+	case !o.Modified.IsZero():
+		return o.Modified
+	case !o.Created.IsZero():
+		return o.Created
+	}
+	return o.Added
+}
+
+// records returns the page q asks for.
+func (v *viewer) records(q taxii.Query) ([]taxii.Record, bool, error) {
+	if len(q.SpecVersions) > 0 && !slices.Contains(q.SpecVersions, "2.1") {
+		return nil, false, nil // the node holds STIX 2.1 only
+	}
+	limit := max(q.Limit, 1)
+	batch := max(2*limit, 256)
+	after := q.AfterSeq
+	var out []taxii.Record
+	for {
+		objs, err := v.tx.Objects(v.ctx, detente.ObjectFilter{IDs: q.IDs, Types: q.Types, AfterSeq: after, AddedAfter: q.AddedAfter, Limit: batch})
+		if err != nil {
+			return nil, false, err
+		}
+		for _, o := range objs {
+			after = o.Seq
+			vd, err := v.see(o)
+			if err != nil {
+				return nil, false, err
+			}
+			if !vd.ok {
+				continue
+			}
+			if ok, err := v.selected(o, q); err != nil {
+				return nil, false, err
+			} else if !ok {
+				continue
+			}
+			if len(out) == limit {
+				return out, true, nil
+			}
+			r := taxii.Record{Seq: o.Seq, DateAdded: o.Added, ID: o.ID, Version: recordVersion(o), SpecVersion: "2.1", MediaType: taxii.STIXMediaType}
+			if !q.WithoutRaw {
+				r.Raw = vd.raw
+			}
+			out = append(out, r)
+			v.served, v.servedVersions = append(v.served, vd.d), append(v.servedVersions, o)
+		}
+		if len(objs) < batch {
+			return out, false, nil
+		}
+	}
+}
+
+// recordReleases stores the releases of one page served to a partner and
+// logs them as one entry.
+func (n *Node) recordReleases(ctx context.Context, partner string, vs []*detente.ObjectVersion, ds []detente.Decision) error {
+	return n.Store.Update(ctx, func(tx detente.Tx) error {
+		now := n.now()
+		keys := make([]string, len(vs))
+		for i, o := range vs {
+			keys[i] = o.Key()
+			if err := tx.PutRelease(ctx, &detente.Release{Object: o.ID, Modified: o.Modified, Partner: partner, Allowed: true, Reasons: ds[i].Reasons, Time: now}); err != nil {
+				return err
+			}
+		}
+		return n.logEvent(ctx, tx, detente.EventRelease, partner, map[string]any{"allowed": true, "via": "taxii", "objects": keys})
+	})
+}
+
+func (s *taxiiSource) Add(ctx context.Context, c taxii.Caller, collection string, objects []json.RawMessage) (taxii.Status, error) {
+	if !s.visible(c, collection) || collection == CollectionShared {
+		return taxii.Status{}, detente.Errorf(detente.ENOTFOUND, "collection not found")
+	}
+	st := taxii.Status{ID: newUUID(), Status: taxii.StatusComplete, TotalCount: len(objects)}
+	if c.Partner != "" {
+		res, err := s.n.Receive(ctx, c.Partner, objects, nil)
+		if err != nil {
+			return taxii.Status{}, err
+		}
+		for _, r := range res.Receipts {
+			d := taxii.StatusDetail{ID: r.ID, Version: taxii.Timestamp{Time: r.Modified}, Message: r.Outcome}
+			if r.Reason != "" {
+				d.Message += ": " + r.Reason
+			}
+			if r.Outcome == ReceivedAdded || r.Outcome == ReceivedUnchanged {
+				st.Successes = append(st.Successes, d)
+			} else {
+				st.Failures = append(st.Failures, d)
+			}
+		}
+	} else {
+		var b []byte
+		b = append(b, `{"type":"bundle","id":"bundle--`+newUUID()+`","objects":[`...)
+		for i, o := range objects {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, o...)
+		}
+		b = append(b, "]}"...)
+		res, err := s.n.Ingest(ctx, b, IngestOptions{})
+		if err != nil {
+			return taxii.Status{}, err
+		}
+		for _, o := range res.Objects {
+			st.Successes = append(st.Successes, taxii.StatusDetail{ID: o.ID, Version: taxii.Timestamp{Time: o.Modified}, Message: o.Status})
+		}
+	}
+	st.SuccessCount, st.FailureCount = len(st.Successes), len(st.Failures)
+	s.remember(c, st)
+	return st, nil
+}
+
+// maxStatuses bounds the add-request statuses kept in memory.
+const maxStatuses = 1000
+
+func (s *taxiiSource) remember(c taxii.Caller, st taxii.Status) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.statuses) >= maxStatuses {
+		var oldest string
+		for id, e := range s.statuses {
+			if oldest == "" || e.at.Before(s.statuses[oldest].at) {
+				oldest = id
+			}
+		}
+		delete(s.statuses, oldest)
+	}
+	s.statuses[st.ID] = statusEntry{caller: c, status: st, at: time.Now()}
+}
+
+func (s *taxiiSource) Status(ctx context.Context, c taxii.Caller, id string) (taxii.Status, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.statuses[id]
+	if !ok || e.caller != c {
+		return taxii.Status{}, detente.Errorf(detente.ENOTFOUND, "status not found")
+	}
+	return e.status, nil
+}
