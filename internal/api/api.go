@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"mime"
 	"net/http"
 	"slices"
 	"strconv"
@@ -83,6 +84,10 @@ func (s *Server) handle(pattern string, roles []detente.Role, limit int64, h han
 			s.writeError(w, r, err)
 			return
 		}
+		if raw, ok := v.(rawResponse); ok {
+			raw.write(w)
+			return
+		}
 		status := http.StatusOK
 		if r.Method == http.MethodPost {
 			status = http.StatusCreated
@@ -153,12 +158,35 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, statusOf[code], body)
 }
 
+// writeJSON sends v as indented JSON. It does not escape <, > and & in
+// strings: responses are application/json with nosniff, never HTML, and raw
+// JSON they carry (log entry bodies, STIX objects) must survive byte for
+// byte up to whitespace, so that clients can recompute hashes over it.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	enc.Encode(v) // the client may have gone; nothing to do about it
+}
+
+// rawResponse is a successful response sent as is rather than encoded as
+// JSON: a signed note, or a file to download.
+type rawResponse struct {
+	contentType string
+	filename    string // when set, the body is an attachment of this name
+	body        []byte
+}
+
+func (raw rawResponse) write(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", raw.contentType)
+	if raw.filename != "" {
+		w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": raw.filename}))
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(raw.body)))
+	w.WriteHeader(http.StatusOK)
+	w.Write(raw.body) // the client may have gone; nothing to do about it
 }
 
 // decode reads a JSON request body into v, rejecting unknown fields.
@@ -185,4 +213,20 @@ func intParam(r *http.Request, name string, def int64) (int64, error) {
 		return 0, detente.Errorf(detente.EINVALID, "parameter %s must be a non-negative integer", name)
 	}
 	return n, nil
+}
+
+// maxLimit bounds the limit parameter of every listing.
+const maxLimit = 1000
+
+// limitParam returns the limit parameter: def when absent, at most
+// maxLimit. Zero is refused: the store reads it as "no limit".
+func limitParam(r *http.Request, def int) (int, error) {
+	n, err := intParam(r, "limit", int64(def))
+	if err != nil {
+		return 0, err
+	}
+	if n == 0 {
+		return 0, detente.Errorf(detente.EINVALID, "parameter limit must be between 1 and %d", maxLimit)
+	}
+	return int(min(n, maxLimit)), nil
 }

@@ -35,6 +35,14 @@ func (s *Server) routes() {
 
 	s.handle("GET /api/v1/events", auditors, MaxBody, s.listEvents)
 
+	s.handle("GET /api/v1/log/checkpoint", anyRole, MaxBody, s.getCheckpoint)
+	s.handle("GET /api/v1/log/entries", auditors, MaxBody, s.logEntries)
+	s.handle("GET /api/v1/log/proof/inclusion", anyRole, MaxBody, s.inclusionProof)
+	s.handle("GET /api/v1/log/proof/consistency", anyRole, MaxBody, s.consistencyProof)
+	s.handle("GET /api/v1/log/export", auditors, MaxBody, s.exportLog)
+	s.handle("GET /api/v1/log/stats", auditors, MaxBody, s.logStats)
+	s.handle("GET /api/v1/alerts", auditors, MaxBody, s.listAlerts)
+
 	s.handle("GET /api/v1/tokens", admins, MaxBody, s.listTokens)
 	s.handle("POST /api/v1/tokens", admins, MaxBody, s.postToken)
 	s.handle("POST /api/v1/tokens/{id}/revoke", admins, MaxBody, s.revokeToken)
@@ -110,11 +118,11 @@ func (s *Server) listObjects(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	limit, err := intParam(r, "limit", 100)
+	limit, err := limitParam(r, 100)
 	if err != nil {
 		return nil, err
 	}
-	f := detente.ObjectFilter{AfterSeq: after, Limit: int(min(limit, 1000)), Originator: q.Get("originator"),
+	f := detente.ObjectFilter{AfterSeq: after, Limit: limit, Originator: q.Get("originator"),
 		LatestOnly: q.Get("versions") != "all", WithQuarantined: q.Get("quarantined") == "true"}
 	if t := q.Get("type"); t != "" {
 		f.Types = []string{t}
@@ -266,11 +274,11 @@ type ReleaseJSON struct {
 }
 
 func (s *Server) listReleases(r *http.Request) (any, error) {
-	limit, err := intParam(r, "limit", 100)
+	limit, err := limitParam(r, 100)
 	if err != nil {
 		return nil, err
 	}
-	f := detente.ReleaseFilter{Object: r.URL.Query().Get("object"), Partner: r.URL.Query().Get("partner"), Limit: int(min(limit, 1000))}
+	f := detente.ReleaseFilter{Object: r.URL.Query().Get("object"), Partner: r.URL.Query().Get("partner"), Limit: limit}
 	var rs []*detente.Release
 	err = s.node.Store.View(r.Context(), func(tx detente.Tx) (err error) { rs, err = tx.Releases(r.Context(), f); return })
 	out := make([]ReleaseJSON, 0, len(rs))
@@ -285,12 +293,12 @@ func (s *Server) listEvents(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	limit, err := intParam(r, "limit", 100)
+	limit, err := limitParam(r, 100)
 	if err != nil {
 		return nil, err
 	}
 	q := r.URL.Query()
-	f := detente.EventFilter{FromSeq: from, Type: q.Get("type"), Partner: q.Get("partner"), Limit: int(min(limit, 1000)), Newest: q.Get("order") == "newest"}
+	f := detente.EventFilter{FromSeq: from, Type: q.Get("type"), Partner: q.Get("partner"), Limit: limit, Newest: q.Get("order") == "newest"}
 	var es []*detente.Event
 	err = s.node.Store.View(r.Context(), func(tx detente.Tx) (err error) { es, err = tx.Events(r.Context(), f); return })
 	if es == nil {

@@ -30,7 +30,7 @@ type Receipt struct {
 
 // ReceiveResult sums up one batch received from a partner.
 type ReceiveResult struct {
-	Receipts                                  []Receipt
+	Receipts                                []Receipt
 	Added, Unchanged, Quarantined, Rejected int
 }
 
