@@ -38,6 +38,8 @@ type Demo struct {
 	Agencies []*Agency
 	Dir      string
 	tempDir  bool
+	// syncInterval is how often the nodes pull from each other.
+	syncInterval time.Duration
 }
 
 // Options configures Start.
@@ -50,7 +52,7 @@ type Options struct {
 	// Insecure serves plain HTTP instead of HTTPS (and so no federation).
 	Insecure bool
 	// SyncInterval is how often the nodes pull from each other; 0 means
-	// DefaultSyncInterval.
+	// DefaultSyncInterval, negative means never (tests sync by hand).
 	SyncInterval time.Duration
 }
 
@@ -74,6 +76,7 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 		opts.SyncInterval = DefaultSyncInterval
 	}
 	d.Agencies = agencies()
+	d.syncInterval = opts.SyncInterval
 	if err := d.setup(ctx, opts); err != nil {
 		d.Close()
 		return nil, err
@@ -93,7 +96,7 @@ func (d *Demo) setup(ctx context.Context, opts Options) error {
 		if a.Node, err = node.Open(ctx, a.Dir, opts.Logger.With("node", a.Name)); err != nil {
 			return fmt.Errorf("demo: open %s: %w", a.Name, err)
 		}
-		a.Server = server.New(a.Node, opts.Logger.With("node", a.Name), server.Options{Insecure: opts.Insecure, SyncInterval: opts.SyncInterval})
+		a.Server = server.New(a.Node, opts.Logger.With("node", a.Name), server.Options{Insecure: opts.Insecure, SyncInterval: max(opts.SyncInterval, 0)})
 		if err := a.Server.Listen("127.0.0.1:0"); err != nil {
 			return fmt.Errorf("demo: %s: %w", a.Name, err)
 		}
@@ -167,10 +170,18 @@ func (d *Demo) PrintSummary(w io.Writer) {
 	}
 	a := d.Agencies[0]
 	fmt.Fprintf(w, `
+The nodes pull from each other every %[5]s over mutual TLS. alpha shares up to
+TLP:AMBER with bravo and TLP:GREEN with charlie; within a few seconds bravo
+holds alpha's AMBER report and the indicator marked releasable to bravo only,
+charlie holds only alpha's GREEN items, and alpha's TLP:RED indicator (and the
+report that cites it) reaches no one. Watch it with:
+  go run ./cmd/detente partner status --dir %[6]s
+  go run ./cmd/detente object list --dir %[6]s
+
 Try (the certificates are self-signed: partners pin keys, not CAs, hence -k):
   curl -k -H 'Authorization: Bearer %[1]s' %[2]s/api/v1/objects
   curl -k -H 'Authorization: Bearer %[1]s' '%[2]s/api/v1/releases/check?object=%[3]s&partner=bravo'
   curl -k -H 'Authorization: Bearer %[1]s' '%[2]s/api/v1/releases/check?object=%[3]s&partner=charlie'
   go run ./cmd/detente release check --dir %[4]s --object %[3]s --to charlie
-`, a.Analyst, a.Server.URL(), a.reportID, a.Dir)
+`, a.Analyst, a.Server.URL(), a.reportID, a.Dir, d.syncInterval, d.Agencies[1].Dir)
 }

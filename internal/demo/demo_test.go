@@ -1,0 +1,81 @@
+package demo_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"detente"
+	"detente/internal/demo"
+)
+
+// TestDemoFederates starts the demo and waits until each node holds what
+// its agreements let reach it, and nothing else.
+func TestDemoFederates(t *testing.T) {
+	d, err := demo.Start(context.Background(), demo.Options{Dir: t.TempDir(), SyncInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var out bytes.Buffer
+	d.PrintSummary(&out)
+	for _, a := range d.Agencies {
+		if !strings.Contains(out.String(), a.Server.URL()) || !strings.Contains(out.String(), a.Token) {
+			t.Errorf("summary lacks %s's URL or token", a.Name)
+		}
+	}
+	alpha, bravo, charlie := d.Agencies[0], d.Agencies[1], d.Agencies[2]
+	originated := func(a *demo.Agency, by string) map[string]string {
+		ctx := context.Background()
+		var objs []*detente.ObjectVersion
+		a.Node.Store.View(ctx, func(tx detente.Tx) (err error) {
+			objs, err = tx.Objects(ctx, detente.ObjectFilter{Originator: by})
+			return
+		})
+		m := map[string]string{}
+		for _, o := range objs {
+			tlp := ""
+			for _, mk := range o.Markings {
+				if l, ok := detente.TLPOfMarking(mk); ok {
+					tlp = l.String()
+				}
+			}
+			m[o.ID] = tlp
+		}
+		return m
+	}
+	// alpha originated 11 objects: bravo may get 9 (not the RED indicator,
+	// not the report citing it, not the releasable-to definition), charlie 5
+	// (GREEN and CLEAR only, not the bravo-only indicator).
+	for range 2 { // the second pass must change nothing
+		for _, a := range d.Agencies {
+			rs, err := a.Node.SyncAll(context.Background(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rs {
+				if r.Error != "" || r.Quarantined+r.Rejected > 0 {
+					t.Errorf("%s from %s: %+v", a.Name, r.Partner, r)
+				}
+			}
+		}
+	}
+	b, c := originated(bravo, "alpha"), originated(charlie, "alpha")
+	if len(b) != 8 || len(c) != 5 {
+		t.Fatalf("bravo holds %d of alpha's objects (want 8), charlie %d (want 5)", len(b), len(c))
+	}
+	for id, tlp := range c {
+		if tlp != "green" && tlp != "clear" {
+			t.Errorf("charlie holds %s marked %s", id, tlp)
+		}
+	}
+	for id, tlp := range b {
+		if tlp == "red" {
+			t.Errorf("bravo holds RED %s", id)
+		}
+	}
+	if len(originated(alpha, "bravo")) != 5 || len(originated(charlie, "bravo")) != 5 {
+		t.Errorf("bravo's GREEN intelligence did not reach both partners")
+	}
+}
