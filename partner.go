@@ -16,13 +16,13 @@ const (
 
 // Partner is another node known to this one, pinned by its public key.
 type Partner struct {
-	Name        string // short local name, e.g. "bravo"
-	Key         PublicKey
-	URL         string // base URL of the partner's node
-	State       PartnerState
-	StateReason string
-	Created     time.Time
-	Updated     time.Time
+	Name        string       `json:"name"` // short local name, e.g. "bravo"
+	Key         PublicKey    `json:"key"`
+	URL         string       `json:"url"` // base URL of the partner's node
+	State       PartnerState `json:"state"`
+	StateReason string       `json:"state_reason,omitempty"`
+	Created     time.Time    `json:"created"`
+	Updated     time.Time    `json:"updated"`
 }
 
 var nameRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
