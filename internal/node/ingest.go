@@ -108,22 +108,13 @@ func (n *Node) Ingest(ctx context.Context, data []byte, opts IngestOptions) (*In
 func (n *Node) prepareAll(objs []*stix.Object, self detente.PublicKey, partners []*detente.Partner, opts IngestOptions) ([]*detente.ObjectVersion, error) {
 	versions := make([]*detente.ObjectVersion, len(objs))
 	errs := make([]error, len(objs))
-	workers := min(runtime.GOMAXPROCS(0), max(1, len(objs)/64))
 	var done atomic.Int64
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < len(objs); i += workers {
-				versions[i], errs[i] = n.prepare(objs[i], self, partners, opts.Grading)
-				if d := done.Add(1); opts.Progress != nil && d%10000 == 0 && w == 0 {
-					opts.Progress(int(d), 2*len(objs))
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	parallel(len(objs), func(i int) {
+		versions[i], errs[i] = n.prepare(objs[i], self, partners, opts.Grading)
+		if d := done.Add(1); opts.Progress != nil && d%10000 == 0 {
+			opts.Progress(int(d), 2*len(objs))
+		}
+	})
 	for _, err := range errs {
 		if err != nil {
 			return nil, err
@@ -201,4 +192,21 @@ func (n *Node) resubmitted(ctx context.Context, tx detente.Tx, v *detente.Object
 	}
 	return false, detente.Errorf(detente.ECONFLICT, "%s: a different version with modified %s is already stored",
 		v.ID, fmtTime(v.Modified))
+}
+
+// parallel calls fn(0) … fn(n-1) on GOMAXPROCS goroutines (one for small
+// n) and returns when all are done. fn must only touch index i's data.
+func parallel(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), max(1, n/64))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += workers {
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
 }

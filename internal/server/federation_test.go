@@ -24,7 +24,7 @@ type peer struct {
 	dir string
 }
 
-func startPeer(t *testing.T, name string) *peer {
+func startPeer(t testing.TB, name string) *peer {
 	t.Helper()
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), name)
@@ -34,7 +34,7 @@ func startPeer(t *testing.T, name string) *peer {
 	return openPeer(t, dir, "127.0.0.1:0")
 }
 
-func openPeer(t *testing.T, dir, addr string) *peer {
+func openPeer(t testing.TB, dir, addr string) *peer {
 	t.Helper()
 	n, err := node.Open(context.Background(), dir, nil)
 	if err != nil {
@@ -59,7 +59,7 @@ func (p *peer) stop() {
 }
 
 // link makes a and b partners with an agreement on each side.
-func link(t *testing.T, a, b *peer, ceiling string, types ...string) {
+func link(t testing.TB, a, b *peer, ceiling string, types ...string) {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Now().UTC()
@@ -88,7 +88,7 @@ func indicator(id, marking, name string) map[string]any {
 		"pattern_type": "stix", "valid_from": "2026-01-10T10:00:00Z", "object_marking_refs": []string{marking}}
 }
 
-func ingest(t *testing.T, p *peer, objs ...map[string]any) {
+func ingest(t testing.TB, p *peer, objs ...map[string]any) {
 	t.Helper()
 	b, _ := json.Marshal(map[string]any{"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d", "objects": objs})
 	if _, err := p.Ingest(context.Background(), b, node.IngestOptions{Grading: detente.Grading{Reliability: 'B', Credibility: 2}}); err != nil {

@@ -15,3 +15,6 @@ CREATE TABLE sync_state (
 	errors       INTEGER NOT NULL, -- failed passes in a row
 	last_error   TEXT    NOT NULL
 );
+
+-- Partners page by date_added: without this every page scans the table.
+CREATE INDEX objects_added ON objects (added);
