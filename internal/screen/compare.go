@@ -1,0 +1,455 @@
+package screen
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"detente"
+)
+
+// DefaultThreshold is the score from which Compare and Search report a match.
+const DefaultThreshold = 0.82
+
+// Query is a name to screen or compare, with the evidence that comes with it.
+// Only Name is required.
+type Query struct {
+	// Name is the full name in any script.
+	Name string `json:"name"`
+	// Type is the kind of entity, when known.
+	Type detente.EntityType `json:"type,omitempty"`
+	// DatesOfBirth are YYYY, YYYY-MM or YYYY-MM-DD.
+	DatesOfBirth []string `json:"dates_of_birth,omitempty"`
+	// Nationalities are ISO 3166 alpha-2 codes (or country names).
+	Nationalities []string `json:"nationalities,omitempty"`
+}
+
+// Result is the outcome of comparing two names, with its explanation.
+type Result struct {
+	// NameA and NameB are the names compared, as given.
+	NameA string `json:"name_a"`
+	NameB string `json:"name_b"`
+	// Score is the final score in 0..1: NameScore plus evidence.
+	Score float64 `json:"score"`
+	// NameScore is the score of the names alone.
+	NameScore float64 `json:"name_score"`
+	// Match reports Score >= Threshold.
+	Match     bool    `json:"match"`
+	Threshold float64 `json:"threshold"`
+	// CoverageA and CoverageB are the weighted share of each name's tokens
+	// that found a partner in the other name.
+	CoverageA float64 `json:"coverage_a"`
+	CoverageB float64 `json:"coverage_b"`
+	// Tokens lists the token alignment: pairs, then unmatched and ignored
+	// tokens of either side.
+	Tokens []TokenMatch `json:"tokens"`
+	// Evidence lists the adjustments made for date of birth, nationality and
+	// entity type, and the penalties applied to the name score.
+	Evidence []Evidence `json:"evidence,omitempty"`
+	// Explanation is a one-line human-readable account of the above.
+	Explanation string `json:"explanation"`
+}
+
+// TokenMatch is one line of a token alignment.
+type TokenMatch struct {
+	// A and B are the tokens (canonical Latin spelling); one of them is
+	// empty for an unmatched or ignored token.
+	A string `json:"a,omitempty"`
+	B string `json:"b,omitempty"`
+	// Method is one of the Method… constants, "unmatched", or "ignored".
+	Method string `json:"method"`
+	// Kind is the token class: name, common, legal-form, stopword,
+	// particle, initial, number.
+	Kind string `json:"kind"`
+	// Score is the token similarity in 0..1.
+	Score float64 `json:"score"`
+	// Weight is how much the token counts.
+	Weight float64 `json:"weight"`
+}
+
+// Evidence is one adjustment of the score, for or against a match.
+type Evidence struct {
+	// Kind is "dob", "nationality", "type" or "name".
+	Kind string `json:"kind"`
+	// Detail says what was found.
+	Detail string `json:"detail"`
+	// Adjustment is added to the score.
+	Adjustment float64 `json:"adjustment"`
+}
+
+// parsed is a name prepared for comparison.
+type parsed struct {
+	name string
+	toks []token
+}
+
+func parse(name string) parsed { return parsed{name: name, toks: tokenize(name)} }
+
+// Compare compares two names with their evidence and explains the score.
+func Compare(a, b Query) Result {
+	r := compareNames(parse(a.Name), parse(b.Name))
+	applyEvidence(&r, a.Type, b.Type, a.DatesOfBirth, b.DatesOfBirth, a.Nationalities, b.Nationalities)
+	finish(&r, DefaultThreshold)
+	return r
+}
+
+// CompareNames compares two names alone.
+func CompareNames(a, b string) Result { return Compare(Query{Name: a}, Query{Name: b}) }
+
+// mergeJoined joins adjacent tokens of xs written apart when the other name
+// writes them as one word (Sergei Lavrov / SergeiLavrov, Good Will /
+// Goodwill, Siemens AG / SiemensAG).
+func mergeJoined(xs, ys []token) []token {
+	if len(xs) < 2 {
+		return xs
+	}
+	var out []token
+	for i := 0; i < len(xs); i++ {
+		if i+1 < len(xs) && xs[i].latin && xs[i+1].latin && !xs[i].arabic && !xs[i+1].arabic {
+			c := xs[i].text + xs[i+1].text
+			merged := false
+			for k := range ys {
+				y := &ys[k]
+				if !y.latin || len(y.text) < 5 || y.kind != kindName || y.text[0] != c[0] || abs(len(y.text)-len(c)) > 2 {
+					continue
+				}
+				if y.text == c || (len(c) >= 7 && blend(y.text, c) >= 0.9) || Skeleton(c) == y.skel {
+					// Only when the parts do not match the word on their own.
+					if s, _ := tokenSim(&xs[i], y); s >= 0.9 {
+						continue
+					}
+					if s, _ := tokenSim(&xs[i+1], y); s >= 0.9 {
+						continue
+					}
+					t := latinToken(xs[i].raw+" "+xs[i+1].raw, c, nil)
+					t.kind, t.weight = kindName, 1
+					out = append(out, t)
+					i++
+					merged = true
+					break
+				}
+			}
+			if merged {
+				continue
+			}
+		}
+		out = append(out, xs[i])
+	}
+	return out
+}
+
+type pairScore struct {
+	i, j int
+	s    float64
+	how  string
+}
+
+// compareNames scores two parsed names and records the alignment.
+func compareNames(pa, pb parsed) Result {
+	r := Result{NameA: pa.name, NameB: pb.name}
+	ta := mergeJoined(pa.toks, pb.toks)
+	tb := mergeJoined(pb.toks, ta)
+	if len(tb) != len(pb.toks) {
+		ta = mergeJoined(ta, tb)
+	}
+	if sameTokens(ta, tb) {
+		for i := range ta {
+			r.Tokens = append(r.Tokens, TokenMatch{A: ta[i].text, B: tb[i].text, Method: MethodExact, Kind: ta[i].kind.String(), Score: 1, Weight: ta[i].weight})
+		}
+		r.NameScore, r.CoverageA, r.CoverageB = 1, 1, 1
+		return r
+	}
+	roles := hasPatronym(ta) && hasPatronym(tb)
+	var pairs []pairScore
+	for i := range ta {
+		if ta[i].weight == 0 {
+			continue
+		}
+		for j := range tb {
+			if tb[j].weight == 0 {
+				continue
+			}
+			s, how := tokenSim(&ta[i], &tb[j])
+			if roles && ta[i].patronym != tb[j].patronym {
+				s *= 0.7 // a given name aligned with a father's name
+			}
+			if s >= 0.7 {
+				pairs = append(pairs, pairScore{i, j, s, how})
+			}
+		}
+	}
+	slices.SortStableFunc(pairs, func(x, y pairScore) int {
+		if c := cmp.Compare(y.s, x.s); c != 0 {
+			return c
+		}
+		// Prefer pairs in the same relative position.
+		return cmp.Compare(abs(x.i-x.j), abs(y.i-y.j))
+	})
+	usedA := make([]bool, len(ta))
+	usedB := make([]bool, len(tb))
+	var numA, numB, denA, denB float64
+	strong := false
+	for _, p := range pairs {
+		if usedA[p.i] || usedB[p.j] {
+			continue
+		}
+		usedA[p.i], usedB[p.j] = true, true
+		wa, wb := ta[p.i].weight, tb[p.j].weight
+		eff := p.s
+		if p.how == MethodFuzzy {
+			// Fuzzy similarity below 0.95 says less than it seems: many
+			// different names are 0.8 apart.
+			eff = clamp((p.s - 0.62) / 0.3)
+		}
+		numA += wa * eff
+		numB += wb * eff
+		if p.s >= 0.8 && min(wa, wb) >= 0.7 && ta[p.i].kind != kindInitial {
+			strong = true
+		}
+		r.Tokens = append(r.Tokens, TokenMatch{A: ta[p.i].text, B: tb[p.j].text, Method: p.how,
+			Kind: ta[p.i].kind.String(), Score: round(p.s), Weight: round(max(wa, wb))})
+	}
+	var nA, nB, unA, unB int
+	for i := range ta {
+		denA += ta[i].weight
+		if ta[i].weight > 0 {
+			nA++
+		}
+		if !usedA[i] {
+			m := "ignored"
+			if ta[i].weight > 0 {
+				m = "unmatched"
+				if ta[i].weight >= 0.5 {
+					unA++
+				}
+			}
+			r.Tokens = append(r.Tokens, TokenMatch{A: ta[i].text, Method: m, Kind: ta[i].kind.String(), Weight: ta[i].weight})
+		}
+	}
+	for j := range tb {
+		denB += tb[j].weight
+		if tb[j].weight > 0 {
+			nB++
+		}
+		if !usedB[j] {
+			m := "ignored"
+			if tb[j].weight > 0 {
+				m = "unmatched"
+				if tb[j].weight >= 0.5 {
+					unB++
+				}
+			}
+			r.Tokens = append(r.Tokens, TokenMatch{B: tb[j].text, Method: m, Kind: tb[j].kind.String(), Weight: tb[j].weight})
+		}
+	}
+	if denA == 0 || denB == 0 {
+		r.Evidence = append(r.Evidence, Evidence{Kind: "name", Detail: "no name tokens: legal forms, titles and common words alone never match"})
+		return r
+	}
+	r.CoverageA, r.CoverageB = numA/denA, numB/denB
+	covS, covL, nS := r.CoverageA, r.CoverageB, nA
+	if nB < nA || (nB == nA && denB < denA) {
+		covS, covL, nS = r.CoverageB, r.CoverageA, nB
+	}
+	alpha := 0.55
+	if nS >= 2 {
+		alpha = 0.7
+	}
+	score := alpha*covS + (1-alpha)*covL
+	if c := min(unA, unB); c > 0 {
+		pen := 0.08 * float64(c)
+		score -= pen
+		r.Evidence = append(r.Evidence, Evidence{Kind: "name", Detail: fmt.Sprintf("%d conflicting token(s) on both sides", c), Adjustment: -pen})
+	}
+	if !strong && score > 0.6 {
+		r.Evidence = append(r.Evidence, Evidence{Kind: "name", Detail: "no distinctive name token matched well: capped", Adjustment: 0.6 - score})
+		score = 0.6
+	}
+	r.NameScore = clamp(score)
+	return r
+}
+
+// sameTokens reports whether two names have the same tokens in the same
+// order, at least one of which is more than a legal form or function word.
+func sameTokens(ta, tb []token) bool {
+	if len(ta) != len(tb) || len(ta) == 0 {
+		return false
+	}
+	content := false
+	for i := range ta {
+		if ta[i].text != tb[i].text {
+			return false
+		}
+		if ta[i].kind != kindLegal && ta[i].kind != kindStop && ta[i].kind != kindParticle {
+			content = true
+		}
+	}
+	return content
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+func clamp(x float64) float64 { return min(1, max(0, x)) }
+
+func round(x float64) float64 {
+	v, _ := strconv.ParseFloat(strconv.FormatFloat(x, 'f', 3, 64), 64)
+	return v
+}
+
+// applyEvidence adjusts r.NameScore with entity type, date of birth and
+// nationality, recording each adjustment.
+func applyEvidence(r *Result, ta, tb detente.EntityType, da, db, na, nb []string) {
+	var adj float64
+	add := func(e Evidence) {
+		r.Evidence = append(r.Evidence, e)
+		adj += e.Adjustment
+	}
+	if ta != "" && tb != "" && ta != detente.EntityOther && tb != detente.EntityOther && ta != tb {
+		if ta == detente.EntityPerson || tb == detente.EntityPerson {
+			add(Evidence{Kind: "type", Detail: fmt.Sprintf("%s vs %s", ta, tb), Adjustment: -0.3})
+		} else {
+			add(Evidence{Kind: "type", Detail: fmt.Sprintf("%s vs %s", ta, tb), Adjustment: -0.1})
+		}
+	}
+	if len(da) > 0 && len(db) > 0 {
+		rel, detail := dobRelation(da, db)
+		switch rel {
+		case dobSame:
+			add(Evidence{Kind: "dob", Detail: "same date of birth " + detail, Adjustment: 0.05})
+		case dobSameYear:
+			add(Evidence{Kind: "dob", Detail: "same year of birth " + detail, Adjustment: 0.03})
+		case dobNear:
+			add(Evidence{Kind: "dob", Detail: "years of birth one apart " + detail, Adjustment: 0})
+		case dobDiffer:
+			add(Evidence{Kind: "dob", Detail: "dates of birth differ " + detail, Adjustment: -0.2})
+		}
+	}
+	if len(na) > 0 && len(nb) > 0 {
+		ca, cb := countryCodes(na), countryCodes(nb)
+		if intersects(ca, cb) {
+			add(Evidence{Kind: "nationality", Detail: "shared nationality " + strings.Join(ca, ","), Adjustment: 0.03})
+		} else if len(ca) > 0 && len(cb) > 0 {
+			add(Evidence{Kind: "nationality", Detail: fmt.Sprintf("nationality %s vs %s", strings.Join(ca, ","), strings.Join(cb, ",")), Adjustment: -0.05})
+		}
+	}
+	if adj > 0 && r.NameScore < DefaultThreshold-0.1 {
+		adj = 0 // supporting evidence does not rescue a weak name
+	}
+	r.Score = clamp(r.NameScore + adj)
+}
+
+func intersects(a, b []string) bool {
+	for _, x := range a {
+		if slices.Contains(b, x) {
+			return true
+		}
+	}
+	return false
+}
+
+func countryCodes(ns []string) []string {
+	var out []string
+	for _, n := range ns {
+		n = strings.ToUpper(strings.TrimSpace(n))
+		if n != "" && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+type dobRel int
+
+const (
+	dobUnknown dobRel = iota
+	dobDiffer
+	dobNear
+	dobSameYear
+	dobSame
+)
+
+// parseDOB splits YYYY[-MM[-DD]] into numbers, 0 when absent.
+func parseDOB(s string) (y, m, d int) {
+	parts := strings.SplitN(strings.TrimSpace(s), "-", 3)
+	y, _ = strconv.Atoi(parts[0])
+	if len(parts) > 1 {
+		m, _ = strconv.Atoi(parts[1])
+	}
+	if len(parts) > 2 {
+		d, _ = strconv.Atoi(parts[2])
+	}
+	return y, m, d
+}
+
+// dobRelation returns the closest relation between any two dates.
+func dobRelation(da, db []string) (dobRel, string) {
+	best, detail := dobUnknown, ""
+	for _, a := range da {
+		ya, ma, dA := parseDOB(a)
+		if ya == 0 {
+			continue
+		}
+		for _, b := range db {
+			yb, mb, dB := parseDOB(b)
+			if yb == 0 {
+				continue
+			}
+			rel := dobDiffer
+			switch {
+			case ya == yb && ma == mb && dA == dB && ma != 0 && dA != 0:
+				rel = dobSame
+			case ya == yb:
+				rel = dobSameYear
+			case abs(ya-yb) == 1:
+				rel = dobNear
+			}
+			if rel > best {
+				best, detail = rel, a+" / "+b
+			}
+		}
+	}
+	return best, detail
+}
+
+// finish sets Match and the explanation.
+func finish(r *Result, threshold float64) {
+	r.Threshold = threshold
+	r.Score = round(r.Score)
+	r.NameScore = round(r.NameScore)
+	r.CoverageA = round(r.CoverageA)
+	r.CoverageB = round(r.CoverageB)
+	r.Match = r.Score >= threshold
+	var b strings.Builder
+	fmt.Fprintf(&b, "%q ~ %q: ", r.NameA, r.NameB)
+	var parts []string
+	for _, t := range r.Tokens {
+		switch t.Method {
+		case "ignored":
+			continue
+		case "unmatched":
+			parts = append(parts, "unmatched "+t.A+t.B)
+		default:
+			parts = append(parts, fmt.Sprintf("%s=%s (%s %.2f)", t.A, t.B, t.Method, t.Score))
+		}
+	}
+	b.WriteString(strings.Join(parts, ", "))
+	fmt.Fprintf(&b, "; names %.2f", r.NameScore)
+	for _, e := range r.Evidence {
+		if e.Adjustment != 0 || e.Kind != "name" {
+			fmt.Fprintf(&b, "; %s: %s (%+.2f)", e.Kind, e.Detail, e.Adjustment)
+		}
+	}
+	verdict := "no match"
+	if r.Match {
+		verdict = "match"
+	}
+	fmt.Fprintf(&b, " → %.2f %s (threshold %.2f)", r.Score, verdict, threshold)
+	r.Explanation = b.String()
+}
