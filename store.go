@@ -122,6 +122,14 @@ type Tx interface {
 	// Alerts returns the newest alerts first.
 	Alerts(ctx context.Context, limit int) ([]*Alert, error)
 
+	// PutDesignation creates or replaces the designation with d's
+	// Authority and EntityID.
+	PutDesignation(ctx context.Context, d *Designation) error
+	// Designations returns the designations of authority ("" for every
+	// authority), ordered by authority then entity id; delisted ones only
+	// when withDelisted is set.
+	Designations(ctx context.Context, authority string, withDelisted bool) ([]*Designation, error)
+
 	// SyncState returns the sync state of partner; a partner never synced
 	// has the zero state (and no error).
 	SyncState(ctx context.Context, partner string) (*SyncState, error)

@@ -221,7 +221,7 @@ func commands() []*command {
 	var cs []*command
 	for _, group := range [][]*command{
 		nodeCommands(), tokenCommands(), partnerCommands(), agreementCommands(),
-		objectCommands(), releaseCommands(), logCommands(), serveCommands(), markingCommands(), syncCommands(),
+		objectCommands(), releaseCommands(), logCommands(), serveCommands(), markingCommands(), syncCommands(), listsCommands(),
 	} {
 		cs = append(cs, group...)
 	}

@@ -25,7 +25,7 @@ type fixture struct {
 	tokens map[detente.Role]string
 }
 
-func setup(t *testing.T) *fixture {
+func setup(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "alpha")
@@ -118,6 +118,12 @@ func TestAuthorisation(t *testing.T) {
 		{"GET", "/api/v1/log/export", "", []detente.Role{admin, auditor}},
 		{"GET", "/api/v1/log/stats", "", []detente.Role{admin, auditor}},
 		{"GET", "/api/v1/alerts", "", []detente.Role{admin, auditor}},
+		{"GET", "/api/v1/screen?name=Sergei+Lavrov", "", []detente.Role{admin, analyst}},
+		{"POST", "/api/v1/screen/batch", `{"queries": [{"name": "Sergei Lavrov"}]}`, []detente.Role{admin, analyst}},
+		{"GET", "/api/v1/names/compare?a=Sergei+Lavrov&b=Sergej+Lawrow", "", []detente.Role{admin, analyst}},
+		{"GET", "/api/v1/lists", "", []detente.Role{admin, analyst, auditor}},
+		{"POST", "/api/v1/lists/bravo", "entity_id,type,name\nBR-1,person,Sergei Lavrov\n", []detente.Role{admin}},
+		{"GET", "/api/v1/lists/compare", "", []detente.Role{admin, analyst}},
 		{"GET", "/api/v1/tokens", "", []detente.Role{admin}},
 		{"POST", "/api/v1/tokens", `{"role": "auditor"}`, []detente.Role{admin}},
 	}

@@ -22,6 +22,8 @@ type Node struct {
 	Logger *slog.Logger
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
+
+	screening screening // the screening index, built on first use
 }
 
 // New returns a Node over an open store.

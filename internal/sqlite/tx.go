@@ -946,3 +946,42 @@ func (t *Tx) PutSyncState(ctx context.Context, s *detente.SyncState) error {
 	}
 	return nil
 }
+
+// ---- designations ----
+
+// PutDesignation implements detente.Tx.
+func (t *Tx) PutDesignation(ctx context.Context, d *detente.Designation) error {
+	if d.Authority == "" || d.EntityID == "" {
+		return detente.Errorf(detente.EINVALID, "a designation needs an authority and an entity id")
+	}
+	_, err := t.exec(ctx, `INSERT INTO designations (authority, entity_id, delisted, doc) VALUES (?, ?, ?, ?)
+		ON CONFLICT (authority, entity_id) DO UPDATE SET delisted = excluded.delisted, doc = excluded.doc`,
+		d.Authority, d.EntityID, d.DelistedOn != "", mustJSON(d))
+	if err != nil {
+		return fmt.Errorf("put designation: %w", err)
+	}
+	return nil
+}
+
+// Designations implements detente.Tx.
+func (t *Tx) Designations(ctx context.Context, authority string, withDelisted bool) ([]*detente.Designation, error) {
+	q := `SELECT doc FROM designations WHERE (? = '' OR authority = ?) AND (? OR delisted = 0) ORDER BY authority, entity_id`
+	rows, err := t.query(ctx, q, authority, authority, withDelisted)
+	if err != nil {
+		return nil, fmt.Errorf("list designations: %w", err)
+	}
+	defer rows.Close()
+	var out []*detente.Designation
+	for rows.Next() {
+		var doc string
+		if err := rows.Scan(&doc); err != nil {
+			return nil, fmt.Errorf("list designations: %w", err)
+		}
+		var d detente.Designation
+		if err := json.Unmarshal([]byte(doc), &d); err != nil {
+			return nil, fmt.Errorf("decode designation: %w", err)
+		}
+		out = append(out, &d)
+	}
+	return out, rows.Err()
+}

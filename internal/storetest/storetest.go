@@ -52,6 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) detente.Store) {
 		{"Alerts", testAlerts},
 		{"DateAdded", testDateAdded},
 		{"SyncState", testSyncState},
+		{"Designations", testDesignations},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
@@ -835,6 +836,42 @@ func testSyncState(t *testing.T, s detente.Store) {
 		if err != nil || !got.Cursor.Equal(want.Cursor) || got.Received != 10 || got.Quarantined != 2 || got.Rejected != 1 ||
 			got.Errors != 3 || got.LastError != want.LastError || !got.LastSuccess.Equal(t0) {
 			t.Errorf("state = %+v, %v", got, err)
+		}
+		return nil
+	})
+}
+
+func testDesignations(t *testing.T, s detente.Store) {
+	ds := []*detente.Designation{
+		{Authority: "un", EntityID: "QDi.001", Type: detente.EntityPerson, Names: []detente.DesignationName{{Name: "Сергей Лавров", Kind: detente.NameKindOriginalScript, Script: "Cyrl"}}, DatesOfBirth: []string{"1950-03-21"}},
+		{Authority: "un", EntityID: "QDe.002", Type: detente.EntityOrganization, Names: []detente.DesignationName{{Name: "Black Meridian Front", Kind: detente.NameKindPrimary}}},
+		{Authority: "eu", EntityID: "E1", Type: detente.EntityOrganization, Names: []detente.DesignationName{{Name: "Meridian Front (armed wing)", Kind: detente.NameKindPrimary}}},
+	}
+	update(t, s, func(ctx context.Context, tx detente.Tx) error {
+		for _, d := range ds {
+			if err := tx.PutDesignation(ctx, d); err != nil {
+				return err
+			}
+		}
+		delisted := *ds[1]
+		delisted.DelistedOn = "2026-02-01"
+		return tx.PutDesignation(ctx, &delisted)
+	})
+	ctx := context.Background()
+	wantCode(t, s.Update(ctx, func(tx detente.Tx) error { return tx.PutDesignation(ctx, &detente.Designation{Authority: "un"}) }), detente.EINVALID)
+	view(t, s, func(ctx context.Context, tx detente.Tx) error {
+		un, err := tx.Designations(ctx, "un", false)
+		if err != nil || len(un) != 1 || un[0].EntityID != "QDi.001" || un[0].Names[0].Name != "Сергей Лавров" || un[0].DatesOfBirth[0] != "1950-03-21" {
+			t.Errorf("active UN designations = %+v, %v", un, err)
+		}
+		all, err := tx.Designations(ctx, "", true)
+		if err != nil || len(all) != 3 || all[0].Authority != "eu" {
+			t.Errorf("all designations = %d, %v", len(all), err)
+		}
+		for _, d := range all {
+			if d.EntityID == "QDe.002" && d.DelistedOn != "2026-02-01" {
+				t.Errorf("delisting not kept: %+v", d)
+			}
 		}
 		return nil
 	})

@@ -1,0 +1,220 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"detente"
+	"detente/internal/lists"
+	"detente/internal/screen"
+)
+
+// listsVersionKey is the store setting bumped by every list load, so every
+// process serving the node knows to rebuild its screening index.
+const listsVersionKey = "lists.version"
+
+// ListLoad sums up one load of an authority's list.
+type ListLoad struct {
+	Authority string                    `json:"authority"`
+	Total     int                       `json:"total"`
+	Added     int                       `json:"added"`
+	Removed   int                       `json:"removed"`
+	Changed   int                       `json:"changed"`
+	Changes   []detente.DesignationDiff `json:"changes,omitempty"`
+}
+
+// LoadList replaces the current issue of authority's list with ds, in one
+// transaction. Additions, changes and removals are each logged; removed
+// entries are kept, marked delisted on the day of the load. Designations of
+// different authorities are never merged.
+func (n *Node) LoadList(ctx context.Context, authority string, ds []detente.Designation) (*ListLoad, error) {
+	if authority == "" || !detente.ValidName(authority) {
+		return nil, detente.Errorf(detente.EINVALID, "authority %q must be a short lowercase name, e.g. un, ofac, eu or a partner's name", authority)
+	}
+	res := &ListLoad{Authority: authority, Total: len(ds)}
+	err := n.Store.Update(ctx, func(tx detente.Tx) error {
+		res.Added, res.Removed, res.Changed = 0, 0, 0
+		stored, err := tx.Designations(ctx, authority, false)
+		if err != nil {
+			return err
+		}
+		old := make([]detente.Designation, len(stored))
+		for i, d := range stored {
+			old[i] = *d
+		}
+		next := slices.Clone(ds)
+		for i := range next {
+			next[i].Authority = authority
+		}
+		res.Changes = lists.Diff(old, next)
+		today := n.now().Format("2006-01-02")
+		for _, c := range res.Changes {
+			var d *detente.Designation
+			switch c.Change {
+			case detente.DiffAdded:
+				res.Added++
+				d = c.New
+			case detente.DiffChanged:
+				res.Changed++
+				d = c.New
+			case detente.DiffRemoved:
+				res.Removed++
+				gone := *c.Old
+				if gone.DelistedOn == "" {
+					gone.DelistedOn = today
+				}
+				d = &gone
+			}
+			d.Authority = authority
+			if err := tx.PutDesignation(ctx, d); err != nil {
+				return err
+			}
+			body := map[string]any{"authority": authority, "entity_id": c.EntityID, "change": c.Change, "name": c.Name}
+			if len(c.Fields) > 0 {
+				body["fields"] = c.Fields
+			}
+			if err := n.logEvent(ctx, tx, detente.EventDesignation, "", body); err != nil {
+				return err
+			}
+		}
+		v, _ := tx.Meta(ctx, listsVersionKey)
+		k, _ := strconv.Atoi(v)
+		return tx.SetMeta(ctx, listsVersionKey, strconv.Itoa(k+1))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load %s list: %w", authority, err)
+	}
+	return res, nil
+}
+
+// screening is a node's in-memory screening index, rebuilt when the lists
+// change (in this process or another one on the same store).
+type screening struct {
+	mu      sync.Mutex
+	index   *screen.Index
+	version string
+	checked time.Time
+}
+
+// indexRecheck is how often a process checks whether another process
+// changed the lists.
+const indexRecheck = time.Second
+
+// ScreenIndex returns the current screening index over every active
+// designation, building it on first use and after any list changes.
+func (n *Node) ScreenIndex(ctx context.Context) (*screen.Index, error) {
+	s := &n.screening
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.index != nil && time.Since(s.checked) < indexRecheck {
+		return s.index, nil
+	}
+	var version string
+	var ds []*detente.Designation
+	err := n.Store.View(ctx, func(tx detente.Tx) error {
+		version, _ = tx.Meta(ctx, listsVersionKey)
+		if s.index != nil && version == s.version {
+			return nil
+		}
+		var err error
+		ds, err = tx.Designations(ctx, "", false)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("screening index: %w", err)
+	}
+	s.checked = time.Now()
+	if s.index != nil && version == s.version {
+		return s.index, nil
+	}
+	flat := make([]detente.Designation, len(ds))
+	for i, d := range ds {
+		flat[i] = *d
+	}
+	s.index, s.version = screen.NewIndex(flat), version
+	return s.index, nil
+}
+
+// Screen searches every authority's active designations for q and returns
+// the best hits, each with its authority, regime, listing date, matched
+// name and explanation.
+func (n *Node) Screen(ctx context.Context, q screen.Query, limit int) ([]screen.Hit, error) {
+	if q.Name == "" {
+		return nil, detente.Errorf(detente.EINVALID, "a name to screen is required")
+	}
+	idx, err := n.ScreenIndex(ctx)
+	if err != nil {
+		return nil, err
+	}
+	hits := idx.Search(q, limit)
+	if hits == nil {
+		hits = []screen.Hit{}
+	}
+	return hits, nil
+}
+
+// CompareLists resolves the active designations of the given authorities
+// (all when none is given) into entities and reports where they agree and
+// disagree.
+func (n *Node) CompareLists(ctx context.Context, authorities []string) (*screen.Report, error) {
+	var ds []detente.Designation
+	err := n.Store.View(ctx, func(tx detente.Tx) error {
+		all, err := tx.Designations(ctx, "", false)
+		if err != nil {
+			return err
+		}
+		for _, d := range all {
+			if len(authorities) == 0 || slices.Contains(authorities, d.Authority) {
+				ds = append(ds, *d)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range authorities {
+		if !slices.ContainsFunc(ds, func(d detente.Designation) bool { return d.Authority == a }) {
+			return nil, detente.Errorf(detente.ENOTFOUND, "no designations of authority %s: load its list with 'detente lists load'", a)
+		}
+	}
+	r := screen.CompareLists(ds, screen.CompareOptions{})
+	return &r, nil
+}
+
+// ListSummary is one authority's list as the node holds it.
+type ListSummary struct {
+	Authority string `json:"authority"`
+	Active    int    `json:"active"`
+	Delisted  int    `json:"delisted"`
+}
+
+// Lists summarises the lists the node holds.
+func (n *Node) Lists(ctx context.Context) ([]ListSummary, error) {
+	var out []ListSummary
+	err := n.Store.View(ctx, func(tx detente.Tx) error {
+		all, err := tx.Designations(ctx, "", true)
+		if err != nil {
+			return err
+		}
+		for _, d := range all {
+			if len(out) == 0 || out[len(out)-1].Authority != d.Authority {
+				out = append(out, ListSummary{Authority: d.Authority})
+			}
+			if d.DelistedOn != "" {
+				out[len(out)-1].Delisted++
+			} else {
+				out[len(out)-1].Active++
+			}
+		}
+		return nil
+	})
+	if out == nil {
+		out = []ListSummary{}
+	}
+	return out, err
+}
