@@ -33,7 +33,9 @@ func listsCommands() []*command {
 			"detente lists load --dir /var/lib/detente --authority ofac sdn.csv add.csv alt.csv sdn_comments.csv\n" +
 			"detente lists load --dir /var/lib/detente --authority bravo bravo-designations.csv   # generic CSV, docs/lists.md",
 		hasJSON: true,
-		flags:   func(fs *flag.FlagSet) { fs.StringVar(&authority, "authority", "", "un, ofac, eu, or any name for the generic CSV format (required)") },
+		flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&authority, "authority", "", "un, ofac, eu, or any name for the generic CSV format (required)")
+		},
 		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
 			if authority == "" || fs.NArg() == 0 {
 				return usagef("--authority and at least one FILE are required")
