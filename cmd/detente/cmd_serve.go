@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"time"
 
 	"detente/internal/demo"
@@ -61,7 +63,7 @@ func serveCommands() []*command {
 		},
 		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
 			logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-			d, err := demo.Start(ctx, demo.Options{Dir: demoDir, Logger: logger})
+			d, err := demo.Start(ctx, demo.Options{Dir: demoDir, Logger: logger, Shared: sharedData()})
 			if err != nil {
 				return err
 			}
@@ -79,4 +81,13 @@ func orDefault(a, b string) string {
 		return a
 	}
 	return b
+}
+
+// sharedData returns where the public test data is (DETENTE_SHARED, or
+// ../shared beside the working directory), for the demo's optional extras.
+func sharedData() string {
+	if d := os.Getenv("DETENTE_SHARED"); d != "" {
+		return d
+	}
+	return filepath.Join("..", "shared")
 }

@@ -134,3 +134,35 @@ func charlieSample(now time.Time) []map[string]any {
 		"report_types", []string{"threat-actor"}, "object_refs", []string{actor["id"].(string), ind["id"].(string)})
 	return []map[string]any{org, actor, ind, report}
 }
+
+// designationsOf returns a demo agency's own (fictitious) designations.
+// They partly disagree on purpose: alpha lists the Black Meridian Front
+// whole, charlie only its armed wing; bravo lists a shipping front that no
+// one else does; the names are spelt differently on each side.
+func designationsOf(name string) []detente.Designation {
+	org, person := detente.EntityOrganization, detente.EntityPerson
+	n := func(s string, kind string) detente.DesignationName {
+		return detente.DesignationName{Name: s, Kind: kind}
+	}
+	const p, a, o = detente.NameKindPrimary, detente.NameKindAlias, detente.NameKindOriginalScript
+	switch name {
+	case "alpha":
+		return []detente.Designation{
+			{EntityID: "NM-T-001", Type: org, Names: []detente.DesignationName{n("Black Meridian Front", p), n("BMF", a), n("Meridian Brigades", a)}, Regime: "Northmark CT Act s.4", ListedOn: "2025-03-01"},
+			{EntityID: "NM-T-002", Type: person, Names: []detente.DesignationName{n("Yusuf Karimov", p), n("Юсуф Каримов", o)}, DatesOfBirth: []string{"1984-07-12"}, Regime: "Northmark CT Act s.4", ListedOn: "2025-03-01"},
+			{EntityID: "NM-T-003", Type: person, Names: []detente.DesignationName{n("Abu Tariq al-Meridiani", p)}, Regime: "Northmark CT Act s.4", ListedOn: "2025-06-15"},
+		}
+	case "bravo":
+		return []detente.Designation{
+			{EntityID: "EST-2025-01", Type: org, Names: []detente.DesignationName{n("Sons of the Tide", p)}, Regime: "Esterian Maritime Security Order", ListedOn: "2025-02-10"},
+			{EntityID: "EST-2025-02", Type: org, Names: []detente.DesignationName{n("Tide Coastal Logistics LLC", p)}, Regime: "Esterian Maritime Security Order", ListedOn: "2025-02-10"},
+			{EntityID: "EST-2025-03", Type: person, Names: []detente.DesignationName{n("Youssef Karimov", p)}, DatesOfBirth: []string{"1984-07-12"}, Regime: "Esterian Maritime Security Order", ListedOn: "2025-05-20"},
+			{EntityID: "EST-2025-04", Type: org, Names: []detente.DesignationName{n("Black Meridian Front", p)}, Regime: "Esterian Maritime Security Order", ListedOn: "2025-05-20"},
+		}
+	default:
+		return []detente.Designation{
+			{EntityID: "VAL-44", Type: org, Names: []detente.DesignationName{n("Black Meridian Front - armed wing", p), n("Meridian Front military wing", a)}, Regime: "Valdorian Terrorism List", ListedOn: "2025-09-01"},
+			{EntityID: "VAL-45", Type: person, Names: []detente.DesignationName{n("Jusuf Karimow", p)}, DatesOfBirth: []string{"1984"}, Regime: "Valdorian Terrorism List", ListedOn: "2025-09-01"},
+		}
+	}
+}

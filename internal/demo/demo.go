@@ -5,6 +5,7 @@
 package demo
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,9 +14,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"detente"
+	"detente/internal/lists"
 	"detente/internal/node"
 	"detente/internal/server"
 )
@@ -40,6 +43,8 @@ type Demo struct {
 	tempDir  bool
 	// syncInterval is how often the nodes pull from each other.
 	syncInterval time.Duration
+	// realLists names the official lists loaded into alpha.
+	realLists []string
 }
 
 // Options configures Start.
@@ -51,6 +56,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Insecure serves plain HTTP instead of HTTPS (and so no federation).
 	Insecure bool
+	// Shared is the shared data directory; when it holds the UN, OFAC and
+	// EU lists, alpha loads them too. "" loads none.
+	Shared string
 	// SyncInterval is how often the nodes pull from each other; 0 means
 	// DefaultSyncInterval, negative means never (tests sync by hand).
 	SyncInterval time.Duration
@@ -137,6 +145,53 @@ func (d *Demo) setup(ctx context.Context, opts Options) error {
 		if _, err := a.Node.Ingest(ctx, bundle, node.IngestOptions{Grading: detente.Grading{Reliability: 'B', Credibility: 2}}); err != nil {
 			return fmt.Errorf("demo: sample intelligence of %s: %w", a.Name, err)
 		}
+		// Each agency's own designations, and (so the divergence view has
+		// something to compare them with) its partners' published lists.
+		for _, b := range d.Agencies {
+			if _, err := a.Node.LoadList(ctx, b.Name, designationsOf(b.Name)); err != nil {
+				return fmt.Errorf("demo: designations of %s at %s: %w", b.Name, a.Name, err)
+			}
+		}
+	}
+	if opts.Shared != "" {
+		if err := d.loadRealLists(ctx, opts.Shared); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadRealLists loads the UN, OFAC and EU fixtures into alpha's node.
+func (d *Demo) loadRealLists(ctx context.Context, shared string) error {
+	dir := filepath.Join(shared, "testdata", "lists")
+	if _, err := os.Stat(dir); err != nil {
+		return nil // no shared data: the demo runs on its own data alone
+	}
+	sets := []struct {
+		authority string
+		files     []string
+	}{
+		{lists.AuthorityUN, []string{"un/consolidated.xml"}},
+		{lists.AuthorityOFAC, []string{"ofac/sdn.csv", "ofac/add.csv", "ofac/alt.csv", "ofac/sdn_comments.csv"}},
+		{lists.AuthorityEU, []string{"eu/32001R2580.csv"}},
+	}
+	for _, s := range sets {
+		var rs []io.Reader
+		for _, f := range s.files {
+			b, err := os.ReadFile(filepath.Join(dir, f))
+			if err != nil {
+				return fmt.Errorf("demo: %w", err)
+			}
+			rs = append(rs, bytes.NewReader(b))
+		}
+		ds, err := lists.Load(s.authority, rs...)
+		if err != nil {
+			return fmt.Errorf("demo: %s list: %w", s.authority, err)
+		}
+		if _, err := d.Agencies[0].Node.LoadList(ctx, s.authority, ds); err != nil {
+			return fmt.Errorf("demo: %s list: %w", s.authority, err)
+		}
+		d.realLists = append(d.realLists, s.authority)
 	}
 	return nil
 }
@@ -178,10 +233,24 @@ report that cites it) reaches no one. Watch it with:
   go run ./cmd/detente partner status --dir %[6]s
   go run ./cmd/detente object list --dir %[6]s
 
+Each agency holds its own designations and its partners' published ones,
+which partly disagree (who lists the Black Meridian Front whole, who only its
+armed wing; Yusuf/Youssef/Jusuf Karimov spelt three ways):
+  go run ./cmd/detente lists compare --dir %[6]s
+  go run ./cmd/detente screen --dir %[6]s "Юсуф Каримов"%[7]s
+
 Try (the certificates are self-signed: partners pin keys, not CAs, hence -k):
   curl -k -H 'Authorization: Bearer %[1]s' %[2]s/api/v1/objects
   curl -k -H 'Authorization: Bearer %[1]s' '%[2]s/api/v1/releases/check?object=%[3]s&partner=bravo'
   curl -k -H 'Authorization: Bearer %[1]s' '%[2]s/api/v1/releases/check?object=%[3]s&partner=charlie'
   go run ./cmd/detente release check --dir %[4]s --object %[3]s --to charlie
-`, a.Analyst, a.Server.URL(), a.reportID, a.Dir, d.syncInterval, d.Agencies[1].Dir)
+`, a.Analyst, a.Server.URL(), a.reportID, a.Dir, d.syncInterval, d.Agencies[1].Dir, d.realListsHint())
+}
+
+func (d *Demo) realListsHint() string {
+	if len(d.realLists) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("\nalpha also holds the real %s lists (from ../shared):\n  go run ./cmd/detente screen --dir %s \"Усама бен Ладен\"\n  go run ./cmd/detente lists compare --dir %s %s",
+		strings.Join(d.realLists, ", "), d.Agencies[0].Dir, d.Agencies[0].Dir, strings.Join(d.realLists, " "))
 }

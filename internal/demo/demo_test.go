@@ -8,6 +8,7 @@ import (
 
 	"detente"
 	"detente/internal/demo"
+	"detente/internal/screen"
 )
 
 // TestDemoFederates starts the demo and waits until each node holds what
@@ -77,5 +78,35 @@ func TestDemoFederates(t *testing.T) {
 	}
 	if len(originated(alpha, "bravo")) != 5 || len(originated(charlie, "bravo")) != 5 {
 		t.Errorf("bravo's GREEN intelligence did not reach both partners")
+	}
+}
+
+// TestDemoDivergence: the demo's designations disagree in the ways the
+// divergence view is for.
+func TestDemoDivergence(t *testing.T) {
+	d, err := demo.Start(context.Background(), demo.Options{Dir: t.TempDir(), SyncInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	r, err := d.Agencies[1].Node.CompareLists(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Authorities) != 3 || r.ListedByAll != 1 || len(r.Scope) == 0 {
+		t.Errorf("report: %d authorities, %d listed by all, %d scope differences", len(r.Authorities), r.ListedByAll, len(r.Scope))
+	}
+	hits, err := d.Agencies[0].Node.Screen(context.Background(), screen.Query{Name: "Юсуф Каримов"}, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	matched := map[string]bool{}
+	for _, h := range hits {
+		if h.Match {
+			matched[h.Authority] = true
+		}
+	}
+	if len(matched) != 3 {
+		t.Errorf("Karimov matched on %v, want all three agencies' lists", matched)
 	}
 }

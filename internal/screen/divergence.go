@@ -161,18 +161,23 @@ func CompareLists(ds []detente.Designation, opt CompareOptions) Report {
 						q := Query{Name: n, Type: d.Type, DatesOfBirth: d.DatesOfBirth, Nationalities: d.Nationalities}
 						for _, h := range indexes[other].Search(q, 3) {
 							j := origin[other][h.Designation]
+							// A wing, faction or branch is not the same entity
+							// as the whole, however close the names: an
+							// organisation pair whose extra words are all scope
+							// words is a scope difference, never a link.
+							if d.Type != detente.EntityPerson && ds[j].Type != detente.EntityPerson {
+								if w := scopeWordsOf(h.Result); len(w) > 0 {
+									myScope = append(myScope, scopeDiff(ds, i, j, h.Result, w))
+									continue
+								}
+							}
 							if h.Match && !scopeOnly {
 								if h.Score > best[j] {
 									best[j] = h.Score
 								}
 								continue
 							}
-							if h.Match || d.Type == detente.EntityPerson || ds[j].Type == detente.EntityPerson {
-								continue
-							}
-							if w := scopeWordsOf(h.Result); len(w) > 0 {
-								myScope = append(myScope, scopeDiff(ds, i, j, h.Result, w))
-							}
+
 						}
 					}
 					for j, s := range best {
