@@ -128,7 +128,7 @@ func (n *Node) pull(ctx context.Context, p *detente.Partner, res *SyncResult, pr
 	}
 	c := &taxii.Client{HTTP: hc, BaseURL: strings.TrimSuffix(p.URL, "/") + "/taxii2/api/"}
 	f := taxii.Filter{Versions: []string{"all"}, AddedAfter: st.Cursor, Limit: SyncPageSize}
-	return c.Walk(ctx, CollectionShared, f, func(page taxii.Page) error {
+	err = c.Walk(ctx, CollectionShared, f, func(page taxii.Page) error {
 		_, err := n.Receive(ctx, p.Name, page.Objects, func(tx detente.Tx, r *ReceiveResult) error {
 			s, err := tx.SyncState(ctx, p.Name)
 			if err != nil {
@@ -149,6 +149,12 @@ func (n *Node) pull(ctx context.Context, p *detente.Partner, res *SyncResult, pr
 		}
 		return err
 	})
+	if err != nil {
+		return err
+	}
+	// Witness the partner's log after each pull, so what was received is
+	// covered by a checkpoint this node has cosigned.
+	return n.Witness(ctx, hc, p)
 }
 
 // recordSyncAttempt stores the outcome of a pass in the partner's state.

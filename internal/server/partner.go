@@ -3,7 +3,9 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
+	"strconv"
 
 	"detente"
 	"detente/internal/node"
@@ -61,10 +63,95 @@ func writeJSON(w http.ResponseWriter, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
-// partnerRoutes serves what partner nodes ask of each other besides TAXII.
+// partnerRoutes serves what partner nodes ask of each other besides TAXII:
+// consents, and the transparency log for witnessing and receipts.
 func partnerRoutes(mux *http.ServeMux, n *node.Node, logger interface {
 	ErrorContext(context.Context, string, ...any)
 }) {
+	fail := func(w http.ResponseWriter, r *http.Request, err error) {
+		code := detente.ErrorCode(err)
+		status := map[string]int{detente.EINVALID: 400, detente.ENOTFOUND: 404, detente.ECONFLICT: 409}[code]
+		if status == 0 {
+			logger.ErrorContext(r.Context(), "partner request failed", "path", r.URL.Path, "err", err)
+			writeJSONError(w, http.StatusInternalServerError, detente.EINTERNAL, "internal error")
+			return
+		}
+		writeJSONError(w, status, code, detente.ErrorMessage(err))
+	}
+	size := func(r *http.Request, name string) (int64, error) {
+		v, err := strconv.ParseInt(r.URL.Query().Get(name), 10, 64)
+		if err != nil || v < 0 {
+			return 0, detente.Errorf(detente.EINVALID, "parameter %s must be a tree size", name)
+		}
+		return v, nil
+	}
+	mux.Handle("GET /detente/v1/log/checkpoint", partnerOnly(n, func(w http.ResponseWriter, r *http.Request) {
+		if _, err := n.Checkpoint(r.Context()); err != nil {
+			fail(w, r, err)
+			return
+		}
+		note, _, err := n.LatestCheckpoint(r.Context())
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write(note)
+	}))
+	mux.Handle("GET /detente/v1/log/consistency", partnerOnly(n, func(w http.ResponseWriter, r *http.Request) {
+		old, err1 := size(r, "old")
+		nw, err2 := size(r, "new")
+		if err := errors.Join(err1, err2); err != nil {
+			fail(w, r, err1)
+			return
+		}
+		proof, err := n.ConsistencyProof(r.Context(), old, nw)
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, node.EncodeProof(proof))
+	}))
+	mux.Handle("GET /detente/v1/log/proof", partnerOnly(n, func(w http.ResponseWriter, r *http.Request) {
+		seq, err1 := size(r, "seq")
+		sz, err2 := size(r, "size")
+		if err := errors.Join(err1, err2); err != nil {
+			fail(w, r, err)
+			return
+		}
+		proof, err := n.InclusionProof(r.Context(), seq, sz)
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, map[string]any{"seq": seq, "size": sz, "proof": node.EncodeProof(proof)})
+	}))
+	mux.Handle("POST /detente/v1/log/cosignature", partnerOnly(n, func(w http.ResponseWriter, r *http.Request) {
+		p := r.Context().Value(partnerKey{}).(*detente.Partner)
+		var c node.CosignatureWire
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&c); err != nil {
+			fail(w, r, detente.Errorf(detente.EINVALID, "cosignature: %v", err))
+			return
+		}
+		if err := n.AddCosignature(r.Context(), p, c); err != nil {
+			fail(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	mux.Handle("GET /detente/v1/log/witnessed", partnerOnly(n, func(w http.ResponseWriter, r *http.Request) {
+		note, err := n.WitnessedCheckpoint(r.Context(), r.URL.Query().Get("origin"))
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		if note == nil {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write(note)
+	}))
 	mux.Handle("GET /detente/v1/consents", partnerOnly(n, func(w http.ResponseWriter, r *http.Request) {
 		p := r.Context().Value(partnerKey{}).(*detente.Partner)
 		cs, err := n.ConsentsFor(r.Context(), p.Name)
