@@ -201,3 +201,16 @@ func fromNanos(n int64) time.Time {
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
+
+// Compact checkpoints the write-ahead log into the database file and
+// rebuilds the file without free pages (VACUUM). It takes the write lock
+// for as long as it runs.
+func (s *Store) Compact(ctx context.Context) error {
+	if _, err := s.w.ExecContext(ctx, "VACUUM"); err != nil {
+		return fmt.Errorf("vacuum: %w", translate(err))
+	}
+	if _, err := s.w.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		return fmt.Errorf("checkpoint wal: %w", translate(err))
+	}
+	return nil
+}
