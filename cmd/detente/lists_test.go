@@ -176,7 +176,7 @@ func TestListsFetch(t *testing.T) {
 	if code, _, errs := cli(t, "", "lists", "fetch", "--dir", dir, "--authority", "eu", "--url", srv.URL+"/eu/missing.csv"); code == 0 || !strings.Contains(errs, "404") {
 		t.Errorf("fetch of a missing file: exit %d, %s", code, errs)
 	}
-	out = mustCLI(t, "", "lists", "load", "--dir", dir, "--authority", "eu", filepath.Join(shared, "testdata", "lists", "eu", "32001R2580.csv"))
+	mustCLI(t, "", "lists", "load", "--dir", dir, "--authority", "eu", filepath.Join(shared, "testdata", "lists", "eu", "32001R2580.csv"))
 	out = mustCLI(t, "", "lists", "compare", "--dir", dir, "un", "ofac", "eu", "--json")
 	var rep struct {
 		Authorities []string `json:"authorities"`

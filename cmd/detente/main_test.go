@@ -154,7 +154,7 @@ func TestWorkflow(t *testing.T) {
 		t.Errorf("object list: %s", out)
 	}
 	mustCLI(t, "", "object", "show", "--dir", dir, "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f")
-	out = mustCLI(t, "", "partner", "suspend", "--dir", dir, "--name", "bravo", "--reason", "review")
+	mustCLI(t, "", "partner", "suspend", "--dir", dir, "--name", "bravo", "--reason", "review")
 	if code, _, _ := cli(t, "", "release", "check", "--dir", dir, "--object", "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "--to", "bravo"); code != exitDenied {
 		t.Errorf("release to a suspended partner: exit %d", code)
 	}

@@ -216,8 +216,7 @@ func CompareLists(ds []detente.Designation, opt CompareOptions) Report {
 		minScore[i] = 1
 		members[i] = map[string]bool{ds[i].Authority: true}
 	}
-	var find func(int) int
-	find = func(x int) int {
+	find := func(x int) int {
 		for parent[x] != x {
 			parent[x] = parent[parent[x]]
 			x = parent[x]

@@ -411,18 +411,6 @@ func abdToken(raw string) token {
 	return t
 }
 
-// stripArticle removes the article from the second half of an abd- compound:
-// ullah → lah, urrahman → rahman, elkader → kader.
-func stripArticle(x string) string {
-	if len(x) >= 4 && isLatinVowel(x[0]) && x[1] == 'l' {
-		return x[2:]
-	}
-	if len(x) >= 4 && isLatinVowel(x[0]) && x[1] == x[2] && !isLatinVowel(x[1]) {
-		return x[2:]
-	}
-	return x
-}
-
 // Normalize returns the canonical form of a name: folded, transliterated to
 // Latin (first system), with honorifics dropped and Arabic particles and
 // compounds canonicalised, as space-separated tokens. Legal forms and

@@ -63,7 +63,7 @@ func jaroWinkler[T byte | rune](a, b []T) float64 {
 		window = 0
 	}
 	var amBuf, bmBuf [64]bool
-	am, bm := amBuf[:0], bmBuf[:0]
+	var am, bm []bool
 	if len(a) <= 64 && len(b) <= 64 {
 		am, bm = amBuf[:len(a)], bmBuf[:len(b)]
 	} else {
