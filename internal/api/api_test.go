@@ -104,6 +104,7 @@ func TestAuthorisation(t *testing.T) {
 		{"GET", "/api/v1/objects/indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "", []detente.Role{admin, analyst}},
 		{"GET", "/api/v1/objects/indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f/versions", "", []detente.Role{admin, analyst}},
 		{"GET", "/api/v1/partners", "", []detente.Role{admin, analyst, auditor}},
+		{"GET", "/api/v1/partners/status", "", []detente.Role{admin, analyst, auditor}},
 		{"POST", "/api/v1/partners", `{"name": "bravo", "key": "` + detente.PublicKey(pub).String() + `", "url": "https://bravo.example"}`, []detente.Role{admin}},
 		{"POST", "/api/v1/partners/bravo/suspend", `{"reason": "review"}`, []detente.Role{admin}},
 		{"GET", "/api/v1/agreements", "", []detente.Role{admin, analyst, auditor}},

@@ -19,6 +19,7 @@ func (s *Server) routes() {
 	s.handle("GET /api/v1/objects/{id}/versions", analysts, MaxBody, s.getVersions)
 
 	s.handle("GET /api/v1/partners", anyRole, MaxBody, s.listPartners)
+	s.handle("GET /api/v1/partners/status", anyRole, MaxBody, s.partnerStatus)
 	s.handle("POST /api/v1/partners", admins, MaxBody, s.postPartner)
 	s.handle("POST /api/v1/partners/{name}/suspend", admins, MaxBody, s.partnerState(detente.PartnerSuspended))
 	s.handle("POST /api/v1/partners/{name}/resume", admins, MaxBody, s.partnerState(detente.PartnerActive))
@@ -161,6 +162,28 @@ func (s *Server) listPartners(r *http.Request) (any, error) {
 		ps = []*detente.Partner{}
 	}
 	return ps, err
+}
+
+// PartnerStatus is a partner with its sync state.
+type PartnerStatus struct {
+	*detente.Partner
+	Sync *detente.SyncState `json:"sync"`
+}
+
+func (s *Server) partnerStatus(r *http.Request) (any, error) {
+	ps, err := s.node.Partners(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	ss, err := s.node.SyncStates(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]PartnerStatus, len(ps))
+	for i, p := range ps {
+		out[i] = PartnerStatus{p, ss[i]}
+	}
+	return out, nil
 }
 
 // PartnerRequest is the body of POST /api/v1/partners.

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"detente"
@@ -80,6 +81,9 @@ func (n *Node) Witness(ctx context.Context, hc *http.Client, p *detente.Partner)
 	body, _ := json.Marshal(CosignatureWire{Witness: n.WitnessName(), Size: cp.Size, Line: string(line)})
 	if err := postJSON(ctx, hc, base+"/detente/v1/log/cosignature", body); err != nil {
 		return fmt.Errorf("witness %s: return cosignature: %w", p.Name, err)
+	}
+	if err := n.fetchReceipts(ctx, hc, p, cp); err != nil {
+		return err
 	}
 	return n.gossip(ctx, p, string(origin), cp.Note)
 }
@@ -308,4 +312,116 @@ func postJSON(ctx context.Context, hc *http.Client, u string, body []byte) error
 		return fmt.Errorf("POST %s: %s: %s", u, resp.Status, bytes.TrimSpace(msg))
 	}
 	return nil
+}
+
+// EventReleaseReceipt records, on the receiving side, a verified inclusion
+// proof of a partner's log entry releasing objects to this node.
+const EventReleaseReceipt = "release.receipt"
+
+// maxReceipts bounds the receipts returned per request.
+const maxReceipts = 1000
+
+// ReceiptWire is one release entry of a node's log about the asking
+// partner, with its inclusion proof in the tree of Size.
+type ReceiptWire struct {
+	Event *detente.Event `json:"event"`
+	Size  int64          `json:"size"`
+	Proof []string       `json:"proof"`
+}
+
+// ReleaseReceipts returns the log's release entries about partner after
+// seq after, each with its inclusion proof in the tree of size size.
+func (n *Node) ReleaseReceipts(ctx context.Context, partner string, after, size int64) ([]ReceiptWire, error) {
+	out := []ReceiptWire{}
+	err := n.Store.View(ctx, func(tx detente.Tx) error {
+		if err := checkSize(ctx, tx, size); err != nil {
+			return err
+		}
+		es, err := tx.Events(ctx, detente.EventFilter{FromSeq: after + 1, Type: detente.EventRelease, Partner: partner, Limit: maxReceipts})
+		if err != nil {
+			return err
+		}
+		for _, e := range es {
+			if e.Seq >= size {
+				break
+			}
+			p, err := translog.ProveInclusion(ctx, translog.TxHashes(tx), size, e.Seq)
+			if err != nil {
+				return err
+			}
+			out = append(out, ReceiptWire{Event: e, Size: size, Proof: EncodeProof(p)})
+		}
+		return nil
+	})
+	return out, err
+}
+
+func receiptsKey(partner string) string { return "receipts/" + partner }
+
+// fetchReceipts takes p's release entries about this node since the last
+// ones taken, verifies each one's inclusion in the checkpoint cp this node
+// has just witnessed, and records them: neither side can later deny what
+// was released.
+func (n *Node) fetchReceipts(ctx context.Context, hc *http.Client, p *detente.Partner, cp *translog.Checkpoint) error {
+	var after int64 = -1
+	err := n.Store.View(ctx, func(tx detente.Tx) error {
+		v, err := tx.Meta(ctx, receiptsKey(p.Name))
+		if err == nil {
+			after, err = strconv.ParseInt(v, 10, 64)
+			return err
+		}
+		if detente.ErrorCode(err) == detente.ENOTFOUND {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for {
+		b, err := getBytes(ctx, hc, fmt.Sprintf("%s/detente/v1/log/receipts?after=%d&size=%d", strings.TrimSuffix(p.URL, "/"), after, cp.Size), 64<<20)
+		if err != nil {
+			return fmt.Errorf("receipts from %s: %w", p.Name, err)
+		}
+		var rs []ReceiptWire
+		if err := json.Unmarshal(b, &rs); err != nil {
+			return fmt.Errorf("receipts from %s: %w", p.Name, err)
+		}
+		if len(rs) == 0 {
+			return nil
+		}
+		err = n.Store.Update(ctx, func(tx detente.Tx) error {
+			for _, r := range rs {
+				if r.Event == nil || r.Event.Seq <= after || r.Size != cp.Size {
+					return detente.Errorf(detente.EINVALID, "receipts from %s are out of order", p.Name)
+				}
+				var proof tlog.RecordProof
+				for _, h := range r.Proof {
+					raw, err := base64.StdEncoding.DecodeString(h)
+					if err != nil || len(raw) != 32 {
+						return detente.Errorf(detente.EINVALID, "receipt %d from %s: malformed proof", r.Event.Seq, p.Name)
+					}
+					var x tlog.Hash
+					copy(x[:], raw)
+					proof = append(proof, x)
+				}
+				leaf := translog.LeafHash(r.Event)
+				if err := tlog.CheckRecord(proof, cp.Size, cp.Root, r.Event.Seq, leaf); err != nil {
+					return detente.Errorf(detente.ECONFLICT, "receipt %d from %s is not in its signed log: %v", r.Event.Seq, p.Name, err)
+				}
+				body := map[string]any{"partner_seq": r.Event.Seq, "tree_size": cp.Size, "leaf_hash": base64.StdEncoding.EncodeToString(leaf[:])}
+				if err := n.logEvent(ctx, tx, EventReleaseReceipt, p.Name, body); err != nil {
+					return err
+				}
+				after = r.Event.Seq
+			}
+			return tx.SetMeta(ctx, receiptsKey(p.Name), strconv.FormatInt(after, 10))
+		})
+		if err != nil {
+			return err
+		}
+		if len(rs) < maxReceipts {
+			return nil
+		}
+	}
 }

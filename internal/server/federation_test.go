@@ -164,7 +164,8 @@ func TestThreeNodes(t *testing.T) {
 	if _, err := alpha.AddPartner(context.Background(), "charlie", charlie.PublicKey(), ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := alpha.IssueConsent(context.Background(), green, "charlie", detente.ConsentObject, time.Time{}); err != nil {
+	consent, err := alpha.IssueConsent(context.Background(), green, "charlie", detente.ConsentObject, time.Time{})
+	if err != nil {
 		t.Fatal(err)
 	}
 	sync(t, bravo, "alpha") // fetches the consent
@@ -181,6 +182,18 @@ func TestThreeNodes(t *testing.T) {
 	}
 	if holds(charlie, amber) != nil || holds(charlie, red) != nil {
 		t.Error("unconsented or RED objects reached charlie")
+	}
+
+	// alpha revokes: once bravo has synced, bravo may no longer pass it on.
+	if err := alpha.RevokeConsent(context.Background(), consent.ID, "operation compromised"); err != nil {
+		t.Fatal(err)
+	}
+	sync(t, bravo, "alpha")
+	if d, _ := bravo.CheckRelease(context.Background(), green, "charlie"); d.Allowed {
+		t.Error("bravo may still pass on alpha's object after the consent was revoked")
+	}
+	if err := bravo.RevokeConsent(context.Background(), consent.ID, "not mine"); detente.ErrorCode(err) != detente.EFORBIDDEN {
+		t.Errorf("a holder revoked the originator's consent: %v", err)
 	}
 
 	// Every release is recorded at the releasing node.

@@ -126,6 +126,25 @@ func partnerRoutes(mux *http.ServeMux, n *node.Node, logger interface {
 		}
 		writeJSON(w, map[string]any{"seq": seq, "size": sz, "proof": node.EncodeProof(proof)})
 	}))
+	mux.Handle("GET /detente/v1/log/receipts", partnerOnly(n, func(w http.ResponseWriter, r *http.Request) {
+		p := r.Context().Value(partnerKey{}).(*detente.Partner)
+		after, err := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
+		if err != nil || after < -1 {
+			fail(w, r, detente.Errorf(detente.EINVALID, "parameter after must be a sequence number or -1"))
+			return
+		}
+		sz, err := size(r, "size")
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		rs, err := n.ReleaseReceipts(r.Context(), p.Name, after, sz)
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, rs)
+	}))
 	mux.Handle("POST /detente/v1/log/cosignature", partnerOnly(n, func(w http.ResponseWriter, r *http.Request) {
 		p := r.Context().Value(partnerKey{}).(*detente.Partner)
 		var c node.CosignatureWire

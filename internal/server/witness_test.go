@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"detente"
+	"detente/internal/node"
 	"detente/internal/translog"
 )
 
@@ -31,6 +32,30 @@ func TestWitnessing(t *testing.T) {
 	}
 	if _, err := translog.ParseCheckpoint(note, alpha.Origin(), ed25519.PublicKey(alpha.PublicKey())); err != nil {
 		t.Errorf("published note no longer verifies as alpha's: %v", err)
+	}
+	// bravo holds a verified receipt for every release entry alpha logged
+	// about it.
+	ctx := context.Background()
+	var releases, receipts []*detente.Event
+	alpha.Store.View(ctx, func(tx detente.Tx) (err error) {
+		releases, err = tx.Events(ctx, detente.EventFilter{Type: detente.EventRelease, Partner: "bravo"})
+		return
+	})
+	bravo.Store.View(ctx, func(tx detente.Tx) (err error) {
+		receipts, err = tx.Events(ctx, detente.EventFilter{Type: node.EventReleaseReceipt, Partner: "alpha"})
+		return
+	})
+	if len(releases) == 0 || len(receipts) != len(releases) {
+		t.Fatalf("alpha logged %d releases to bravo; bravo holds %d receipts", len(releases), len(receipts))
+	}
+	for i, r := range receipts {
+		var body struct {
+			Seq int64 `json:"partner_seq"`
+		}
+		json.Unmarshal(r.Body, &body)
+		if body.Seq != releases[i].Seq {
+			t.Errorf("receipt %d names entry %d, want %d", i, body.Seq, releases[i].Seq)
+		}
 	}
 }
 
