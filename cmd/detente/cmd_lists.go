@@ -22,7 +22,7 @@ import (
 )
 
 func listsCommands() []*command {
-	var authority, dob, typ, country, batch string
+	var authority, dob, typ, country, batch, tlpName string
 	var urls multiFlag
 	var limit int
 	return []*command{{
@@ -88,6 +88,38 @@ func listsCommands() []*command {
 				return detente.Errorf(detente.EUNAVAILABLE, "%v", err)
 			}
 			return loadList(ctx, e, authority, ds)
+		},
+	}, {
+		name:    "lists share",
+		summary: "publish an authority's designations as signed STIX identities, so partners whose agreements cover identities receive them",
+		example: "detente lists share --dir /var/lib/detente --authority alpha --tlp green",
+		hasJSON: true,
+		flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&authority, "authority", "", "whose designations to share, usually this node's own name (required)")
+			fs.StringVar(&tlpName, "tlp", "green", "the TLP marking of the shared designations")
+		},
+		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
+			if authority == "" {
+				return usagef("--authority is required")
+			}
+			tlp, err := detente.ParseTLP(tlpName)
+			if err != nil {
+				return usagef("%s", detente.ErrorMessage(err))
+			}
+			n, err := openNode(ctx, e)
+			if err != nil {
+				return err
+			}
+			defer n.Close()
+			res, err := n.ShareList(ctx, authority, detente.MarkingOfTLP(tlp))
+			if err != nil {
+				return err
+			}
+			if e.json {
+				return printJSON(e.stdout, res)
+			}
+			fmt.Fprintf(e.stdout, "%d designations published as STIX identities (%d new versions); partners receive them at their next sync\n", res.Added+res.Unchanged, res.Added)
+			return nil
 		},
 	}, {
 		name:    "lists show",

@@ -78,6 +78,9 @@ func (n *Node) Ingest(ctx context.Context, data []byte, opts IngestOptions) (*In
 			}
 			status := "unchanged"
 			if added {
+				if err := n.noteDesignation(ctx, tx, v, objs[i].Fields); err != nil {
+					return err
+				}
 				status = "added"
 				res.Added++
 				body := map[string]string{"id": v.ID, "type": v.Type, "modified": fmtTime(v.Modified),

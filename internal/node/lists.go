@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -81,9 +82,7 @@ func (n *Node) LoadList(ctx context.Context, authority string, ds []detente.Desi
 				return err
 			}
 		}
-		v, _ := tx.Meta(ctx, listsVersionKey)
-		k, _ := strconv.Atoi(v)
-		return tx.SetMeta(ctx, listsVersionKey, strconv.Itoa(k+1))
+		return bumpListsVersion(ctx, tx)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("load %s list: %w", authority, err)
@@ -217,4 +216,68 @@ func (n *Node) Lists(ctx context.Context) ([]ListSummary, error) {
 		out = []ListSummary{}
 	}
 	return out, err
+}
+
+// noteDesignation records the designation a STIX identity or threat-actor
+// carries (the designation extension, docs/lists.md), attributed to the
+// object's originator: this node's name for its own, the partner's name
+// for a partner's. Objects of unknown originators designate nothing.
+func (n *Node) noteDesignation(ctx context.Context, tx detente.Tx, v *detente.ObjectVersion, fields map[string]any) error {
+	if (v.Type != "identity" && v.Type != "threat-actor") || v.Quarantine != "" || v.Originator == "" {
+		return nil
+	}
+	authority := v.Originator
+	if authority == detente.OriginSelf {
+		authority = n.Name
+	}
+	d, ok, err := lists.FromSTIX(v.ID, fields, authority)
+	if err != nil {
+		return detente.Errorf(detente.EINVALID, "%v", err)
+	}
+	if !ok {
+		return nil
+	}
+	if err := tx.PutDesignation(ctx, d); err != nil {
+		return err
+	}
+	change := "shared"
+	if d.DelistedOn != "" {
+		change = detente.DiffRemoved
+	}
+	body := map[string]any{"authority": authority, "entity_id": d.EntityID, "change": change, "name": d.PrimaryName(), "object": v.ID}
+	if err := n.logEvent(ctx, tx, detente.EventDesignation, "", body); err != nil {
+		return err
+	}
+	return bumpListsVersion(ctx, tx)
+}
+
+func bumpListsVersion(ctx context.Context, tx detente.Tx) error {
+	v, _ := tx.Meta(ctx, listsVersionKey)
+	k, _ := strconv.Atoi(v)
+	return tx.SetMeta(ctx, listsVersionKey, strconv.Itoa(k+1))
+}
+
+// ShareList turns the active designations of authority into STIX
+// identities carrying the designation extension, marked with marking, and
+// ingests them as this node's own: partners whose agreements cover
+// identities receive them by sync and hold them as this node's list.
+func (n *Node) ShareList(ctx context.Context, authority, marking string) (*IngestResult, error) {
+	var ds []*detente.Designation
+	if err := n.Store.View(ctx, func(tx detente.Tx) (err error) { ds, err = tx.Designations(ctx, authority, true); return }); err != nil {
+		return nil, err
+	}
+	if len(ds) == 0 {
+		return nil, detente.Errorf(detente.ENOTFOUND, "no designations of authority %s to share", authority)
+	}
+	objs := make([]json.RawMessage, 0, len(ds))
+	now := n.now()
+	for _, d := range ds {
+		b, err := lists.ToSTIX(*d, marking, now)
+		if err != nil {
+			return nil, err
+		}
+		objs = append(objs, b)
+	}
+	bundle, _ := json.Marshal(map[string]any{"type": "bundle", "id": "bundle--" + newUUID(), "objects": objs})
+	return n.Ingest(ctx, bundle, IngestOptions{})
 }

@@ -52,6 +52,7 @@ type ReceiveResult struct {
 func (n *Node) Receive(ctx context.Context, from string, raws []json.RawMessage, after func(tx detente.Tx, res *ReceiveResult) error) (*ReceiveResult, error) {
 	type item struct {
 		v      *detente.ObjectVersion
+		fields map[string]any
 		reject string
 		id     string
 	}
@@ -74,7 +75,7 @@ func (n *Node) Receive(ctx context.Context, from string, raws []json.RawMessage,
 		}
 		v := o.ToVersion()
 		v.Signer = signer
-		items[i] = item{id: o.ID, v: v}
+		items[i] = item{id: o.ID, v: v, fields: o.Fields}
 	}
 	parallel(len(raws), check)
 	res := &ReceiveResult{}
@@ -134,6 +135,16 @@ func (n *Node) Receive(ctx context.Context, from string, raws []json.RawMessage,
 				res.Added++
 			}
 			if err := n.logEvent(ctx, tx, typ, from, body); err != nil {
+				return err
+			}
+			if err := n.noteDesignation(ctx, tx, v, it.fields); detente.ErrorCode(err) == detente.EINVALID {
+				// A malformed designation must not block the rest of the
+				// page: the object is kept, the designation is not.
+				a := &detente.Alert{Time: now, Kind: detente.AlertQuarantine, Partner: from, Message: "designation ignored: " + detente.ErrorMessage(err)}
+				if err := tx.PutAlert(ctx, a); err != nil {
+					return err
+				}
+			} else if err != nil {
 				return err
 			}
 			res.Receipts = append(res.Receipts, Receipt{ID: v.ID, Modified: v.Modified, Outcome: outcome, Reason: v.Quarantine})

@@ -12,6 +12,7 @@ import (
 
 	"detente"
 	"detente/internal/node"
+	"detente/internal/screen"
 	"detente/internal/server"
 	"detente/internal/stix"
 	"detente/internal/taxii"
@@ -369,5 +370,36 @@ func TestResumeAfterRestart(t *testing.T) {
 	states, _ = bravo.SyncStates(context.Background())
 	if states[0].Errors != 0 || states[0].Received != 1201 {
 		t.Errorf("state after recovery: %+v", states[0])
+	}
+}
+
+// TestSharedDesignations: a node publishes its designation list as STIX;
+// its partner receives it by sync and holds it as that node's list, never
+// merged with its own.
+func TestSharedDesignations(t *testing.T) {
+	alpha, bravo := startPeer(t, "alpha"), startPeer(t, "bravo")
+	link(t, alpha, bravo, "amber", intel...)
+	ctx := context.Background()
+	ds := []detente.Designation{
+		{EntityID: "NM-1", Type: detente.EntityPerson, Names: []detente.DesignationName{{Name: "Yusuf Karimov", Kind: detente.NameKindPrimary}, {Name: "Юсуф Каримов", Kind: detente.NameKindOriginalScript}}, DatesOfBirth: []string{"1984-07-12"}, Regime: "CT", ListedOn: "2025-03-01"},
+		{EntityID: "NM-2", Type: detente.EntityOrganization, Names: []detente.DesignationName{{Name: "Black Meridian Front", Kind: detente.NameKindPrimary}}, Regime: "CT", ListedOn: "2025-03-01"},
+	}
+	if _, err := alpha.LoadList(ctx, "alpha", ds); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bravo.LoadList(ctx, "bravo", ds[1:]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alpha.ShareList(ctx, "alpha", detente.MarkingGreen); err != nil {
+		t.Fatal(err)
+	}
+	sync(t, bravo, "alpha")
+	ls, err := bravo.Lists(ctx)
+	if err != nil || len(ls) != 2 || ls[0].Authority != "alpha" || ls[0].Active != 2 || ls[1].Active != 1 {
+		t.Fatalf("bravo's lists: %+v %v", ls, err)
+	}
+	hits, err := bravo.Screen(ctx, screen.Query{Name: "Jusuf Karimow", DatesOfBirth: []string{"1984-07-12"}}, 3)
+	if err != nil || len(hits) == 0 || !hits[0].Match || hits[0].Authority != "alpha" || hits[0].EntityID != "NM-1" {
+		t.Errorf("screening alpha's shared list at bravo: %+v %v", hits, err)
 	}
 }
