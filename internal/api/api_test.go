@@ -101,6 +101,7 @@ func TestAuthorisation(t *testing.T) {
 		{"GET", "/api/v1/node", "", []detente.Role{admin, analyst, auditor}},
 		{"POST", "/api/v1/objects", indicator, []detente.Role{admin, analyst}},
 		{"GET", "/api/v1/objects", "", []detente.Role{admin, analyst}},
+		{"GET", "/api/v1/objects?quarantined=true", "", []detente.Role{admin}},
 		{"GET", "/api/v1/objects/indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "", []detente.Role{admin, analyst}},
 		{"GET", "/api/v1/objects/indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f/versions", "", []detente.Role{admin, analyst}},
 		{"GET", "/api/v1/partners", "", []detente.Role{admin, analyst, auditor}},

@@ -127,6 +127,9 @@ func (s *Server) listObjects(r *http.Request) (any, error) {
 	}
 	f := detente.ObjectFilter{AfterSeq: after, Limit: limit, Originator: q.Get("originator"),
 		LatestOnly: q.Get("versions") != "all", WithQuarantined: q.Get("quarantined") == "true"}
+	if f.WithQuarantined && Token(r).Role != detente.RoleAdmin {
+		return nil, detente.Errorf(detente.EFORBIDDEN, "only admins see quarantined objects and why")
+	}
 	if t := q.Get("type"); t != "" {
 		f.Types = []string{t}
 	}
