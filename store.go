@@ -130,6 +130,19 @@ type Tx interface {
 	// when withDelisted is set.
 	Designations(ctx context.Context, authority string, withDelisted bool) ([]*Designation, error)
 
+	// PutDoc stores doc under (kind, id), replacing what was there. With
+	// create set, an existing (kind, id) is EEXISTS instead and nothing
+	// changes: an atomic insert-if-absent.
+	PutDoc(ctx context.Context, kind, id string, doc []byte, create bool) error
+	// Doc returns the document (kind, id).
+	Doc(ctx context.Context, kind, id string) ([]byte, error)
+	// Docs returns the documents of kind whose id starts with prefix,
+	// ordered by id, at most limit (0 for all).
+	Docs(ctx context.Context, kind, prefix string, limit int) ([]Doc, error)
+	// DeleteDoc removes (kind, id); removing a missing document is not an
+	// error.
+	DeleteDoc(ctx context.Context, kind, id string) error
+
 	// SyncState returns the sync state of partner; a partner never synced
 	// has the zero state (and no error).
 	SyncState(ctx context.Context, partner string) (*SyncState, error)
@@ -153,4 +166,13 @@ type SyncState struct {
 	Rejected    int64     `json:"rejected"`    // refused outright (bad signature, conflict)
 	Errors      int64     `json:"errors"`      // failed passes in a row
 	LastError   string    `json:"last_error,omitempty"`
+}
+
+// Doc is a document stored by kind and id (Tx.PutDoc): the state of a
+// capability that keeps small typed records of its own, such as channels,
+// messages and watchlists, written in the same transactions as the rest.
+type Doc struct {
+	Kind string
+	ID   string
+	Body []byte
 }

@@ -985,3 +985,66 @@ func (t *Tx) Designations(ctx context.Context, authority string, withDelisted bo
 	}
 	return out, rows.Err()
 }
+
+// ---- documents ----
+
+// PutDoc implements detente.Tx.
+func (t *Tx) PutDoc(ctx context.Context, kind, id string, doc []byte, create bool) error {
+	q := `INSERT INTO docs (kind, id, doc) VALUES (?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET doc = excluded.doc`
+	if create {
+		q = `INSERT INTO docs (kind, id, doc) VALUES (?, ?, ?) ON CONFLICT (kind, id) DO NOTHING`
+	}
+	res, err := t.exec(ctx, q, kind, id, nonNil(doc))
+	if err != nil {
+		return fmt.Errorf("put %s %s: %w", kind, id, err)
+	}
+	if n, _ := res.RowsAffected(); create && n == 0 {
+		return detente.Errorf(detente.EEXISTS, "%s %s already exists", kind, id)
+	}
+	return nil
+}
+
+// Doc implements detente.Tx.
+func (t *Tx) Doc(ctx context.Context, kind, id string) ([]byte, error) {
+	var b []byte
+	err := t.queryRow(ctx, `SELECT doc FROM docs WHERE kind = ? AND id = ?`, kind, id).Scan(&b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("%s %s not found", kind, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get %s: %w", kind, translate(err))
+	}
+	return b, nil
+}
+
+// Docs implements detente.Tx.
+func (t *Tx) Docs(ctx context.Context, kind, prefix string, limit int) ([]detente.Doc, error) {
+	if limit <= 0 {
+		limit = -1
+	}
+	// Prefix match by range, so the primary key serves it and LIKE's
+	// wildcards in ids mean nothing.
+	rows, err := t.query(ctx, `SELECT id, doc FROM docs WHERE kind = ? AND id >= ? AND id < ? ORDER BY id LIMIT ?`,
+		kind, prefix, prefix+"\U0010FFFF", limit)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", kind, err)
+	}
+	defer rows.Close()
+	var out []detente.Doc
+	for rows.Next() {
+		d := detente.Doc{Kind: kind}
+		if err := rows.Scan(&d.ID, &d.Body); err != nil {
+			return nil, fmt.Errorf("list %s: %w", kind, err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// DeleteDoc implements detente.Tx.
+func (t *Tx) DeleteDoc(ctx context.Context, kind, id string) error {
+	if _, err := t.exec(ctx, `DELETE FROM docs WHERE kind = ? AND id = ?`, kind, id); err != nil {
+		return fmt.Errorf("delete %s %s: %w", kind, id, err)
+	}
+	return nil
+}

@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) detente.Store) {
 		{"DateAdded", testDateAdded},
 		{"SyncState", testSyncState},
 		{"Designations", testDesignations},
+		{"Docs", testDocs},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
@@ -873,6 +874,51 @@ func testDesignations(t *testing.T, s detente.Store) {
 				t.Errorf("delisting not kept: %+v", d)
 			}
 		}
+		return nil
+	})
+}
+
+func testDocs(t *testing.T, s detente.Store) {
+	ctx := context.Background()
+	update(t, s, func(ctx context.Context, tx detente.Tx) error {
+		return errors.Join(
+			tx.PutDoc(ctx, "channel", "c/1", []byte(`{"a":1}`), true),
+			tx.PutDoc(ctx, "channel", "c/2", []byte(`{"a":2}`), false),
+			tx.PutDoc(ctx, "channel", "c%_3", []byte(`{"a":3}`), false),
+			tx.PutDoc(ctx, "message", "c/1", []byte(`{"m":1}`), true),
+		)
+	})
+	wantCode(t, s.Update(ctx, func(tx detente.Tx) error { return tx.PutDoc(ctx, "channel", "c/1", []byte(`{}`), true) }), detente.EEXISTS)
+	update(t, s, func(ctx context.Context, tx detente.Tx) error {
+		return tx.PutDoc(ctx, "channel", "c/2", []byte(`{"a":22}`), false)
+	})
+	view(t, s, func(ctx context.Context, tx detente.Tx) error {
+		b, err := tx.Doc(ctx, "channel", "c/1")
+		if err != nil || string(b) != `{"a":1}` {
+			t.Errorf("Doc = %s, %v (insert-if-absent must not replace)", b, err)
+		}
+		_, err = tx.Doc(ctx, "channel", "c/9")
+		wantCode(t, err, detente.ENOTFOUND)
+		ds, err := tx.Docs(ctx, "channel", "c/", 0)
+		if err != nil || len(ds) != 2 || ds[0].ID != "c/1" || string(ds[1].Body) != `{"a":22}` {
+			t.Errorf("Docs(c/) = %+v, %v", ds, err)
+		}
+		ds, _ = tx.Docs(ctx, "channel", "c%", 0)
+		if len(ds) != 1 || ds[0].ID != "c%_3" {
+			t.Errorf("Docs(c%%) = %+v: the prefix must be literal", ds)
+		}
+		ds, _ = tx.Docs(ctx, "channel", "", 1)
+		if len(ds) != 1 {
+			t.Errorf("limit not honoured: %d", len(ds))
+		}
+		return nil
+	})
+	update(t, s, func(ctx context.Context, tx detente.Tx) error {
+		return errors.Join(tx.DeleteDoc(ctx, "channel", "c/1"), tx.DeleteDoc(ctx, "channel", "missing"))
+	})
+	view(t, s, func(ctx context.Context, tx detente.Tx) error {
+		_, err := tx.Doc(ctx, "channel", "c/1")
+		wantCode(t, err, detente.ENOTFOUND)
 		return nil
 	})
 }
