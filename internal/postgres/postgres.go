@@ -1,0 +1,325 @@
+// Package postgres implements detente.Store on PostgreSQL
+// (github.com/jackc/pgx/v5), for a node that outgrows one machine: several
+// `detente serve` processes share one database and behave as one node.
+//
+// Update runs SERIALIZABLE transactions and retries serialisation failures
+// and deadlocks; View runs read-only REPEATABLE READ transactions. Appending
+// to the log and storing object versions lock the one-row write_head table
+// until the transaction commits, so log positions are assigned without gaps
+// or duplicates across processes, and object Seq and Added become visible in
+// commit order, which TAXII cursors need (docs/operations.md).
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"detente"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// migrationLock is the key of the session advisory lock that Migrate holds,
+// so that processes starting together apply each migration once.
+const migrationLock int64 = 0x64657465_6e746501 // "detente" 01
+
+// maxAttempts bounds how often Update runs fn when the database reports
+// serialisation failures or deadlocks.
+const maxAttempts = 20
+
+// Store is a detente.Store on PostgreSQL.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+var _ detente.Store = (*Store)(nil)
+
+// Open connects to the database at url (a postgres:// URL or a libpq
+// key=value string), applies any pending migrations and returns the store.
+// It refuses a database whose schema is newer than this program knows with
+// an EINVALID error.
+func Open(ctx context.Context, url string) (*Store, error) {
+	s, err := Connect(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Connect connects to the database at url without looking at or changing
+// its schema: for operator commands that report or apply migrations
+// (`detente migrate status|up`). Everything else uses Open.
+func Connect(ctx context.Context, url string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// The parse error may quote the URL, password included.
+		return nil, detente.Errorf(detente.EINVALID, "store URL is not a valid PostgreSQL connection string")
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to postgres: %w", translate(err))
+	}
+	return &Store{pool: pool}, nil
+}
+
+// Close closes the connection pool.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// migrations returns the embedded migration files, oldest first.
+func migrations() ([]string, error) {
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		return nil, fmt.Errorf("list migrations: %w", err)
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// Migrate applies the embedded migrations the database lacks, each in its
+// own transaction, recording each in the schema_migrations table. Processes
+// that migrate together wait for each other. It refuses, with an EINVALID
+// error, a schema newer than this program knows.
+func (s *Store) Migrate(ctx context.Context) error {
+	names, err := migrations()
+	if err != nil {
+		return err
+	}
+	return s.migrateTo(ctx, len(names))
+}
+
+// migrateTo applies the migrations up to version n (tests stop short of the
+// newest to check upgrades).
+func (s *Store) migrateTo(ctx context.Context, n int) error {
+	names, err := migrations()
+	if err != nil {
+		return err
+	}
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", translate(err))
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrationLock); err != nil {
+		return fmt.Errorf("migrate: lock: %w", translate(err))
+	}
+	defer func() {
+		// A cancelled ctx must not leave the lock held by a pooled connection.
+		if _, err := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLock); err != nil {
+			conn.Conn().Close(context.WithoutCancel(ctx))
+		}
+	}()
+	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY,
+		name    TEXT NOT NULL,
+		applied TIMESTAMPTZ NOT NULL DEFAULT now())`); err != nil {
+		return fmt.Errorf("migrate: create schema_migrations: %w", translate(err))
+	}
+	current, err := schemaVersion(ctx, conn)
+	if err != nil {
+		return err
+	}
+	if current > len(names) {
+		return detente.Errorf(detente.EINVALID, "database schema version %d is newer than this program knows (%d): upgrade detente", current, len(names))
+	}
+	for i := current; i < n; i++ {
+		body, err := migrationFS.ReadFile(names[i])
+		if err != nil {
+			return fmt.Errorf("read migration %s: %w", names[i], err)
+		}
+		err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, string(body)); err != nil {
+				return fmt.Errorf("apply migration %s: %w", names[i], err)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`,
+				i+1, strings.TrimPrefix(names[i], "migrations/")); err != nil {
+				return fmt.Errorf("record migration %s: %w", names[i], err)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func schemaVersion(ctx context.Context, q querier) (int, error) {
+	var have int
+	err := q.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&have)
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "42P01" { // undefined_table: a database never migrated
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read schema version: %w", translate(err))
+	}
+	return have, nil
+}
+
+// SchemaVersion returns the schema version of the database and the newest
+// version this program knows.
+func (s *Store) SchemaVersion(ctx context.Context) (have, known int, err error) {
+	names, err := migrations()
+	if err != nil {
+		return 0, 0, err
+	}
+	have, err = schemaVersion(ctx, s.pool)
+	return have, len(names), err
+}
+
+// Update implements detente.Store. It retries fn when PostgreSQL reports a
+// serialisation failure or a deadlock; a retry takes the write head's lock
+// before anything else when the failed attempt needed it, so a second
+// attempt does not fail the same way.
+func (s *Store) Update(ctx context.Context, fn func(detente.Tx) error) error {
+	hoist := false
+	for attempt := 1; ; attempt++ {
+		tx, err := s.run(ctx, false, hoist, fn)
+		if tx == nil || !tx.retry {
+			return err
+		}
+		if attempt == maxAttempts {
+			return fmt.Errorf("%w: gave up after %d attempts: %v", errBusy, attempt, err)
+		}
+		hoist = hoist || tx.wantHead
+		// Back off a little, with jitter, so that retries do not collide again.
+		d := time.Duration(rand.Int64N(int64(time.Millisecond) << min(attempt, 6)))
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(d):
+		}
+	}
+}
+
+// View implements detente.Store.
+func (s *Store) View(ctx context.Context, fn func(detente.Tx) error) error {
+	_, err := s.run(ctx, true, false, fn)
+	return err
+}
+
+// run runs fn in one transaction. It returns the Tx (nil when none began)
+// so that Update can see whether to retry.
+func (s *Store) run(ctx context.Context, readOnly, hoist bool, fn func(detente.Tx) error) (*Tx, error) {
+	opts := pgx.TxOptions{IsoLevel: pgx.Serializable}
+	if readOnly {
+		opts = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+	}
+	ptx, err := s.pool.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", translate(err))
+	}
+	tx := newTx(ptx, readOnly)
+	// Rollback after Commit is a no-op; it also covers a panic in fn.
+	defer ptx.Rollback(context.WithoutCancel(ctx))
+	if hoist {
+		// Before the transaction's snapshot is taken, so that what it then
+		// reads under the lock is current.
+		if err := tx.lockTable(ctx); err != nil {
+			return tx, err
+		}
+	}
+	if err := fn(tx); err != nil {
+		return tx, err
+	}
+	if err := tx.flush(ctx); err != nil {
+		return tx, err
+	}
+	if err := ptx.Commit(ctx); err != nil {
+		return tx, fmt.Errorf("commit: %w", tx.fail(err))
+	}
+	return tx, nil
+}
+
+var errBusy = detente.Errorf(detente.EUNAVAILABLE, "database is busy, try again")
+
+// retryable reports whether err is a serialisation failure or a deadlock,
+// after which the whole transaction may be run again.
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+}
+
+// translate turns PostgreSQL errors people can act on into *detente.Error.
+// The original error stays in the message, for the log, but not in the
+// chain: detente.ErrorMessage shows users only the *detente.Error's message.
+func translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch {
+		case pe.Code == "23505": // unique_violation
+			return detente.Errorf(detente.ECONFLICT, "already stored")
+		case retryable(err):
+			return fmt.Errorf("%w (%v)", errBusy, err)
+		case pe.Code == "25006": // read_only_sql_transaction
+			return detente.Errorf(detente.EINTERNAL, "write in a read-only transaction")
+		case strings.HasPrefix(pe.Code, "53"): // insufficient resources: disk full, out of memory, too many connections
+			return fmt.Errorf("%w (%v)", detente.Errorf(detente.EUNAVAILABLE, "database is out of resources"), err)
+		case strings.HasPrefix(pe.Code, "08"), strings.HasPrefix(pe.Code, "57P"): // connection exceptions, shutdowns
+			return fmt.Errorf("%w (%v)", errUnavailable, err)
+		}
+		return err
+	}
+	var ne net.Error
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) || errors.As(err, &ne) || pgconn.Timeout(err) {
+		return fmt.Errorf("%w (%v)", errUnavailable, err)
+	}
+	return err
+}
+
+var errUnavailable = detente.Errorf(detente.EUNAVAILABLE, "database is unavailable")
+
+// nanos encodes t as Unix nanoseconds; the zero time is 0.
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// fromNanos decodes nanos.
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+// arg returns the next placeholder, "$n", after appending v to args.
+func arg(args *[]any, v any) string {
+	*args = append(*args, v)
+	return "$" + strconv.Itoa(len(*args))
+}
