@@ -11,7 +11,7 @@ import (
 )
 
 func nodeCommands() []*command {
-	var name string
+	var name, store string
 	return []*command{{
 		name:    "init",
 		summary: "create a node: key pair, config and store in a new data directory",
@@ -23,11 +23,42 @@ func nodeCommands() []*command {
 			if name == "" {
 				return usagef("--name is required")
 			}
-			key, err := node.Init(ctx, e.dir, name)
+			key, err := node.InitWith(ctx, e.dir, name, store)
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(e.stdout, "created node %s in %s\nits public key (give this to partners):\n%s\n", name, e.dir, key)
+			return nil
+		},
+	}, {
+		name:    "migrate",
+		args:    "[status|up]",
+		summary: "show the store's schema version, or apply pending migrations (serve applies them itself on start)",
+		example: "detente migrate --dir /etc/detente status\ndetente migrate --dir /etc/detente up",
+		hasJSON: true,
+		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
+			action := "status"
+			if fs.NArg() > 0 {
+				action = fs.Arg(0)
+			}
+			if fs.NArg() > 1 || (action != "status" && action != "up") {
+				return usagef("expected status or up")
+			}
+			have, known, err := node.Migrate(ctx, e.dir, action == "up")
+			if err != nil {
+				return err
+			}
+			if e.json {
+				return printJSON(e.stdout, map[string]int{"version": have, "known": known})
+			}
+			switch {
+			case have == known:
+				fmt.Fprintf(e.stdout, "schema version %d: up to date\n", have)
+			case have < known:
+				fmt.Fprintf(e.stdout, "schema version %d; %d migration(s) pending: run 'detente migrate --dir %s up'\n", have, known-have, e.dir)
+			default:
+				fmt.Fprintf(e.stdout, "schema version %d is newer than this program knows (%d): upgrade detente\n", have, known)
+			}
 			return nil
 		},
 	}, {

@@ -260,3 +260,18 @@ func TestBinary(t *testing.T) {
 		t.Errorf("second init through the binary: %v", err)
 	}
 }
+
+func TestMigrate(t *testing.T) {
+	dir := setupNode(t)
+	out := mustCLI(t, "", "migrate", "--dir", dir, "status", "--json")
+	var v struct{ Version, Known int }
+	if err := json.Unmarshal([]byte(out), &v); err != nil || v.Version == 0 || v.Version != v.Known {
+		t.Fatalf("migrate status: %s", out)
+	}
+	if out := mustCLI(t, "", "migrate", "--dir", dir, "up"); !strings.Contains(out, "up to date") {
+		t.Errorf("migrate up: %s", out)
+	}
+	if code, _, _ := cli(t, "", "migrate", "--dir", dir, "sideways"); code != exitUsage {
+		t.Errorf("bad action: exit %d", code)
+	}
+}

@@ -18,9 +18,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"detente"
+	"detente/internal/postgres"
 	"detente/internal/sqlite"
 )
 
@@ -47,10 +49,34 @@ type Config struct {
 // DefaultListen is where a new node listens.
 const DefaultListen = "127.0.0.1:8443"
 
-// Init creates a node in dir: a key pair (private key mode 0600), a config
-// file and an empty store with the node's first log event. It refuses, and
-// changes nothing, when dir already holds a node.
+// Init creates a node in dir with the embedded SQLite store; see InitWith.
 func Init(ctx context.Context, dir, name string) (detente.PublicKey, error) {
+	return InitWith(ctx, dir, name, "")
+}
+
+// IsPostgres reports whether a store setting names a PostgreSQL database.
+func IsPostgres(store string) bool {
+	return strings.HasPrefix(store, "postgres://") || strings.HasPrefix(store, "postgresql://")
+}
+
+// openStore opens the store a config names: "sqlite" (node.db in dir) or
+// a PostgreSQL URL.
+func openStore(ctx context.Context, dir, store string) (detente.Store, error) {
+	switch {
+	case store == "" || store == "sqlite":
+		return sqlite.Open(ctx, filepath.Join(dir, DBFile))
+	case IsPostgres(store):
+		return postgres.Open(ctx, store)
+	}
+	return nil, detente.Errorf(detente.EINVALID, "store %q must be sqlite or a postgres:// URL", store)
+}
+
+// InitWith creates a node in dir: a key pair (private key mode 0600), a
+// config file and a store with the node's first log event. store is "" or
+// "sqlite" for node.db in dir, or a PostgreSQL URL (the database must not
+// hold a node yet). It refuses, and changes nothing, when dir already holds
+// a node.
+func InitWith(ctx context.Context, dir, name, store string) (detente.PublicKey, error) {
 	if !detente.ValidName(name) {
 		return nil, detente.Errorf(detente.EINVALID, "node name %q must be lowercase letters, digits and hyphens, starting with a letter", name)
 	}
@@ -93,15 +119,20 @@ func Init(ctx context.Context, dir, name string) (detente.PublicKey, error) {
 		return nil, err
 	}
 	created = append(created, keyPath)
-	cfg, _ := json.MarshalIndent(Config{Name: name, Listen: DefaultListen, Store: "sqlite"}, "", "  ")
+	if store == "" {
+		store = "sqlite"
+	}
+	cfg, _ := json.MarshalIndent(Config{Name: name, Listen: DefaultListen, Store: store}, "", "  ")
 	cfgPath := filepath.Join(dir, ConfigFile)
 	if err := writeNew(cfgPath, append(cfg, '\n'), 0o600); err != nil {
 		undo()
 		return nil, err
 	}
 	created = append(created, cfgPath)
-	created = append(created, filepath.Join(dir, DBFile))
-	s, err := sqlite.Open(ctx, filepath.Join(dir, DBFile))
+	if !IsPostgres(store) {
+		created = append(created, filepath.Join(dir, DBFile))
+	}
+	s, err := openStore(ctx, dir, store)
 	if err != nil {
 		undo()
 		return nil, fmt.Errorf("create store: %w", err)
@@ -109,6 +140,9 @@ func Init(ctx context.Context, dir, name string) (detente.PublicKey, error) {
 	defer s.Close()
 	key := detente.PublicKey(pub)
 	err = s.Update(ctx, func(tx detente.Tx) error {
+		if other, err := tx.Meta(ctx, "name"); err == nil {
+			return detente.Errorf(detente.EEXISTS, "the database already holds node %s; nothing changed", other)
+		}
 		ev, err := detente.NewEvent(time.Now(), detente.EventNodeInit, "", map[string]string{"name": name, "key": key.String()})
 		if err != nil {
 			return err
@@ -198,13 +232,7 @@ func Open(ctx context.Context, dir string, logger *slog.Logger) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	var store detente.Store
-	switch cfg.Store {
-	case "", "sqlite":
-		store, err = sqlite.Open(ctx, filepath.Join(dir, DBFile))
-	default:
-		return nil, detente.Errorf(detente.EINVALID, "%s: store %q is not supported by this build (use sqlite)", ConfigFile, cfg.Store)
-	}
+	store, err := openStore(ctx, dir, cfg.Store)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
@@ -212,4 +240,36 @@ func Open(ctx context.Context, dir string, logger *slog.Logger) (*Node, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return New(cfg.Name, priv, store, logger), nil
+}
+
+// Migrate reports the schema version of dir's store and the newest this
+// program knows, applying pending migrations first when apply is set. It
+// never migrates a SQLite store it only reports on.
+func Migrate(ctx context.Context, dir string, apply bool) (have, known int, err error) {
+	cfg, err := ReadConfig(dir)
+	if err != nil {
+		return 0, 0, err
+	}
+	if IsPostgres(cfg.Store) {
+		s, err := postgres.Connect(ctx, cfg.Store)
+		if err != nil {
+			return 0, 0, err
+		}
+		defer s.Close()
+		if apply {
+			if err := s.Migrate(ctx); err != nil {
+				return 0, 0, err
+			}
+		}
+		return s.SchemaVersion(ctx)
+	}
+	if !apply {
+		return sqlite.SchemaVersionAt(ctx, filepath.Join(dir, DBFile))
+	}
+	s, err := sqlite.Open(ctx, filepath.Join(dir, DBFile)) // Open migrates
+	if err != nil {
+		return 0, 0, err
+	}
+	defer s.Close()
+	return s.SchemaVersion(ctx)
 }

@@ -202,34 +202,65 @@ func (n *Node) RunSync(ctx context.Context, interval, maxBackoff time.Duration) 
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		ps, err := n.Partners(ctx)
-		if err != nil && ctx.Err() == nil {
-			n.Logger.WarnContext(ctx, "sync: list partners", "err", err)
-		}
-		for _, p := range ps {
-			if ctx.Err() != nil {
-				return
-			}
-			if p.State != detente.PartnerActive || p.URL == "" || time.Now().Before(next[p.Name]) {
-				continue
-			}
-			r, err := n.Sync(ctx, p.Name, nil)
-			if err != nil {
-				fails[p.Name]++
-				wait := min(maxBackoff, interval<<min(fails[p.Name], 16))
-				next[p.Name] = time.Now().Add(wait)
-				n.Logger.WarnContext(ctx, "sync failed", "partner", p.Name, "retry_in", wait, "err", err)
-				continue
-			}
-			fails[p.Name], next[p.Name] = 0, time.Time{}
-			if r.Added+r.Quarantined+r.Rejected > 0 {
-				n.Logger.InfoContext(ctx, "synced", "partner", p.Name, "added", r.Added, "quarantined", r.Quarantined, "rejected", r.Rejected)
-			}
+		if release, ok := n.lease(ctx, "sync"); ok {
+			n.syncPass(ctx, interval, maxBackoff, next, fails)
+			release()
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+	}
+}
+
+// leaser is a store whose processes can share work: only the holder of a
+// lease runs the work it names. The PostgreSQL store is one; a store that
+// is not (SQLite, one process) runs everything.
+type leaser interface {
+	Lease(ctx context.Context, name string) (release func(), ok bool, err error)
+}
+
+// lease takes the store's lease name when the store has leases, so that of
+// several processes serving one node only one pulls from partners at a
+// time (two pulls could move a cursor backwards).
+func (n *Node) lease(ctx context.Context, name string) (func(), bool) {
+	l, ok := n.Store.(leaser)
+	if !ok {
+		return func() {}, true
+	}
+	release, ok, err := l.Lease(ctx, name)
+	if err != nil {
+		n.Logger.WarnContext(ctx, "lease", "name", name, "err", err)
+		return nil, false
+	}
+	return release, ok
+}
+
+// syncPass runs one round of RunSync.
+func (n *Node) syncPass(ctx context.Context, interval, maxBackoff time.Duration, next map[string]time.Time, fails map[string]int) {
+	ps, err := n.Partners(ctx)
+	if err != nil && ctx.Err() == nil {
+		n.Logger.WarnContext(ctx, "sync: list partners", "err", err)
+	}
+	for _, p := range ps {
+		if ctx.Err() != nil {
+			return
+		}
+		if p.State != detente.PartnerActive || p.URL == "" || time.Now().Before(next[p.Name]) {
+			continue
+		}
+		r, err := n.Sync(ctx, p.Name, nil)
+		if err != nil {
+			fails[p.Name]++
+			wait := min(maxBackoff, interval<<min(fails[p.Name], 16))
+			next[p.Name] = time.Now().Add(wait)
+			n.Logger.WarnContext(ctx, "sync failed", "partner", p.Name, "retry_in", wait, "err", err)
+			continue
+		}
+		fails[p.Name], next[p.Name] = 0, time.Time{}
+		if r.Added+r.Quarantined+r.Rejected > 0 {
+			n.Logger.InfoContext(ctx, "synced", "partner", p.Name, "added", r.Added, "quarantined", r.Quarantined, "rejected", r.Rejected)
 		}
 	}
 }

@@ -323,3 +323,27 @@ func arg(args *[]any, v any) string {
 	*args = append(*args, v)
 	return "$" + strconv.Itoa(len(*args))
 }
+
+// Lease takes the cluster-wide lease called name if no other process holds
+// it, on a connection of its own: a PostgreSQL session advisory lock, so a
+// process that dies loses its leases with its connection and another takes
+// over. It reports false when another process holds the lease. release
+// gives it back.
+func (s *Store) Lease(ctx context.Context, name string) (release func(), ok bool, err error) {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("lease %s: %w", name, translate(err))
+	}
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended($1, 0))`, "detente-lease/"+name).Scan(&ok); err != nil {
+		conn.Release()
+		return nil, false, fmt.Errorf("lease %s: %w", name, translate(err))
+	}
+	if !ok {
+		conn.Release()
+		return nil, false, nil
+	}
+	return func() {
+		conn.Exec(context.Background(), `SELECT pg_advisory_unlock(hashtextextended($1, 0))`, "detente-lease/"+name)
+		conn.Release()
+	}, true, nil
+}

@@ -314,3 +314,46 @@ func queryRow(t *testing.T, url, sql string, dest ...any) {
 		t.Fatal(err)
 	}
 }
+
+func TestLease(t *testing.T) {
+	url := pgtest.URL(t)
+	ctx := context.Background()
+	a, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	release, ok, err := a.Lease(ctx, "sync")
+	if err != nil || !ok {
+		t.Fatalf("first lease: %v %v", ok, err)
+	}
+	if _, ok, err := b.Lease(ctx, "sync"); err != nil || ok {
+		t.Fatalf("second process got the held lease: %v %v", ok, err)
+	}
+	if r, ok, err := b.Lease(ctx, "other"); err != nil || !ok {
+		t.Fatalf("an unrelated lease: %v %v", ok, err)
+	} else {
+		r()
+	}
+	release()
+	r, ok, err := b.Lease(ctx, "sync")
+	if err != nil || !ok {
+		t.Fatalf("lease after release: %v %v", ok, err)
+	}
+	r()
+	// A process that dies loses its leases: closing a's pool ends its sessions.
+	if _, ok, _ := a.Lease(ctx, "crash"); !ok {
+		t.Fatal("lease")
+	}
+	a.Close()
+	if r, ok, err := b.Lease(ctx, "crash"); err != nil || !ok {
+		t.Fatalf("lease of a closed process not released: %v %v", ok, err)
+	} else {
+		r()
+	}
+}

@@ -14,6 +14,7 @@ import (
 
 	"detente"
 	"detente/internal/node"
+	"detente/internal/pgtest"
 	"detente/internal/translog"
 )
 
@@ -27,7 +28,7 @@ func TestMain(m *testing.M) {
 	case "append":
 		crashChildAppend()
 	default:
-		os.Exit(m.Run())
+		pgtest.Main(m) // one throwaway PostgreSQL cluster for the package's tests, if they use one
 	}
 }
 

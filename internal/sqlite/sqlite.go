@@ -214,3 +214,18 @@ func (s *Store) Compact(ctx context.Context) error {
 	}
 	return nil
 }
+
+// SchemaVersionAt reports the schema version of the database at path and
+// the newest this program knows, without migrating it.
+func SchemaVersionAt(ctx context.Context, path string) (have, known int, err error) {
+	db, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		return 0, 0, fmt.Errorf("open sqlite: %w", err)
+	}
+	defer db.Close()
+	names, _ := fs.Glob(migrationFS, "migrations/*.sql")
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err != nil {
+		return 0, 0, fmt.Errorf("read schema version: %w", translate(err))
+	}
+	return have, len(names), nil
+}
