@@ -21,13 +21,19 @@ type graph struct {
 	objects map[string]*detente.ObjectVersion
 	// reportConsents caches the report-scoped consents, nil until read.
 	reportConsents []*detente.Consent
-	err            error
+	// partners and agreements cache lookups: a view decides many versions
+	// for one partner.
+	partners   map[string]*detente.Partner
+	byKey      map[string]*detente.Partner
+	agreements map[string][]*detente.Agreement
+	err        error
 }
 
 var _ policy.Graph = (*graph)(nil)
 
 func newGraph(ctx context.Context, tx detente.Tx) *graph {
-	return &graph{ctx: ctx, tx: tx, objects: map[string]*detente.ObjectVersion{}}
+	return &graph{ctx: ctx, tx: tx, objects: map[string]*detente.ObjectVersion{},
+		partners: map[string]*detente.Partner{}, byKey: map[string]*detente.Partner{}, agreements: map[string][]*detente.Agreement{}}
 }
 
 func (g *graph) fail(err error) {
@@ -67,26 +73,39 @@ func (g *graph) Marking(id string) (*detente.Marking, bool) {
 }
 
 func (g *graph) Partner(name string) (*detente.Partner, bool) {
-	p, err := g.tx.Partner(g.ctx, name)
-	if err != nil {
-		g.fail(err)
-		return nil, false
+	p, ok := g.partners[name]
+	if !ok {
+		var err error
+		if p, err = g.tx.Partner(g.ctx, name); err != nil {
+			g.fail(err)
+			p = nil
+		}
+		g.partners[name] = p
 	}
-	return p, true
+	return p, p != nil
 }
 
 func (g *graph) PartnerByKey(k detente.PublicKey) (*detente.Partner, bool) {
-	p, err := g.tx.PartnerByKey(g.ctx, k)
-	if err != nil {
-		g.fail(err)
-		return nil, false
+	p, ok := g.byKey[string(k)]
+	if !ok {
+		var err error
+		if p, err = g.tx.PartnerByKey(g.ctx, k); err != nil {
+			g.fail(err)
+			p = nil
+		}
+		g.byKey[string(k)] = p
 	}
-	return p, true
+	return p, p != nil
 }
 
 func (g *graph) Agreements(partner string) []*detente.Agreement {
-	as, err := g.tx.Agreements(g.ctx, partner)
-	g.fail(err)
+	as, ok := g.agreements[partner]
+	if !ok {
+		var err error
+		as, err = g.tx.Agreements(g.ctx, partner)
+		g.fail(err)
+		g.agreements[partner] = as
+	}
 	return as
 }
 

@@ -227,7 +227,7 @@ func (v *viewer) records(q taxii.Query) ([]taxii.Record, bool, error) {
 		return nil, false, nil // the node holds STIX 2.1 only
 	}
 	limit := max(q.Limit, 1)
-	batch := max(2*limit, 256)
+	batch := limit + limit/8 + 1 // one query when most of the store is released to the caller
 	after := q.AfterSeq
 	var out []taxii.Record
 	for {

@@ -108,14 +108,24 @@ func scanObject(rows interface{ Scan(...any) error }) (*detente.ObjectVersion, e
 	}
 	o.Modified, o.Created, o.Received, o.Added = fromNanos(modified), fromNanos(created), fromNanos(recv), fromNanos(added)
 	if err := errors.Join(
-		json.Unmarshal([]byte(markings), &o.Markings),
-		json.Unmarshal([]byte(granular), &o.Granular),
-		json.Unmarshal([]byte(refs), &o.Refs),
+		unmarshalList(markings, &o.Markings),
+		unmarshalList(granular, &o.Granular),
+		unmarshalList(refs, &o.Refs),
 		o.Grading.UnmarshalText([]byte(grading)),
 	); err != nil {
 		return nil, fmt.Errorf("decode object %s: %w", o.ID, err)
 	}
 	return &o, nil
+}
+
+// unmarshalList decodes a JSON array column; most are empty, and skipping
+// the decoder for them matters when a partner pages through a large store.
+func unmarshalList[T any](s string, v *[]T) error {
+	if s == "[]" || s == "" {
+		*v = nil
+		return nil
+	}
+	return json.Unmarshal([]byte(s), v)
 }
 
 func collectObjects(rows *sql.Rows) ([]*detente.ObjectVersion, error) {
@@ -243,9 +253,21 @@ func (t *Tx) Objects(ctx context.Context, f detente.ObjectFilter) ([]*detente.Ob
 	if !f.WithQuarantined {
 		where = append(where, "quarantine = ''")
 	}
+	afterSeq := f.AfterSeq
 	if !f.AddedAfter.IsZero() {
-		where = append(where, "added > ?")
-		args = append(args, nanos(f.AddedAfter))
+		// Added increases strictly with Seq, so "added after t" is "seq
+		// from the first version added after t": a bound the primary key
+		// serves in order, where filtering on added would sort every
+		// later row.
+		var first int64
+		err := t.queryRow(ctx, `SELECT seq FROM objects WHERE added > ? ORDER BY added LIMIT 1`, nanos(f.AddedAfter)).Scan(&first)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("list objects: %w", translate(err))
+		}
+		afterSeq = max(afterSeq, first-1)
 	}
 	inner := "SELECT " + objectCols + " FROM objects"
 	if len(where) > 0 {
@@ -257,7 +279,7 @@ func (t *Tx) Objects(ctx context.Context, f detente.ObjectFilter) ([]*detente.Ob
 			FROM (` + inner + `)) WHERE rn = 1`
 	}
 	q = "SELECT " + objectCols + " FROM (" + q + ") WHERE seq > ? ORDER BY seq"
-	args = append(args, f.AfterSeq)
+	args = append(args, afterSeq)
 	if f.Limit > 0 {
 		q += " LIMIT ?"
 		args = append(args, f.Limit)
