@@ -346,13 +346,22 @@ func TestLease(t *testing.T) {
 		t.Fatalf("lease after release: %v %v", ok, err)
 	}
 	r()
-	// A process that dies loses its leases: closing a's pool ends its sessions.
-	if _, ok, _ := a.Lease(ctx, "crash"); !ok {
-		t.Fatal("lease")
+	// A process that dies loses its leases with its session: take the lease
+	// on a raw connection, as another process would, then drop it.
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
 	}
-	a.Close()
+	var held bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended($1, 0))`, "detente-lease/crash").Scan(&held); err != nil || !held {
+		t.Fatalf("raw lease: %v %v", held, err)
+	}
+	if _, ok, _ := b.Lease(ctx, "crash"); ok {
+		t.Fatal("lease held by another session was granted")
+	}
+	conn.Close(ctx) // the process dies
 	if r, ok, err := b.Lease(ctx, "crash"); err != nil || !ok {
-		t.Fatalf("lease of a closed process not released: %v %v", ok, err)
+		t.Fatalf("lease of a dead session not released: %v %v", ok, err)
 	} else {
 		r()
 	}
