@@ -39,33 +39,117 @@ const (
 // Agreement is the terms with one partner or a circle of partners. Every
 // change makes a new Version; older versions are kept.
 type Agreement struct {
-	ID            string         `json:"id"`
-	Version       int            `json:"version"`
-	Partners      []string       `json:"partners"`
-	From          time.Time      `json:"from"`
-	Until         time.Time      `json:"until"`
-	TLPCeiling    TLP            `json:"tlp_ceiling"`
-	Types         []string       `json:"types"`
-	OnwardSharing string         `json:"onward_sharing"`
-	Purpose       string         `json:"purpose"`
-	Note          string         `json:"note,omitempty"`
-	State         AgreementState `json:"state"`
-	StateReason   string         `json:"state_reason,omitempty"`
-	Updated       time.Time      `json:"updated"`
+	ID            string    `json:"id"`
+	Version       int       `json:"version"`
+	Partners      []string  `json:"partners"`
+	From          time.Time `json:"from"`
+	Until         time.Time `json:"until"`
+	TLPCeiling    TLP       `json:"tlp_ceiling"`
+	Types         []string  `json:"types"`
+	OnwardSharing string    `json:"onward_sharing"`
+	Purpose       string    `json:"purpose"`
+	Note          string    `json:"note,omitempty"`
+	// Match holds the private-matching terms (docs/matching.md); nil, the
+	// default, allows no matching at all.
+	Match       *MatchTerms    `json:"match,omitempty"`
+	State       AgreementState `json:"state"`
+	StateReason string         `json:"state_reason,omitempty"`
+	Updated     time.Time      `json:"updated"`
 }
 
 // agreementDoc is the JSON an operator writes (docs/agreements.md).
 type agreementDoc struct {
-	ID            string   `json:"id"`
-	Partner       string   `json:"partner"`
-	Partners      []string `json:"partners"`
-	From          string   `json:"from"`
-	Until         string   `json:"until"`
-	TLPCeiling    string   `json:"tlp_ceiling"`
-	Types         []string `json:"types"`
-	OnwardSharing string   `json:"onward_sharing"`
-	Purpose       string   `json:"purpose"`
-	Note          string   `json:"note"`
+	ID            string    `json:"id"`
+	Partner       string    `json:"partner"`
+	Partners      []string  `json:"partners"`
+	From          string    `json:"from"`
+	Until         string    `json:"until"`
+	TLPCeiling    string    `json:"tlp_ceiling"`
+	Types         []string  `json:"types"`
+	OnwardSharing string    `json:"onward_sharing"`
+	Purpose       string    `json:"purpose"`
+	Note          string    `json:"note"`
+	Match         *matchDoc `json:"match"`
+}
+
+// Matching modes an agreement can allow (docs/matching.md).
+const (
+	MatchQuery = "query" // VOPRF queries against the owner's encoded watchlist
+	MatchBulk  = "bulk"  // one-off Diffie-Hellman set intersection
+	MatchCount = "count" // the same, learning only the intersection's size
+)
+
+// MaxMatchSetSize bounds an agreement's max_set_size: the largest set the
+// matching protocols accept in one exchange.
+const MaxMatchSetSize = 1 << 20
+
+// MatchTerms are an agreement's private-matching terms: what the partner
+// may ask of this node's watchlists, and this node of the partner's. The
+// budget is per partner and per period, counted from the agreement's From.
+type MatchTerms struct {
+	// Evaluations is the budget per period: OPRF evaluations (query mode,
+	// padding included) plus set elements received (bulk and count modes).
+	Evaluations int `json:"evaluations"`
+	// Period is the budget period and key epoch, a Go duration ("720h").
+	Period string `json:"period"`
+	// MaxSetSize bounds one exchange: a query's padded element count, each
+	// side's set in bulk and count modes.
+	MaxSetSize int `json:"max_set_size"`
+	// MinSetSize is the least set size in count mode (at least 10).
+	MinSetSize int `json:"min_set_size,omitempty"`
+	// Modes are the allowed modes: query, bulk, count.
+	Modes []string `json:"modes"`
+}
+
+// matchDoc is the match block an operator writes.
+type matchDoc struct {
+	Evaluations int      `json:"evaluations"`
+	Period      string   `json:"period"`
+	MaxSetSize  int      `json:"max_set_size"`
+	MinSetSize  int      `json:"min_set_size"`
+	Modes       []string `json:"modes"`
+}
+
+// PeriodDuration returns the parsed period; Validate has checked it.
+func (m *MatchTerms) PeriodDuration() time.Duration {
+	d, _ := time.ParseDuration(m.Period)
+	return d
+}
+
+// Allows reports whether the terms allow mode.
+func (m *MatchTerms) Allows(mode string) bool { return m != nil && slices.Contains(m.Modes, mode) }
+
+// Validate checks m.
+func (m *MatchTerms) Validate() error {
+	if m.Evaluations <= 0 {
+		return Errorf(EINVALID, "agreement: match: evaluations must be a positive number (the budget per period)")
+	}
+	d, err := time.ParseDuration(m.Period)
+	if err != nil || d < time.Hour {
+		return Errorf(EINVALID, "agreement: match: period %q must be a duration of at least 1h, such as 720h", m.Period)
+	}
+	if m.MaxSetSize <= 0 || m.MaxSetSize > MaxMatchSetSize {
+		return Errorf(EINVALID, "agreement: match: max_set_size must be between 1 and %d", MaxMatchSetSize)
+	}
+	if m.MinSetSize < 0 || m.MinSetSize > m.MaxSetSize {
+		return Errorf(EINVALID, "agreement: match: min_set_size must be between 0 and max_set_size")
+	}
+	if len(m.Modes) == 0 {
+		return Errorf(EINVALID, "agreement: match: modes must list at least one of query, bulk, count")
+	}
+	seen := map[string]bool{}
+	for _, mode := range m.Modes {
+		switch mode {
+		case MatchQuery, MatchBulk, MatchCount:
+		default:
+			return Errorf(EINVALID, "agreement: match: mode %q must be query, bulk or count", mode)
+		}
+		if seen[mode] {
+			return Errorf(EINVALID, "agreement: match: mode %q is listed twice", mode)
+		}
+		seen[mode] = true
+	}
+	return nil
 }
 
 // MaxAgreementSize bounds an agreement document.
@@ -96,6 +180,10 @@ func ParseAgreement(data []byte) (*Agreement, error) {
 		ID: d.ID, Types: d.Types,
 		OnwardSharing: d.OnwardSharing, Purpose: d.Purpose, Note: d.Note,
 		State: AgreementActive,
+	}
+	if d.Match != nil {
+		m := *d.Match
+		a.Match = &MatchTerms{Evaluations: m.Evaluations, Period: m.Period, MaxSetSize: m.MaxSetSize, MinSetSize: m.MinSetSize, Modes: m.Modes}
 	}
 	if d.Partner != "" {
 		a.Partners = append(a.Partners, d.Partner)
@@ -173,6 +261,11 @@ func (a *Agreement) Validate() error {
 	}
 	if a.Purpose == "" {
 		return Errorf(EINVALID, "agreement: purpose is required")
+	}
+	if a.Match != nil {
+		if err := a.Match.Validate(); err != nil {
+			return err
+		}
 	}
 	switch a.State {
 	case AgreementActive, AgreementSuspended, AgreementEnded:

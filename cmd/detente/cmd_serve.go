@@ -15,7 +15,7 @@ import (
 )
 
 func serveCommands() []*command {
-	var listen, demoDir, publicURL string
+	var listen, demoDir, publicURL, webhook string
 	var insecure bool
 	var syncInterval time.Duration
 	return []*command{{
@@ -27,6 +27,7 @@ func serveCommands() []*command {
 			fs.BoolVar(&insecure, "insecure-http", false, "serve plain HTTP (local development only; partners cannot authenticate)")
 			fs.DurationVar(&syncInterval, "sync-interval", 30*time.Second, "how often to pull from partners (0 disables)")
 			fs.StringVar(&publicURL, "public-url", "", "the URL partners reach this node at (default: taken from requests)")
+			fs.StringVar(&webhook, "webhook", "", "POST every channel alert (missed acknowledgement, silent line...) as JSON to this URL")
 		},
 		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
 			logger := slog.New(slog.NewTextHandler(e.stderr, nil))
@@ -43,7 +44,8 @@ func serveCommands() []*command {
 			if addr == "" {
 				addr = orDefault(cfg.Listen, node.DefaultListen)
 			}
-			srv := server.New(n, logger, server.Options{Insecure: insecure, SyncInterval: syncInterval, PublicURL: publicURL})
+			srv := server.New(n, logger, server.Options{Insecure: insecure, SyncInterval: syncInterval, PublicURL: publicURL,
+				Hotline: node.HotlineOptions{Webhook: webhook}})
 			if err := srv.Listen(addr); err != nil {
 				return err
 			}

@@ -222,6 +222,7 @@ func commands() []*command {
 	for _, group := range [][]*command{
 		nodeCommands(), tokenCommands(), partnerCommands(), agreementCommands(),
 		objectCommands(), releaseCommands(), logCommands(), serveCommands(), markingCommands(), syncCommands(), listsCommands(),
+		matchCommands(), channelCommands(),
 	} {
 		cs = append(cs, group...)
 	}

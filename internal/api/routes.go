@@ -49,6 +49,8 @@ func (s *Server) routes() {
 	s.handle("POST /api/v1/tokens/{id}/revoke", admins, MaxBody, s.revokeToken)
 
 	s.screenRoutes()
+	s.channelRoutes()
+	s.matchRoutes()
 
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, detente.Errorf(detente.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path))

@@ -43,7 +43,8 @@ func agreementsOf(name string, now time.Time) []map[string]any {
 	types := []string{"indicator", "report", "threat-actor", "identity", "relationship", "marking-definition"}
 	terms := func(partner, ceiling, onward string) map[string]any {
 		return map[string]any{"partner": partner, "from": now.AddDate(0, -1, 0), "until": now.AddDate(1, 0, 0),
-			"tlp_ceiling": ceiling, "types": types, "onward_sharing": onward, "purpose": "counter-terrorism"}
+			"tlp_ceiling": ceiling, "types": types, "onward_sharing": onward, "purpose": "counter-terrorism",
+			"match": map[string]any{"evaluations": 10000, "period": "720h", "max_set_size": 100000, "modes": []string{"query", "bulk", "count"}}}
 	}
 	switch name {
 	case "alpha":

@@ -145,6 +145,9 @@ func (d *Demo) setup(ctx context.Context, opts Options) error {
 		if _, err := a.Node.Ingest(ctx, bundle, node.IngestOptions{Grading: detente.Grading{Reliability: 'B', Credibility: 2}}); err != nil {
 			return fmt.Errorf("demo: sample intelligence of %s: %w", a.Name, err)
 		}
+		if err := loadWatchlists(ctx, a); err != nil {
+			return err
+		}
 		// Each agency's own designations, and (so the divergence view has
 		// something to compare them with) its partners' published lists.
 		for _, b := range d.Agencies {
@@ -152,6 +155,9 @@ func (d *Demo) setup(ctx context.Context, opts Options) error {
 				return fmt.Errorf("demo: designations of %s at %s: %w", b.Name, a.Name, err)
 			}
 		}
+	}
+	if err := d.openChannels(ctx, opts); err != nil {
+		return err
 	}
 	if opts.Shared != "" {
 		if err := d.loadRealLists(ctx, opts.Shared); err != nil {
@@ -245,6 +251,7 @@ Try (the certificates are self-signed: partners pin keys, not CAs, hence -k):
   curl -k -H 'Authorization: Bearer %[1]s' '%[2]s/api/v1/releases/check?object=%[3]s&partner=charlie'
   go run ./cmd/detente release check --dir %[4]s --object %[3]s --to charlie
 `, a.Analyst, a.Server.URL(), a.reportID, a.Dir, d.syncInterval, d.Agencies[1].Dir, d.realListsHint())
+	d.printChannels(w)
 }
 
 func (d *Demo) realListsHint() string {

@@ -78,6 +78,7 @@ func partnerRoutes(mux *http.ServeMux, n *node.Node, logger interface {
 		}
 		writeJSONError(w, status, code, detente.ErrorMessage(err))
 	}
+	matchRoutes(mux, n, logger)
 	size := func(r *http.Request, name string) (int64, error) {
 		v, err := strconv.ParseInt(r.URL.Query().Get(name), 10, 64)
 		if err != nil || v < 0 {
@@ -181,4 +182,5 @@ func partnerRoutes(mux *http.ServeMux, n *node.Node, logger interface {
 		}
 		writeJSON(w, cs)
 	}))
+	hotlineRoutes(mux, n, logger)
 }

@@ -19,6 +19,7 @@ import (
 	"detente/internal/api"
 	"detente/internal/node"
 	"detente/internal/taxii"
+	"detente/internal/web"
 )
 
 // Options configures a Server.
@@ -36,6 +37,9 @@ type Options struct {
 	// PublicURL is the node's URL as partners reach it; "" derives it from
 	// requests.
 	PublicURL string
+	// Hotline tunes the liaison channels' background work (outbox,
+	// escalation, heartbeats) and names the alert webhook.
+	Hotline node.HotlineOptions
 }
 
 // Server serves one node.
@@ -68,10 +72,7 @@ func New(n *node.Node, logger *slog.Logger, opts Options) *Server {
 	})
 	mux.Handle("/taxii2/", taxiiAuth(n, tx))
 	partnerRoutes(mux, n, logger)
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintf(w, "detente node %s\nkey %s\nJSON API: /api/v1/ (bearer token)\nTAXII 2.1: /taxii2/\n", n.Name, n.PublicKey())
-	})
+	mux.Handle("/", web.New(n, logger))
 	s := &Server{node: n, logger: logger, opts: opts}
 	s.http = &http.Server{
 		Handler:           mux,
@@ -119,6 +120,7 @@ func (s *Server) Listen(addr string) error {
 	}()
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); s.node.RunCheckpointer(ctx, s.opts.CheckpointInterval) }()
+	s.startHotline(ctx)
 	if s.opts.SyncInterval > 0 {
 		s.wg.Add(1)
 		go func() { defer s.wg.Done(); s.node.RunSync(ctx, s.opts.SyncInterval, s.opts.MaxBackoff) }()

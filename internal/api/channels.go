@@ -1,0 +1,121 @@
+package api
+
+import (
+	"net/http"
+
+	"detente"
+	"detente/internal/hotline"
+	"detente/internal/node"
+)
+
+// channelRoutes serves liaison channels, their messages and notices of
+// planned activity (docs/channels.md). Admins open, suspend and close
+// channels; analysts send and acknowledge messages and file notices;
+// auditors see channels, not what they carry.
+func (s *Server) channelRoutes() {
+	s.handle("GET /api/v1/channels", anyRole, MaxBody, s.listChannels)
+	s.handle("GET /api/v1/channels/{id}", anyRole, MaxBody, s.getChannel)
+	s.handle("POST /api/v1/channels", admins, MaxBody, s.postChannel)
+	s.handle("POST /api/v1/channels/{id}/accept", admins, MaxBody, s.channelState(hotline.StateOpen))
+	s.handle("POST /api/v1/channels/{id}/reopen", admins, MaxBody, s.channelState(hotline.StateOpen))
+	s.handle("POST /api/v1/channels/{id}/suspend", admins, MaxBody, s.channelState(hotline.StateSuspended))
+	s.handle("POST /api/v1/channels/{id}/close", admins, MaxBody, s.channelState(hotline.StateClosed))
+
+	s.handle("GET /api/v1/messages", analysts, MaxBody, s.listMessages)
+	s.handle("POST /api/v1/messages", analysts, hotline.MaxMessageSize, s.postMessage)
+	s.handle("POST /api/v1/messages/{id}/ack", analysts, MaxBody, s.ackMessage)
+
+	s.handle("GET /api/v1/notices", analysts, MaxBody, s.listNotices)
+	s.handle("POST /api/v1/notices", analysts, MaxBody, s.postNotice)
+	s.handle("POST /api/v1/notices/{id}/cancel", analysts, MaxBody, s.cancelNotice)
+	s.handle("GET /api/v1/conflicts", analysts, MaxBody, s.listConflicts)
+}
+
+func (s *Server) listChannels(r *http.Request) (any, error) {
+	chs, err := s.node.Channels(r.Context())
+	if chs == nil {
+		chs = []*hotline.Channel{}
+	}
+	return chs, err
+}
+
+func (s *Server) getChannel(r *http.Request) (any, error) {
+	return s.node.Channel(r.Context(), r.PathValue("id"))
+}
+
+func (s *Server) postChannel(r *http.Request) (any, error) {
+	var req node.ChannelRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	return s.node.ProposeChannel(r.Context(), req)
+}
+
+func (s *Server) channelState(to hotline.State) handlerFunc {
+	return func(r *http.Request) (any, error) {
+		var req ReasonRequest
+		if err := decode(r, &req); err != nil {
+			return nil, err
+		}
+		return updated(s.node.ChangeChannel(r.Context(), r.PathValue("id"), to, req.Reason))
+	}
+}
+
+func (s *Server) listMessages(r *http.Request) (any, error) {
+	return s.node.Messages(r.Context(), r.URL.Query().Get("channel"))
+}
+
+func (s *Server) postMessage(r *http.Request) (any, error) {
+	var req node.MessageRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	return s.node.SendMessage(r.Context(), req)
+}
+
+// AckRequest is the body of POST /api/v1/messages/{id}/ack: the person who
+// acknowledges.
+type AckRequest struct {
+	By string `json:"by"`
+}
+
+func (s *Server) ackMessage(r *http.Request) (any, error) {
+	var req AckRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	return s.node.AckMessage(r.Context(), r.PathValue("id"), req.By)
+}
+
+func (s *Server) listNotices(r *http.Request) (any, error) {
+	return s.node.Notices(r.Context())
+}
+
+func (s *Server) postNotice(r *http.Request) (any, error) {
+	var req node.NoticeRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	if req.Start.IsZero() || req.End.IsZero() {
+		return nil, detente.Errorf(detente.EINVALID, "a notice needs a start and an end")
+	}
+	return s.node.FileNotice(r.Context(), req)
+}
+
+// CancelNoticeRequest is the body of POST /api/v1/notices/{id}/cancel.
+type CancelNoticeRequest struct {
+	By     string `json:"by"`
+	Reason string `json:"reason"`
+}
+
+func (s *Server) cancelNotice(r *http.Request) (any, error) {
+	var req CancelNoticeRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	return s.node.CancelNotice(r.Context(), r.PathValue("id"), req.By, req.Reason)
+}
+
+func (s *Server) listConflicts(r *http.Request) (any, error) {
+	return s.node.Conflicts(r.Context())
+}

@@ -1,0 +1,91 @@
+package node_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"detente"
+	"detente/internal/hotline"
+)
+
+// TestHotlineStore checks the node's hotline.Store: insert-if-absent by
+// (sender, idempotency key), the pending index, the heard times, that a
+// failed update changes nothing, and that each change is logged with it.
+func TestHotlineStore(t *testing.T) {
+	ctx := context.Background()
+	n := newNode(t, "alpha")
+	st := n.HotlineStore()
+	pub, _, _ := ed25519.GenerateKey(nil)
+	now := time.Now().UTC()
+	terms := hotline.Terms{ID: hotline.NewID("channel"), Purpose: "Euro 2028 security", Parties: []hotline.Party{
+		{Name: "alpha", Key: n.PublicKey()}, {Name: "bravo", Key: detente.PublicKey(pub)}}}
+	ch, err := hotline.Propose(terms, "liaison", now, n.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateChannel(ctx, ch); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateChannel(ctx, ch); detente.ErrorCode(err) != detente.EEXISTS {
+		t.Errorf("second create: %v", err)
+	}
+	m := hotline.NewMessage(ch.ID, hotline.TypeNotice, now)
+	m.Subject = "x"
+	m.Sign(n.Key)
+	r := &hotline.Record{Message: m, Outgoing: true, State: hotline.Sent, Stored: now, Pending: true,
+		Deliveries: []hotline.Delivery{{Partner: "bravo", Key: detente.PublicKey(pub), NextAttempt: now}}}
+	if _, ins, err := st.PutMessage(ctx, r); err != nil || !ins {
+		t.Fatalf("put: %v %v", ins, err)
+	}
+	retry := *m
+	retry.ID = hotline.NewID("message") // a retry rebuilt with a new id, same key
+	if got, ins, err := st.PutMessage(ctx, &hotline.Record{Message: &retry, Outgoing: true}); err != nil || ins || got.Message.ID != m.ID {
+		t.Errorf("same idempotency key: %v %v %v", got, ins, err)
+	}
+	other := *m
+	other.IdempotencyKey = "another"
+	if _, _, err := st.PutMessage(ctx, &hotline.Record{Message: &other}); detente.ErrorCode(err) != detente.ECONFLICT {
+		t.Errorf("same id, other key: %v", err)
+	}
+	if rs, _ := st.Messages(ctx, hotline.MessageFilter{Pending: true}); len(rs) != 1 {
+		t.Errorf("pending: %d", len(rs))
+	}
+	boom := detente.Errorf(detente.EINVALID, "boom")
+	if err := st.UpdateMessage(ctx, m.ID, func(r *hotline.Record) error { r.Pending = false; return boom }); err != boom {
+		t.Errorf("failed update returned %v", err)
+	}
+	if rs, _ := st.Messages(ctx, hotline.MessageFilter{Pending: true}); len(rs) != 1 {
+		t.Error("a failed update changed the record")
+	}
+	if err := st.UpdateMessage(ctx, m.ID, func(r *hotline.Record) error { r.Pending, r.State = false, hotline.Delivered; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if rs, _ := st.Messages(ctx, hotline.MessageFilter{Pending: true}); len(rs) != 0 {
+		t.Error("the pending index kept a delivered message")
+	}
+	if err := st.PutHeard(ctx, ch.ID, "bravo", now); err != nil {
+		t.Fatal(err)
+	}
+	st.PutHeard(ctx, ch.ID, "bravo", now.Add(-time.Minute))
+	if h, _ := st.Heard(ctx, ch.ID); !h["bravo"].Equal(now) {
+		t.Errorf("heard %v", h)
+	}
+
+	var actions []string
+	n.Store.View(ctx, func(tx detente.Tx) error {
+		es, err := tx.Events(ctx, detente.EventFilter{Type: detente.EventChannel})
+		for _, e := range es {
+			var b map[string]any
+			json.Unmarshal(e.Body, &b)
+			actions = append(actions, b["action"].(string))
+		}
+		return err
+	})
+	want := []string{"transition", "message", "message.state"}
+	if len(actions) != len(want) || actions[0] != want[0] || actions[1] != want[1] || actions[2] != want[2] {
+		t.Errorf("logged %v, want %v", actions, want)
+	}
+}

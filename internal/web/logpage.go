@@ -1,0 +1,186 @@
+package web
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"detente"
+	"detente/internal/translog"
+)
+
+// eventTypes are offered in the log's type filter.
+var eventTypes = []string{
+	detente.EventNodeInit, detente.EventObjectIngested, detente.EventObjectReceived, detente.EventObjectQuarantined,
+	detente.EventRelease, detente.EventPartnerAdded, detente.EventPartnerChanged, detente.EventAgreementAdded,
+	detente.EventAgreementChanged, detente.EventConsentAdded, detente.EventConsentRevoked, detente.EventTokenCreated,
+	detente.EventTokenRevoked, detente.EventDesignation, detente.EventMatchQuery, detente.EventChannel,
+}
+
+// eventRow is a log entry in a list.
+type eventRow struct {
+	*detente.Event
+	Summary string
+}
+
+// logPage is the data of the log.
+type logPage struct {
+	Type, Partner string
+	// From is set when browsing forwards from an entry; otherwise the
+	// newest entries come first.
+	From     int64
+	Forward  bool
+	Size     int64
+	Events   []eventRow
+	Types    []string
+	Partners []*detente.Partner
+	// Next is the query of the next page when browsing forwards.
+	Next string
+}
+
+const logPerPage = 50
+
+func compactBody(b []byte) string {
+	var c bytes.Buffer
+	if json.Compact(&c, b) == nil {
+		return c.String()
+	}
+	return string(b)
+}
+
+func (h *Handler) logPage(w http.ResponseWriter, r *http.Request, v *visit) error {
+	ctx := r.Context()
+	q := r.URL.Query()
+	p := logPage{Type: q.Get("type"), Partner: q.Get("partner"), Types: eventTypes}
+	if f := q.Get("from"); f != "" {
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil || n < 0 {
+			return detente.Errorf(detente.EINVALID, "from must be an entry number (0 or more)")
+		}
+		p.From, p.Forward = n, true
+	}
+	err := h.node.Store.View(ctx, func(tx detente.Tx) error {
+		var err error
+		if p.Partners, err = tx.Partners(ctx); err != nil {
+			return err
+		}
+		if p.Size, err = tx.CountEvents(ctx); err != nil {
+			return err
+		}
+		f := detente.EventFilter{Type: p.Type, Partner: p.Partner, Limit: logPerPage + 1, FromSeq: p.From, Newest: !p.Forward}
+		es, err := tx.Events(ctx, f)
+		if err != nil {
+			return err
+		}
+		if p.Forward && len(es) > logPerPage {
+			nq := q
+			nq.Set("from", strconv.FormatInt(es[logPerPage].Seq, 10))
+			p.Next = nq.Encode()
+		}
+		for i, e := range es {
+			if i == logPerPage {
+				break
+			}
+			p.Events = append(p.Events, eventRow{Event: e, Summary: compactBody(e.Body)})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	h.render(w, r, v, http.StatusOK, "log", "Log", "log", p)
+	return nil
+}
+
+// logEntryPage is the data of one log entry's page.
+type logEntryPage struct {
+	Event      *detente.Event
+	Body       string
+	LeafHash   string // recomputed from the entry
+	StoredLeaf string // as the store recorded it
+	LeafOK     bool
+	Checkpoint *checkpointView
+	Proof      []string
+	// Verified reports that the recomputed leaf is proven included in the
+	// tree the signed checkpoint commits to.
+	Verified bool
+	Problem  string
+	Size     int64
+}
+
+func (h *Handler) logEntry(w http.ResponseWriter, r *http.Request, v *visit) error {
+	ctx := r.Context()
+	seq, err := strconv.ParseInt(r.PathValue("seq"), 10, 64)
+	if err != nil || seq < 0 {
+		return detente.Errorf(detente.ENOTFOUND, "there is no log entry %q", r.PathValue("seq"))
+	}
+	var (
+		p        logEntryPage
+		partners []*detente.Partner
+	)
+	err = h.node.Store.View(ctx, func(tx detente.Tx) error {
+		es, err := tx.Events(ctx, detente.EventFilter{FromSeq: seq, Limit: 1})
+		if err != nil {
+			return err
+		}
+		if len(es) == 0 || es[0].Seq != seq {
+			return detente.Errorf(detente.ENOTFOUND, "there is no log entry %d", seq)
+		}
+		p.Event = es[0]
+		if p.Size, err = tx.CountEvents(ctx); err != nil {
+			return err
+		}
+		leaves, err := tx.LogHashes(ctx, []detente.LogNode{{Level: 0, Index: seq}})
+		if err != nil {
+			return err
+		}
+		p.StoredLeaf = base64.StdEncoding.EncodeToString(leaves[0][:])
+		partners, err = tx.Partners(ctx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	if json.Indent(&b, p.Event.Body, "", "  ") == nil {
+		p.Body = b.String()
+	} else {
+		p.Body = string(p.Event.Body)
+	}
+	leaf := translog.LeafHash(p.Event)
+	p.LeafHash = base64.StdEncoding.EncodeToString(leaf[:])
+	p.LeafOK = p.LeafHash == p.StoredLeaf
+	// Prove against a checkpoint of the whole log, signed now if the log
+	// grew since the last one (as the API does).
+	if _, err := h.node.Checkpoint(ctx); err != nil {
+		return err
+	}
+	note, cp, err := h.node.LatestCheckpoint(ctx)
+	if err != nil {
+		return err
+	}
+	if p.Checkpoint, err = h.viewCheckpoint(note, cp, partners); err != nil {
+		return err
+	}
+	proof, err := h.node.InclusionProof(ctx, seq, cp.Size)
+	if err != nil {
+		return err
+	}
+	for _, x := range proof {
+		p.Proof = append(p.Proof, base64.StdEncoding.EncodeToString(x[:]))
+	}
+	parsed, err := translog.ParseCheckpoint(note, h.node.Origin(), ed25519.PublicKey(h.node.PublicKey()))
+	if err != nil {
+		return err
+	}
+	if err := parsed.VerifyInclusion(seq, leaf, proof); err != nil {
+		p.Problem = err.Error()
+	} else {
+		p.Verified = true
+	}
+	h.render(w, r, v, http.StatusOK, "logentry", "Log entry "+strconv.FormatInt(seq, 10), "log", p)
+	return nil
+}

@@ -1,0 +1,101 @@
+package web
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+
+	"detente"
+	"detente/internal/node"
+	"detente/internal/screen"
+)
+
+// screeningPage is the data of the screening and designations page.
+type screeningPage struct {
+	Lists []node.ListSummary
+	// The search, for roles that may read intelligence.
+	Name, Type, DOB, Country string
+	Searched                 bool
+	Hits                     []screen.Hit
+	Problem                  string
+	// The comparison between authorities.
+	Chosen  []string
+	Report  *screen.Report
+	Map     *heatMap
+	Scope   []screen.ScopeDifference
+	Diverge []screen.Entity // entities only one authority lists, a sample
+}
+
+// Bounds of the screening page.
+const (
+	screenHits   = 20
+	scopeShown   = 25
+	divergeShown = 25
+)
+
+func (h *Handler) screening(w http.ResponseWriter, r *http.Request, v *visit) error {
+	ctx := r.Context()
+	q := r.URL.Query()
+	lists, err := h.node.Lists(ctx)
+	if err != nil {
+		return err
+	}
+	p := screeningPage{Lists: lists, Name: strings.TrimSpace(q.Get("name")), Type: q.Get("type"),
+		DOB: strings.TrimSpace(q.Get("dob")), Country: strings.TrimSpace(q.Get("country"))}
+	if v.Can("intel") && p.Name != "" {
+		sq := screen.Query{Name: p.Name}
+		switch p.Type {
+		case "":
+		case "person", "organization":
+			sq.Type = detente.EntityType(p.Type)
+		default:
+			p.Problem = "type must be person or organisation"
+		}
+		if p.DOB != "" {
+			sq.DatesOfBirth = []string{p.DOB}
+		}
+		if p.Country != "" {
+			sq.Nationalities = []string{p.Country}
+		}
+		if p.Problem == "" {
+			hits, err := h.node.Screen(ctx, sq, screenHits)
+			if err != nil {
+				if detente.ErrorCode(err) == detente.EINTERNAL {
+					return err
+				}
+				p.Problem = detente.ErrorMessage(err)
+			}
+			p.Hits, p.Searched = hits, err == nil
+		}
+	}
+	if v.Can("intel") && q.Get("compare") != "" {
+		for _, a := range q["authority"] {
+			if slices.ContainsFunc(lists, func(l node.ListSummary) bool { return l.Authority == a }) && !slices.Contains(p.Chosen, a) {
+				p.Chosen = append(p.Chosen, a)
+			}
+		}
+		if len(p.Chosen) < 2 {
+			p.Problem = "pick at least two authorities to compare"
+		} else {
+			rep, err := h.node.CompareLists(ctx, p.Chosen)
+			if err != nil {
+				if detente.ErrorCode(err) == detente.EINTERNAL {
+					return err
+				}
+				p.Problem = detente.ErrorMessage(err)
+			} else {
+				p.Report = rep
+				m := divergenceMap(rep)
+				p.Map = &m
+				p.Scope = rep.Scope[:min(len(rep.Scope), scopeShown)]
+				for _, e := range rep.Entities {
+					if e.Agreement == screen.ListedByOne && len(p.Diverge) < divergeShown {
+						p.Diverge = append(p.Diverge, e)
+					}
+				}
+			}
+		}
+	}
+	h.render(w, r, v, http.StatusOK, "screening", "Screening and designations", "screening", p)
+	return nil
+}

@@ -1,0 +1,294 @@
+// Package web serves the node's console: server-rendered HTML pages for
+// analysts, liaison officers and auditors, mounted at "/" beside the JSON
+// API and TAXII.
+//
+// Users log in by pasting a bearer token (detente token create); the
+// console keeps a server-side session in memory, referenced by a random id
+// in a Secure, HttpOnly, SameSite=Strict cookie. Every page and action
+// checks the token's current role exactly as the JSON API does (admin,
+// analyst, auditor), every POST carries a per-session CSRF token and passes
+// a cross-origin check, and every response carries a strict
+// Content-Security-Policy. docs/console.md describes the pages and the
+// security measures.
+package web
+
+import (
+	"context"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"detente"
+	"detente/internal/node"
+)
+
+// MaxForm bounds the body of every form post.
+const MaxForm = 1 << 20
+
+// Handler is the console over one node.
+type Handler struct {
+	node     *node.Node
+	logger   *slog.Logger
+	mux      *http.ServeMux
+	sessions *sessions
+	csrfKey  []byte
+	origin   *http.CrossOriginProtection
+	pages    map[string]*template.Template
+}
+
+// New returns the console handler for n, to be mounted at "/".
+func New(n *node.Node, logger *slog.Logger) *Handler {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	h := &Handler{
+		node: n, logger: logger, mux: http.NewServeMux(),
+		sessions: newSessions(func() time.Time { return n.Now() }),
+		csrfKey:  []byte(randomString(32)),
+		origin:   http.NewCrossOriginProtection(),
+		pages:    parsePages(),
+	}
+	h.routes()
+	return h
+}
+
+// Security headers sent with every response.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+func securityHeaders(hd http.Header) {
+	hd.Set("Content-Security-Policy", contentSecurityPolicy)
+	hd.Set("X-Frame-Options", "DENY")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Referrer-Policy", "no-referrer")
+	hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+	hd.Set("Cross-Origin-Resource-Policy", "same-origin")
+	hd.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	securityHeaders(w.Header())
+	h.mux.ServeHTTP(w, r)
+}
+
+// Who may see what: the same role sets as the JSON API's endpoints.
+var (
+	anyRole = []detente.Role{detente.RoleAdmin, detente.RoleAnalyst, detente.RoleAuditor}
+	// intel is who reads intelligence content (objects, screening).
+	intel = []detente.Role{detente.RoleAdmin, detente.RoleAnalyst}
+	// auditors is who reads the log's entries and the alerts.
+	auditors = []detente.Role{detente.RoleAdmin, detente.RoleAuditor}
+	admins   = []detente.Role{detente.RoleAdmin}
+)
+
+func (h *Handler) routes() {
+	h.mux.HandleFunc("GET /static/{file}", h.static)
+	h.mux.HandleFunc("GET /login", h.loginForm)
+	h.mux.HandleFunc("POST /login", h.login)
+	h.handle("POST /logout", anyRole, h.logout)
+
+	h.handle("GET /{$}", anyRole, h.overview)
+	h.handle("GET /objects", intel, h.objects)
+	h.handle("GET /objects/{id}", intel, h.object)
+	h.handle("GET /release-check", anyRole, h.releaseCheck)
+	h.handle("GET /partners", anyRole, h.partners)
+	h.handle("GET /partners/{name}", anyRole, h.partner)
+	h.handle("POST /partners", admins, h.addPartner)
+	h.handle("POST /partners/{name}/state", admins, h.setPartnerState)
+	h.handle("POST /agreements", admins, h.addAgreement)
+	h.handle("POST /agreements/{id}/state", admins, h.setAgreementState)
+	h.handle("GET /log", auditors, h.logPage)
+	h.handle("GET /log/{seq}", auditors, h.logEntry)
+	h.handle("GET /screening", anyRole, h.screening)
+	h.handle("GET /matching", anyRole, h.notYet("Private matching", "matching"))
+	h.handle("GET /channels", anyRole, h.notYet("Channels", "channels"))
+
+	// Anything else: the login for strangers, "not found" for users.
+	h.handle("/", anyRole, func(w http.ResponseWriter, r *http.Request, v *visit) error {
+		return detente.Errorf(detente.ENOTFOUND, "there is no page at %s", r.URL.Path)
+	})
+}
+
+// visit is one authenticated request.
+type visit struct {
+	session *session
+	Token   *detente.Token
+	Role    detente.Role
+	CSRF    string
+}
+
+// Can reports whether the visitor may see what a capability guards:
+// "intel" (intelligence content), "log" (log entries and alerts) or
+// "admin" (changes to partners and agreements).
+func (v *visit) Can(capability string) bool {
+	switch capability {
+	case "intel":
+		return slices.Contains(intel, v.Role)
+	case "log":
+		return slices.Contains(auditors, v.Role)
+	case "admin":
+		return slices.Contains(admins, v.Role)
+	}
+	return false
+}
+
+type pageFunc func(w http.ResponseWriter, r *http.Request, v *visit) error
+
+// handle registers fn for pattern, open to roles only. A visitor without a
+// live session is sent to the login; one whose role may not see the page
+// gets 403. POSTs must pass the cross-origin check and carry the
+// session's CSRF token.
+func (h *Handler) handle(pattern string, roles []detente.Role, fn pageFunc) {
+	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		v := h.authenticate(w, r)
+		if v == nil {
+			next := ""
+			if r.Method == http.MethodGet {
+				next = r.URL.RequestURI()
+			}
+			to := "/login"
+			if next != "" && next != "/" {
+				to += "?" + url.Values{"next": {next}}.Encode()
+			}
+			http.Redirect(w, r, to, http.StatusSeeOther)
+			return
+		}
+		if r.Method == http.MethodPost {
+			if err := h.checkPost(w, r, v); err != nil {
+				h.fail(w, r, v, err)
+				return
+			}
+		}
+		if !slices.Contains(roles, v.Role) {
+			h.fail(w, r, v, detente.Errorf(detente.EFORBIDDEN, "your role (%s) may not see or do this", v.Role))
+			return
+		}
+		if err := fn(w, r, v); err != nil {
+			h.fail(w, r, v, err)
+		}
+	})
+}
+
+// authenticate returns the visit of r's session, or nil (and clears a stale
+// cookie) when there is none, it expired, or its token was revoked.
+func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) *visit {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return nil
+	}
+	se := h.sessions.get(c.Value)
+	if se == nil {
+		setCookie(w, sessionCookie, "", -1)
+		return nil
+	}
+	var t *detente.Token
+	err = h.node.Store.View(r.Context(), func(tx detente.Tx) (err error) { t, err = tx.TokenByHash(r.Context(), se.tokenHash); return })
+	if err != nil || t.Revoked {
+		if err != nil && detente.ErrorCode(err) != detente.ENOTFOUND {
+			h.logger.ErrorContext(r.Context(), "console: read token", "err", err)
+			return nil
+		}
+		h.sessions.end(se)
+		setCookie(w, sessionCookie, "", -1)
+		return nil
+	}
+	return &visit{session: se, Token: t, Role: t.Role, CSRF: se.csrf}
+}
+
+// checkPost applies the cross-origin check and the CSRF token check to a
+// form post, and parses the form.
+func (h *Handler) checkPost(w http.ResponseWriter, r *http.Request, v *visit) error {
+	if err := h.origin.Check(r); err != nil {
+		return detente.Errorf(detente.EFORBIDDEN, "this form was sent from another site and was refused")
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, MaxForm)
+	if err := r.ParseForm(); err != nil {
+		return detente.Errorf(detente.EINVALID, "the form could not be read")
+	}
+	if !equalStrings(r.PostForm.Get("csrf"), v.CSRF) {
+		return detente.Errorf(detente.EFORBIDDEN, "this form has expired or did not come from this console: reload the page and try again")
+	}
+	return nil
+}
+
+var statusOf = map[string]int{
+	detente.EINVALID:      http.StatusBadRequest,
+	detente.ENOTFOUND:     http.StatusNotFound,
+	detente.ECONFLICT:     http.StatusConflict,
+	detente.EEXISTS:       http.StatusConflict,
+	detente.EUNAUTHORIZED: http.StatusUnauthorized,
+	detente.EFORBIDDEN:    http.StatusForbidden,
+	detente.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	detente.EDENIED:       http.StatusForbidden,
+	detente.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	detente.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// errorPage is the data of the error page.
+type errorPage struct {
+	Status  int
+	Message string
+}
+
+// fail renders err for people: its message when it is an *detente.Error,
+// "internal error" otherwise (the details go to the log only).
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, v *visit, err error) {
+	if errors.Is(err, context.Canceled) {
+		return
+	}
+	code := detente.ErrorCode(err)
+	if code == detente.EINTERNAL {
+		h.logger.ErrorContext(r.Context(), "console request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	status := statusOf[code]
+	h.render(w, r, v, status, "error", http.StatusText(status), "", errorPage{Status: status, Message: detente.ErrorMessage(err)})
+}
+
+// done ends a successful form post: the message is shown on the page the
+// browser is sent to (post/redirect/get).
+func (h *Handler) done(w http.ResponseWriter, r *http.Request, v *visit, to, message string) error {
+	h.sessions.setFlash(v.session, &flash{Text: message})
+	http.Redirect(w, r, to, http.StatusSeeOther)
+	return nil
+}
+
+// refused ends a form post the node refused for a reason the user can fix:
+// the reason is shown on the page the browser is sent back to. Internal
+// errors are not refusals.
+func (h *Handler) refused(w http.ResponseWriter, r *http.Request, v *visit, to string, err error) error {
+	if detente.ErrorCode(err) == detente.EINTERNAL {
+		return err
+	}
+	h.sessions.setFlash(v.session, &flash{Error: true, Text: detente.ErrorMessage(err)})
+	http.Redirect(w, r, to, http.StatusSeeOther)
+	return nil
+}
+
+// formValue returns a trimmed form field.
+func formValue(r *http.Request, name string) string {
+	return strings.TrimSpace(r.PostForm.Get(name))
+}
+
+// localPath returns p when it is a path on this site ("/…", not "//…"),
+// "/" otherwise: a login's "next" must not send the user elsewhere.
+func localPath(p string) string {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\r\n") {
+		return "/"
+	}
+	return p
+}
+
+// notYet is the page of a capability that has not landed on this node.
+func (h *Handler) notYet(title, nav string) pageFunc {
+	return func(w http.ResponseWriter, r *http.Request, v *visit) error {
+		h.render(w, r, v, http.StatusOK, "notyet", title, nav, title)
+		return nil
+	}
+}
