@@ -76,6 +76,9 @@ type Tx interface {
 
 	// PutRelease stores a release decision and assigns its ID.
 	PutRelease(ctx context.Context, r *Release) error
+	// PutReleases stores several decisions, in order, assigning their IDs:
+	// a page served to a partner is recorded in one go.
+	PutReleases(ctx context.Context, rs []*Release) error
 	// Releases returns stored decisions, newest first.
 	Releases(ctx context.Context, f ReleaseFilter) ([]*Release, error)
 

@@ -85,7 +85,8 @@ func (s *taxiiSource) Records(ctx context.Context, c taxii.Caller, collection st
 		versions  []*detente.ObjectVersion
 	)
 	err := s.n.Store.View(ctx, func(tx detente.Tx) error {
-		v := &viewer{n: s.n, ctx: ctx, tx: tx, partner: c.Partner, g: newGraph(ctx, tx), seen: map[string]*verdict{}, now: s.n.now()}
+		v := &viewer{n: s.n, ctx: ctx, tx: tx, partner: c.Partner, g: newGraph(ctx, tx), seen: map[string]*verdict{}, now: s.n.now(),
+			versions: map[string][]*detente.ObjectVersion{}}
 		var err error
 		recs, more, err = v.records(q)
 		decisions, versions = v.served, v.servedVersions
@@ -120,6 +121,8 @@ type viewer struct {
 	seen           map[string]*verdict // by version key
 	served         []detente.Decision
 	servedVersions []*detente.ObjectVersion
+	// versions caches every non-quarantined version of the objects seen.
+	versions map[string][]*detente.ObjectVersion
 }
 
 // see decides whether version o is in the view.
@@ -185,9 +188,12 @@ func (v *viewer) selected(o *detente.ObjectVersion, q taxii.Query) (bool, error)
 	if !vs.First && !vs.Last {
 		return false, nil
 	}
-	all, err := v.tx.ObjectVersions(v.ctx, o.ID)
-	if err != nil {
-		return false, err
+	all, ok := v.versions[o.ID]
+	if !ok {
+		var err error
+		if all, err = v.tx.ObjectVersions(v.ctx, o.ID); err != nil {
+			return false, err
+		}
 	}
 	var first, last *detente.ObjectVersion
 	for _, w := range all {
@@ -221,6 +227,31 @@ func recordVersion(o *detente.ObjectVersion) time.Time {
 	return o.Added
 }
 
+// loadVersions reads every version of the objects of one batch in one
+// query, for match[version] first/last, instead of a query per object.
+func (v *viewer) loadVersions(objs []*detente.ObjectVersion) error {
+	ids := make([]string, 0, len(objs))
+	for _, o := range objs {
+		if _, ok := v.versions[o.ID]; !ok {
+			ids = append(ids, o.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	vs, err := v.tx.Objects(v.ctx, detente.ObjectFilter{IDs: ids})
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		v.versions[id] = nil
+	}
+	for _, o := range vs {
+		v.versions[o.ID] = append(v.versions[o.ID], o)
+	}
+	return nil
+}
+
 // records returns the page q asks for.
 func (v *viewer) records(q taxii.Query) ([]taxii.Record, bool, error) {
 	if len(q.SpecVersions) > 0 && !slices.Contains(q.SpecVersions, "2.1") {
@@ -234,6 +265,11 @@ func (v *viewer) records(q taxii.Query) ([]taxii.Record, bool, error) {
 		objs, err := v.tx.Objects(v.ctx, detente.ObjectFilter{IDs: q.IDs, Types: q.Types, AfterSeq: after, AddedAfter: q.AddedAfter, Limit: batch})
 		if err != nil {
 			return nil, false, err
+		}
+		if !q.Versions.All {
+			if err := v.loadVersions(objs); err != nil {
+				return nil, false, err
+			}
 		}
 		for _, o := range objs {
 			after = o.Seq
@@ -271,11 +307,13 @@ func (n *Node) recordReleases(ctx context.Context, partner string, vs []*detente
 	return n.Store.Update(ctx, func(tx detente.Tx) error {
 		now := n.now()
 		keys := make([]string, len(vs))
+		rs := make([]*detente.Release, len(vs))
 		for i, o := range vs {
 			keys[i] = o.Key()
-			if err := tx.PutRelease(ctx, &detente.Release{Object: o.ID, Modified: o.Modified, Partner: partner, Allowed: true, Reasons: ds[i].Reasons, Time: now}); err != nil {
-				return err
-			}
+			rs[i] = &detente.Release{Object: o.ID, Modified: o.Modified, Partner: partner, Allowed: true, Reasons: ds[i].Reasons, Time: now}
+		}
+		if err := tx.PutReleases(ctx, rs); err != nil {
+			return err
 		}
 		return n.logEvent(ctx, tx, detente.EventRelease, partner, map[string]any{"allowed": true, "via": "taxii", "objects": keys})
 	})

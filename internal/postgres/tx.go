@@ -577,6 +577,16 @@ func (t *Tx) PutRelease(ctx context.Context, r *detente.Release) error {
 	return nil
 }
 
+// PutReleases implements detente.Tx.
+func (t *Tx) PutReleases(ctx context.Context, rs []*detente.Release) error {
+	for _, r := range rs {
+		if err := t.PutRelease(ctx, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Releases implements detente.Tx.
 func (t *Tx) Releases(ctx context.Context, f detente.ReleaseFilter) ([]*detente.Release, error) {
 	q := `SELECT id, object, modified, partner, allowed, reasons, time FROM releases WHERE true`

@@ -526,6 +526,45 @@ func (t *Tx) PutRelease(ctx context.Context, r *detente.Release) error {
 	return err
 }
 
+// releaseBatch is how many releases one INSERT statement carries.
+const releaseBatch = 200
+
+// PutReleases implements detente.Tx with multi-row INSERTs: recording a
+// page of 1,000 releases one statement at a time was a third of the time
+// of serving it.
+func (t *Tx) PutReleases(ctx context.Context, rs []*detente.Release) error {
+	reasons := map[string]string{} // pages share a few reason lists: encode each once
+	for len(rs) > 0 {
+		n := min(len(rs), releaseBatch)
+		chunk := rs[:n]
+		rs = rs[n:]
+		args := make([]any, 0, 6*n)
+		for _, r := range chunk {
+			key := fmt.Sprint(r.Reasons)
+			js, ok := reasons[key]
+			if !ok {
+				js = mustJSON(nonNil(r.Reasons))
+				reasons[key] = js
+			}
+			args = append(args, r.Object, nanos(r.Modified), r.Partner, r.Allowed, js, nanos(r.Time))
+		}
+		q := `INSERT INTO releases (object, modified, partner, allowed, reasons, time) VALUES ` +
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?), ", n), ", ")
+		res, err := t.exec(ctx, q, args...)
+		if err != nil {
+			return fmt.Errorf("put releases: %w", err)
+		}
+		last, err := res.LastInsertId()
+		if err != nil {
+			return fmt.Errorf("put releases: %w", err)
+		}
+		for i, r := range chunk { // rowids of one INSERT are consecutive
+			r.ID = last - int64(n-1-i)
+		}
+	}
+	return nil
+}
+
 // Releases implements detente.Tx.
 func (t *Tx) Releases(ctx context.Context, f detente.ReleaseFilter) ([]*detente.Release, error) {
 	q := `SELECT id, object, modified, partner, allowed, reasons, time FROM releases WHERE 1=1`

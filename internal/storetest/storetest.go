@@ -494,6 +494,25 @@ func testReleases(t *testing.T, s detente.Store) {
 		}
 		return nil
 	})
+	var batch []*detente.Release
+	for i := range 450 { // more than one statement's worth in the SQLite store
+		batch = append(batch, &detente.Release{Object: fmt.Sprintf("indicator--00000000-0000-4000-8000-%012d", i), Modified: t0,
+			Partner: "delta", Allowed: true, Reasons: reasons[:i%2], Time: t0})
+	}
+	update(t, s, func(ctx context.Context, tx detente.Tx) error { return tx.PutReleases(ctx, batch) })
+	view(t, s, func(ctx context.Context, tx detente.Tx) error {
+		got, err := tx.Releases(ctx, detente.ReleaseFilter{Partner: "delta"})
+		if err != nil || len(got) != len(batch) {
+			t.Fatalf("batch: %d releases, %v", len(got), err)
+		}
+		for i, r := range got { // newest first
+			want := batch[len(batch)-1-i]
+			if r.ID != want.ID || r.Object != want.Object || len(r.Reasons) != len(want.Reasons) {
+				t.Fatalf("batch release %d = %+v, want %+v", i, r, want)
+			}
+		}
+		return nil
+	})
 	view(t, s, func(ctx context.Context, tx detente.Tx) error {
 		rs, err := tx.Releases(ctx, detente.ReleaseFilter{Partner: "bravo"})
 		if err != nil || len(rs) != 2 || rs[0].ID < rs[1].ID {
