@@ -245,6 +245,9 @@ armed wing; Yusuf/Youssef/Jusuf Karimov spelt three ways):
   go run ./cmd/detente lists compare --dir %[6]s
   go run ./cmd/detente screen --dir %[6]s "Юсуф Каримов"%[7]s
 
+Open any node's URL in a browser for the web console (accept its self-signed
+certificate) and log in with one of its tokens above.
+
 Try (the certificates are self-signed: partners pin keys, not CAs, hence -k):
   curl -k -H 'Authorization: Bearer %[1]s' %[2]s/api/v1/objects
   curl -k -H 'Authorization: Bearer %[1]s' '%[2]s/api/v1/releases/check?object=%[3]s&partner=bravo'
