@@ -235,6 +235,8 @@ func TestBrowser(t *testing.T) {
 		{"/log", "08-log", "table.log"},
 		{"/log/0", "09-log-entry", "#verif-h"},
 		{"/screening?name=Yusuf+Karimow&compare=1&authority=un&authority=eu", "10-screening", "figure.chart svg"},
+		{"/matching", "11-matching", "#run-h"},
+		{"/channels", "12-channels", "figure.chart svg g.conflict"},
 	} {
 		follow(t, ctx, chromedp.Navigate(f.srv.URL+p.path))
 		do(t, ctx, chromedp.WaitVisible(chromedp.CSS(p.wait)))

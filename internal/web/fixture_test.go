@@ -42,6 +42,7 @@ type fixture struct {
 	red      string // a TLP:RED indicator's id
 	received string // an object received from bravo
 	agreeID  string // the agreement with bravo
+	channel  string // a channel with bravo, with messages and notices
 
 	mu  sync.Mutex
 	now time.Time
@@ -172,6 +173,8 @@ func newFixture(t testing.TB) *fixture {
 			t.Fatal(err)
 		}
 	}
+	f.addChannel(t, bravoKey)
+
 	// A checkpoint cosigned by bravo, and by a witness nobody knows.
 	cp, err := n.Checkpoint(ctx)
 	if err != nil {

@@ -80,6 +80,7 @@ var funcs = template.FuncMap{
 	"list":      func(xs ...string) []string { return xs },
 	"upper":     strings.ToUpper,
 	"refOf":     refOf,
+	"deref":     func(p *int) int { return *p },
 }
 
 // when formats a time for people: "3 Mar 2026, 14:05 UTC"; "never" for the

@@ -43,7 +43,8 @@ type session struct {
 	csrf      string // per-session token every POST form must carry
 	created   time.Time
 	lastSeen  time.Time
-	flash     *flash // one-shot message shown on the next page
+	flash     *flash        // one-shot message shown on the next page
+	match     *matchOutcome // one-shot result of a private match
 }
 
 // flash is a message carried across a redirect after a POST.

@@ -39,6 +39,9 @@ type Handler struct {
 	csrfKey  []byte
 	origin   *http.CrossOriginProtection
 	pages    map[string]*template.Template
+	// matcher runs private matching for every visitor: one cache of
+	// partners' encoded watchlists, as the JSON API keeps.
+	matcher *node.Matcher
 }
 
 // New returns the console handler for n, to be mounted at "/".
@@ -52,6 +55,7 @@ func New(n *node.Node, logger *slog.Logger) *Handler {
 		csrfKey:  []byte(randomString(32)),
 		origin:   http.NewCrossOriginProtection(),
 		pages:    parsePages(),
+		matcher:  node.NewMatcher(n),
 	}
 	h.routes()
 	return h
@@ -80,7 +84,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Who may see what: the same role sets as the JSON API's endpoints.
 var (
 	anyRole = []detente.Role{detente.RoleAdmin, detente.RoleAnalyst, detente.RoleAuditor}
-	// intel is who reads intelligence content (objects, screening).
+	// intel is who reads intelligence content (objects, screening), runs
+	// private matching and reads its budgets, and reads what channels
+	// carry (messages, notices, conflicts).
 	intel = []detente.Role{detente.RoleAdmin, detente.RoleAnalyst}
 	// auditors is who reads the log's entries and the alerts.
 	auditors = []detente.Role{detente.RoleAdmin, detente.RoleAuditor}
@@ -106,8 +112,9 @@ func (h *Handler) routes() {
 	h.handle("GET /log", auditors, h.logPage)
 	h.handle("GET /log/{seq}", auditors, h.logEntry)
 	h.handle("GET /screening", anyRole, h.screening)
-	h.handle("GET /matching", anyRole, h.notYet("Private matching", "matching"))
-	h.handle("GET /channels", anyRole, h.notYet("Channels", "channels"))
+	h.handle("GET /matching", anyRole, h.matching)
+	h.handle("POST /matching", intel, h.runMatch)
+	h.handle("GET /channels", anyRole, h.channels)
 
 	// Anything else: the login for strangers, "not found" for users.
 	h.handle("/", anyRole, func(w http.ResponseWriter, r *http.Request, v *visit) error {
@@ -283,12 +290,4 @@ func localPath(p string) string {
 		return "/"
 	}
 	return p
-}
-
-// notYet is the page of a capability that has not landed on this node.
-func (h *Handler) notYet(title, nav string) pageFunc {
-	return func(w http.ResponseWriter, r *http.Request, v *visit) error {
-		h.render(w, r, v, http.StatusOK, "notyet", title, nav, title)
-		return nil
-	}
 }

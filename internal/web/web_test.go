@@ -52,6 +52,8 @@ func TestAuthorization(t *testing.T) {
 		{"/screening?compare=1&authority=un&authority=eu", all},
 		{"/matching", all},
 		{"/channels", all},
+		{"/channels?channel=" + url.QueryEscape(f.channel), all},
+		{"/channels?channel=nope", all},
 	}
 	for _, p := range pages {
 		for _, r := range []detente.Role{admin, analyst, auditor, nobody} {
@@ -179,6 +181,7 @@ func TestEscaping(t *testing.T) {
 		"/partners", "/partners/bravo", "/log", "/log?from=0", "/screening?name=" + url.QueryEscape(xssScript),
 		"/screening?name=" + url.QueryEscape("Alert Script Brigade"), "/screening?compare=1&authority=un&authority=eu",
 		"/objects?q=" + url.QueryEscape(xssImg), "/release-check?object=" + url.QueryEscape(xssImg) + "&partner=bravo",
+		"/matching", "/channels", "/channels?channel=" + url.QueryEscape(f.channel),
 	}
 	// Every log entry too: designation events carry names.
 	size, _ := countEvents(f)
@@ -464,5 +467,6 @@ func TestPages(t *testing.T) {
 	expect("/log/0", "✓ Verified", "Inclusion proof", "node.init", "Cosigned by partner bravo")
 	expect("/screening?name=Yusuf+Karimow", "match", "un", "eu")
 	expect("/screening?compare=1&authority=un&authority=eu", "Divergence between authorities", "listed by all")
-	expect("/matching", "Not yet available on this node")
+	expect("/matching", "Private matching", "Match against a partner", `<option value="bravo">`, "Budgets partners used against this node")
+	expect("/channels", "Channels and points of contact", "✓ open", "⚠ acknowledgement overdue", "Deconfliction", "<svg")
 }

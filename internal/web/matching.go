@@ -1,0 +1,119 @@
+package web
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+
+	"detente"
+	"detente/internal/node"
+	"detente/internal/psi"
+)
+
+// matchOutcome is what a private match learned, kept in the session for
+// the page the browser is sent to after the post (so that reloading the
+// page does not run, and charge, the match again).
+type matchOutcome struct {
+	Result *node.MatchResult
+	Sent   int // how many selectors were sent
+}
+
+// matchingPage is the data of the private matching page.
+type matchingPage struct {
+	Partners   []string // active partners, by name
+	Types      []psi.Type
+	Modes      []string
+	Outcome    *matchOutcome
+	Budgets    []*node.MatchBudget
+	Watchlists []node.WatchlistSummary
+}
+
+// Modes of private matching, in the order the form offers them.
+var matchModes = []string{detente.MatchQuery, detente.MatchBulk, detente.MatchCount}
+
+func (h *Handler) matching(w http.ResponseWriter, r *http.Request, v *visit) error {
+	ctx := r.Context()
+	p := matchingPage{Types: psi.Types, Modes: matchModes}
+	if v.Can("intel") {
+		ps, err := h.node.Partners(ctx)
+		if err != nil {
+			return err
+		}
+		for _, x := range ps {
+			if x.State == detente.PartnerActive {
+				p.Partners = append(p.Partners, x.Name)
+			}
+		}
+		if p.Budgets, err = h.node.MatchBudgets(ctx); err != nil {
+			return err
+		}
+		slices.SortStableFunc(p.Budgets, func(a, b *node.MatchBudget) int {
+			if c := b.PeriodStart.Compare(a.PeriodStart); c != 0 {
+				return c
+			}
+			if a.Partner < b.Partner {
+				return -1
+			}
+			if a.Partner > b.Partner {
+				return 1
+			}
+			return 0
+		})
+		if p.Watchlists, err = h.node.Watchlists(ctx); err != nil {
+			return err
+		}
+		p.Outcome = h.sessions.takeMatch(v.session)
+	}
+	h.render(w, r, v, http.StatusOK, "matching", "Private matching", "matching", p)
+	return nil
+}
+
+// runMatch runs a private match against a partner's watchlists, as POST
+// /api/v1/match does, and shows what it learned on the matching page.
+func (h *Handler) runMatch(w http.ResponseWriter, r *http.Request, v *visit) error {
+	const back = "/matching"
+	partner := formValue(r, "partner")
+	if partner == "" {
+		return h.refused(w, r, v, back, detente.Errorf(detente.EINVALID, "choose a partner to match against"))
+	}
+	typ, err := node.ParseSelectorType(formValue(r, "type"))
+	if err != nil {
+		return h.refused(w, r, v, back, err)
+	}
+	mode := formValue(r, "mode")
+	if !slices.Contains(matchModes, mode) {
+		return h.refused(w, r, v, back, detente.Errorf(detente.EINVALID, "mode must be query, bulk or count"))
+	}
+	sels, bad := node.ParseSelectorFile(typ, []byte(r.PostForm.Get("selectors")))
+	if len(bad) > 0 {
+		return h.refused(w, r, v, back, node.LinesError("selectors (nothing was sent)", bad))
+	}
+	if len(sels) == 0 {
+		return h.refused(w, r, v, back, detente.Errorf(detente.EINVALID, "enter at least one selector, one per line"))
+	}
+	if len(sels) > detente.MaxMatchSetSize {
+		return h.refused(w, r, v, back, detente.Errorf(detente.ETOOLARGE, "at most %d selectors per match (nothing was sent)", detente.MaxMatchSetSize))
+	}
+	res, err := h.matcher.Match(r.Context(), node.MatchRequest{Partner: partner, Type: typ, Mode: mode, Selectors: sels})
+	if err != nil {
+		return h.refused(w, r, v, back, err)
+	}
+	h.sessions.setMatch(v.session, &matchOutcome{Result: res, Sent: len(sels)})
+	return h.done(w, r, v, back, "matched "+strconv.Itoa(len(sels))+" selector(s) against "+res.Partner+"'s watchlists")
+}
+
+// setMatch keeps a match's outcome for the next page.
+func (s *sessions) setMatch(se *session, m *matchOutcome) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	se.match = m
+}
+
+// takeMatch returns and clears the session's match outcome.
+func (s *sessions) takeMatch(se *session) *matchOutcome {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := se.match
+	se.match = nil
+	return m
+}
