@@ -997,6 +997,7 @@ func (n *Node) enqueue(ctx context.Context, m *hotline.Message) (*SendResult, er
 	if err != nil {
 		return nil, err
 	}
+	n.wakeOutbox()
 	return res, nil
 }
 
@@ -1272,23 +1273,88 @@ func deconfliction(ctx context.Context, tx detente.Tx) (*hotline.Deconflictor, [
 	return d, docs, nil
 }
 
+// docActivityVersion holds, under id "current", a random token rewritten
+// with every change to the activities (docActivity): whoever writes an
+// activity writes a new token in the same transaction.
+const docActivityVersion = "hotline.activity.version"
+
+// hotlineRuntime is the node's in-process hotline state: the wake-up of
+// the running outbox and the cached deconflictor.
+type hotlineRuntime struct {
+	mu   sync.Mutex
+	wake chan struct{} // the running hotline's outbox wake-up; nil if none
+
+	// dmu guards the cached deconflictor, which holds every activity as of
+	// the activity version token.
+	dmu     sync.Mutex
+	dec     *hotline.Deconflictor
+	version string
+}
+
+// setWake makes wakeOutbox poke c.
+func (r *hotlineRuntime) setWake(c chan struct{}) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.wake = c
+}
+
+// wakeOutbox wakes the outbox of the hotline running in this process, if
+// any, so that a message just enqueued goes out at once rather than at the
+// next poll. A message enqueued by another process (the CLI) waits for the
+// poll (HotlineOptions.Poll), unless that process delivers it itself
+// (DeliverNow).
+func (n *Node) wakeOutbox() {
+	n.hotline.mu.Lock()
+	c := n.hotline.wake
+	n.hotline.mu.Unlock()
+	if c == nil {
+		return
+	}
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
 // deconflict holds the activity of notice m of owner and records, in tx,
 // an alert and a log event for each conflict it makes and a log event for
 // each it resolves. It returns the activity's conflicts.
 //
-// The deconflictor is rebuilt from the stored activities each time, so
-// that notices filed by another process (the CLI) are always seen.
+// The deconflictor is kept in memory and rebuilt from the stored
+// activities only when the activity version token in tx is not the one it
+// was built at or last changed to: another process (the CLI) filed or
+// received a notice, or a transaction that changed it did not commit.
 func (n *Node) deconflict(ctx context.Context, tx detente.Tx, owner string, m *hotline.Message) ([]hotline.Conflict, error) {
-	d, _, err := deconfliction(ctx, tx)
-	if err != nil {
+	rt := &n.hotline
+	rt.dmu.Lock()
+	defer rt.dmu.Unlock()
+	version := ""
+	if b, err := tx.Doc(ctx, docActivityVersion, "current"); err == nil {
+		version = string(b)
+	} else if detente.ErrorCode(err) != detente.ENOTFOUND {
 		return nil, err
 	}
+	d := rt.dec
+	if d == nil || rt.version != version {
+		rt.dec = nil
+		var err error
+		if d, _, err = deconfliction(ctx, tx); err != nil {
+			return nil, err
+		}
+	}
+	// From here on the cache is invalid unless every step succeeds: it
+	// then holds the new token, which matches storage once tx commits.
+	rt.dec = nil
 	a := m.Activity
 	change, err := d.Put(owner, a)
 	if err != nil {
 		return nil, err
 	}
 	if err := putDoc(ctx, tx, docActivity, owner+"/"+a.ID, activityDoc{Owner: owner, Channel: m.Channel, Message: m.ID, Activity: a}, false); err != nil {
+		return nil, err
+	}
+	next := newUUID()
+	if err := tx.PutDoc(ctx, docActivityVersion, "current", []byte(next), false); err != nil {
 		return nil, err
 	}
 	for _, c := range change.New {
@@ -1312,6 +1378,7 @@ func (n *Node) deconflict(ctx context.Context, tx detente.Tx, owner string, m *h
 			return nil, err
 		}
 	}
+	rt.dec, rt.version = d, next
 	return d.Conflicts(owner, a.ID), nil
 }
 
@@ -1449,6 +1516,8 @@ type Hotline struct {
 	Outbox     *hotline.Outbox
 	Escalator  *hotline.Escalator
 	Heartbeats *hotline.Heartbeats
+
+	wake chan struct{} // poked by Node.wakeOutbox while Run runs
 }
 
 // NewHotline returns the hotline of n, ready to Run.
@@ -1462,7 +1531,7 @@ func (n *Node) NewHotline(opts HotlineOptions) *Hotline {
 	if opts.Push <= 0 {
 		opts.Push = 2 * time.Second
 	}
-	h := &Hotline{n: n, opts: opts, transport: newPartnerTransport(n)}
+	h := &Hotline{n: n, opts: opts, transport: newPartnerTransport(n), wake: make(chan struct{}, 1)}
 	var alerter hotline.Alerter
 	if opts.Webhook != "" {
 		alerter = &hotline.WebhookAlerter{URL: opts.Webhook}
@@ -1477,15 +1546,47 @@ func (n *Node) NewHotline(opts HotlineOptions) *Hotline {
 	return h
 }
 
-// Run runs the hotline until ctx is done.
+// Run runs the hotline until ctx is done. While it runs, a message that
+// this process enqueues (Node.SendMessage, AckMessage, FileNotice,
+// CancelNotice: the API of detente serve) wakes the outbox at once; one
+// enqueued by another process sharing the store (the CLI) is picked up
+// by the next poll (HotlineOptions.Poll).
 func (h *Hotline) Run(ctx context.Context) {
+	h.n.hotline.setWake(h.wake)
+	defer h.n.hotline.setWake(nil)
 	var wg sync.WaitGroup
-	wg.Go(func() { h.Outbox.Run(ctx) })
+	wg.Go(func() { h.runOutbox(ctx) })
 	wg.Go(func() { h.Escalator.Run(ctx) })
 	wg.Go(func() { h.Heartbeats.Run(ctx) })
 	wg.Go(func() { h.runPush(ctx) })
 	wg.Wait()
 	h.transport.close()
+}
+
+// runOutbox delivers the outbox's messages until ctx is done, as
+// hotline.Outbox.Run does, also waking when this process enqueues a
+// message (Node.wakeOutbox). Resends by the escalator go out at the next
+// poll.
+func (h *Hotline) runOutbox(ctx context.Context) {
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-h.wake:
+		}
+		next, err := h.Outbox.Flush(ctx)
+		if err != nil && ctx.Err() == nil {
+			h.n.Logger.ErrorContext(ctx, "outbox", "err", err)
+		}
+		wait := h.opts.Poll
+		if !next.IsZero() {
+			wait = min(wait, max(time.Until(next), 0))
+		}
+		t.Reset(wait)
+	}
 }
 
 // runPush sends channel histories to the parties that do not hold them

@@ -23,7 +23,8 @@ type Node struct {
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
 
-	screening screening // the screening index, built on first use
+	screening screening      // the screening index, built on first use
+	hotline   hotlineRuntime // the running outbox's wake-up and the cached deconflictor (hotline.go)
 }
 
 // New returns a Node over an open store.
