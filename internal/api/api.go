@@ -108,20 +108,32 @@ func Token(r *http.Request) *detente.Token {
 	return t
 }
 
+// TokenSecret returns the token a request carries: "Authorization: Bearer
+// <secret>", or, for TAXII clients that only speak HTTP Basic, the Basic
+// password; "" when it carries none.
+func TokenSecret(r *http.Request) string {
+	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
+		return strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
+	}
+	if _, p, ok := r.BasicAuth(); ok {
+		return p
+	}
+	return ""
+}
+
 // authenticate accepts "Authorization: Bearer <secret>" and, for TAXII
 // clients that only speak HTTP Basic, a token as the Basic password.
 func (s *Server) authenticate(r *http.Request) (*detente.Token, error) {
-	var secret string
-	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
-		secret = strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
-	} else if _, p, ok := r.BasicAuth(); ok {
-		secret = p
-	}
+	secret := TokenSecret(r)
 	if secret == "" {
 		return nil, detente.Errorf(detente.EUNAUTHORIZED, "authentication required: send 'Authorization: Bearer <token>'")
 	}
 	return s.node.Authenticate(r.Context(), secret)
 }
+
+// StatusOf returns the HTTP status of an error code: the one place codes
+// become statuses, for the JSON API and the console alike.
+func StatusOf(code string) int { return statusOf[code] }
 
 var statusOf = map[string]int{
 	detente.EINVALID:      http.StatusBadRequest,

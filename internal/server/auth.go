@@ -2,9 +2,9 @@ package server
 
 import (
 	"net/http"
-	"strings"
 
 	"detente"
+	"detente/internal/api"
 	"detente/internal/node"
 	"detente/internal/taxii"
 )
@@ -27,13 +27,7 @@ func taxiiAuth(n *node.Node, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r.WithContext(taxii.WithCaller(r.Context(), c)))
 			return
 		}
-		var secret string
-		if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
-			secret = strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
-		} else if _, pw, ok := r.BasicAuth(); ok {
-			secret = pw
-		}
-		if secret != "" {
+		if secret := api.TokenSecret(r); secret != "" {
 			if t, err := n.Authenticate(r.Context(), secret); err == nil {
 				rw := t.Role == detente.RoleAdmin || t.Role == detente.RoleAnalyst
 				c := taxii.Caller{LocalRole: t.Role, CanRead: rw, CanWrite: rw}

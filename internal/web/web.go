@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"detente"
+	"detente/internal/api"
 	"detente/internal/node"
 )
 
@@ -225,19 +226,6 @@ func (h *Handler) checkPost(w http.ResponseWriter, r *http.Request, v *visit) er
 	return nil
 }
 
-var statusOf = map[string]int{
-	detente.EINVALID:      http.StatusBadRequest,
-	detente.ENOTFOUND:     http.StatusNotFound,
-	detente.ECONFLICT:     http.StatusConflict,
-	detente.EEXISTS:       http.StatusConflict,
-	detente.EUNAUTHORIZED: http.StatusUnauthorized,
-	detente.EFORBIDDEN:    http.StatusForbidden,
-	detente.ETOOLARGE:     http.StatusRequestEntityTooLarge,
-	detente.EDENIED:       http.StatusForbidden,
-	detente.EUNAVAILABLE:  http.StatusServiceUnavailable,
-	detente.EINTERNAL:     http.StatusInternalServerError,
-}
-
 // errorPage is the data of the error page.
 type errorPage struct {
 	Status  int
@@ -254,7 +242,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, v *visit, err err
 	if code == detente.EINTERNAL {
 		h.logger.ErrorContext(r.Context(), "console request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	status := statusOf[code]
+	status := api.StatusOf(code)
 	h.render(w, r, v, status, "error", http.StatusText(status), "", errorPage{Status: status, Message: detente.ErrorMessage(err)})
 }
 
