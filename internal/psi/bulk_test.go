@@ -6,7 +6,10 @@ import (
 	"fmt"
 	mrand "math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
+
+	"filippo.io/edwards25519/field"
 )
 
 // bulkRun runs one exchange and returns both results.
@@ -283,6 +286,44 @@ func TestBulkBinary(t *testing.T) {
 		t.Logf("learner %s: %.1f bytes per element pair (binary)", learner, perPair)
 		if perPair >= 80 {
 			t.Fatalf("learner %s: %.1f bytes per element pair, want < 80", learner, perPair)
+		}
+	}
+}
+
+// TestBulkHostileElements checks that a responder refuses elements a
+// cheating initiator could use to probe its key or inflate a count: a
+// non-canonical encoding, a point of small order, and an element disguised
+// as another by a small-order component (u and 1/u are P and P + T for the
+// point T of order 2, which X25519's clamped scalars map to one product).
+func TestBulkHostileElements(t *testing.T) {
+	set, _ := NewSet(randomSelectors(0, 40), ModeCount)
+	p := BulkParams{Session: NewSession(), Mode: ModeCount, Learner: LearnerInitiator}
+	for _, c := range []struct {
+		name string
+		edit func(e []byte)
+		want string
+	}{
+		{"top bit set", func(e []byte) { e[ElementSize+31] |= 0x80 }, "not a canonical encoding"},
+		{"u = p", func(e []byte) {
+			copy(e[ElementSize:], mustHex(t, "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"))
+		}, "not a canonical encoding"},
+		{"small order", func(e []byte) { clear(e[ElementSize : 2*ElementSize]) }, "small order"},
+		{"disguised repeat", func(e []byte) {
+			u, err := new(field.Element).SetBytes(e[:ElementSize])
+			if err != nil {
+				t.Fatal(err)
+			}
+			copy(e[ElementSize:], new(field.Element).Invert(u).Bytes())
+		}, "repeats an earlier one"},
+	} {
+		_, hello, err := NewBulkInitiator(p, set, BulkOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.edit(hello.Elements)
+		_, _, err = RespondBulk(p, set, hello, BulkOptions{})
+		if !errors.Is(err, ErrMessage) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want ErrMessage saying %q", c.name, err, c.want)
 		}
 	}
 }

@@ -161,7 +161,7 @@ func FuzzQueryMessages(f *testing.F) {
 	pb, _ := json.Marshal(resp)
 	f.Add(rb)
 	f.Add(pb)
-	f.Add([]byte(`{"version":1,"epoch":"e","elements":"AAAA"}`))
+	f.Add([]byte(`{"version":2,"epoch":"e","elements":"AAAA"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var r QueryRequest
 		if json.Unmarshal(b, &r) == nil {
@@ -191,7 +191,7 @@ func FuzzBulkMessages(f *testing.F) {
 	p := BulkParams{Session: "fuzz", Mode: ModeIntersection, Learner: LearnerBoth}
 	_, hello, _ := NewBulkInitiator(p, set, BulkOptions{NoPadding: true})
 	_, reply, _ := RespondBulk(p, set, hello, BulkOptions{NoPadding: true})
-	for _, m := range []interface{ MarshalBinary() ([]byte, error) }{hello, reply, &BulkFinish{Version: 1, Session: "fuzz", Tags: make([]byte, 12*12)}} {
+	for _, m := range []interface{ MarshalBinary() ([]byte, error) }{hello, reply, &BulkFinish{Version: ProtocolVersion, Session: "fuzz", Tags: make([]byte, 12*12)}} {
 		b, _ := m.MarshalBinary()
 		f.Add(b)
 		j, _ := json.Marshal(m)

@@ -1,16 +1,16 @@
 package psi
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 	"sync"
-
-	"github.com/cloudflare/circl/group"
-	"github.com/cloudflare/circl/oprf"
-	"github.com/cloudflare/circl/zk/dleq"
 )
 
 // ProtocolVersion is the version of every message of this package.
-const ProtocolVersion = 1
+// Version 2 moved the bulk and count modes from ristretto255 to X25519;
+// the query mode's messages and outputs are unchanged.
+const ProtocolVersion = 2
 
 // ElementSize is the size of a compressed ristretto255 element.
 const ElementSize = 32
@@ -100,7 +100,7 @@ func (e *EpochError) Unwrap() error { return ErrEpoch }
 // Owner answers queries against its watchlist for one epoch.
 type Owner struct {
 	epoch string
-	srv   oprf.VerifiableServer
+	key   *voprfKey
 }
 
 // NewOwner returns the Owner of key for epoch.
@@ -109,48 +109,11 @@ func NewOwner(key *OwnerKey, epoch string) (*Owner, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Owner{epoch: epoch, srv: oprf.NewVerifiableServer(suite, sk)}, nil
+	return &Owner{epoch: epoch, key: sk}, nil
 }
 
 // Epoch returns the owner's epoch.
 func (o *Owner) Epoch() string { return o.epoch }
-
-// decodeElements decodes concatenated compressed elements, refusing the
-// identity.
-func decodeElements(b []byte) ([]group.Element, error) {
-	n := len(b) / ElementSize
-	out := make([]group.Element, n)
-	err := parallel(n, func(lo, hi int) error {
-		for i := lo; i < hi; i++ {
-			e := group.Ristretto255.NewElement()
-			if err := e.UnmarshalBinary(b[i*ElementSize : (i+1)*ElementSize]); err != nil {
-				return fmt.Errorf("%w: element %d does not decode", ErrMessage, i)
-			}
-			if e.IsIdentity() {
-				return fmt.Errorf("%w: element %d is the identity", ErrMessage, i)
-			}
-			out[i] = e
-		}
-		return nil
-	})
-	return out, err
-}
-
-// encodeElements concatenates compressed elements.
-func encodeElements(es []group.Element) ([]byte, error) {
-	out := make([]byte, len(es)*ElementSize)
-	err := parallel(len(es), func(lo, hi int) error {
-		for i := lo; i < hi; i++ {
-			b, err := es[i].MarshalBinaryCompress()
-			if err != nil {
-				return fmt.Errorf("encode element %d: %w", i, err)
-			}
-			copy(out[i*ElementSize:], b)
-		}
-		return nil
-	})
-	return out, err
-}
 
 // Evaluate evaluates the blinded elements of req under the epoch's key and
 // proves it. The owner learns only req.Count(). It returns an *EpochError
@@ -163,23 +126,12 @@ func (o *Owner) Evaluate(req *QueryRequest) (*QueryResponse, error) {
 	if req.Epoch != o.epoch {
 		return nil, &EpochError{Got: req.Epoch, Current: o.epoch}
 	}
-	blinded, err := decodeElements(req.Elements)
+	blinded, err := decodeVOPRFBatch(req.Elements)
 	if err != nil {
 		return nil, err
 	}
-	ev, err := o.srv.Evaluate(&oprf.EvaluationRequest{Elements: blinded})
-	if err != nil {
-		return nil, fmt.Errorf("evaluate: %w", err)
-	}
-	elems, err := encodeElements(ev.Elements)
-	if err != nil {
-		return nil, err
-	}
-	proof, err := ev.Proof.MarshalBinary()
-	if err != nil {
-		return nil, fmt.Errorf("marshal proof: %w", err)
-	}
-	return &QueryResponse{Version: ProtocolVersion, Epoch: o.epoch, Elements: elems, Proof: proof, Cost: len(blinded)}, nil
+	ev, proof := o.key.blindEvaluate(blinded)
+	return &QueryResponse{Version: ProtocolVersion, Epoch: o.epoch, Elements: ev.enc, Proof: proof, Cost: ev.len()}, nil
 }
 
 // Hit is a selector of the querier found on the owner's watchlist.
@@ -209,8 +161,8 @@ type slot struct {
 // used once.
 type Query struct {
 	w         *Watchlist
-	client    oprf.VerifiableClient
-	fin       *oprf.FinalizeData
+	pk        *voprfPublic
+	blinds    *voprfBlinds
 	slots     []slot // by blinded index; nil owners for dummies
 	selectors []Selector
 	done      bool
@@ -221,9 +173,9 @@ type Query struct {
 // several selectors are sent once; dummies pad the count to Bucket(n) and
 // the order is shuffled.
 func NewQuery(w *Watchlist, selectors []Selector, opt QueryOptions) (*Query, *QueryRequest, error) {
-	var pk oprf.PublicKey
-	if err := pk.UnmarshalBinary(suite, w.PublicKey); err != nil {
-		return nil, nil, fmt.Errorf("%w: watchlist public key", ErrMessage)
+	pk, err := parseVOPRFPublic(w.PublicKey)
+	if err != nil {
+		return nil, nil, fmt.Errorf("watchlist: %w", err)
 	}
 	index := make(map[Key]int)
 	var slots []slot
@@ -262,17 +214,15 @@ func NewQuery(w *Watchlist, selectors []Selector, opt QueryOptions) (*Query, *Qu
 	for i, p := range perm {
 		shIn[i], shSlots[i] = inputs[p], slots[p]
 	}
-	client := oprf.NewVerifiableClient(suite, &pk)
-	fin, evReq, err := client.Blind(shIn)
+	blinds, err := voprf.blind(shIn, nil)
 	if err != nil {
 		return nil, nil, fmt.Errorf("blind: %w", err)
 	}
-	elems, err := encodeElements(evReq.Elements)
-	if err != nil {
-		return nil, nil, err
-	}
-	q := &Query{w: w, client: client, fin: fin, slots: shSlots, selectors: selectors}
-	return q, &QueryRequest{Version: ProtocolVersion, Epoch: w.Epoch, Elements: elems}, nil
+	q := &Query{w: w, pk: pk, blinds: blinds, slots: shSlots, selectors: selectors}
+	// The request gets its own copy: the proof is verified against the
+	// elements kept here.
+	req := &QueryRequest{Version: ProtocolVersion, Epoch: w.Epoch, Elements: slices.Clone(blinds.blinded.enc)}
+	return q, req, nil
 }
 
 // Finalize verifies the owner's proof, unblinds the evaluations and tests
@@ -293,17 +243,16 @@ func (q *Query) Finalize(resp *QueryResponse) ([]Hit, error) {
 	if resp.Cost != len(q.slots) {
 		return nil, fmt.Errorf("%w: %d evaluations for %d elements", ErrMessage, resp.Cost, len(q.slots))
 	}
-	evals, err := decodeElements(resp.Elements)
+	evals, err := decodeVOPRFBatch(resp.Elements)
 	if err != nil {
 		return nil, err
 	}
-	proof := new(dleq.Proof)
-	if err := proof.UnmarshalBinary(group.Ristretto255, resp.Proof); err != nil {
-		return nil, fmt.Errorf("%w: proof", ErrMessage)
-	}
-	outs, err := q.client.Finalize(q.fin, &oprf.Evaluation{Elements: evals, Proof: proof})
+	outs, err := q.blinds.finalize(q.pk, evals, resp.Proof)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrProof, err)
+		if errors.Is(err, ErrProof) {
+			return nil, fmt.Errorf("%w under the public key of epoch %q", err, q.w.Epoch)
+		}
+		return nil, err
 	}
 	q.done = true
 	matched := make(map[int][]string)

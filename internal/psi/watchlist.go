@@ -7,12 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
-
-	"github.com/cloudflare/circl/oprf"
 )
-
-// suite is the RFC 9497 ciphersuite of the query protocol.
-var suite = oprf.SuiteRistretto255
 
 // Protocol errors.
 var (
@@ -82,12 +77,14 @@ func checkEpoch(e string) error {
 	return nil
 }
 
-// epochKey derives the VOPRF private key of epoch.
-func (k *OwnerKey) epochKey(epoch string) (*oprf.PrivateKey, error) {
+// epochKey derives the VOPRF key pair of epoch: RFC 9497 DeriveKeyPair in
+// VOPRF mode with the seed and "detente/psi/query/v1/epoch/" || epoch as
+// info.
+func (k *OwnerKey) epochKey(epoch string) (*voprfKey, error) {
 	if err := checkEpoch(epoch); err != nil {
 		return nil, err
 	}
-	sk, err := oprf.DeriveKey(suite, oprf.VerifiableMode, k.seed[:], []byte("detente/psi/query/v1/epoch/"+epoch))
+	sk, err := voprf.deriveKey(k.seed[:], []byte("detente/psi/query/v1/epoch/"+epoch))
 	if err != nil {
 		return nil, fmt.Errorf("derive epoch key: %w", err)
 	}
@@ -102,7 +99,7 @@ func (k *OwnerKey) PublicKey(epoch string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return sk.Public().MarshalBinary()
+	return slices.Clone(sk.pub.enc), nil
 }
 
 // Watchlist encoding.
@@ -179,15 +176,10 @@ func EncodeWatchlistInputs(key *OwnerKey, epoch string, inputs [][]byte) (*Watch
 	if err != nil {
 		return nil, err
 	}
-	pk, err := sk.Public().MarshalBinary()
-	if err != nil {
-		return nil, fmt.Errorf("marshal public key: %w", err)
-	}
-	srv := oprf.NewVerifiableServer(suite, sk)
 	entries := make([]uint64, len(inputs))
 	err = parallel(len(inputs), func(lo, hi int) error {
 		for i := lo; i < hi; i++ {
-			out, err := srv.FullEvaluate(inputs[i])
+			out, err := sk.evaluate(inputs[i])
 			if err != nil {
 				return fmt.Errorf("evaluate: %w", err)
 			}
@@ -200,7 +192,7 @@ func EncodeWatchlistInputs(key *OwnerKey, epoch string, inputs [][]byte) (*Watch
 	}
 	slices.Sort(entries)
 	entries = slices.Compact(entries)
-	return &Watchlist{Epoch: epoch, PublicKey: pk, entries: entries}, nil
+	return &Watchlist{Epoch: epoch, PublicKey: slices.Clone(sk.pub.enc), entries: entries}, nil
 }
 
 // MarshalBinary encodes w: "DTPSIWL1", the epoch's length (2 bytes) and
@@ -236,8 +228,7 @@ func ParseWatchlist(b []byte) (*Watchlist, error) {
 	if err := checkEpoch(w.Epoch); err != nil {
 		return nil, err
 	}
-	var pk oprf.PublicKey
-	if err := pk.UnmarshalBinary(suite, w.PublicKey); err != nil {
+	if _, err := parseVOPRFPublic(w.PublicKey); err != nil {
 		return nil, bad("invalid public key")
 	}
 	b = b[el+32:]
