@@ -107,6 +107,7 @@ func TestChannelCommands(t *testing.T) {
 	if !strings.Contains(out, "no conflicts") || !strings.Contains(out, "delivered to bravo") {
 		t.Fatalf("first notice:\n%s", out)
 	}
+	activity := strings.Fields(out)[1] // "activity activity--… filed (notice …)"
 	area := filepath.Join(t.TempDir(), "area.json")
 	os.WriteFile(area, []byte(`{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[2.37,48.91],[2.42,48.91],[2.42,48.94],[2.37,48.94],[2.37,48.91]]]}}`), 0o600)
 	out = mustCLI(t, "", "notice", "file", "--dir", bravo, "--channel", id, "--geojson", area, "--alt", "500m..1500m",
@@ -116,6 +117,13 @@ func TestChannelCommands(t *testing.T) {
 	}
 	if out := mustCLI(t, "", "notice", "list", "--dir", alpha); !strings.Contains(out, "CONFLICT:") || !strings.Contains(out, "counter-drone trials") {
 		t.Errorf("alpha's notices:\n%s", out)
+	}
+	out = mustCLI(t, "", "notice", "amend", "--dir", alpha, "--id", activity, "--until", "2h", "--reason", "patrols end earlier")
+	if !strings.Contains(out, "amended (version 2") || !strings.Contains(out, "no conflicts") || !strings.Contains(out, "delivered to bravo") {
+		t.Errorf("amendment ending before bravo's notice:\n%s", out)
+	}
+	if code, _, errs := cli(t, "", "notice", "amend", "--dir", alpha, "--id", activity); code != exitUsage || !strings.Contains(errs, "nothing to amend") {
+		t.Errorf("empty amendment: exit %d, %s", code, errs)
 	}
 	bad := filepath.Join(t.TempDir(), "bad.json")
 	os.WriteFile(bad, []byte(`{"type":"Polygon","coordinates":[[[2.37,48.91],[2.42,48.91],[2.42,48.94]]]}`), 0o600)

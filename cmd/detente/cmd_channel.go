@@ -402,6 +402,74 @@ func noticeCommands() []*command {
 			return deliverAndReport(ctx, e, n, res.Record.Message.ID)
 		},
 	}, {
+		name:    "notice amend",
+		summary: "amend a notice of planned activity this node filed (area, band, window or nature); conflicts are re-checked on both sides",
+		example: "detente notice amend --dir /var/lib/detente --id activity--3b2... --until 2028-06-14T21:00:00Z --reason 'patrols end earlier'\n" +
+			"detente notice amend --dir /var/lib/detente --id activity--3b2... --circle 48.93,2.36,1500 --alt 0..FL30",
+		flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&id, "id", "", "the activity (required)")
+			fs.StringVar(&geojson, "geojson", "", "a new area: a file holding a GeoJSON Polygon; - for stdin")
+			fs.StringVar(&circle, "circle", "", "a new area: lat,lon,radius_m")
+			fs.StringVar(&alt, "alt", "", "a new altitude band lower..upper, e.g. 0..FL50")
+			fs.StringVar(&from, "from", "", "a new start: a time or a duration from now")
+			fs.StringVar(&until, "until", "", "a new end (exclusive), in the same forms")
+			fs.StringVar(&nature, "nature", "", "a new description of the activity")
+			fs.StringVar(&reason, "reason", "", "why")
+			fs.StringVar(&by, "by", "", "the person amending")
+		},
+		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
+			if id == "" {
+				return usagef("--id is required")
+			}
+			if geojson != "" && circle != "" {
+				return usagef("give --geojson or --circle, not both")
+			}
+			req := node.AmendNoticeRequest{Author: by, Reason: reason, Nature: nature}
+			if geojson != "" || circle != "" {
+				area, err := readArea(e.stdin, geojson, circle)
+				if err != nil {
+					return err
+				}
+				req.Area = &area
+			}
+			if alt != "" {
+				band, err := parseBand(alt)
+				if err != nil {
+					return usagef("--alt: %v", err)
+				}
+				req.Band = &band
+			}
+			now := time.Now()
+			for _, w := range []struct {
+				flag, val string
+				dst       **time.Time
+			}{{"--from", from, &req.Start}, {"--until", until, &req.End}} {
+				if w.val == "" {
+					continue
+				}
+				t, err := parseWhen(w.val, now)
+				if err != nil {
+					return usagef("%s: %v", w.flag, err)
+				}
+				*w.dst = &t
+			}
+			if req.Area == nil && req.Band == nil && req.Start == nil && req.End == nil && nature == "" {
+				return usagef("nothing to amend: give at least one of --geojson, --circle, --alt, --from, --until, --nature")
+			}
+			n, err := openNode(ctx, e)
+			if err != nil {
+				return err
+			}
+			defer n.Close()
+			res, err := n.AmendNotice(ctx, id, req)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "activity %s amended (version %d, notice %s)\n", id, res.Record.Message.Activity.Version, res.Record.Message.ID)
+			printConflicts(e.stdout, res.Conflicts)
+			return deliverAndReport(ctx, e, n, res.Record.Message.ID)
+		},
+	}, {
 		name:    "notice list",
 		summary: "list notices of planned activity, this node's and its partners', conflicting ones first",
 		example: "detente notice list --dir /var/lib/detente --json",

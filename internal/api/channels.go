@@ -28,6 +28,7 @@ func (s *Server) channelRoutes() {
 	s.handle("GET /api/v1/notices", analysts, MaxBody, s.listNotices)
 	s.handle("POST /api/v1/notices", analysts, MaxBody, s.postNotice)
 	s.handle("POST /api/v1/notices/{id}/cancel", analysts, MaxBody, s.cancelNotice)
+	s.handle("POST /api/v1/notices/{id}/amend", analysts, MaxBody, s.amendNotice)
 	s.handle("GET /api/v1/conflicts", analysts, MaxBody, s.listConflicts)
 }
 
@@ -114,6 +115,14 @@ func (s *Server) cancelNotice(r *http.Request) (any, error) {
 		return nil, err
 	}
 	return s.node.CancelNotice(r.Context(), r.PathValue("id"), req.By, req.Reason)
+}
+
+func (s *Server) amendNotice(r *http.Request) (any, error) {
+	var req node.AmendNoticeRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	return s.node.AmendNotice(r.Context(), r.PathValue("id"), req)
 }
 
 func (s *Server) listConflicts(r *http.Request) (any, error) {

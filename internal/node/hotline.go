@@ -1443,6 +1443,65 @@ func (n *Node) CancelNotice(ctx context.Context, id, author, reason string) (*Se
 	return n.SendMessage(ctx, MessageRequest{Channel: doc.Channel, Type: hotline.TypeNotice, Author: author, Subject: subject, Activity: &a})
 }
 
+// AmendNoticeRequest changes a notice of planned activity this node
+// filed. Fields left empty keep their current value.
+type AmendNoticeRequest struct {
+	Author string        `json:"author,omitempty"`
+	Reason string        `json:"reason,omitempty"`
+	Area   *hotline.Area `json:"area,omitempty"`
+	Band   *hotline.Band `json:"band,omitempty"`
+	Start  *time.Time    `json:"start,omitempty"`
+	End    *time.Time    `json:"end,omitempty"`
+	Nature string        `json:"nature,omitempty"`
+}
+
+// AmendNotice amends this node's activity id: a new version goes to the
+// channel's partners, and conflicts are re-evaluated on every side (those
+// the change removes are resolved, new ones raised).
+func (n *Node) AmendNotice(ctx context.Context, id string, req AmendNoticeRequest) (*SendResult, error) {
+	var doc *activityDoc
+	err := n.Store.View(ctx, func(tx detente.Tx) (err error) {
+		doc, err = getDoc[activityDoc](ctx, tx, docActivity, n.Name+"/"+id, "activity of this node")
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if doc.Activity.Status == hotline.ActivityCancelled {
+		return nil, detente.Errorf(detente.ECONFLICT, "activity %s is cancelled: file a new notice instead", id)
+	}
+	a := *doc.Activity
+	if req.Area != nil {
+		a.Area = *req.Area
+	}
+	if req.Band != nil {
+		a.Band = *req.Band
+	}
+	if req.Start != nil {
+		a.Start = req.Start.UTC()
+	}
+	if req.End != nil {
+		a.End = req.End.UTC()
+	}
+	if req.Nature != "" {
+		a.Nature = req.Nature
+	}
+	before, _ := json.Marshal(doc.Activity)
+	after, _ := json.Marshal(&a)
+	if bytes.Equal(before, after) {
+		return nil, detente.Errorf(detente.EINVALID, "the amendment changes nothing in activity %s", id)
+	}
+	a.Version++
+	if err := a.Validate(); err != nil {
+		return nil, err
+	}
+	subject := fmt.Sprintf("amended (v%d): %s", a.Version, a.Nature)
+	if req.Reason != "" {
+		subject += " (" + req.Reason + ")"
+	}
+	return n.SendMessage(ctx, MessageRequest{Channel: doc.Channel, Type: hotline.TypeNotice, Author: req.Author, Subject: subject, Activity: &a})
+}
+
 // Notices returns every notice of planned activity this node holds, its
 // own and its partners', with their conflicts.
 func (n *Node) Notices(ctx context.Context) ([]Notice, error) {

@@ -563,8 +563,9 @@ func TestHotlineBadInput(t *testing.T) {
 }
 
 // TestHotlineDeconfliction: overlapping notices filed on each side
-// raise a conflict alert on both, naming both notices; cancelling one
-// resolves it on both.
+// raise a conflict alert on both, naming both notices; amending one away
+// resolves it on both, amending it back raises it again, and cancelling
+// it resolves it on both.
 func TestHotlineDeconfliction(t *testing.T) {
 	ctx := context.Background()
 	alpha, bravo := startHotlinePeer(t, "alpha", fastHotline), startHotlinePeer(t, "bravo", fastHotline)
@@ -607,11 +608,52 @@ func TestHotlineDeconfliction(t *testing.T) {
 			t.Errorf("%s did not log the conflict once", p.Name)
 		}
 	}
+	// Amending alpha's notice to end when bravo's starts resolves the
+	// conflict on both sides; amending it again to overlap raises it again.
+	early, later := start.Add(2*time.Hour), start.Add(3*time.Hour)
+	am, err := alpha.AmendNotice(ctx, aid, node.AmendNoticeRequest{Author: "J. Smith", End: &early, Reason: "patrols end earlier"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := am.Record.Message.Activity.Version; v != 2 || len(am.Conflicts) != 0 {
+		t.Errorf("amendment: version %d, conflicts %v", v, am.Conflicts)
+	}
+	for _, p := range []*peer{alpha, bravo} {
+		eventually(t, p.Name+" sees the conflict resolved by the amendment", func() bool { cs, _ := p.Conflicts(ctx); return len(cs) == 0 })
+	}
+	held := func(p *peer) int {
+		ns, _ := p.Notices(ctx)
+		for _, x := range ns {
+			if x.Activity.ID == aid {
+				return x.Activity.Version
+			}
+		}
+		return 0
+	}
+	eventually(t, "bravo holds version 2 of alpha's notice", func() bool { return held(bravo) == 2 })
+	if _, err := alpha.AmendNotice(ctx, aid, node.AmendNoticeRequest{End: &early}); detente.ErrorCode(err) != detente.EINVALID {
+		t.Errorf("an amendment that changes nothing: %v", err)
+	}
+	if _, err := alpha.AmendNotice(ctx, bid, node.AmendNoticeRequest{End: &early}); detente.ErrorCode(err) != detente.ENOTFOUND {
+		t.Errorf("amending bravo's notice at alpha: %v", err)
+	}
+	if _, err := alpha.AmendNotice(ctx, aid, node.AmendNoticeRequest{End: &later}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []*peer{alpha, bravo} {
+		eventually(t, p.Name+" sees the conflict again", func() bool {
+			cs, _ := p.Conflicts(ctx)
+			return len(cs) == 1 && cs[0].End.Equal(later)
+		})
+	}
 	if _, err := alpha.CancelNotice(ctx, aid, "J. Smith", "patrols moved"); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []*peer{alpha, bravo} {
 		eventually(t, p.Name+" sees the conflict resolved", func() bool { cs, _ := p.Conflicts(ctx); return len(cs) == 0 })
+	}
+	if _, err := alpha.AmendNotice(ctx, aid, node.AmendNoticeRequest{End: &later}); detente.ErrorCode(err) != detente.ECONFLICT {
+		t.Errorf("amending a cancelled notice: %v", err)
 	}
 }
 
