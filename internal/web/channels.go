@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"detente"
 	"detente/internal/hotline"
 	"detente/internal/node"
 )
@@ -96,6 +97,29 @@ func (h *Handler) channels(w http.ResponseWriter, r *http.Request, v *visit) err
 	}
 	h.render(w, r, v, http.StatusOK, "channels", "Channels", "channels", p)
 	return nil
+}
+
+// ackMessage acknowledges an incoming message in the name of the person
+// who read it, as detente message ack does; the acknowledgement goes back
+// to the sender and is logged on both sides.
+func (h *Handler) ackMessage(w http.ResponseWriter, r *http.Request, v *visit) error {
+	const back = "/channels#msg-h"
+	by := formValue(r, "by")
+	if by == "" {
+		return h.refused(w, r, v, back, detente.Errorf(detente.EINVALID, "name the person who acknowledges"))
+	}
+	if len(by) > 200 {
+		return h.refused(w, r, v, back, detente.Errorf(detente.EINVALID, "a name of at most 200 bytes"))
+	}
+	id := r.PathValue("id")
+	if _, err := h.node.AckMessage(r.Context(), id, by); err != nil {
+		return h.refused(w, r, v, back, err)
+	}
+	subject := id
+	if rec, err := h.node.HotlineStore().Message(r.Context(), id); err == nil && rec.Message.Subject != "" {
+		subject = rec.Message.Subject
+	}
+	return h.done(w, r, v, back, "acknowledged “"+subject+"” as "+by)
 }
 
 // ---- the deconfliction map ----

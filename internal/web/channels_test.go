@@ -151,6 +151,69 @@ func TestChannelsPage(t *testing.T) {
 	}
 }
 
+// TestChannelsAck checks acknowledging an incoming message from the
+// console: analysts and admins may, in a named person's name; the overdue
+// alert is then acknowledged and no longer overdue; auditors may not;
+// a missing name or an unknown message is refused with the reason.
+func TestChannelsAck(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	ms, err := f.node.Messages(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var alert string
+	for _, m := range ms {
+		if m.Message.Type == hotline.TypeCrisisAlert {
+			alert = m.Message.ID
+		}
+	}
+	if alert == "" {
+		t.Fatal("no crisis alert in the fixture")
+	}
+	path := "/messages/" + alert + "/ack"
+
+	aud := f.as(t, auditor)
+	aud.get("/channels")
+	if resp, _ := aud.post(path, url.Values{"by": {"Al Auditor"}}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("auditor: %d, want 403", resp.StatusCode)
+	}
+	c := f.as(t, analyst)
+	_, page := c.get("/channels")
+	if !strings.Contains(page, `action="`+path+`"`) || strings.Count(page, ">Acknowledge</button>") != 1 {
+		t.Errorf("the page does not offer exactly one acknowledgement, for the incoming alert")
+	}
+	for _, bad := range []struct{ path, by, want string }{
+		{path, " ", "name the person"},
+		{"/messages/message--00000000-0000-4000-8000-000000000000/ack", "Ana Duty", "not found"},
+	} {
+		resp, _ := c.post(bad.path, url.Values{"by": {bad.by}})
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("%s by %q: %d", bad.path, bad.by, resp.StatusCode)
+		}
+		if _, page := c.get(resp.Header.Get("Location")); !strings.Contains(page, bad.want) {
+			t.Errorf("%s by %q: the page does not say %q", bad.path, bad.by, bad.want)
+		}
+	}
+	resp, _ := c.post(path, url.Values{"by": {"Ana <b>Duty</b>"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("acknowledge: %d", resp.StatusCode)
+	}
+	_, page = c.get(resp.Header.Get("Location"))
+	for _, w := range []string{"Done:", "acknowledged “Crisis &lt;script&gt;", "✓ by Ana &lt;b&gt;Duty&lt;/b&gt;"} {
+		if !strings.Contains(page, w) {
+			t.Errorf("after acknowledging, the page does not show %q", w)
+		}
+	}
+	if strings.Contains(page, "⚠ 1 overdue") || strings.Contains(page, ">Acknowledge</button>") {
+		t.Errorf("the alert is still shown overdue or awaiting acknowledgement")
+	}
+	r, err := f.node.HotlineStore().Message(ctx, alert)
+	if err != nil || r.State != hotline.Acknowledged {
+		t.Errorf("stored alert: %v %v", r, err)
+	}
+}
+
 // TestMatchingEmpty checks the empty states of the matching page: no
 // budgets used, no watchlists, and what to do next.
 func TestMatchingEmpty(t *testing.T) {

@@ -116,6 +116,7 @@ func (h *Handler) routes() {
 	h.handle("GET /matching", anyRole, h.matching)
 	h.handle("POST /matching", intel, h.runMatch)
 	h.handle("GET /channels", anyRole, h.channels)
+	h.handle("POST /messages/{id}/ack", intel, h.ackMessage)
 
 	// Anything else: the login for strangers, "not found" for users.
 	h.handle("/", anyRole, func(w http.ResponseWriter, r *http.Request, v *visit) error {
