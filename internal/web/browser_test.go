@@ -242,4 +242,14 @@ func TestBrowser(t *testing.T) {
 		do(t, ctx, chromedp.WaitVisible(chromedp.CSS(p.wait)))
 		shoot(t, ctx, dir, p.name)
 	}
+
+	// Acknowledge the overdue crisis alert from the channels page.
+	ack := chromedp.CSS(`form[action^="/messages/"] input[name="by"]`)
+	do(t, ctx, chromedp.SendKeys(ack, "Ana Duty"))
+	follow(t, ctx, chromedp.Submit(ack))
+	flash := run(t, ctx, chromedp.Text(chromedp.CSS(".flash")))
+	if !strings.Contains(flash, "acknowledged") || !strings.Contains(flash, "Ana Duty") {
+		t.Errorf("after acknowledging: flash %q", flash)
+	}
+	shoot(t, ctx, dir, "13-channels-acknowledged")
 }
