@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,6 +36,8 @@ const (
 // served by the console over TLS.
 type fixture struct {
 	srv      *httptest.Server
+	dir      string                  // the node's data directory
+	serving  atomic.Pointer[Handler] // the handler f.srv serves with: f.h unless a test swaps it
 	h        *Handler
 	node     *node.Node
 	tokens   map[detente.Role]string
@@ -73,7 +76,7 @@ func newFixture(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { n.Close() })
-	f := &fixture{node: n, tokens: map[detente.Role]string{}, now: time.Now().UTC()}
+	f := &fixture{node: n, dir: dir, tokens: map[detente.Role]string{}, now: time.Now().UTC()}
 	n.Now = f.clock
 	for _, r := range []detente.Role{detente.RoleAdmin, detente.RoleAnalyst, detente.RoleAuditor} {
 		_, secret, err := n.CreateToken(ctx, r, string(r))
@@ -199,7 +202,8 @@ func newFixture(t testing.TB) *fixture {
 	}
 
 	f.h = New(n, nil)
-	f.srv = httptest.NewTLSServer(f.h)
+	f.serving.Store(f.h)
+	f.srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { f.serving.Load().ServeHTTP(w, r) }))
 	t.Cleanup(f.srv.Close)
 	return f
 }

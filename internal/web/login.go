@@ -76,7 +76,11 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, nil, err)
 		return
 	}
-	id := h.sessions.create(t)
+	id, err := h.sessions.create(r.Context(), t)
+	if err != nil {
+		h.fail(w, r, nil, err)
+		return
+	}
 	setCookie(w, sessionCookie, id, int(MaxSessionAge.Seconds()))
 	setCookie(w, loginCookie, "", -1)
 	h.logger.InfoContext(r.Context(), "console: login", "token", t.ID, "role", t.Role)
@@ -84,7 +88,9 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request, v *visit) error {
-	h.sessions.end(v.session)
+	if err := h.sessions.end(r.Context(), v.session); err != nil {
+		return err
+	}
 	setCookie(w, sessionCookie, "", -1)
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 	return nil

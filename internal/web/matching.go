@@ -14,8 +14,8 @@ import (
 // the page the browser is sent to after the post (so that reloading the
 // page does not run, and charge, the match again).
 type matchOutcome struct {
-	Result *node.MatchResult
-	Sent   int // how many selectors were sent
+	Result *node.MatchResult `json:"result"`
+	Sent   int               `json:"sent"` // how many selectors were sent
 }
 
 // matchingPage is the data of the private matching page.
@@ -62,7 +62,9 @@ func (h *Handler) matching(w http.ResponseWriter, r *http.Request, v *visit) err
 		if p.Watchlists, err = h.node.Watchlists(ctx); err != nil {
 			return err
 		}
-		p.Outcome = h.sessions.takeMatch(v.session)
+		if p.Outcome, err = h.sessions.takeMatch(ctx, v.session); err != nil {
+			return err
+		}
 	}
 	h.render(w, r, v, http.StatusOK, "matching", "Private matching", "matching", p)
 	return nil
@@ -98,22 +100,9 @@ func (h *Handler) runMatch(w http.ResponseWriter, r *http.Request, v *visit) err
 	if err != nil {
 		return h.refused(w, r, v, back, err)
 	}
-	h.sessions.setMatch(v.session, &matchOutcome{Result: res, Sent: len(sels)})
+	if err := h.sessions.setMatch(r.Context(), v.session, &matchOutcome{Result: res, Sent: len(sels)}); err != nil {
+		return err
+	}
 	return h.done(w, r, v, back, "matched "+strconv.Itoa(len(sels))+" selector(s) against "+res.Partner+"'s watchlists")
 }
 
-// setMatch keeps a match's outcome for the next page.
-func (s *sessions) setMatch(se *session, m *matchOutcome) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	se.match = m
-}
-
-// takeMatch returns and clears the session's match outcome.
-func (s *sessions) takeMatch(se *session) *matchOutcome {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m := se.match
-	se.match = nil
-	return m
-}

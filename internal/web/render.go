@@ -168,7 +168,11 @@ type view struct {
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, v *visit, status int, name, title, nav string, data any) {
 	vw := view{Node: h.node.Name, Visit: v, Title: title, Nav: nav, Page: data}
 	if v != nil {
-		vw.Flash = h.sessions.takeFlash(v.session)
+		f, err := h.sessions.takeFlash(r.Context(), v.session)
+		if err != nil {
+			h.logger.ErrorContext(r.Context(), "console: read the session's message", "err", err)
+		}
+		vw.Flash = f
 	}
 	var b bytes.Buffer
 	if err := h.pages[name].ExecuteTemplate(&b, "layout.html", vw); err != nil {

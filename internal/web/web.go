@@ -52,8 +52,8 @@ func New(n *node.Node, logger *slog.Logger) *Handler {
 	}
 	h := &Handler{
 		node: n, logger: logger, mux: http.NewServeMux(),
-		sessions: newSessions(func() time.Time { return n.Now() }),
-		csrfKey:  []byte(randomString(32)),
+		sessions: newSessions(n.Store, func() time.Time { return n.Now() }),
+		csrfKey:  loginKey(n.Key),
 		origin:   http.NewCrossOriginProtection(),
 		pages:    parsePages(),
 		matcher:  node.NewMatcher(n),
@@ -192,23 +192,29 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) *visit {
 	if err != nil {
 		return nil
 	}
-	se := h.sessions.get(c.Value)
+	se, err := h.sessions.get(r.Context(), c.Value)
+	if err != nil {
+		h.logger.ErrorContext(r.Context(), "console: read session", "err", err)
+		return nil
+	}
 	if se == nil {
 		setCookie(w, sessionCookie, "", -1)
 		return nil
 	}
 	var t *detente.Token
-	err = h.node.Store.View(r.Context(), func(tx detente.Tx) (err error) { t, err = tx.TokenByHash(r.Context(), se.tokenHash); return })
+	err = h.node.Store.View(r.Context(), func(tx detente.Tx) (err error) { t, err = tx.TokenByHash(r.Context(), se.TokenHash); return })
 	if err != nil || t.Revoked {
 		if err != nil && detente.ErrorCode(err) != detente.ENOTFOUND {
 			h.logger.ErrorContext(r.Context(), "console: read token", "err", err)
 			return nil
 		}
-		h.sessions.end(se)
+		if err := h.sessions.end(r.Context(), se); err != nil {
+			h.logger.ErrorContext(r.Context(), "console: end session", "err", err)
+		}
 		setCookie(w, sessionCookie, "", -1)
 		return nil
 	}
-	return &visit{session: se, Token: t, Role: t.Role, CSRF: se.csrf}
+	return &visit{session: se, Token: t, Role: t.Role, CSRF: se.CSRF}
 }
 
 // checkPost applies the cross-origin check and the CSRF token check to a
@@ -250,7 +256,9 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, v *visit, err err
 // done ends a successful form post: the message is shown on the page the
 // browser is sent to (post/redirect/get).
 func (h *Handler) done(w http.ResponseWriter, r *http.Request, v *visit, to, message string) error {
-	h.sessions.setFlash(v.session, &flash{Text: message})
+	if err := h.sessions.setFlash(r.Context(), v.session, &flash{Text: message}); err != nil {
+		return err
+	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
 	return nil
 }
@@ -262,7 +270,9 @@ func (h *Handler) refused(w http.ResponseWriter, r *http.Request, v *visit, to s
 	if detente.ErrorCode(err) == detente.EINTERNAL {
 		return err
 	}
-	h.sessions.setFlash(v.session, &flash{Error: true, Text: detente.ErrorMessage(err)})
+	if err := h.sessions.setFlash(r.Context(), v.session, &flash{Error: true, Text: detente.ErrorMessage(err)}); err != nil {
+		return err
+	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
 	return nil
 }
