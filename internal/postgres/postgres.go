@@ -7,7 +7,10 @@
 // to the log and storing object versions lock the one-row write_head table
 // until the transaction commits, so log positions are assigned without gaps
 // or duplicates across processes, and object Seq and Added become visible in
-// commit order, which TAXII cursors need (docs/operations.md).
+// commit order, which TAXII cursors need (docs/operations.md). Concurrent
+// Update calls of one process share a transaction and its commit, each
+// after its own savepoint (group.go), and statements whose result is not
+// needed at once travel with the next round trip (pipe.go).
 package postgres
 
 import (
@@ -16,7 +19,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math/rand/v2"
 	"net"
 	"slices"
 	"strconv"
@@ -43,7 +45,9 @@ const maxAttempts = 20
 
 // Store is a detente.Store on PostgreSQL.
 type Store struct {
-	pool *pgxpool.Pool
+	pool   *pgxpool.Pool
+	groups groups
+	hashes hashCache
 }
 
 var _ detente.Store = (*Store)(nil)
@@ -196,68 +200,20 @@ func (s *Store) SchemaVersion(ctx context.Context) (have, known int, err error) 
 	return have, len(names), err
 }
 
-// Update implements detente.Store. It retries fn when PostgreSQL reports a
-// serialisation failure or a deadlock; a retry takes the write head's lock
-// before anything else when the failed attempt needed it, so a second
-// attempt does not fail the same way.
-func (s *Store) Update(ctx context.Context, fn func(detente.Tx) error) error {
-	hoist := false
-	for attempt := 1; ; attempt++ {
-		tx, err := s.run(ctx, false, hoist, fn)
-		if tx == nil || !tx.retry {
-			return err
-		}
-		if attempt == maxAttempts {
-			return fmt.Errorf("%w: gave up after %d attempts: %v", errBusy, attempt, err)
-		}
-		hoist = hoist || tx.wantHead
-		// Back off a little, with jitter, so that retries do not collide again.
-		d := time.Duration(rand.Int64N(int64(time.Millisecond) << min(attempt, 6)))
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(d):
-		}
-	}
-}
-
 // View implements detente.Store.
 func (s *Store) View(ctx context.Context, fn func(detente.Tx) error) error {
-	_, err := s.run(ctx, true, false, fn)
-	return err
-}
-
-// run runs fn in one transaction. It returns the Tx (nil when none began)
-// so that Update can see whether to retry.
-func (s *Store) run(ctx context.Context, readOnly, hoist bool, fn func(detente.Tx) error) (*Tx, error) {
-	opts := pgx.TxOptions{IsoLevel: pgx.Serializable}
-	if readOnly {
-		opts = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
-	}
-	ptx, err := s.pool.BeginTx(ctx, opts)
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("begin: %w", translate(err))
+		return fmt.Errorf("begin: %w", translate(err))
 	}
-	tx := newTx(ptx, readOnly)
-	// Rollback after Commit is a no-op; it also covers a panic in fn.
-	defer ptx.Rollback(context.WithoutCancel(ctx))
-	if hoist {
-		// Before the transaction's snapshot is taken, so that what it then
-		// reads under the lock is current.
-		if err := tx.lockTable(ctx); err != nil {
-			return tx, err
-		}
-	}
+	defer conn.Release()
+	tx := newTx(s, conn.Conn(), true)
+	// Also covers a panic in fn.
+	defer tx.rollback(ctx)
 	if err := fn(tx); err != nil {
-		return tx, err
+		return err
 	}
-	if err := tx.flush(ctx); err != nil {
-		return tx, err
-	}
-	if err := ptx.Commit(ctx); err != nil {
-		return tx, fmt.Errorf("commit: %w", tx.fail(err))
-	}
-	return tx, nil
+	return tx.commit(ctx)
 }
 
 var errBusy = detente.Errorf(detente.EUNAVAILABLE, "database is busy, try again")

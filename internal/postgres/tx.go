@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,14 +13,34 @@ import (
 	"detente/internal/translog"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// Tx is a detente.Tx on one PostgreSQL transaction.
+// Tx is a detente.Tx on one PostgreSQL transaction. Update may run the
+// functions of several concurrent calls in one Tx, one after the other,
+// each after a savepoint (group.go).
 type Tx struct {
-	tx       pgx.Tx
+	conn     *pgx.Conn
+	store    *Store
 	readOnly bool
+	// shared is set when the transaction runs the functions of several
+	// Update calls (dbctx).
+	shared bool
+	// owner is the index, in its group, of the Update call whose function
+	// is running.
+	owner int
+
+	// began is set once BEGIN is sent or queued to be sent.
+	began bool
+	// queue holds the statements not sent yet (pipe.go); sends counts the
+	// round trips made.
+	queue []stmt
+	sends int
+	// broken is the first error of a statement the database ran, and
+	// brokenBy the call it belongs to; every later statement fails with it
+	// until Update rolls that call's work back.
+	broken   error
+	brokenBy int
 
 	// locked is set once the transaction holds the write head's table lock.
 	locked bool
@@ -34,8 +55,11 @@ type Tx struct {
 	// serialisation failure or a deadlock: running fn again may succeed.
 	retry bool
 
-	// hashes caches the log hashes read and written in this transaction.
-	hashes map[detente.LogNode]detente.LogHash
+	// hashes caches the log hashes read and written in this transaction;
+	// hashLog lists its keys in the order they were added, so that a
+	// rollback to a savepoint can remove the later ones.
+	hashes  map[detente.LogNode]detente.LogHash
+	hashLog []detente.LogNode
 }
 
 // writeHead is the write_head row.
@@ -47,8 +71,8 @@ type writeHead struct {
 
 var _ detente.Tx = (*Tx)(nil)
 
-func newTx(tx pgx.Tx, readOnly bool) *Tx {
-	return &Tx{tx: tx, readOnly: readOnly, hashes: map[detente.LogNode]detente.LogHash{}}
+func newTx(s *Store, conn *pgx.Conn, readOnly bool) *Tx {
+	return &Tx{store: s, conn: conn, readOnly: readOnly, hashes: map[detente.LogNode]detente.LogHash{}}
 }
 
 // fail records whether err aborted the transaction in a way a retry can
@@ -60,49 +84,25 @@ func (t *Tx) fail(err error) error {
 	return translate(err)
 }
 
+// addHash caches h as the hash of n in this transaction.
+func (t *Tx) addHash(n detente.LogNode, h detente.LogHash) {
+	if _, ok := t.hashes[n]; !ok {
+		t.hashLog = append(t.hashLog, n)
+	}
+	t.hashes[n] = h
+}
+
+// cachedHash returns the hash of n if the store has it cached. Only a
+// transaction holding the write head asks: its snapshot holds every
+// committed append, so no cached hash is newer than what it sees.
+func (t *Tx) cachedHash(n detente.LogNode) (detente.LogHash, bool) {
+	if !t.locked || t.head == nil || t.readOnly {
+		return detente.LogHash{}, false
+	}
+	return t.store.hashes.get(n)
+}
+
 var errReadOnly = detente.Errorf(detente.EINTERNAL, "write in a read-only transaction")
-
-func (t *Tx) exec(ctx context.Context, query string, args ...any) (pgconn.CommandTag, error) {
-	if t.readOnly {
-		return pgconn.CommandTag{}, errReadOnly
-	}
-	tag, err := t.tx.Exec(ctx, query, args...)
-	if err != nil {
-		return tag, t.fail(err)
-	}
-	return tag, nil
-}
-
-// each runs query and calls scan for every row.
-func (t *Tx) each(ctx context.Context, query string, args []any, scan func(pgx.Rows) error) error {
-	rows, err := t.tx.Query(ctx, query, args...)
-	if err != nil {
-		return t.fail(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return t.fail(err)
-	}
-	return nil
-}
-
-// one runs a query for one row; it returns found false, and no error, when
-// there is none.
-func (t *Tx) one(ctx context.Context, query string, args []any, dest ...any) (found bool, err error) {
-	err = t.tx.QueryRow(ctx, query, args...).Scan(dest...)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, t.fail(err)
-	}
-	return true, nil
-}
 
 func notFound(what string, args ...any) error {
 	return detente.Errorf(detente.ENOTFOUND, what, args...)
@@ -125,51 +125,28 @@ func nonNil[T any](s []T) []T {
 
 // ---- the write head ----
 
-// lockTable takes the write head's table lock. EXCLUSIVE mode conflicts
-// with itself and with row locks, not with plain reads: Views and backups
-// go on. As the first statement of a transaction it comes before the
-// transaction's snapshot, which is then current for the lock holder.
-func (t *Tx) lockTable(ctx context.Context) error {
-	if t.locked {
-		return nil
-	}
-	t.wantHead = true
-	if _, err := t.exec(ctx, `LOCK TABLE write_head IN EXCLUSIVE MODE`); err != nil {
-		return fmt.Errorf("lock write head: %w", err)
-	}
-	t.locked = true
-	return nil
-}
-
-// lockHead locks the write head until the transaction ends and reads it.
-// When the transaction's snapshot is older than the last change of the head
-// (it was taken before the lock was granted), SELECT … FOR UPDATE fails with
-// a serialisation failure and Update runs fn again, the lock first.
+// lockHead locks the write head until the transaction ends and reads it,
+// in one round trip: LOCK TABLE … IN EXCLUSIVE MODE (which conflicts with
+// itself and with row locks, not with plain reads: Views and backups go on)
+// and SELECT … FOR UPDATE. As the first statements of a transaction they
+// come before its snapshot, which is then current for the lock holder.
+// When the snapshot is older than the last change of the head (it was taken
+// before the lock was granted), SELECT … FOR UPDATE fails with a
+// serialisation failure and Update runs fn again, the lock first.
 func (t *Tx) lockHead(ctx context.Context) error {
 	if t.head != nil {
 		return nil
 	}
-	if err := t.lockTable(ctx); err != nil {
-		return err
+	t.wantHead = true
+	if !t.locked {
+		t.enqueue("lock write head", `LOCK TABLE write_head IN EXCLUSIVE MODE`)
+		t.locked = true
 	}
 	var h writeHead
 	if _, err := t.one(ctx, `SELECT events, objects, added FROM write_head FOR UPDATE`, nil, &h.events, &h.objects, &h.added); err != nil {
 		return fmt.Errorf("read write head: %w", err)
 	}
 	t.head = &h
-	return nil
-}
-
-// flush writes the head back before commit.
-func (t *Tx) flush(ctx context.Context) error {
-	if !t.dirty {
-		return nil
-	}
-	if _, err := t.exec(ctx, `UPDATE write_head SET events = $1, objects = $2, added = $3`,
-		t.head.events, t.head.objects, t.head.added); err != nil {
-		return fmt.Errorf("write write head: %w", err)
-	}
-	t.dirty = false
 	return nil
 }
 
@@ -217,7 +194,9 @@ func (t *Tx) objects(ctx context.Context, query string, args ...any) ([]*detente
 }
 
 // PutObject implements detente.Tx. It holds the write head until commit,
-// so Seq and Added become visible in the order they are assigned.
+// so Seq and Added become visible in the order they are assigned. The
+// insert waits for its outcome (whether the version was new), and carries
+// the statements queued before it.
 func (t *Tx) PutObject(ctx context.Context, o *detente.ObjectVersion) (bool, error) {
 	if t.readOnly {
 		return false, errReadOnly
@@ -305,8 +284,18 @@ func (t *Tx) Objects(ctx context.Context, f detente.ObjectFilter) ([]*detente.Ob
 	if !f.WithQuarantined {
 		where = append(where, "quarantine = ''")
 	}
+	floor := "" // the first seq added after f.AddedAfter, less one
 	if !f.AddedAfter.IsZero() {
-		where = append(where, "added > "+arg(&args, nanos(f.AddedAfter)))
+		if f.LatestOnly {
+			where = append(where, "added > "+arg(&args, nanos(f.AddedAfter)))
+		} else {
+			// Added increases strictly with Seq, so "added after t" is "seq
+			// from the first version added after t": a bound the primary
+			// key serves in order (as on SQLite), where filtering on added
+			// would walk the key from the start of the table.
+			floor = "coalesce((SELECT seq - 1 FROM objects WHERE added > " + arg(&args, nanos(f.AddedAfter)) +
+				" ORDER BY added LIMIT 1), 9223372036854775807)"
+		}
 	}
 	q := "SELECT " + objectCols + " FROM objects"
 	if f.LatestOnly {
@@ -316,6 +305,9 @@ func (t *Tx) Objects(ctx context.Context, f detente.ObjectFilter) ([]*detente.Ob
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	after := arg(&args, f.AfterSeq)
+	if floor != "" {
+		after = "GREATEST(" + after + ", " + floor + ")"
+	}
 	if f.LatestOnly {
 		q = "SELECT " + objectCols + " FROM (" + q + ") AS latest WHERE rn = 1 AND seq > " + after
 	} else if len(where) > 0 {
@@ -577,12 +569,50 @@ func (t *Tx) PutRelease(ctx context.Context, r *detente.Release) error {
 	return nil
 }
 
-// PutReleases implements detente.Tx.
+// PutReleases implements detente.Tx, in one statement: a page served to a
+// partner is recorded in one round trip.
 func (t *Tx) PutReleases(ctx context.Context, rs []*detente.Release) error {
-	for _, r := range rs {
-		if err := t.PutRelease(ctx, r); err != nil {
-			return err
+	if t.readOnly {
+		return errReadOnly
+	}
+	if len(rs) <= 1 {
+		for _, r := range rs {
+			if err := t.PutRelease(ctx, r); err != nil {
+				return err
+			}
 		}
+		return nil
+	}
+	var (
+		objects, partners, reasons []string
+		modified, times            []int64
+		allowed                    []bool
+	)
+	for _, r := range rs {
+		objects, partners, reasons = append(objects, r.Object), append(partners, r.Partner), append(reasons, mustJSON(nonNil(r.Reasons)))
+		modified, times, allowed = append(modified, nanos(r.Modified)), append(times, nanos(r.Time)), append(allowed, r.Allowed)
+	}
+	// Identities are assigned in the order the rows are inserted, which
+	// ORDER BY fixes: the smallest id is the first release's.
+	var ids []int64
+	err := t.each(ctx, `INSERT INTO releases (object, modified, partner, allowed, reasons, time)
+		SELECT o, m, p, a, r, t FROM unnest($1::text[], $2::bigint[], $3::text[], $4::boolean[], $5::text[], $6::bigint[])
+			WITH ORDINALITY AS u(o, m, p, a, r, t, n)
+		ORDER BY n RETURNING id`, []any{objects, modified, partners, allowed, reasons, times}, func(rows pgx.Rows) error {
+		var id int64
+		err := rows.Scan(&id)
+		ids = append(ids, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("put releases: %w", err)
+	}
+	if len(ids) != len(rs) {
+		return fmt.Errorf("put releases: %d of %d stored", len(ids), len(rs))
+	}
+	slices.Sort(ids)
+	for i, r := range rs {
+		r.ID = ids[i]
 	}
 	return nil
 }
@@ -707,11 +737,9 @@ func (t *Tx) AppendEvent(ctx context.Context, e *detente.Event) error {
 	}
 	e.Seq = t.head.events
 	leaf := detente.LogHash(translog.LeafHash(e))
-	if _, err := t.exec(ctx, `INSERT INTO events (seq, time, type, partner, body, leaf_hash) VALUES ($1, $2, $3, $4, $5, $6)`,
-		e.Seq, nanos(e.Time), e.Type, e.Partner, []byte(e.Body), leaf[:]); err != nil {
-		return fmt.Errorf("append event: %w", err)
-	}
-	t.hashes[detente.LogNode{Level: 0, Index: e.Seq}] = leaf
+	t.enqueue("append event", `INSERT INTO events (seq, time, type, partner, body, leaf_hash) VALUES ($1, $2, $3, $4, $5, $6)`,
+		e.Seq, nanos(e.Time), e.Type, e.Partner, []byte(e.Body), leaf[:])
+	t.addHash(detente.LogNode{Level: 0, Index: e.Seq}, leaf)
 	if err := translog.Append(ctx, translog.TxHashes(t), e.Seq, e); err != nil {
 		return fmt.Errorf("append event: %w", err)
 	}
@@ -805,6 +833,10 @@ func (t *Tx) LogHashes(ctx context.Context, nodes []detente.LogNode) ([]detente.
 		if _, ok := t.hashes[n]; ok {
 			continue
 		}
+		if h, ok := t.cachedHash(n); ok {
+			t.addHash(n, h)
+			continue
+		}
 		if n.Level == 0 {
 			leaves = append(leaves, n.Index)
 		} else {
@@ -822,7 +854,7 @@ func (t *Tx) LogHashes(ctx context.Context, nodes []detente.LogNode) ([]detente.
 				return err
 			}
 			if len(b) == len(detente.LogHash{}) {
-				t.hashes[node(id)] = detente.LogHash(b)
+				t.addHash(node(id), detente.LogHash(b))
 			}
 			return nil
 		})
@@ -879,7 +911,7 @@ func (t *Tx) PutLogHashes(ctx context.Context, nodes []detente.LogNode, hashes [
 					return err
 				}
 			}
-			t.hashes[n] = h
+			t.addHash(n, h)
 			continue
 		}
 		keys, hs, news = append(keys, tlog.StoredHashIndex(n.Level, n.Index)), append(hs, h[:]), append(news, n)
@@ -905,7 +937,7 @@ func (t *Tx) PutLogHashes(ctx context.Context, nodes []detente.LogNode, hashes [
 				return err
 			}
 		}
-		t.hashes[n] = h
+		t.addHash(n, h)
 	}
 	return nil
 }
