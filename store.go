@@ -33,6 +33,11 @@ type Tx interface {
 	// Modified and Raw is already stored; a stored version with the same
 	// ID and Modified but other content is an ECONFLICT error.
 	PutObject(ctx context.Context, o *ObjectVersion) (bool, error)
+	// PutObjects stores vs as PutObject would, one after the other, in one
+	// call (one round trip to a database server): result i says whether
+	// vs[i] was added, or holds its ECONFLICT error, in which case vs[i] is
+	// not stored and the others are. Any other error stops the call.
+	PutObjects(ctx context.Context, vs []*ObjectVersion) ([]PutResult, error)
 	// Object returns the newest non-quarantined version of id.
 	Object(ctx context.Context, id string) (*ObjectVersion, error)
 	// ObjectVersion returns one version of id, quarantined or not.
@@ -156,6 +161,16 @@ type Tx interface {
 	Meta(ctx context.Context, key string) (string, error)
 	// SetMeta stores a node-level setting.
 	SetMeta(ctx context.Context, key, value string) error
+}
+
+// PutResult is the outcome of one version in Tx.PutObjects.
+type PutResult struct {
+	// Added is true when the version was stored now, false when the same
+	// version was already stored (or Err is set).
+	Added bool
+	// Err is an ECONFLICT error when another version with the same ID and
+	// Modified is stored: this one was not.
+	Err error
 }
 
 // SyncState is where pulling from one partner stands.

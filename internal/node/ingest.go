@@ -68,8 +68,12 @@ func (n *Node) Ingest(ctx context.Context, data []byte, opts IngestOptions) (*In
 	res := &IngestResult{Objects: make([]IngestedObject, 0, len(versions))}
 	err = n.Store.Update(ctx, func(tx detente.Tx) error {
 		res.Added, res.Unchanged, res.Objects = 0, 0, res.Objects[:0] // fn may be retried
+		put, err := tx.PutObjects(ctx, versions)                      // one round trip on PostgreSQL
+		if err != nil {
+			return err
+		}
 		for i, v := range versions {
-			added, err := tx.PutObject(ctx, v)
+			added, err := put[i].Added, put[i].Err
 			if detente.ErrorCode(err) == detente.ECONFLICT && unsigned[v] != nil {
 				added, err = n.resubmitted(ctx, tx, v, unsigned[v])
 			}

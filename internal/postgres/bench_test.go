@@ -152,3 +152,32 @@ func BenchmarkPutObjectBatch(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPutObjects is BenchmarkPutObjectBatch with the batch method: 100
+// object versions per transaction in one PutObjects call (one round trip
+// to PostgreSQL), as Node.Ingest stores a bundle.
+func BenchmarkPutObjects(b *testing.B) {
+	const batch = 100
+	for _, be := range backends {
+		b.Run(be.name, func(b *testing.B) {
+			ctx := context.Background()
+			s := be.open(b)
+			n := 0
+			for b.Loop() {
+				vs := make([]*detente.ObjectVersion, batch)
+				for j := range vs {
+					vs[j] = obj(objID(n+j), "x")
+				}
+				err := s.Update(ctx, func(tx detente.Tx) error {
+					_, err := tx.PutObjects(ctx, vs)
+					return err
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+				n += batch
+			}
+			perSecond(b, n, "objects/s")
+		})
+	}
+}

@@ -232,6 +232,97 @@ func (t *Tx) PutObject(ctx context.Context, o *detente.ObjectVersion) (bool, err
 	return true, nil
 }
 
+// PutObjects implements detente.Tx in one round trip: with the write head
+// held (so no other transaction stores objects meanwhile), it reads which
+// of vs are already stored, decides each in order as PutObject would
+// (an earlier version of vs counts as stored), and queues one INSERT of
+// the new ones from arrays, sent with the next statement or COMMIT.
+func (t *Tx) PutObjects(ctx context.Context, vs []*detente.ObjectVersion) ([]detente.PutResult, error) {
+	if t.readOnly {
+		return nil, errReadOnly
+	}
+	out := make([]detente.PutResult, len(vs))
+	if len(vs) == 0 {
+		return out, nil
+	}
+	if err := t.lockHead(ctx); err != nil {
+		return nil, fmt.Errorf("insert objects: %w", err)
+	}
+	type key struct {
+		id       string
+		modified int64
+	}
+	ids, mods := make([]string, len(vs)), make([]int64, len(vs))
+	for i, v := range vs {
+		ids[i], mods[i] = v.ID, nanos(v.Modified)
+	}
+	type stored struct {
+		seq, added int64
+		raw        []byte
+	}
+	have := map[key]stored{}
+	err := t.each(ctx, `SELECT o.id, o.modified, o.seq, o.added, o.raw FROM objects o
+		JOIN unnest($1::text[], $2::bigint[]) AS k(id, modified) ON o.id = k.id COLLATE "C" AND o.modified = k.modified`,
+		[]any{ids, mods}, func(rows pgx.Rows) error {
+			var k key
+			var s stored
+			if err := rows.Scan(&k.id, &k.modified, &s.seq, &s.added, &s.raw); err != nil {
+				return err
+			}
+			have[k] = s
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("insert objects: %w", err)
+	}
+	var (
+		cols = struct {
+			seq, modified, created, received, added             []int64
+			id, typ, spec, originator, markings, granular, refs []string
+			grading, quarantine                                 []string
+			signer, signature, raw                              [][]byte
+		}{}
+		seq, last = t.head.objects, t.head.added
+	)
+	for i, v := range vs {
+		k := key{v.ID, nanos(v.Modified)}
+		if s, ok := have[k]; ok {
+			if string(s.raw) != string(v.Raw) {
+				out[i].Err = detente.Errorf(detente.ECONFLICT, "%s: a different version with modified %s is already stored",
+					v.ID, v.Modified.UTC().Format(time.RFC3339Nano))
+				continue
+			}
+			v.Seq, v.Added = s.seq, fromNanos(s.added)
+			continue
+		}
+		seq++
+		last = max(time.Now().UnixMicro()*1000, last+1000) // µs, unique, increasing
+		have[k] = stored{seq: seq, added: last, raw: v.Raw}
+		v.Seq, v.Added = seq, fromNanos(last)
+		out[i].Added = true
+		c := &cols
+		c.seq, c.modified, c.created = append(c.seq, seq), append(c.modified, k.modified), append(c.created, nanos(v.Created))
+		c.received, c.added = append(c.received, nanos(v.Received)), append(c.added, last)
+		c.id, c.typ, c.spec, c.originator = append(c.id, v.ID), append(c.typ, v.Type), append(c.spec, v.SpecVersion), append(c.originator, v.Originator)
+		c.markings = append(c.markings, mustJSON(nonNil(v.Markings)))
+		c.granular = append(c.granular, mustJSON(nonNil(v.Granular)))
+		c.refs = append(c.refs, mustJSON(nonNil(v.Refs)))
+		c.grading, c.quarantine = append(c.grading, v.Grading.String()), append(c.quarantine, v.Quarantine)
+		c.signer, c.signature, c.raw = append(c.signer, []byte(v.Signer)), append(c.signature, v.Signature), append(c.raw, v.Raw)
+	}
+	if len(cols.seq) == 0 {
+		return out, nil
+	}
+	c := &cols
+	t.enqueue("insert objects", `INSERT INTO objects (`+objectCols+`)
+		SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[],
+			$8::bytea[], $9::bytea[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bigint[], $15::text[], $16::bytea[], $17::bigint[])`,
+		c.seq, c.id, c.typ, c.modified, c.created, c.spec, c.originator, c.signer, c.signature,
+		c.markings, c.granular, c.refs, c.grading, c.received, c.quarantine, c.raw, c.added)
+	t.head.objects, t.head.added, t.dirty = seq, last, true
+	return out, nil
+}
+
 // Object implements detente.Tx.
 func (t *Tx) Object(ctx context.Context, id string) (*detente.ObjectVersion, error) {
 	objs, err := t.objects(ctx, `SELECT `+objectCols+` FROM objects
@@ -917,6 +1008,18 @@ func (t *Tx) PutLogHashes(ctx context.Context, nodes []detente.LogNode, hashes [
 		keys, hs, news = append(keys, tlog.StoredHashIndex(n.Level, n.Index)), append(hs, h[:]), append(news, n)
 	}
 	if len(keys) == 0 {
+		return nil
+	}
+	if t.head != nil && t.locked {
+		// Appending with the write head held: the interior hashes a new
+		// leaf completes lie beyond the stored tree, so none can exist
+		// (AppendEvent writes them in the transaction that adds the leaf).
+		// Queue the insert with the others; a stored row would fail the
+		// commit rather than be overwritten.
+		t.enqueue("write log hashes", `INSERT INTO log_hashes (key, hash) SELECT * FROM unnest($1::bigint[], $2::bytea[])`, keys, hs)
+		for i, n := range news {
+			t.addHash(n, detente.LogHash(hs[i]))
+		}
 		return nil
 	}
 	written := map[int64]bool{}

@@ -179,6 +179,24 @@ func (t *Tx) PutObject(ctx context.Context, o *detente.ObjectVersion) (bool, err
 	return true, nil
 }
 
+// PutObjects implements detente.Tx: SQLite runs in process, so a loop of
+// PutObject costs no round trips.
+func (t *Tx) PutObjects(ctx context.Context, vs []*detente.ObjectVersion) ([]detente.PutResult, error) {
+	out := make([]detente.PutResult, len(vs))
+	for i, v := range vs {
+		added, err := t.PutObject(ctx, v)
+		if detente.ErrorCode(err) == detente.ECONFLICT {
+			out[i].Err = err
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[i].Added = added
+	}
+	return out, nil
+}
+
 func nonNil[T any](s []T) []T {
 	if s == nil {
 		return []T{}

@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) detente.Store) {
 	}{
 		{"ObjectVersions", testObjectVersions},
 		{"ObjectConflict", testObjectConflict},
+		{"PutObjects", testPutObjects},
 		{"ObjectFilter", testObjectFilter},
 		{"Quarantine", testQuarantine},
 		{"Atomicity", testAtomicity},
@@ -186,6 +187,89 @@ func testObjectConflict(t *testing.T, s detente.Store) {
 		}
 		return nil
 	})
+}
+
+// testPutObjects checks the batch form of PutObject: each version decided
+// in order as PutObject would (a version stored before, or earlier in the
+// batch, is unchanged or a conflict), conflicts reported per version and
+// not stored, the new ones stored with increasing Seq and Added, exactly
+// as single PutObject calls would have stored them.
+func testPutObjects(t *testing.T, s detente.Store) {
+	ind2 := "indicator--22222222-2222-4222-8222-222222222222"
+	rep := "report--33333333-3333-4333-8333-333333333333"
+	update(t, s, func(ctx context.Context, tx detente.Tx) error {
+		_, err := tx.PutObject(ctx, obj(ind, t0, "stored"))
+		return err
+	})
+	batch := []*detente.ObjectVersion{
+		obj(ind, t0, "stored"),                // 0: already stored, same content
+		obj(ind, t0, "other"),                 // 1: conflicts with the stored version
+		obj(ind2, t0, "new"),                  // 2: new
+		obj(ind2, t0, "new"),                  // 3: the same as 2
+		obj(ind2, t0, "changed"),              // 4: conflicts with 2
+		obj(rep, t0, "report"),                // 5: new
+		obj(ind, t0.Add(time.Hour), "second"), // 6: a new version of ind
+	}
+	var res []detente.PutResult
+	update(t, s, func(ctx context.Context, tx detente.Tx) (err error) {
+		res, err = tx.PutObjects(ctx, batch)
+		return err
+	})
+	wantAdded := []bool{false, false, true, false, false, true, true}
+	wantConflict := []bool{false, true, false, false, true, false, false}
+	if len(res) != len(batch) {
+		t.Fatalf("%d results for %d versions", len(res), len(batch))
+	}
+	for i, r := range res {
+		if r.Added != wantAdded[i] || (r.Err != nil) != wantConflict[i] {
+			t.Errorf("version %d: added=%v err=%v, want added=%v conflict=%v", i, r.Added, r.Err, wantAdded[i], wantConflict[i])
+		}
+		if r.Err != nil {
+			wantCode(t, r.Err, detente.ECONFLICT)
+		}
+	}
+	if batch[3].Seq != batch[2].Seq || batch[0].Seq == 0 {
+		t.Errorf("an unchanged version's Seq is not the stored one: %d %d %d", batch[0].Seq, batch[2].Seq, batch[3].Seq)
+	}
+	if !(batch[2].Seq < batch[5].Seq && batch[5].Seq < batch[6].Seq) || !batch[2].Added.Before(batch[5].Added) || !batch[5].Added.Before(batch[6].Added) {
+		t.Errorf("new versions' Seq/Added not increasing: %d %d %d", batch[2].Seq, batch[5].Seq, batch[6].Seq)
+	}
+	view(t, s, func(ctx context.Context, tx detente.Tx) error {
+		n, err := tx.CountObjects(ctx)
+		if err != nil || n != 4 {
+			t.Errorf("CountObjects = %d, %v; want 4", n, err)
+		}
+		for _, i := range []int{2, 5, 6} {
+			o, err := tx.ObjectVersion(ctx, batch[i].ID, batch[i].Modified)
+			if err != nil || string(o.Raw) != string(batch[i].Raw) || o.Seq != batch[i].Seq || !o.Added.Equal(batch[i].Added) {
+				t.Errorf("version %d stored as %+v, %v", i, o, err)
+			}
+		}
+		objs, err := tx.Objects(ctx, detente.ObjectFilter{})
+		if err != nil || len(objs) != 4 {
+			t.Fatalf("Objects: %d, %v", len(objs), err)
+		}
+		for i := 1; i < len(objs); i++ {
+			if objs[i].Seq <= objs[i-1].Seq {
+				t.Errorf("Seq not increasing: %d then %d", objs[i-1].Seq, objs[i].Seq)
+			}
+		}
+		return nil
+	})
+	// A batch after it goes on from where it left.
+	var more []*detente.ObjectVersion
+	update(t, s, func(ctx context.Context, tx detente.Tx) (err error) {
+		more = []*detente.ObjectVersion{obj(rep, t0.Add(time.Hour), "r2")}
+		_, err = tx.PutObjects(ctx, more)
+		if err != nil {
+			return err
+		}
+		_, err = tx.PutObject(ctx, obj(ind2, t0.Add(time.Hour), "n2"))
+		return err
+	})
+	if more[0].Seq <= batch[6].Seq {
+		t.Errorf("the next batch's Seq %d is not after %d", more[0].Seq, batch[6].Seq)
+	}
 }
 
 func testObjectFilter(t *testing.T, s detente.Store) {
