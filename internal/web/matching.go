@@ -105,4 +105,3 @@ func (h *Handler) runMatch(w http.ResponseWriter, r *http.Request, v *visit) err
 	}
 	return h.done(w, r, v, back, "matched "+strconv.Itoa(len(sels))+" selector(s) against "+res.Partner+"'s watchlists")
 }
-
