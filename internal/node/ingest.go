@@ -68,7 +68,8 @@ func (n *Node) Ingest(ctx context.Context, data []byte, opts IngestOptions) (*In
 	res := &IngestResult{Objects: make([]IngestedObject, 0, len(versions))}
 	err = n.Store.Update(ctx, func(tx detente.Tx) error {
 		res.Added, res.Unchanged, res.Objects = 0, 0, res.Objects[:0] // fn may be retried
-		put, err := tx.PutObjects(ctx, versions)                      // one round trip on PostgreSQL
+		// One call for the bundle: one round trip on PostgreSQL.
+		put, err := tx.PutObjects(ctx, versions)
 		if err != nil {
 			return err
 		}
