@@ -141,6 +141,10 @@ func (s *Store) lead(ctx context.Context) {
 			if tx.lockHead(gctx) != nil {
 				tx.rollback(gctx)
 				tx = nil
+			} else {
+				// Taken on a hint: the group's calls say whether they
+				// need it, and so whether the next group should.
+				tx.wantHead = false
 			}
 		}
 	}

@@ -210,3 +210,55 @@ func TestGroupCommitTwoStores(t *testing.T) {
 		delete(committed, [2]int{b.W, b.I})
 	}
 }
+
+// TestEarlyLockRelease checks how transactions holding the write head
+// commit: asynchronously, releasing the head at once, followed by a commit
+// barrier (a synchronous commit in this store's row of commit_barrier)
+// before Update returns; a transaction that stores a checkpoint commits
+// synchronously instead, so that a checkpoint is durable before any
+// process can serve it; one that does not touch the head needs neither.
+func TestEarlyLockRelease(t *testing.T) {
+	ctx := context.Background()
+	s := openURL(t, pgtest.URL(t))
+	barriers := func() int64 {
+		t.Helper()
+		n, err := s.Barriers(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if err := s.Update(ctx, func(tx detente.Tx) error { return tx.AppendEvent(ctx, event(0, 0)) }); err != nil {
+		t.Fatal(err)
+	}
+	if n := barriers(); n != 1 {
+		t.Fatalf("after an append: %d barriers, want 1", n)
+	}
+	err := s.Update(ctx, func(tx detente.Tx) error {
+		if err := tx.AppendEvent(ctx, event(0, 1)); err != nil {
+			return err
+		}
+		return tx.PutCheckpoint(ctx, &detente.Checkpoint{Size: 2, Note: []byte("note"), Time: time.Now()})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := barriers(); n != 1 {
+		t.Errorf("after an append with a checkpoint: %d barriers, want 1 (a synchronous commit)", n)
+	}
+	// The first write after a group that used the head takes the head first
+	// (a hint that the next will too); the second does not.
+	for _, v := range []string{"v1", "v2"} {
+		if err := s.Update(ctx, func(tx detente.Tx) error { return tx.SetMeta(ctx, "k", v) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := barriers()
+	if err := s.Update(ctx, func(tx detente.Tx) error { return tx.SetMeta(ctx, "k", "v3") }); err != nil {
+		t.Fatal(err)
+	}
+	if n := barriers(); n != before {
+		t.Errorf("a write without the head passed a barrier (%d, then %d)", before, n)
+	}
+	checkLog(t, s, 2)
+}

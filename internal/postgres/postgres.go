@@ -15,7 +15,9 @@ package postgres
 
 import (
 	"context"
+	"crypto/rand"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -48,6 +50,10 @@ type Store struct {
 	pool   *pgxpool.Pool
 	groups groups
 	hashes hashCache
+	// process names this store's row in commit_barrier.
+	process string
+	// noEarlyRelease turns early lock release off (a benchmark compares).
+	noEarlyRelease bool
 }
 
 var _ detente.Store = (*Store)(nil)
@@ -85,11 +91,24 @@ func Connect(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", translate(err))
 	}
-	return &Store{pool: pool}, nil
+	return &Store{pool: pool, process: newProcessID()}, nil
 }
 
-// Close closes the connection pool.
+// newProcessID returns a random name for a store's commit barrier row.
+func newProcessID() string {
+	var b [12]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// Close removes the store's commit barrier row and closes the connection
+// pool.
 func (s *Store) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s.pool.Exec(ctx, `DELETE FROM commit_barrier WHERE process = $1`, s.process) // best effort: a left row is harmless
 	s.pool.Close()
 	return nil
 }

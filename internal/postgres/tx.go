@@ -54,6 +54,9 @@ type Tx struct {
 	// retry is set when the database aborted the transaction with a
 	// serialisation failure or a deadlock: running fn again may succeed.
 	retry bool
+	// syncCommit is set when the transaction must commit synchronously
+	// even if it holds the write head (it stores a checkpoint).
+	syncCommit bool
 
 	// hashes caches the log hashes read and written in this transaction;
 	// hashLog lists its keys in the order they were added, so that a
@@ -134,10 +137,10 @@ func nonNil[T any](s []T) []T {
 // before the lock was granted), SELECT … FOR UPDATE fails with a
 // serialisation failure and Update runs fn again, the lock first.
 func (t *Tx) lockHead(ctx context.Context) error {
+	t.wantHead = true
 	if t.head != nil {
 		return nil
 	}
-	t.wantHead = true
 	if !t.locked {
 		t.enqueue("lock write head", `LOCK TABLE write_head IN EXCLUSIVE MODE`)
 		t.locked = true
@@ -1057,8 +1060,12 @@ func (t *Tx) sameHash(ctx context.Context, n detente.LogNode, h detente.LogHash)
 	return nil
 }
 
-// PutCheckpoint implements detente.Tx.
+// PutCheckpoint implements detente.Tx. The transaction then commits
+// synchronously, even holding the write head (no early lock release): a
+// checkpoint is visible to other processes only once it is durable, and
+// with it every entry it covers.
 func (t *Tx) PutCheckpoint(ctx context.Context, c *detente.Checkpoint) error {
+	t.syncCommit = true
 	tag, err := t.exec(ctx, `INSERT INTO checkpoints (size, note, time) VALUES ($1, $2, $3) ON CONFLICT (size) DO NOTHING`,
 		c.Size, c.Note, nanos(c.Time))
 	if err != nil {
