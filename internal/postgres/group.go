@@ -153,6 +153,26 @@ func (s *Store) lead(ctx context.Context) {
 	batch := slices.Clone(g.queue[:n])
 	g.queue = slices.Delete(g.queue, 0, n)
 	g.mu.Unlock()
+	// Whatever happens below, every call of the batch is decided and woken
+	// and the lead passes on: a panic outside the calls' functions must not
+	// leave the others waiting for ever.
+	defer func() {
+		p := recover()
+		if p != nil {
+			if conn != nil {
+				conn.Release()
+			}
+			for _, c := range batch {
+				if !c.final {
+					c.finish(fmt.Errorf("postgres: internal error: %v", p))
+				}
+			}
+		}
+		g.handOff(batch)
+		if p != nil {
+			panic(p)
+		}
+	}()
 
 	if err != nil {
 		for _, c := range batch {
@@ -160,11 +180,18 @@ func (s *Store) lead(ctx context.Context) {
 		}
 	} else {
 		wantHead := s.runGroup(gctx, conn, tx, batch)
-		conn.Release()
+		c := conn
+		conn = nil
+		c.Release()
 		g.mu.Lock()
 		g.headHint = wantHead
 		g.mu.Unlock()
 	}
+}
+
+// handOff wakes the calls of a finished group and passes the lead to the
+// oldest call still waiting.
+func (g *groups) handOff(batch []*call) {
 	for _, c := range batch[1:] { // batch[0] is the leader's own call
 		c.wake <- struct{}{}
 	}
@@ -266,6 +293,9 @@ func (s *Store) attempt(ctx context.Context, tx *Tx, batch []*call) (again, coun
 	marks := make([]mark, len(batch))
 	for _, c := range batch {
 		c.ok = false
+		if !c.final {
+			c.panicked = nil // a panic of an earlier attempt, which was run again
+		}
 	}
 	for i := 0; i < len(batch); i++ {
 		c := batch[i]
@@ -276,10 +306,10 @@ func (s *Store) attempt(ctx context.Context, tx *Tx, batch []*call) (again, coun
 			c.finish(err)
 			continue
 		}
+		tx.owner = i // the savepoint belongs to call i too
 		if multi {
 			marks[i] = tx.savepoint(i)
 		}
-		tx.owner = i
 		err := c.run(tx)
 		if tx.retry {
 			return true, true

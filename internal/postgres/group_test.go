@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +14,8 @@ import (
 	"detente"
 	"detente/internal/pgtest"
 	"detente/internal/postgres"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // waitFor waits until cond holds, failing t after a while.
@@ -261,4 +264,49 @@ func TestEarlyLockRelease(t *testing.T) {
 		t.Errorf("a write without the head passed a barrier (%d, then %d)", before, n)
 	}
 	checkLog(t, s, 2)
+}
+
+// TestBarrierFailure: when the commit barrier fails after the COMMIT went
+// through, the transaction is not run again (which would append its events
+// twice) and the caller is told that the outcome is not confirmed.
+func TestBarrierFailure(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	s := openURL(t, url)
+	if err := s.Update(ctx, func(tx detente.Tx) error { return tx.AppendEvent(ctx, event(0, 0)) }); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	// A trigger that fails the next barrier with a serialisation failure,
+	// the error that makes the store run a transaction again.
+	_, err = conn.Exec(ctx, `CREATE TABLE fail_once (armed boolean);
+		INSERT INTO fail_once VALUES (true);
+		CREATE FUNCTION fail_barrier() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			IF (SELECT armed FROM fail_once) THEN
+				UPDATE fail_once SET armed = false;
+				RAISE EXCEPTION 'injected' USING ERRCODE = '40001';
+			END IF;
+			RETURN NEW;
+		END $$;
+		CREATE TRIGGER fail_barrier BEFORE UPDATE ON commit_barrier FOR EACH ROW EXECUTE FUNCTION fail_barrier();`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := 0
+	err = s.Update(ctx, func(tx detente.Tx) error {
+		runs++
+		return tx.AppendEvent(ctx, event(0, 1))
+	})
+	if detente.ErrorCode(err) != detente.EUNAVAILABLE || !strings.Contains(err.Error(), "did not confirm") {
+		t.Errorf("Update after a failed barrier: %v, want EUNAVAILABLE saying the commit is not confirmed", err)
+	}
+	if runs != 1 {
+		t.Errorf("the function ran %d times, want 1", runs)
+	}
+	checkLog(t, s, 2) // committed once, not twice
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 
+	"detente"
+
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -83,7 +85,7 @@ func (t *Tx) send(ctx context.Context, last func(b *pgx.Batch)) error {
 					_, err = br.Exec()
 				}
 				if err != nil && t.broken == nil {
-					t.broken, t.brokenBy = t.fail(err), owner
+					t.broken, t.brokenBy, t.brokenByServer = t.fail(err), owner, serverError(err)
 				}
 				return err
 			}
@@ -98,7 +100,7 @@ func (t *Tx) send(ctx context.Context, last func(b *pgx.Batch)) error {
 		return nil
 	}
 	if t.broken == nil { // BEGIN, or the connection
-		t.broken, t.brokenBy = t.fail(err), t.owner
+		t.broken, t.brokenBy, t.brokenByServer = t.fail(err), t.owner, serverError(err)
 	}
 	return t.broken
 }
@@ -119,9 +121,16 @@ func (t *Tx) queueTo(b *pgx.Batch) {
 // failed records err, the error of queued statement s, and returns it.
 func (t *Tx) failed(s stmt, err error) error {
 	if t.broken == nil {
-		t.broken, t.brokenBy = fmt.Errorf("%s: %w", s.what, t.fail(err)), s.owner
+		t.broken, t.brokenBy, t.brokenByServer = fmt.Errorf("%s: %w", s.what, t.fail(err)), s.owner, serverError(err)
 	}
 	return t.broken
+}
+
+// serverError reports whether err is an error the server reported for a
+// statement, leaving the connection usable.
+func serverError(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Severity != "FATAL" && pe.Severity != "PANIC"
 }
 
 // exec runs a statement now, after the queued ones.
@@ -250,35 +259,48 @@ func (t *Tx) commit(ctx context.Context) error {
 	if early {
 		t.enqueue("commit early", `SET LOCAL synchronous_commit = off`)
 	}
-	var rolledBack bool
-	var barrierErr error
-	err := t.send(ctx, func(b *pgx.Batch) {
+	var rolledBack, committed bool
+	// Once sent, COMMIT (and its barrier) runs to the end: a caller giving
+	// up now could only make the outcome unknown.
+	err := t.send(context.WithoutCancel(ctx), func(b *pgx.Batch) {
 		b.Queue("COMMIT").Exec(func(ct pgconn.CommandTag) error {
 			rolledBack = ct.String() == "ROLLBACK"
+			committed = !rolledBack
 			return nil
 		})
 		if early {
 			b.Queue(`INSERT INTO commit_barrier (process, n) VALUES ($1, 1)
-				ON CONFLICT (process) DO UPDATE SET n = commit_barrier.n + 1`, t.store.process).Fn = func(br pgx.BatchResults) error {
-				_, barrierErr = br.Exec()
-				return nil
-			}
+				ON CONFLICT (process) DO UPDATE SET n = commit_barrier.n + 1`, t.store.process)
 		}
 	})
+	if err != nil && (committed || !t.brokenByServer) {
+		// Either the COMMIT went through and the barrier failed, or the
+		// connection failed during the commit: the work may well be
+		// stored, so it must not be run again. The callers are told it
+		// failed, as PostgreSQL's own clients are when a connection drops
+		// during COMMIT.
+		t.retry, t.broken, t.brokenByServer = false, nil, false
+		if committed {
+			t.began = false
+			return fmt.Errorf("%w (%v)", errUnconfirmed, err)
+		}
+		return fmt.Errorf("%w (%v)", errOutcomeUnknown, err)
+	}
 	if err != nil {
-		return err
+		return err // a statement failed: nothing was committed
 	}
 	if rolledBack { // an error earlier in the transaction that fn did not return
 		return errors.New("the transaction was aborted by an earlier error")
 	}
 	t.began = false
-	if barrierErr != nil {
-		// The commit happened but is not confirmed durable: the caller is
-		// told it failed, as when a connection drops during COMMIT.
-		return fmt.Errorf("committed, but not confirmed durable: %w", translate(barrierErr))
-	}
 	return nil
 }
+
+// Outcomes of a commit that cannot be retried.
+var (
+	errUnconfirmed    = detente.Errorf(detente.EUNAVAILABLE, "the database committed the change but did not confirm that it is on disk")
+	errOutcomeUnknown = detente.Errorf(detente.EUNAVAILABLE, "the connection to the database failed during the commit: the change may or may not be stored")
+)
 
 // rollback ends the transaction without committing, if it began.
 func (t *Tx) rollback(ctx context.Context) {

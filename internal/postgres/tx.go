@@ -41,6 +41,10 @@ type Tx struct {
 	// until Update rolls that call's work back.
 	broken   error
 	brokenBy int
+	// brokenByServer is set when broken is an error the server reported for
+	// a statement (so the transaction is aborted and nothing committed), not
+	// a failure of the connection.
+	brokenByServer bool
 
 	// locked is set once the transaction holds the write head's table lock.
 	locked bool
@@ -57,6 +61,8 @@ type Tx struct {
 	// syncCommit is set when the transaction must commit synchronously
 	// even if it holds the write head (it stores a checkpoint).
 	syncCommit bool
+	// appending is set while AppendEvent writes the tree hashes of its leaf.
+	appending bool
 
 	// hashes caches the log hashes read and written in this transaction;
 	// hashLog lists its keys in the order they were added, so that a
@@ -834,7 +840,10 @@ func (t *Tx) AppendEvent(ctx context.Context, e *detente.Event) error {
 	t.enqueue("append event", `INSERT INTO events (seq, time, type, partner, body, leaf_hash) VALUES ($1, $2, $3, $4, $5, $6)`,
 		e.Seq, nanos(e.Time), e.Type, e.Partner, []byte(e.Body), leaf[:])
 	t.addHash(detente.LogNode{Level: 0, Index: e.Seq}, leaf)
-	if err := translog.Append(ctx, translog.TxHashes(t), e.Seq, e); err != nil {
+	t.appending = true
+	err := translog.Append(ctx, translog.TxHashes(t), e.Seq, e)
+	t.appending = false
+	if err != nil {
 		return fmt.Errorf("append event: %w", err)
 	}
 	t.head.events++
@@ -991,9 +1000,7 @@ func (t *Tx) PutLogHashes(ctx context.Context, nodes []detente.LogNode, hashes [
 			if old != h {
 				return detente.Errorf(detente.ECONFLICT, "log hash %d/%d is already stored with another value", n.Level, n.Index)
 			}
-			if n.Level == 0 {
-				continue // written with its event
-			}
+			continue // stored, or written in this transaction (a leaf with its event)
 		}
 		if n.Level == 0 {
 			tag, err := t.exec(ctx, `UPDATE events SET leaf_hash = $1 WHERE seq = $2 AND leaf_hash IS NULL`, h[:], n.Index)
@@ -1013,12 +1020,12 @@ func (t *Tx) PutLogHashes(ctx context.Context, nodes []detente.LogNode, hashes [
 	if len(keys) == 0 {
 		return nil
 	}
-	if t.head != nil && t.locked {
-		// Appending with the write head held: the interior hashes a new
+	if t.appending {
+		// AppendEvent, with the write head held: the interior hashes a new
 		// leaf completes lie beyond the stored tree, so none can exist
-		// (AppendEvent writes them in the transaction that adds the leaf).
-		// Queue the insert with the others; a stored row would fail the
-		// commit rather than be overwritten.
+		// (they are written in the transaction that adds the leaf). Queue
+		// the insert with the others; a stored row would fail the commit
+		// rather than be overwritten.
 		t.enqueue("write log hashes", `INSERT INTO log_hashes (key, hash) SELECT * FROM unnest($1::bigint[], $2::bytea[])`, keys, hs)
 		for i, n := range news {
 			t.addHash(n, detente.LogHash(hs[i]))
