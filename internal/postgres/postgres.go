@@ -318,7 +318,14 @@ func (s *Store) Lease(ctx context.Context, name string) (release func(), ok bool
 		return nil, false, nil
 	}
 	return func() {
-		conn.Exec(context.Background(), `SELECT pg_advisory_unlock(hashtextextended($1, 0))`, "detente-lease/"+name)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock(hashtextextended($1, 0))`, "detente-lease/"+name); err != nil {
+			// The session may still hold the lock: close it rather than
+			// return it to the pool, which would keep the lease for ever.
+			conn.Hijack().Close(ctx)
+			return
+		}
 		conn.Release()
 	}, true, nil
 }
