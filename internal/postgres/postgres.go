@@ -60,11 +60,16 @@ var _ detente.Store = (*Store)(nil)
 
 // Open connects to the database at url (a postgres:// URL or a libpq
 // key=value string), applies any pending migrations and returns the store.
-// It refuses a database whose schema is newer than this program knows with
+// It refuses a database whose schema is newer than this program knows, and
+// a connection whose commits are not durable (synchronous_commit off), with
 // an EINVALID error.
 func Open(ctx context.Context, url string) (*Store, error) {
 	s, err := Connect(ctx, url)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.checkDurable(ctx); err != nil {
+		s.Close()
 		return nil, err
 	}
 	if err := s.Migrate(ctx); err != nil {
@@ -72,6 +77,22 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// checkDurable refuses a connection on which commits return before they
+// are on disk: the log's checkpoints, which partners cosign, and the commit
+// barriers of early lock release rely on durable commits. Every value but
+// "off" flushes locally before a commit returns.
+func (s *Store) checkDurable(ctx context.Context) error {
+	var v string
+	if err := s.pool.QueryRow(ctx, `SHOW synchronous_commit`).Scan(&v); err != nil {
+		return fmt.Errorf("read synchronous_commit: %w", translate(err))
+	}
+	if v == "off" {
+		return detente.Errorf(detente.EINVALID, "the database's synchronous_commit is off for this connection (server, database, role or URL setting): "+
+			"a crash could lose commits partners have seen in a checkpoint; set it to on")
+	}
+	return nil
 }
 
 // Connect connects to the database at url without looking at or changing

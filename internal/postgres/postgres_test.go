@@ -389,3 +389,19 @@ func TestLease(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestRefusesAsyncCommit: a store refuses a connection whose commits return
+// before they are durable.
+func TestRefusesAsyncCommit(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	_, err := postgres.Open(ctx, url+sep+"options=-c%20synchronous_commit%3Doff")
+	if detente.ErrorCode(err) != detente.EINVALID || !strings.Contains(err.Error(), "synchronous_commit is off") {
+		t.Fatalf("Open with synchronous_commit off: %v, want EINVALID", err)
+	}
+	openURL(t, url) // the same database with the default setting opens
+}
