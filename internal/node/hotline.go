@@ -1419,14 +1419,20 @@ func (n *Node) FileNotice(ctx context.Context, req NoticeRequest) (*SendResult, 
 		Subject: subject, Markings: req.Markings, Activity: a})
 }
 
-// CancelNotice cancels this node's activity id: a new version, cancelled,
-// goes to the channel's partners and the conflicts it had are resolved.
-func (n *Node) CancelNotice(ctx context.Context, id, author, reason string) (*SendResult, error) {
-	var doc *activityDoc
-	err := n.Store.View(ctx, func(tx detente.Tx) (err error) {
+// ownActivity reads this node's activity id, ENOTFOUND if this node filed
+// none by that id.
+func (n *Node) ownActivity(ctx context.Context, id string) (doc *activityDoc, err error) {
+	err = n.Store.View(ctx, func(tx detente.Tx) error {
 		doc, err = getDoc[activityDoc](ctx, tx, docActivity, n.Name+"/"+id, "activity of this node")
 		return err
 	})
+	return doc, err
+}
+
+// CancelNotice cancels this node's activity id: a new version, cancelled,
+// goes to the channel's partners and the conflicts it had are resolved.
+func (n *Node) CancelNotice(ctx context.Context, id, author, reason string) (*SendResult, error) {
+	doc, err := n.ownActivity(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -1459,11 +1465,7 @@ type AmendNoticeRequest struct {
 // channel's partners, and conflicts are re-evaluated on every side (those
 // the change removes are resolved, new ones raised).
 func (n *Node) AmendNotice(ctx context.Context, id string, req AmendNoticeRequest) (*SendResult, error) {
-	var doc *activityDoc
-	err := n.Store.View(ctx, func(tx detente.Tx) (err error) {
-		doc, err = getDoc[activityDoc](ctx, tx, docActivity, n.Name+"/"+id, "activity of this node")
-		return err
-	})
+	doc, err := n.ownActivity(ctx, id)
 	if err != nil {
 		return nil, err
 	}

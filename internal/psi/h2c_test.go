@@ -69,10 +69,7 @@ func TestHashToEdwards25519Vectors(t *testing.T) {
 // checkFE compares e with a big-endian hex field element.
 func checkFE(t *testing.T, i int, name string, e *field.Element, want string) {
 	t.Helper()
-	w, err := hex.DecodeString(want)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := mustHex(t, want)
 	got := e.Bytes()
 	for l, r := 0, len(got)-1; l < r; l, r = l+1, r-1 {
 		got[l], got[r] = got[r], got[l]
