@@ -21,9 +21,15 @@ type Consent struct {
 	Recipient  PublicKey `json:"recipient"`  // the key of the third partner allowed
 	Object     string    `json:"object"`     // the STIX id consented to
 	Scope      string    `json:"scope"`      // ConsentObject or ConsentReport
-	Issued     time.Time `json:"issued"`
-	Until      time.Time `json:"until,omitzero"` // zero for no expiry
-	Signature  []byte    `json:"signature,omitempty"`
+	// Version, for scope report, is the modified time of the report
+	// version the consent covers: only the objects that version (signed by
+	// the originator) references. Zero in consents issued before versions
+	// were named, which cover the originator's newest version of the report
+	// not modified after Issued.
+	Version   time.Time `json:"version,omitzero"`
+	Issued    time.Time `json:"issued"`
+	Until     time.Time `json:"until,omitzero"` // zero for no expiry
+	Signature []byte    `json:"signature,omitempty"`
 
 	// Revoked is set when the originator withdrew the consent; it is local
 	// state, not part of what was signed.

@@ -1,6 +1,9 @@
 package detente
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Originator names who asserted an object version.
 const (
@@ -25,6 +28,12 @@ type ObjectVersion struct {
 	Originator string
 	// Signer is the key that signed the version, nil when unsigned.
 	Signer PublicKey
+	// Origin is the key of the node that originated the version: the
+	// Signer, or, for a redacted projection another node relayed, the
+	// original signer the relay's signed statement names (docs/stix.md).
+	// The origin of an id's first stored version owns the id; nil means
+	// the Signer.
+	Origin PublicKey
 	// Signature is the Ed25519 signature over the RFC 8785 canonical JSON
 	// of the object without its signature (docs/stix.md).
 	Signature []byte
@@ -50,6 +59,78 @@ type ObjectVersion struct {
 	// microsecond precision, unique, and increasing with Seq, so it can be
 	// TAXII's date_added and "added after" never skips or repeats.
 	Added time.Time
+}
+
+// OriginKey returns the key that originated the version: Origin, else
+// Signer.
+func (o *ObjectVersion) OriginKey() PublicKey {
+	if len(o.Origin) > 0 {
+		return o.Origin
+	}
+	return o.Signer
+}
+
+// Relayed reports whether the version is a projection another node
+// relayed: signed by a node other than its origin.
+func (o *ObjectVersion) Relayed() bool {
+	return len(o.Origin) > 0 && !o.Origin.Equal(o.Signer)
+}
+
+// Quarantine reasons the store itself gives (Tx.PutObject): they enforce
+// id ownership, whoever calls. Each is followed by ": " and a sentence.
+const (
+	// QuarantineForeign marks a version whose origin is not the owner of
+	// its id: it is never a version of that object.
+	QuarantineForeign = "foreign-version"
+	// QuarantineImmutable marks a second version of a marking-definition,
+	// which STIX 2.1 defines as immutable.
+	QuarantineImmutable = "immutable-marking"
+	// QuarantineSuperseded marks a relayed copy of a version the owner
+	// signed itself, or any relayed copy once the owner's own signed
+	// versions are held: they are never the current version.
+	QuarantineSuperseded = "relayed-copy-superseded"
+)
+
+// NormalID returns id as the node compares and indexes ids: in lower case.
+// RFC 4122 reads UUIDs case-insensitively and STIX type names are lower
+// case, so "indicator--ABC…" and "indicator--abc…" are one object. The
+// object's own bytes keep the spelling they came with.
+func NormalID(id string) string {
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; 'A' <= c && c <= 'Z' {
+			return strings.ToLower(id)
+		}
+	}
+	return id
+}
+
+// NormalizeIDs puts o.ID and the ids o references (Refs, Markings,
+// Granular marking refs) in NormalID form. Paths and selectors are left as
+// they are: they name properties, and dictionary keys keep their case.
+func (o *ObjectVersion) NormalizeIDs() {
+	o.ID = NormalID(o.ID)
+	for i := range o.Refs {
+		o.Refs[i].ID = NormalID(o.Refs[i].ID)
+	}
+	for i := range o.Markings {
+		o.Markings[i] = NormalID(o.Markings[i])
+	}
+	for i := range o.Granular {
+		o.Granular[i].Marking = NormalID(o.Granular[i].Marking)
+	}
+}
+
+// AddQuarantine quarantines o for code (a Quarantine… reason or a policy's
+// summary) with a sentence of detail, before any reason it already had.
+func (o *ObjectVersion) AddQuarantine(code, detail string) {
+	q := code
+	if detail != "" {
+		q += ": " + detail
+	}
+	if o.Quarantine != "" {
+		q += "; " + o.Quarantine
+	}
+	o.Quarantine = q
 }
 
 // Key returns the version key "id@modified" used in messages and logs.
@@ -100,4 +181,36 @@ func (o *ObjectVersion) RefIDs() []string {
 		}
 	}
 	return out
+}
+
+// SupersededDetail is the sentence that follows QuarantineSuperseded.
+const SupersededDetail = "the owner's own signed versions of this id are held"
+
+// ApplyOwnership applies id ownership to o, a version about to be stored
+// for an id that already has an owner (see Tx.PutObject). others is
+// whether a version of the id with another Modified is stored, and
+// ownerSigned whether a version signed by the owner is. It quarantines o
+// when the rules say so, and reports whether storing o supersedes the
+// relayed copies of the id: o is signed by the owner itself. Both stores
+// call it, so they decide alike.
+func ApplyOwnership(o *ObjectVersion, owner PublicKey, others, ownerSigned bool) (supersede bool) {
+	switch {
+	case !o.OriginKey().Equal(owner):
+		o.AddQuarantine(QuarantineForeign, "the id belongs to "+owner.String()+"; this version comes from "+o.OriginKey().String())
+		return false
+	case o.Type == "marking-definition" && others:
+		o.AddQuarantine(QuarantineImmutable, "a marking-definition has one version and "+o.ID+" already has one")
+		return false
+	case o.Relayed() && ownerSigned:
+		o.AddQuarantine(QuarantineSuperseded, SupersededDetail)
+		return false
+	}
+	return o.Signer.Equal(owner)
+}
+
+// ConflictError is the ECONFLICT error of storing o when a version with
+// its ID and Modified but other content is stored.
+func ConflictError(o *ObjectVersion) error {
+	return Errorf(ECONFLICT, "%s: a different version with modified %s is already stored",
+		o.ID, o.Modified.UTC().Format(time.RFC3339Nano))
 }

@@ -1,6 +1,7 @@
 package detente
 
 import (
+	"net/url"
 	"regexp"
 	"time"
 )
@@ -40,6 +41,26 @@ func (p *Partner) Validate() error {
 		return Errorf(EINVALID, "partner %s: key is missing or not an Ed25519 key", p.Name)
 	case p.State != PartnerActive && p.State != PartnerSuspended:
 		return Errorf(EINVALID, "partner %s: unknown state %q", p.Name, p.State)
+	}
+	return ValidPartnerURL(p.URL)
+}
+
+// ValidPartnerURL checks a partner's base URL: empty (a partner this node
+// does not pull from) or an https:// URL with a host and nothing after the
+// path. Partners talk over mutual TLS with pinned keys only, so a plain
+// http:// URL is refused rather than used in cleartext.
+func ValidPartnerURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	switch {
+	case err != nil || u.Host == "" || u.Opaque != "":
+		return Errorf(EINVALID, "partner URL %q is not a URL: want https://host[:port][/path]", s)
+	case u.Scheme != "https":
+		return Errorf(EINVALID, "partner URL %q must start with https://: partners talk over mutual TLS only", s)
+	case u.User != nil || u.RawQuery != "" || u.Fragment != "":
+		return Errorf(EINVALID, "partner URL %q must not carry credentials, a query or a fragment", s)
 	}
 	return nil
 }

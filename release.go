@@ -26,6 +26,7 @@ const (
 	ReasonQuarantined        = "quarantined"         // the version is quarantined
 	ReasonBackToOriginator   = "back-to-originator"  // the partner is the originator itself
 	ReasonPropertyRedacted   = "property-redacted"   // a granular marking removed a property (informational)
+	ReasonProjectionInvalid  = "projection-invalid"  // what the partner may receive of the object is not valid STIX: withheld
 )
 
 // Reason is one finding of a policy decision.

@@ -32,6 +32,21 @@ type Tx interface {
 	// returns false, and changes nothing, when a version with the same ID,
 	// Modified and Raw is already stored; a stored version with the same
 	// ID and Modified but other content is an ECONFLICT error.
+	//
+	// Ids are compared in NormalID form: o.ID and the ids of o.Refs,
+	// o.Markings and o.Granular are stored normalised, o.Raw as it is.
+	//
+	// PutObject enforces id ownership. The origin (OriginKey) of the first
+	// version stored of an id owns the id for good. PutObject stores o
+	// quarantined, prefixing o.Quarantine with the reason, when:
+	//   - o's origin is not the id's owner (QuarantineForeign);
+	//   - o is a marking-definition and another version of its id is
+	//     stored (QuarantineImmutable);
+	//   - o is a relayed copy (Relayed) and a version of the id signed by
+	//     its owner is stored (QuarantineSuperseded).
+	// Storing a version signed by the id's owner quarantines the relayed
+	// copies of the id held (QuarantineSuperseded). So the versions of an
+	// id that are not quarantined are always its owner's.
 	PutObject(ctx context.Context, o *ObjectVersion) (bool, error)
 	// PutObjects stores vs as PutObject would, one after the other, in one
 	// call (one round trip to a database server): result i says whether
@@ -50,6 +65,9 @@ type Tx interface {
 	// CountObjects returns how many versions are stored (quarantined ones
 	// included).
 	CountObjects(ctx context.Context) (int64, error)
+	// Owner returns the key that owns id: the origin of its first stored
+	// version (see PutObject). ENOTFOUND when no version of id is stored.
+	Owner(ctx context.Context, id string) (PublicKey, error)
 
 	// PutPartner creates or replaces the partner with p.Name.
 	PutPartner(ctx context.Context, p *Partner) error

@@ -13,14 +13,16 @@ import (
 )
 
 // IssueConsent signs, as originator, a consent for partner recipient to
-// receive object (or, with scope report, every object of report object)
-// from whichever partner holds it. The object must be one this node
+// receive object (or, with scope report, every object the report's current
+// version references, the version named in the consent) from whichever
+// partner holds it. The object must be one this node
 // originated. The consent is stored, logged, and offered to partners that
 // were released the object (they fetch it when they sync).
 func (n *Node) IssueConsent(ctx context.Context, object, recipient, scope string, until time.Time) (*detente.Consent, error) {
 	if scope == "" {
 		scope = detente.ConsentObject
 	}
+	object = detente.NormalID(object)
 	c := &detente.Consent{ID: "consent--" + newUUID(), Originator: n.PublicKey(), Object: object, Scope: scope,
 		Issued: n.now().Truncate(time.Second), Until: until.UTC(), Received: n.now()}
 	err := n.Store.Update(ctx, func(tx detente.Tx) error {
@@ -31,8 +33,13 @@ func (n *Node) IssueConsent(ctx context.Context, object, recipient, scope string
 		if o.Originator != detente.OriginSelf {
 			return detente.Errorf(detente.EFORBIDDEN, "%s was originated by %s, not this node: only its originator can consent", object, orUnknown(o.Originator))
 		}
-		if scope == detente.ConsentReport && o.Type != "report" {
-			return detente.Errorf(detente.EINVALID, "%s is not a report: use scope object", object)
+		if scope == detente.ConsentReport {
+			if o.Type != "report" {
+				return detente.Errorf(detente.EINVALID, "%s is not a report: use scope object", object)
+			}
+			// The consent covers what this version references, and
+			// nothing a later version (or anyone else's) adds.
+			c.Version = o.Modified
 		}
 		p, err := tx.Partner(ctx, recipient)
 		if err != nil {

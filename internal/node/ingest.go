@@ -22,27 +22,45 @@ type IngestOptions struct {
 	Progress func(done, total int)
 }
 
+// Statuses of an ingested object.
+const (
+	IngestAdded       = "added"       // stored
+	IngestUnchanged   = "unchanged"   // already held
+	IngestQuarantined = "quarantined" // stored apart: id ownership refused it (Reason says why)
+	IngestPredefined  = "predefined"  // a predefined TLP marking-definition: the node has its own, never stored
+)
+
 // IngestedObject is the outcome for one object of an ingest.
 type IngestedObject struct {
 	ID         string    `json:"id"`
 	Modified   time.Time `json:"modified,omitzero"`
-	Status     string    `json:"status"` // "added" or "unchanged"
+	Status     string    `json:"status"` // one of the Ingest… statuses
 	Originator string    `json:"originator"`
+	Reason     string    `json:"reason,omitempty"` // why it was quarantined
 }
 
 // IngestResult is the outcome of an ingest.
 type IngestResult struct {
-	Added     int              `json:"added"`
-	Unchanged int              `json:"unchanged"`
-	Objects   []IngestedObject `json:"objects"`
+	Added       int              `json:"added"`
+	Unchanged   int              `json:"unchanged"`
+	Quarantined int              `json:"quarantined,omitempty"`
+	Objects     []IngestedObject `json:"objects"`
+	// Warnings name what was stored but cannot go where the agreements in
+	// force would otherwise send it, e.g. an object whose granular markings
+	// leave an invalid projection for a partner.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Ingest validates a STIX object or bundle and stores every version in it,
 // atomically: if any object is invalid, carries a signature that does not
-// verify, or conflicts with a stored version, nothing is stored and the
-// error names the object. Unsigned objects are signed by this node, which
-// becomes their originator. Each new version is logged with a hash
-// commitment to its content, not the content.
+// verify, is dated beyond the allowed clock skew, or conflicts with a
+// stored version, nothing is stored and the error names the object.
+// Unsigned objects are signed by this node, which becomes their
+// originator. Id ownership applies as on every path: a version of an id
+// another node owns is stored quarantined (a foreign-version), reported
+// and raised as an alert. Predefined TLP marking-definitions are never
+// stored. Each new version is logged with a hash commitment to its
+// content, not the content.
 func (n *Node) Ingest(ctx context.Context, data []byte, opts IngestOptions) (*IngestResult, error) {
 	objs, err := stix.ParseBundle(data)
 	if err != nil {
@@ -54,8 +72,18 @@ func (n *Node) Ingest(ctx context.Context, data []byte, opts IngestOptions) (*In
 	}
 	self := n.PublicKey()
 	now := n.now()
+	var predefined []*stix.Object
+	kept := objs[:0:0]
+	for _, o := range objs {
+		if _, ok := detente.TLPOfMarking(o.ID); ok {
+			predefined = append(predefined, o)
+			continue
+		}
+		kept = append(kept, o)
+	}
+	objs = kept
 	unsigned := map[*detente.ObjectVersion]*stix.Object{} // versions this node signed here
-	versions, err := n.prepareAll(objs, self, partners, opts)
+	versions, err := n.prepareAll(objs, self, partners, now, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -65,9 +93,11 @@ func (n *Node) Ingest(ctx context.Context, data []byte, opts IngestOptions) (*In
 			unsigned[v] = objs[i]
 		}
 	}
-	res := &IngestResult{Objects: make([]IngestedObject, 0, len(versions))}
+	res := &IngestResult{Objects: make([]IngestedObject, 0, len(versions)+len(predefined))}
+	var stored []*detente.ObjectVersion // added and not quarantined
 	err = n.Store.Update(ctx, func(tx detente.Tx) error {
-		res.Added, res.Unchanged, res.Objects = 0, 0, res.Objects[:0] // fn may be retried
+		*res = IngestResult{Objects: res.Objects[:0]} // fn may be retried
+		stored = stored[:0]
 		// One call for the bundle: one round trip on PostgreSQL.
 		put, err := tx.PutObjects(ctx, versions)
 		if err != nil {
@@ -81,44 +111,67 @@ func (n *Node) Ingest(ctx context.Context, data []byte, opts IngestOptions) (*In
 			if err != nil {
 				return err
 			}
-			status := "unchanged"
-			if added {
+			out := IngestedObject{ID: v.ID, Modified: v.Modified, Status: IngestUnchanged, Originator: v.Originator, Reason: v.Quarantine}
+			switch {
+			case added && v.Quarantine != "":
+				out.Status = IngestQuarantined
+				res.Quarantined++
+				body := map[string]string{"id": v.ID, "modified": fmtTime(v.Modified), "originator": v.Originator,
+					"sha256": commit(v.Raw), "reason": v.Quarantine}
+				if err := n.logEvent(ctx, tx, detente.EventObjectQuarantined, "", body); err != nil {
+					return err
+				}
+				alert := &detente.Alert{Time: now, Kind: detente.AlertQuarantine,
+					Message: fmt.Sprintf("%s ingested locally, quarantined: %s", v.Key(), namesForKeys(v.Quarantine, self, partners))}
+				if err := tx.PutAlert(ctx, alert); err != nil {
+					return err
+				}
+			case added:
 				if err := n.noteDesignation(ctx, tx, v, objs[i].Fields); err != nil {
 					return err
 				}
-				status = "added"
+				out.Status = IngestAdded
 				res.Added++
+				stored = append(stored, v)
 				body := map[string]string{"id": v.ID, "type": v.Type, "modified": fmtTime(v.Modified),
 					"originator": v.Originator, "sha256": commit(v.Raw)}
 				if err := n.logEvent(ctx, tx, detente.EventObjectIngested, "", body); err != nil {
 					return err
 				}
-			} else {
+			default:
 				res.Unchanged++
 			}
-			res.Objects = append(res.Objects, IngestedObject{ID: v.ID, Modified: v.Modified, Status: status, Originator: v.Originator})
+			res.Objects = append(res.Objects, out)
 			if opts.Progress != nil && (i+1)%10000 == 0 {
 				opts.Progress(len(versions)+i+1, 2*len(versions))
 			}
+		}
+		for _, o := range predefined {
+			res.Unchanged++
+			res.Objects = append(res.Objects, IngestedObject{ID: o.ID, Modified: o.Version(), Status: IngestPredefined})
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	n.Logger.InfoContext(ctx, "ingested", "added", res.Added, "unchanged", res.Unchanged)
+	res.Warnings, err = n.unreleasable(ctx, stored)
+	if err != nil {
+		return nil, err
+	}
+	n.Logger.InfoContext(ctx, "ingested", "added", res.Added, "unchanged", res.Unchanged, "quarantined", res.Quarantined)
 	return res, nil
 }
 
 // prepareAll verifies or signs every object, on all cores: signatures
 // are most of the cost of an ingest. The first error in bundle order wins,
 // so the message does not depend on scheduling.
-func (n *Node) prepareAll(objs []*stix.Object, self detente.PublicKey, partners []*detente.Partner, opts IngestOptions) ([]*detente.ObjectVersion, error) {
+func (n *Node) prepareAll(objs []*stix.Object, self detente.PublicKey, partners []*detente.Partner, now time.Time, opts IngestOptions) ([]*detente.ObjectVersion, error) {
 	versions := make([]*detente.ObjectVersion, len(objs))
 	errs := make([]error, len(objs))
 	var done atomic.Int64
 	parallel(len(objs), func(i int) {
-		versions[i], errs[i] = n.prepare(objs[i], self, partners, opts.Grading)
+		versions[i], errs[i] = n.prepare(objs[i], self, partners, now, opts.Grading)
 		if d := done.Add(1); opts.Progress != nil && d%10000 == 0 {
 			opts.Progress(int(d), 2*len(objs))
 		}
@@ -132,9 +185,12 @@ func (n *Node) prepareAll(objs []*stix.Object, self detente.PublicKey, partners 
 }
 
 // prepare verifies or signs one parsed object and returns its version.
-func (n *Node) prepare(o *stix.Object, self detente.PublicKey, partners []*detente.Partner, grading detente.Grading) (*detente.ObjectVersion, error) {
+func (n *Node) prepare(o *stix.Object, self detente.PublicKey, partners []*detente.Partner, now time.Time, grading detente.Grading) (*detente.ObjectVersion, error) {
 	signer, signed, err := stix.Verify(o.Raw)
 	if err != nil {
+		return nil, err
+	}
+	if err := n.checkTimes(o.ToVersion(), now); err != nil {
 		return nil, err
 	}
 	if !signed {
@@ -151,12 +207,16 @@ func (n *Node) prepare(o *stix.Object, self detente.PublicKey, partners []*deten
 		return v, nil
 	}
 	v := o.ToVersion()
-	v.Originator = originatorOf(signer, self, partners)
+	v.Signer = signer
+	if v.Relayed() && v.Origin.Equal(self) {
+		return nil, detente.Errorf(detente.EINVALID, "%s: a relayed copy naming this node as its originator: this node holds its own versions", o.ID)
+	}
+	v.Originator = originatorOf(v.OriginKey(), self, partners)
 	return v, nil
 }
 
-// originatorOf names who signed: this node, a known partner, or "" for a
-// key the node does not know.
+// originatorOf names who originated a version, from its origin key: this
+// node, a known partner, or "" for a key the node does not know.
 func originatorOf(signer, self detente.PublicKey, partners []*detente.Partner) string {
 	if signer.Equal(self) {
 		return detente.OriginSelf
@@ -198,8 +258,7 @@ func (n *Node) resubmitted(ctx context.Context, tx detente.Tx, v *detente.Object
 		v.Seq = stored.Seq
 		return false, nil
 	}
-	return false, detente.Errorf(detente.ECONFLICT, "%s: a different version with modified %s is already stored",
-		v.ID, fmtTime(v.Modified))
+	return false, detente.ConflictError(v)
 }
 
 // parallel calls fn(0) … fn(n-1) on GOMAXPROCS goroutines (one for small

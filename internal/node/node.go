@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -22,6 +23,9 @@ type Node struct {
 	Logger *slog.Logger
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
+	// MaxSkew is how far in the future an object's created or modified
+	// time may lie (partners' clocks differ); zero means DefaultMaxSkew.
+	MaxSkew time.Duration
 
 	screening screening      // the screening index, built on first use
 	hotline   hotlineRuntime // the running outbox's wake-up and the cached deconflictor (hotline.go)
@@ -37,10 +41,33 @@ func (n *Node) PublicKey() detente.PublicKey {
 	return detente.PublicKey(n.Key.Public().(ed25519.PublicKey))
 }
 
+// SubKey returns a 32-byte key for one purpose, derived (HKDF-SHA-256)
+// from the node key, so that every process serving the node derives the
+// same one and a copy of the database alone reveals none. info names the
+// purpose, e.g. "detente/taxii/cursor/v1".
+func (n *Node) SubKey(info string) []byte {
+	k, err := hkdf.Key(sha256.New, n.Key.Seed(), nil, info, 32)
+	if err != nil {
+		panic(err) // only for lengths HKDF cannot produce; 32 bytes it always can
+	}
+	return k
+}
+
 // Close closes the node's store.
 func (n *Node) Close() error { return n.Store.Close() }
 
 func (n *Node) now() time.Time { return n.Now().UTC() }
+
+// DefaultMaxSkew is how far in the future an object's times may lie unless
+// the node's config says otherwise.
+const DefaultMaxSkew = 24 * time.Hour
+
+func (n *Node) maxSkew() time.Duration {
+	if n.MaxSkew > 0 {
+		return n.MaxSkew
+	}
+	return DefaultMaxSkew
+}
 
 // logEvent appends an event to the log inside tx.
 func (n *Node) logEvent(ctx context.Context, tx detente.Tx, typ, partner string, body any) error {

@@ -16,8 +16,10 @@ import (
 const (
 	ReceivedAdded       = "added"       // stored and usable
 	ReceivedUnchanged   = "unchanged"   // already held
-	ReceivedQuarantined = "quarantined" // stored apart: the ingress policy refused it
-	ReceivedRejected    = "rejected"    // not stored: malformed, unsigned, bad signature, conflicting
+	ReceivedQuarantined = "quarantined" // stored apart: the ingress policy or id ownership refused it
+	ReceivedRejected    = "rejected"    // not stored: malformed, unsigned, bad signature, times out of bounds
+	ReceivedConflict    = "conflict"    // not stored: another version with the same id and modified is held
+	ReceivedPredefined  = "predefined"  // a predefined TLP marking-definition: the node has its own, never stored
 )
 
 // Receipt is the outcome for one object received from a partner.
@@ -26,6 +28,18 @@ type Receipt struct {
 	Modified time.Time `json:"modified,omitzero"`
 	Outcome  string    `json:"outcome"`
 	Reason   string    `json:"reason,omitempty"`
+}
+
+// Public returns what the sending partner is told of r: only what depends
+// on the bytes it sent. A rejection (malformed, unsigned, bad signature,
+// times out of bounds) is reported with its reason; every other outcome is
+// "received", so that whether this node held the id or version, and what
+// it decided, is no oracle for the partner.
+func (r Receipt) Public() (ok bool, message string) {
+	if r.Outcome == ReceivedRejected {
+		return false, r.Outcome + ": " + r.Reason
+	}
+	return true, "received"
 }
 
 // ReceiveResult sums up one batch received from a partner.
@@ -38,30 +52,45 @@ type ReceiveResult struct {
 // or pulled by sync) and stores them under the ingress policy, in one
 // transaction:
 //   - every object must be valid STIX and signed; a bad or missing
-//     signature is rejected, never stored, and raised as an alert;
+//     signature, or a created or modified time beyond the clock skew
+//     allowed, is rejected, never stored, and raised as an alert;
 //   - the signer is the originator (the partner, or a third party whose
 //     object the partner re-releases with consent; the original signature
-//     travels unchanged);
+//     travels unchanged), or, for a redacted projection another node
+//     relayed, the original signer its relay statement names;
+//   - id ownership: a version whose originator does not own its id (the
+//     originator of the id's first version) is quarantined as a
+//     foreign-version, and so is a relayed copy naming this node as its
+//     originator; it changes no decision;
 //   - the ingress policy re-checks the object against this node's own
 //     agreement with the sender; what violates it is quarantined: stored
 //     apart with the reason, shown to admins, never released;
 //   - each outcome is logged (receipt, quarantine or rejection).
 //
+// The partner is told only Receipt.Public of each outcome.
+//
 // after, when set, runs in the same transaction (sync uses it to advance
 // its cursor, so a crash never loses or doubles a page).
 func (n *Node) Receive(ctx context.Context, from string, raws []json.RawMessage, after func(tx detente.Tx, res *ReceiveResult) error) (*ReceiveResult, error) {
 	type item struct {
-		v      *detente.ObjectVersion
-		fields map[string]any
-		reject string
-		id     string
+		v          *detente.ObjectVersion
+		fields     map[string]any
+		reject     string
+		predefined bool
+		id         string
 	}
+	self := n.PublicKey()
+	now := n.now()
 	items := make([]item, len(raws))
 	check := func(i int) { // parse and verify: most of the cost, so on every core
 		raw := raws[i]
 		o, err := stix.ParseObject(raw)
 		if err != nil {
 			items[i] = item{id: idOf(raw), reject: detente.ErrorMessage(err)}
+			return
+		}
+		if _, ok := detente.TLPOfMarking(o.ID); ok {
+			items[i] = item{id: o.ID, predefined: true}
 			return
 		}
 		signer, signed, err := o.Verify()
@@ -75,6 +104,10 @@ func (n *Node) Receive(ctx context.Context, from string, raws []json.RawMessage,
 		}
 		v := o.ToVersion()
 		v.Signer = signer
+		if err := n.checkTimes(v, now); err != nil {
+			items[i] = item{id: o.ID, reject: detente.ErrorMessage(err)}
+			return
+		}
 		items[i] = item{id: o.ID, v: v, fields: o.Fields}
 	}
 	parallel(len(raws), check)
@@ -86,29 +119,36 @@ func (n *Node) Receive(ctx context.Context, from string, raws []json.RawMessage,
 			return err
 		}
 		g := newGraph(ctx, tx)
-		now := n.now()
 		for _, it := range items {
+			if it.predefined {
+				res.Unchanged++
+				res.Receipts = append(res.Receipts, Receipt{ID: it.id, Outcome: ReceivedPredefined})
+				continue
+			}
 			if it.v == nil {
-				if err := n.reject(ctx, tx, res, from, it.id, time.Time{}, it.reject); err != nil {
+				if err := n.reject(ctx, tx, res, from, it.id, time.Time{}, ReceivedRejected, it.reject); err != nil {
 					return err
 				}
 				continue
 			}
 			v := it.v
-			v.Originator = originatorOf(v.Signer, n.PublicKey(), partners)
+			v.Originator = originatorOf(v.OriginKey(), self, partners)
 			v.Received = now
-			d := policy.Ingress(g, policy.IngressRequest{Self: n.PublicKey(), SelfName: n.Name, From: from, Now: now, Object: v})
+			d := policy.Ingress(g, policy.IngressRequest{Self: self, SelfName: n.Name, From: from, Now: now, Object: v})
 			if g.err != nil {
 				return g.err
 			}
-			outcome := ReceivedAdded
 			if !d.Allowed {
 				v.Quarantine = denyText(d)
-				outcome = ReceivedQuarantined
+			}
+			if v.Relayed() && v.OriginKey().Equal(self) {
+				// Nobody relays this node's own objects back to it: a
+				// "copy" of its own is words put in its mouth.
+				v.AddQuarantine(detente.QuarantineForeign, "a relayed copy names this node as its originator")
 			}
 			added, err := tx.PutObject(ctx, v)
 			if detente.ErrorCode(err) == detente.ECONFLICT {
-				if err := n.reject(ctx, tx, res, from, v.ID, v.Modified, detente.ErrorMessage(err)); err != nil {
+				if err := n.reject(ctx, tx, res, from, v.ID, v.Modified, ReceivedConflict, detente.ErrorMessage(err)); err != nil {
 					return err
 				}
 				continue
@@ -121,13 +161,15 @@ func (n *Node) Receive(ctx context.Context, from string, raws []json.RawMessage,
 				res.Receipts = append(res.Receipts, Receipt{ID: v.ID, Modified: v.Modified, Outcome: ReceivedUnchanged})
 				continue
 			}
+			outcome := ReceivedAdded
 			body := map[string]string{"id": v.ID, "modified": fmtTime(v.Modified), "originator": v.Originator, "from": from, "sha256": commit(v.Raw)}
 			typ := detente.EventObjectReceived
-			if outcome == ReceivedQuarantined {
+			if v.Quarantine != "" {
+				outcome = ReceivedQuarantined
 				typ, body["reason"] = detente.EventObjectQuarantined, v.Quarantine
 				res.Quarantined++
 				alert := &detente.Alert{Time: now, Kind: detente.AlertQuarantine, Partner: from,
-					Message: fmt.Sprintf("%s from %s quarantined: %s", v.Key(), from, v.Quarantine)}
+					Message: fmt.Sprintf("%s from %s quarantined: %s", v.Key(), from, namesForKeys(v.Quarantine, self, partners))}
 				if err := tx.PutAlert(ctx, alert); err != nil {
 					return err
 				}
@@ -137,15 +179,17 @@ func (n *Node) Receive(ctx context.Context, from string, raws []json.RawMessage,
 			if err := n.logEvent(ctx, tx, typ, from, body); err != nil {
 				return err
 			}
-			if err := n.noteDesignation(ctx, tx, v, it.fields); detente.ErrorCode(err) == detente.EINVALID {
-				// A malformed designation must not block the rest of the
-				// page: the object is kept, the designation is not.
-				a := &detente.Alert{Time: now, Kind: detente.AlertQuarantine, Partner: from, Message: "designation ignored: " + detente.ErrorMessage(err)}
-				if err := tx.PutAlert(ctx, a); err != nil {
+			if v.Quarantine == "" {
+				if err := n.noteDesignation(ctx, tx, v, it.fields); detente.ErrorCode(err) == detente.EINVALID {
+					// A malformed designation must not block the rest of the
+					// page: the object is kept, the designation is not.
+					a := &detente.Alert{Time: now, Kind: detente.AlertQuarantine, Partner: from, Message: "designation ignored: " + detente.ErrorMessage(err)}
+					if err := tx.PutAlert(ctx, a); err != nil {
+						return err
+					}
+				} else if err != nil {
 					return err
 				}
-			} else if err != nil {
-				return err
 			}
 			res.Receipts = append(res.Receipts, Receipt{ID: v.ID, Modified: v.Modified, Outcome: outcome, Reason: v.Quarantine})
 		}
@@ -163,10 +207,38 @@ func (n *Node) Receive(ctx context.Context, from string, raws []json.RawMessage,
 	return res, nil
 }
 
-// reject records an object that could not be stored at all.
-func (n *Node) reject(ctx context.Context, tx detente.Tx, res *ReceiveResult, from, id string, modified time.Time, reason string) error {
+// namesForKeys replaces the node keys in a quarantine reason with the
+// names people know them by.
+func namesForKeys(reason string, self detente.PublicKey, partners []*detente.Partner) string {
+	reason = strings.ReplaceAll(reason, self.String(), "this node")
+	for _, p := range partners {
+		reason = strings.ReplaceAll(reason, p.Key.String(), p.Name)
+	}
+	return reason
+}
+
+// checkTimes refuses a version whose created or modified time lies more
+// than the allowed clock skew (MaxSkew) after now: a version dated in the
+// future would stay the newest, whatever its owner signs later.
+func (n *Node) checkTimes(v *detente.ObjectVersion, now time.Time) error {
+	limit := now.Add(n.maxSkew())
+	for _, t := range []struct {
+		name string
+		at   time.Time
+	}{{"created", v.Created}, {"modified", v.Modified}} {
+		if t.at.After(limit) {
+			return detente.Errorf(detente.EINVALID, "%s: %s %s is more than %s in the future",
+				v.ID, t.name, fmtTime(t.at), n.maxSkew())
+		}
+	}
+	return nil
+}
+
+// reject records an object that could not be stored at all: outcome is
+// ReceivedRejected or ReceivedConflict.
+func (n *Node) reject(ctx context.Context, tx detente.Tx, res *ReceiveResult, from, id string, modified time.Time, outcome, reason string) error {
 	res.Rejected++
-	res.Receipts = append(res.Receipts, Receipt{ID: id, Modified: modified, Outcome: ReceivedRejected, Reason: reason})
+	res.Receipts = append(res.Receipts, Receipt{ID: id, Modified: modified, Outcome: outcome, Reason: reason})
 	a := &detente.Alert{Time: n.now(), Kind: detente.AlertQuarantine, Partner: from,
 		Message: fmt.Sprintf("object %s from %s rejected: %s", id, from, reason)}
 	if err := tx.PutAlert(ctx, a); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"detente"
 	"detente/internal/policy"
@@ -53,6 +54,15 @@ func (g *graph) Object(id string) (*detente.ObjectVersion, bool) {
 	}
 	g.objects[id] = o
 	return o, o != nil
+}
+
+func (g *graph) Version(id string, modified time.Time) (*detente.ObjectVersion, bool) {
+	o, err := g.tx.ObjectVersion(g.ctx, id, modified)
+	if err != nil {
+		g.fail(err)
+		return nil, false
+	}
+	return o, true
 }
 
 func (g *graph) Marking(id string) (*detente.Marking, bool) {
@@ -174,12 +184,20 @@ func (n *Node) Release(ctx context.Context, object, partner string) (*ReleaseRes
 		if err != nil {
 			return err
 		}
-		res.Decision = d
 		if d.Allowed {
-			if res.Bundle, err = n.bundle(ctx, tx, d); err != nil {
+			var bad string
+			res.Bundle, bad, err = n.bundle(ctx, tx, d)
+			if err != nil && bad == "" {
 				return err
 			}
+			if bad != "" {
+				// Withheld, not failed: the reason stays in the decision
+				// and the log, and the partner gets nothing.
+				withheld(&d, bad, err)
+				res.Bundle = nil
+			}
 		}
+		res.Decision = d
 		r := &detente.Release{Object: o.ID, Modified: o.Modified, Partner: partner, Allowed: d.Allowed, Reasons: d.Reasons, Time: n.now()}
 		if err := tx.PutRelease(ctx, r); err != nil {
 			return err
@@ -213,13 +231,10 @@ func releaseBody(o *detente.ObjectVersion, d detente.Decision) map[string]any {
 }
 
 // bundle returns the STIX bundle of d's closure as the partner sees it:
-// each object projected without the properties d redacts.
-func (n *Node) bundle(ctx context.Context, tx detente.Tx, d detente.Decision) (json.RawMessage, error) {
-	redact := map[string][]string{}
-	for _, r := range d.Redacted {
-		id, sel, _ := strings.Cut(r, ":")
-		redact[id] = append(redact[id], sel)
-	}
+// each object projected without the properties d redacts (project). When
+// an object's projection is not valid STIX, it returns that object's id
+// with the error, and the release must be withheld.
+func (n *Node) bundle(ctx context.Context, tx detente.Tx, d detente.Decision) (json.RawMessage, string, error) {
 	var b strings.Builder
 	b.WriteString(`{"type":"bundle","id":"bundle--` + newUUID() + `","objects":[`)
 	written := 0
@@ -232,18 +247,12 @@ func (n *Node) bundle(ctx context.Context, tx detente.Tx, d detente.Decision) (j
 			continue // a reference the node does not hold
 		}
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		raw := o.Raw
-		if sels := redact[id]; len(sels) > 0 {
-			// The projection is no longer what the originator signed:
-			// this node signs it, keeping the originator's grading.
-			p, err := stix.Project(raw, sels)
-			if err != nil {
-				return nil, fmt.Errorf("project %s: %w", id, err)
-			}
-			if raw, err = stix.Sign(p, n.Key, o.Grading); err != nil {
-				return nil, fmt.Errorf("sign projection of %s: %w", id, err)
+		if sels := redactedOf(d, id); len(sels) > 0 {
+			if raw, err = n.project(o, sels); err != nil {
+				return nil, id, err
 			}
 		}
 		if written > 0 {
@@ -253,5 +262,5 @@ func (n *Node) bundle(ctx context.Context, tx detente.Tx, d detente.Decision) (j
 		written++
 	}
 	b.WriteString("]}")
-	return json.RawMessage(b.String()), nil
+	return json.RawMessage(b.String()), "", nil
 }

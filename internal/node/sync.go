@@ -103,6 +103,9 @@ func (n *Node) Sync(ctx context.Context, partner string, progress func(SyncResul
 	if p.URL == "" {
 		return res, detente.Errorf(detente.EINVALID, "partner %s has no URL", partner)
 	}
+	if err := detente.ValidPartnerURL(p.URL); err != nil {
+		return res, err // stored before URLs were checked: never pulled in cleartext
+	}
 	err := n.pull(ctx, p, res, progress)
 	if err2 := n.recordSyncAttempt(ctx, partner, err); err == nil {
 		err = err2
@@ -121,9 +124,6 @@ func (n *Node) pull(ctx context.Context, p *detente.Partner, res *SyncResult, pr
 	defer hc.CloseIdleConnections()
 	var st *detente.SyncState
 	if err := n.Store.View(ctx, func(tx detente.Tx) (err error) { st, err = tx.SyncState(ctx, p.Name); return }); err != nil {
-		return err
-	}
-	if err := n.fetchConsents(ctx, hc, p); err != nil {
 		return err
 	}
 	c := &taxii.Client{HTTP: hc, BaseURL: strings.TrimSuffix(p.URL, "/") + "/taxii2/api/"}
@@ -150,6 +150,11 @@ func (n *Node) pull(ctx context.Context, p *detente.Partner, res *SyncResult, pr
 		return err
 	})
 	if err != nil {
+		return err
+	}
+	// The consents the partner issued for what it released, this pass's
+	// pages included.
+	if err := n.fetchConsents(ctx, hc, p); err != nil {
 		return err
 	}
 	// Witness the partner's log after each pull, so what was received is

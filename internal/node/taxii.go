@@ -3,14 +3,12 @@ package node
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"slices"
 	"sync"
 	"time"
 
 	"detente"
 	"detente/internal/policy"
-	"detente/internal/stix"
 	"detente/internal/taxii"
 )
 
@@ -79,24 +77,22 @@ func (s *taxiiSource) Records(ctx context.Context, c taxii.Caller, collection st
 		return nil, false, detente.Errorf(detente.ENOTFOUND, "collection not found")
 	}
 	var (
-		recs      []taxii.Record
-		more      bool
-		decisions []detente.Decision
-		versions  []*detente.ObjectVersion
+		recs []taxii.Record
+		more bool
+		v    *viewer
 	)
 	err := s.n.Store.View(ctx, func(tx detente.Tx) error {
-		v := &viewer{n: s.n, ctx: ctx, tx: tx, partner: c.Partner, g: newGraph(ctx, tx), seen: map[string]*verdict{}, now: s.n.now(),
+		v = &viewer{n: s.n, ctx: ctx, tx: tx, partner: c.Partner, g: newGraph(ctx, tx), seen: map[string]*verdict{}, now: s.n.now(),
 			versions: map[string][]*detente.ObjectVersion{}}
 		var err error
 		recs, more, err = v.records(q)
-		decisions, versions = v.served, v.servedVersions
 		return err
 	})
 	if err != nil {
 		return nil, false, err
 	}
-	if c.Partner != "" && !q.WithoutRaw && len(versions) > 0 {
-		if err := s.n.recordReleases(ctx, c.Partner, versions, decisions); err != nil {
+	if c.Partner != "" && !q.WithoutRaw && len(v.servedVersions)+len(v.withheld) > 0 {
+		if err := s.n.recordReleases(ctx, c.Partner, v); err != nil {
 			return nil, false, err
 		}
 	}
@@ -121,6 +117,10 @@ type viewer struct {
 	seen           map[string]*verdict // by version key
 	served         []detente.Decision
 	servedVersions []*detente.ObjectVersion
+	// withheld are versions the policy allows whose projection is not
+	// valid STIX, with their decisions (projection-invalid).
+	withheld    []*detente.ObjectVersion
+	withheldWhy []detente.Decision
 	// versions caches every non-quarantined version of the objects seen.
 	versions map[string][]*detente.ObjectVersion
 }
@@ -136,38 +136,21 @@ func (v *viewer) see(o *detente.ObjectVersion) (*verdict, error) {
 		if v.g.err != nil {
 			return nil, v.g.err
 		}
-		vd.ok = vd.d.Allowed
-		if vd.ok {
-			var sels []string
-			for _, r := range vd.d.Redacted {
-				if id, sel, _ := cutLast(r); id == o.ID {
-					sels = append(sels, sel)
-				}
+		if sels := redactedOf(vd.d, o.ID); vd.d.Allowed && len(sels) > 0 {
+			p, err := v.n.project(o, sels)
+			if err != nil {
+				// Withheld from this partner alone; the page goes on, and
+				// the reason is recorded with the page's releases.
+				withheld(&vd.d, o.ID, err)
+				v.withheld = append(v.withheld, o)
+				v.withheldWhy = append(v.withheldWhy, vd.d)
 			}
-			if len(sels) > 0 {
-				p, err := stix.Project(o.Raw, sels)
-				if err == nil {
-					p, err = stix.Sign(p, v.n.Key, o.Grading)
-				}
-				if err != nil {
-					return nil, fmt.Errorf("project %s: %w", o.ID, err)
-				}
-				vd.raw = p
-			}
+			vd.raw = p
 		}
+		vd.ok = vd.d.Allowed
 	}
 	v.seen[o.Key()] = vd
 	return vd, nil
-}
-
-// cutLast splits "id:selector" at the first colon after the id's "--".
-func cutLast(s string) (string, string, bool) {
-	for i := 0; i < len(s); i++ {
-		if s[i] == ':' {
-			return s[:i], s[i+1:], true
-		}
-	}
-	return s, "", false
 }
 
 // selected applies match[version] to o among the versions of its object in
@@ -301,21 +284,35 @@ func (v *viewer) records(q taxii.Query) ([]taxii.Record, bool, error) {
 	}
 }
 
-// recordReleases stores the releases of one page served to a partner and
-// logs them as one entry.
-func (n *Node) recordReleases(ctx context.Context, partner string, vs []*detente.ObjectVersion, ds []detente.Decision) error {
+// recordReleases stores the releases of one page served to a partner,
+// and the refusals of the versions withheld from it because their
+// projection is not valid STIX, and logs them as one entry. A withheld
+// version is named only by commitment, as a denied release is.
+func (n *Node) recordReleases(ctx context.Context, partner string, v *viewer) error {
+	if len(v.withheld) > 0 {
+		n.Logger.WarnContext(ctx, "versions withheld from a partner: their projection is not valid STIX", "partner", partner, "count", len(v.withheld))
+	}
 	return n.Store.Update(ctx, func(tx detente.Tx) error {
 		now := n.now()
-		keys := make([]string, len(vs))
-		rs := make([]*detente.Release, len(vs))
-		for i, o := range vs {
+		keys := make([]string, len(v.servedVersions))
+		rs := make([]*detente.Release, 0, len(v.servedVersions)+len(v.withheld))
+		for i, o := range v.servedVersions {
 			keys[i] = o.Key()
-			rs[i] = &detente.Release{Object: o.ID, Modified: o.Modified, Partner: partner, Allowed: true, Reasons: ds[i].Reasons, Time: now}
+			rs = append(rs, &detente.Release{Object: o.ID, Modified: o.Modified, Partner: partner, Allowed: true, Reasons: v.served[i].Reasons, Time: now})
+		}
+		var withheld []string
+		for i, o := range v.withheld {
+			withheld = append(withheld, commit([]byte(o.Key())))
+			rs = append(rs, &detente.Release{Object: o.ID, Modified: o.Modified, Partner: partner, Reasons: v.withheldWhy[i].Reasons, Time: now})
 		}
 		if err := tx.PutReleases(ctx, rs); err != nil {
 			return err
 		}
-		return n.logEvent(ctx, tx, detente.EventRelease, partner, map[string]any{"allowed": true, "via": "taxii", "objects": keys})
+		body := map[string]any{"allowed": true, "via": "taxii", "objects": keys}
+		if len(withheld) > 0 {
+			body["withheld"] = map[string]any{"code": detente.ReasonProjectionInvalid, "object_sha256": withheld}
+		}
+		return n.logEvent(ctx, tx, detente.EventRelease, partner, body)
 	})
 }
 
@@ -330,11 +327,10 @@ func (s *taxiiSource) Add(ctx context.Context, c taxii.Caller, collection string
 			return taxii.Status{}, err
 		}
 		for _, r := range res.Receipts {
-			d := taxii.StatusDetail{ID: r.ID, Version: taxii.Timestamp{Time: r.Modified}, Message: r.Outcome}
-			if r.Reason != "" {
-				d.Message += ": " + r.Reason
-			}
-			if r.Outcome == ReceivedAdded || r.Outcome == ReceivedUnchanged {
+			// Only what depends on the bytes the partner sent (Receipt.Public).
+			ok, msg := r.Public()
+			d := taxii.StatusDetail{ID: r.ID, Version: taxii.Timestamp{Time: r.Modified}, Message: msg}
+			if ok {
 				st.Successes = append(st.Successes, d)
 			} else {
 				st.Failures = append(st.Failures, d)

@@ -14,6 +14,7 @@ import (
 // memGraph is a Graph over maps, as a store transaction would answer it.
 type memGraph struct {
 	objects    map[string]*detente.ObjectVersion // newest non-quarantined versions
+	versions   []*detente.ObjectVersion          // older versions, for Version
 	markings   map[string]*detente.Marking
 	partners   map[string]*detente.Partner
 	agreements []*detente.Agreement
@@ -37,6 +38,18 @@ func newMemGraph() *memGraph {
 func (g *memGraph) Object(id string) (*detente.ObjectVersion, bool) {
 	o, ok := g.objects[id]
 	return o, ok
+}
+
+func (g *memGraph) Version(id string, modified time.Time) (*detente.ObjectVersion, bool) {
+	if o, ok := g.objects[id]; ok && o.Modified.Equal(modified) {
+		return o, true
+	}
+	for _, o := range g.versions {
+		if o.ID == id && o.Modified.Equal(modified) {
+			return o, true
+		}
+	}
+	return nil, false
 }
 
 func (g *memGraph) Marking(id string) (*detente.Marking, bool) {

@@ -78,15 +78,17 @@ func (e *egress) resolve(name string) origin {
 	return or
 }
 
-// signedBy refuses a partner origin when o is signed by another key than
-// the partner's pinned key: then who originated o cannot be established.
-// A partner's own object going back to it is not affected.
+// signedBy refuses a partner origin when o originates from another key
+// than the partner's pinned key (its signer's, or for a relayed copy the
+// original signer its relay statement names): then who originated o
+// cannot be established. A partner's own object going back to it is not
+// affected.
 func (e *egress) signedBy(o *detente.ObjectVersion, or origin) origin {
-	if or.kind != originPartner || len(o.Signer) == 0 || o.Signer.Equal(or.partner.Key) ||
-		or.partner.Name == e.p.Name {
+	k := o.OriginKey()
+	if or.kind != originPartner || len(k) == 0 || k.Equal(or.partner.Key) || or.partner.Name == e.p.Name {
 		return or
 	}
-	return origin{why: "version is signed by " + o.Signer.String() + ", not by the pinned key of its originator " + or.partner.Name}
+	return origin{why: "version originates from " + k.String() + ", not from the pinned key of its originator " + or.partner.Name}
 }
 
 // originatorReasons applies originator control to o going to e's partner.
@@ -145,16 +147,17 @@ func (e *egress) mayPassOn(o *detente.ObjectVersion, or origin) bool {
 // consent returns a consent signed by x that lets e's partner receive o,
 // or nil. A consent counts when its signature verifies, it is valid now,
 // its originator is x's pinned key, its recipient is the partner's pinned
-// key, and it names o, or names a report, held and last modified no later
-// than the consent was issued, whose object_refs list o.
+// key, and it names o, or names a report version x signed itself whose
+// object_refs list o (see reportLists).
 func (e *egress) consent(o *detente.ObjectVersion, x *detente.Partner) *detente.Consent {
 	for _, c := range e.g.Consents(o.ID) {
 		if c == nil || !c.Valid(e.r.Now) || !c.Originator.Equal(x.Key) || !c.Recipient.Equal(e.p.Key) {
 			continue
 		}
+		named := detente.NormalID(c.Object) == o.ID
 		switch {
-		case c.Object == o.ID && (c.Scope == detente.ConsentObject || c.Scope == detente.ConsentReport):
-		case c.Scope == detente.ConsentReport && e.reportLists(c, o.ID):
+		case named && (c.Scope == detente.ConsentObject || c.Scope == detente.ConsentReport):
+		case c.Scope == detente.ConsentReport && !named && e.reportLists(c, o.ID):
 		default:
 			continue
 		}
@@ -165,11 +168,28 @@ func (e *egress) consent(o *detente.ObjectVersion, x *detente.Partner) *detente.
 	return nil
 }
 
-// reportLists reports whether the report c names is held, was not
-// modified after c was issued, and lists id in its object_refs.
+// reportLists reports whether the report version c covers lists id in its
+// object_refs. The version is the one c names (c.Version), or for a
+// consent that names none the newest held that was not modified after c
+// was issued. Either way it must be signed by the consenting originator
+// itself: a version someone else made, or relayed, never stretches a
+// consent.
 func (e *egress) reportLists(c *detente.Consent, id string) bool {
-	rep, ok := e.g.Object(c.Object)
-	if !ok || rep == nil || rep.Modified.After(c.Issued) {
+	var rep *detente.ObjectVersion
+	if c.Version.IsZero() {
+		r, ok := e.g.Object(detente.NormalID(c.Object))
+		if !ok || r == nil || r.Modified.After(c.Issued) {
+			return false
+		}
+		rep = r
+	} else {
+		r, ok := e.g.Version(detente.NormalID(c.Object), c.Version)
+		if !ok || r == nil {
+			return false
+		}
+		rep = r
+	}
+	if rep.Quarantine != "" || rep.Type != "report" || !rep.Signer.Equal(c.Originator) || !rep.OriginKey().Equal(c.Originator) {
 		return false
 	}
 	for _, r := range rep.Refs {

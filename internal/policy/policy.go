@@ -43,6 +43,9 @@ type Graph interface {
 	// Object returns the newest non-quarantined version of id the node
 	// holds, and false when it holds none.
 	Object(id string) (*detente.ObjectVersion, bool)
+	// Version returns the version of id modified at modified, quarantined
+	// or not, and false when the node does not hold it.
+	Version(id string, modified time.Time) (*detente.ObjectVersion, bool)
 	// Marking returns the parsed marking-definition id, and false when the
 	// node does not hold it. The well-known TLP marking ids
 	// (detente.TLPOfMarking) are resolved without the graph.

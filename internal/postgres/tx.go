@@ -162,22 +162,22 @@ func (t *Tx) lockHead(ctx context.Context) error {
 // ---- objects ----
 
 const objectCols = `seq, id, type, modified, created, spec_version, originator, signer, signature,
-	markings, granular, refs, grading, received, quarantine, raw, added`
+	markings, granular, refs, grading, received, quarantine, raw, added, origin`
 
 func scanObject(rows pgx.Rows) (*detente.ObjectVersion, error) {
 	var (
 		o                              detente.ObjectVersion
 		modified, created, recv, added int64
-		signer                         []byte
+		signer, origin                 []byte
 		markings, granular, refs       string
 		grading                        string
 	)
 	err := rows.Scan(&o.Seq, &o.ID, &o.Type, &modified, &created, &o.SpecVersion, &o.Originator,
-		&signer, &o.Signature, &markings, &granular, &refs, &grading, &recv, &o.Quarantine, &o.Raw, &added)
+		&signer, &o.Signature, &markings, &granular, &refs, &grading, &recv, &o.Quarantine, &o.Raw, &added, &origin)
 	if err != nil {
 		return nil, err
 	}
-	o.Signer = detente.PublicKey(signer)
+	o.Signer, o.Origin = detente.PublicKey(signer), detente.PublicKey(origin)
 	o.Modified, o.Created, o.Received, o.Added = fromNanos(modified), fromNanos(created), fromNanos(recv), fromNanos(added)
 	if err := errors.Join(
 		json.Unmarshal([]byte(markings), &o.Markings),
@@ -210,17 +210,32 @@ func (t *Tx) PutObject(ctx context.Context, o *detente.ObjectVersion) (bool, err
 	if t.readOnly {
 		return false, errReadOnly
 	}
+	o.NormalizeIDs()
 	if err := t.lockHead(ctx); err != nil {
 		return false, fmt.Errorf("insert object %s: %w", o.ID, err)
 	}
+	// Ownership, under the write head: no other transaction stores a
+	// version of the id meanwhile.
+	var (
+		owner               []byte
+		others, ownerSigned bool
+	)
+	if _, err := t.one(ctx, `SELECT w.owner,
+			EXISTS (SELECT 1 FROM objects WHERE id = $1 AND modified <> $2),
+			EXISTS (SELECT 1 FROM objects WHERE id = $1 AND signer = w.owner)
+		FROM (SELECT (SELECT owner FROM owners WHERE id = $1) AS owner) w`,
+		[]any{o.ID, nanos(o.Modified)}, &owner, &others, &ownerSigned); err != nil {
+		return false, fmt.Errorf("insert object %s: %w", o.ID, err)
+	}
+	supersede := owner != nil && detente.ApplyOwnership(o, owner, others, ownerSigned)
 	seq := t.head.objects + 1
 	added := max(time.Now().UnixMicro()*1000, t.head.added+1000) // µs, unique, increasing
 	tag, err := t.exec(ctx, `INSERT INTO objects (`+objectCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
 		ON CONFLICT (id, modified) DO NOTHING`,
 		seq, o.ID, o.Type, nanos(o.Modified), nanos(o.Created), o.SpecVersion, o.Originator,
 		[]byte(o.Signer), o.Signature, mustJSON(nonNil(o.Markings)), mustJSON(nonNil(o.Granular)),
-		mustJSON(nonNil(o.Refs)), o.Grading.String(), nanos(o.Received), o.Quarantine, o.Raw, added)
+		mustJSON(nonNil(o.Refs)), o.Grading.String(), nanos(o.Received), o.Quarantine, o.Raw, added, originColumn(o))
 	if err != nil {
 		return false, fmt.Errorf("insert object %s: %w", o.ID, err)
 	}
@@ -230,22 +245,65 @@ func (t *Tx) PutObject(ctx context.Context, o *detente.ObjectVersion) (bool, err
 			return false, err
 		}
 		if string(existing.Raw) != string(o.Raw) {
-			return false, detente.Errorf(detente.ECONFLICT, "%s: a different version with modified %s is already stored",
-				o.ID, o.Modified.UTC().Format(time.RFC3339Nano))
+			return false, detente.ConflictError(o)
 		}
-		o.Seq, o.Added = existing.Seq, existing.Added
+		o.Seq, o.Added, o.Quarantine = existing.Seq, existing.Added, existing.Quarantine
 		return false, nil
 	}
 	t.head.objects, t.head.added, t.dirty = seq, added, true
 	o.Seq, o.Added = seq, fromNanos(added)
+	switch {
+	case owner == nil:
+		t.enqueue("record owner", `INSERT INTO owners (id, owner) VALUES ($1, $2)`, o.ID, ownerColumn(o))
+	case supersede:
+		t.enqueue("supersede relayed copies", `UPDATE objects SET quarantine = $1 WHERE id = $2 AND quarantine = '' AND signer IS DISTINCT FROM $3`,
+			detente.QuarantineSuperseded+": "+detente.SupersededDetail, o.ID, []byte(o.Signer))
+	}
 	return true, nil
 }
 
+// normalIDs returns ids in detente.NormalID form.
+func normalIDs(ids []string) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = detente.NormalID(id)
+	}
+	return out
+}
+
+// ownerColumn is the owner column of the id of o when o is its first
+// version: its origin, empty (not NULL) when unsigned.
+func ownerColumn(o *detente.ObjectVersion) []byte {
+	return append([]byte{}, o.OriginKey()...)
+}
+
+// originColumn is the origin column of o: NULL when it is the signer.
+func originColumn(o *detente.ObjectVersion) []byte {
+	if !o.Relayed() {
+		return nil
+	}
+	return o.Origin
+}
+
+// Owner implements detente.Tx.
+func (t *Tx) Owner(ctx context.Context, id string) (detente.PublicKey, error) {
+	var owner []byte
+	found, err := t.one(ctx, `SELECT owner FROM owners WHERE id = $1`, []any{detente.NormalID(id)}, &owner)
+	if err != nil {
+		return nil, fmt.Errorf("get owner: %w", err)
+	}
+	if !found {
+		return nil, notFound("object %s not found", id)
+	}
+	return detente.PublicKey(owner), nil
+}
+
 // PutObjects implements detente.Tx in one round trip: with the write head
-// held (so no other transaction stores objects meanwhile), it reads which
-// of vs are already stored, decides each in order as PutObject would
-// (an earlier version of vs counts as stored), and queues one INSERT of
-// the new ones from arrays, sent with the next statement or COMMIT.
+// held (so no other transaction stores objects meanwhile), it reads the
+// owners and stored versions of the ids of vs, decides each version in
+// order as PutObject would (an earlier version of vs counts as stored),
+// and queues the INSERTs of the new ones from arrays, sent with the next
+// statement or COMMIT.
 func (t *Tx) PutObjects(ctx context.Context, vs []*detente.ObjectVersion) ([]detente.PutResult, error) {
 	if t.readOnly {
 		return nil, errReadOnly
@@ -261,24 +319,53 @@ func (t *Tx) PutObjects(ctx context.Context, vs []*detente.ObjectVersion) ([]det
 		id       string
 		modified int64
 	}
+	type stored struct {
+		seq, added int64
+		raw        []byte // only for the versions vs names
+		quarantine string
+		col        int // index in the insert columns, -1 when stored before
+	}
+	// idState is what the batch knows of one id: its owner, and each
+	// version stored before or in the batch.
+	type idState struct {
+		owner       []byte
+		versions    map[int64]*stored
+		ownerSigned bool
+		relayed     []int // column indexes of relayed copies inserted by the batch
+	}
+	for _, v := range vs {
+		v.NormalizeIDs()
+	}
 	ids, mods := make([]string, len(vs)), make([]int64, len(vs))
 	for i, v := range vs {
 		ids[i], mods[i] = v.ID, nanos(v.Modified)
 	}
-	type stored struct {
-		seq, added int64
-		raw        []byte
-	}
-	have := map[key]stored{}
-	err := t.each(ctx, `SELECT o.id, o.modified, o.seq, o.added, o.raw FROM objects o
-		JOIN unnest($1::text[], $2::bigint[]) AS k(id, modified) ON o.id = k.id COLLATE "C" AND o.modified = k.modified`,
+	state := map[string]*idState{}
+	err := t.each(ctx, `SELECT k.id, w.owner, o.modified, o.seq, o.added, o.signer IS NOT DISTINCT FROM w.owner, o.quarantine,
+			CASE WHEN (o.id, o.modified) IN (SELECT * FROM unnest($1::text[], $2::bigint[])) THEN o.raw END
+		FROM (SELECT DISTINCT unnest($1::text[]) AS id) k
+		LEFT JOIN owners w ON w.id = k.id
+		LEFT JOIN objects o ON o.id = k.id`,
 		[]any{ids, mods}, func(rows pgx.Rows) error {
-			var k key
-			var s stored
-			if err := rows.Scan(&k.id, &k.modified, &s.seq, &s.added, &s.raw); err != nil {
+			var (
+				id              string
+				owner, raw      []byte
+				mod, seq, added *int64
+				signedByOwner   *bool
+				quarantine      *string
+			)
+			if err := rows.Scan(&id, &owner, &mod, &seq, &added, &signedByOwner, &quarantine, &raw); err != nil {
 				return err
 			}
-			have[k] = s
+			st := state[id]
+			if st == nil {
+				st = &idState{owner: owner, versions: map[int64]*stored{}}
+				state[id] = st
+			}
+			if mod != nil {
+				st.versions[*mod] = &stored{seq: *seq, added: *added, raw: raw, quarantine: *quarantine, col: -1}
+				st.ownerSigned = st.ownerSigned || (signedByOwner != nil && *signedByOwner)
+			}
 			return nil
 		})
 	if err != nil {
@@ -289,24 +376,53 @@ func (t *Tx) PutObjects(ctx context.Context, vs []*detente.ObjectVersion) ([]det
 			seq, modified, created, received, added             []int64
 			id, typ, spec, originator, markings, granular, refs []string
 			grading, quarantine                                 []string
-			signer, signature, raw                              [][]byte
+			signer, signature, raw, origin                      [][]byte
 		}{}
-		seq, last = t.head.objects, t.head.added
+		owners     [][]byte
+		ownerIDs   []string
+		superseded []string // ids whose stored relayed copies are superseded
+		seq, last  = t.head.objects, t.head.added
 	)
 	for i, v := range vs {
+		st := state[v.ID]
 		k := key{v.ID, nanos(v.Modified)}
-		if s, ok := have[k]; ok {
+		if s, ok := st.versions[k.modified]; ok {
 			if string(s.raw) != string(v.Raw) {
-				out[i].Err = detente.Errorf(detente.ECONFLICT, "%s: a different version with modified %s is already stored",
-					v.ID, v.Modified.UTC().Format(time.RFC3339Nano))
+				out[i].Err = detente.ConflictError(v)
 				continue
 			}
-			v.Seq, v.Added = s.seq, fromNanos(s.added)
+			v.Seq, v.Added, v.Quarantine = s.seq, fromNanos(s.added), s.quarantine
+			if s.col >= 0 {
+				v.Quarantine = cols.quarantine[s.col]
+			}
 			continue
+		}
+		supersede := false
+		if st.owner == nil {
+			st.owner = ownerColumn(v)
+			ownerIDs, owners = append(ownerIDs, v.ID), append(owners, st.owner)
+		} else {
+			supersede = detente.ApplyOwnership(v, st.owner, len(st.versions) > 0, st.ownerSigned)
 		}
 		seq++
 		last = max(time.Now().UnixMicro()*1000, last+1000) // µs, unique, increasing
-		have[k] = stored{seq: seq, added: last, raw: v.Raw}
+		col := len(cols.seq)
+		st.versions[k.modified] = &stored{seq: seq, added: last, raw: v.Raw, col: col}
+		if v.Signer.Equal(st.owner) {
+			st.ownerSigned = true
+		}
+		if supersede {
+			// Relayed copies this batch inserted are superseded in the
+			// columns; those stored before by an UPDATE.
+			for _, j := range st.relayed {
+				if cols.quarantine[j] == "" {
+					cols.quarantine[j] = detente.QuarantineSuperseded + ": " + detente.SupersededDetail
+				}
+			}
+			superseded = append(superseded, v.ID)
+		} else if v.Relayed() && v.Quarantine == "" {
+			st.relayed = append(st.relayed, col)
+		}
 		v.Seq, v.Added = seq, fromNanos(last)
 		out[i].Added = true
 		c := &cols
@@ -318,16 +434,26 @@ func (t *Tx) PutObjects(ctx context.Context, vs []*detente.ObjectVersion) ([]det
 		c.refs = append(c.refs, mustJSON(nonNil(v.Refs)))
 		c.grading, c.quarantine = append(c.grading, v.Grading.String()), append(c.quarantine, v.Quarantine)
 		c.signer, c.signature, c.raw = append(c.signer, []byte(v.Signer)), append(c.signature, v.Signature), append(c.raw, v.Raw)
+		c.origin = append(c.origin, originColumn(v))
 	}
 	if len(cols.seq) == 0 {
 		return out, nil
 	}
 	c := &cols
+	if len(superseded) > 0 {
+		// Before the INSERT: only versions stored earlier are updated.
+		t.enqueue("supersede relayed copies", `UPDATE objects o SET quarantine = $1 FROM owners w
+			WHERE o.id = ANY($2::text[]) AND w.id = o.id AND o.quarantine = '' AND o.signer IS DISTINCT FROM w.owner`,
+			detente.QuarantineSuperseded+": "+detente.SupersededDetail, superseded)
+	}
 	t.enqueue("insert objects", `INSERT INTO objects (`+objectCols+`)
 		SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[],
-			$8::bytea[], $9::bytea[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bigint[], $15::text[], $16::bytea[], $17::bigint[])`,
+			$8::bytea[], $9::bytea[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bigint[], $15::text[], $16::bytea[], $17::bigint[], $18::bytea[])`,
 		c.seq, c.id, c.typ, c.modified, c.created, c.spec, c.originator, c.signer, c.signature,
-		c.markings, c.granular, c.refs, c.grading, c.received, c.quarantine, c.raw, c.added)
+		c.markings, c.granular, c.refs, c.grading, c.received, c.quarantine, c.raw, c.added, c.origin)
+	if len(ownerIDs) > 0 {
+		t.enqueue("record owners", `INSERT INTO owners (id, owner) SELECT * FROM unnest($1::text[], $2::bytea[])`, ownerIDs, owners)
+	}
 	t.head.objects, t.head.added, t.dirty = seq, last, true
 	return out, nil
 }
@@ -335,7 +461,7 @@ func (t *Tx) PutObjects(ctx context.Context, vs []*detente.ObjectVersion) ([]det
 // Object implements detente.Tx.
 func (t *Tx) Object(ctx context.Context, id string) (*detente.ObjectVersion, error) {
 	objs, err := t.objects(ctx, `SELECT `+objectCols+` FROM objects
-		WHERE id = $1 AND quarantine = '' ORDER BY modified DESC LIMIT 1`, id)
+		WHERE id = $1 AND quarantine = '' ORDER BY modified DESC LIMIT 1`, detente.NormalID(id))
 	if err != nil {
 		return nil, fmt.Errorf("get object: %w", err)
 	}
@@ -347,7 +473,7 @@ func (t *Tx) Object(ctx context.Context, id string) (*detente.ObjectVersion, err
 
 // ObjectVersion implements detente.Tx.
 func (t *Tx) ObjectVersion(ctx context.Context, id string, modified time.Time) (*detente.ObjectVersion, error) {
-	objs, err := t.objects(ctx, `SELECT `+objectCols+` FROM objects WHERE id = $1 AND modified = $2`, id, nanos(modified))
+	objs, err := t.objects(ctx, `SELECT `+objectCols+` FROM objects WHERE id = $1 AND modified = $2`, detente.NormalID(id), nanos(modified))
 	if err != nil {
 		return nil, fmt.Errorf("get object version: %w", err)
 	}
@@ -359,7 +485,7 @@ func (t *Tx) ObjectVersion(ctx context.Context, id string, modified time.Time) (
 
 // ObjectVersions implements detente.Tx.
 func (t *Tx) ObjectVersions(ctx context.Context, id string) ([]*detente.ObjectVersion, error) {
-	objs, err := t.objects(ctx, `SELECT `+objectCols+` FROM objects WHERE id = $1 ORDER BY modified, seq`, id)
+	objs, err := t.objects(ctx, `SELECT `+objectCols+` FROM objects WHERE id = $1 ORDER BY modified, seq`, detente.NormalID(id))
 	if err != nil {
 		return nil, fmt.Errorf("list object versions: %w", err)
 	}
@@ -373,7 +499,7 @@ func (t *Tx) Objects(ctx context.Context, f detente.ObjectFilter) ([]*detente.Ob
 		args  []any
 	)
 	if len(f.IDs) > 0 {
-		where = append(where, "id = ANY("+arg(&args, f.IDs)+")")
+		where = append(where, "id = ANY("+arg(&args, normalIDs(f.IDs))+")")
 	}
 	if len(f.Types) > 0 {
 		where = append(where, "type = ANY("+arg(&args, f.Types)+")")
@@ -616,7 +742,7 @@ func (t *Tx) PutConsent(ctx context.Context, c *detente.Consent) error {
 	_, err := t.exec(ctx, `INSERT INTO consents (id, object, doc, revoked, revoked_reason, received)
 		VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (id) DO UPDATE SET revoked = excluded.revoked, revoked_reason = excluded.revoked_reason`,
-		c.ID, c.Object, mustJSON(c), c.Revoked, c.RevokedReason, nanos(c.Received))
+		c.ID, detente.NormalID(c.Object), mustJSON(c), c.Revoked, c.RevokedReason, nanos(c.Received))
 	if err != nil {
 		return fmt.Errorf("put consent: %w", err)
 	}
@@ -625,7 +751,7 @@ func (t *Tx) PutConsent(ctx context.Context, c *detente.Consent) error {
 
 // Consents implements detente.Tx.
 func (t *Tx) Consents(ctx context.Context, object string) ([]*detente.Consent, error) {
-	q, args := `SELECT doc, revoked, revoked_reason, received FROM consents WHERE object = $1 ORDER BY id`, []any{object}
+	q, args := `SELECT doc, revoked, revoked_reason, received FROM consents WHERE object = $1 ORDER BY id`, []any{detente.NormalID(object)}
 	if object == "" {
 		q, args = `SELECT doc, revoked, revoked_reason, received FROM consents ORDER BY id`, nil
 	}
@@ -663,7 +789,7 @@ func (t *Tx) PutRelease(ctx context.Context, r *detente.Release) error {
 	}
 	if _, err := t.one(ctx, `INSERT INTO releases (object, modified, partner, allowed, reasons, time)
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-		[]any{r.Object, nanos(r.Modified), r.Partner, r.Allowed, mustJSON(nonNil(r.Reasons)), nanos(r.Time)}, &r.ID); err != nil {
+		[]any{detente.NormalID(r.Object), nanos(r.Modified), r.Partner, r.Allowed, mustJSON(nonNil(r.Reasons)), nanos(r.Time)}, &r.ID); err != nil {
 		return fmt.Errorf("put release: %w", err)
 	}
 	return nil
@@ -689,7 +815,7 @@ func (t *Tx) PutReleases(ctx context.Context, rs []*detente.Release) error {
 		allowed                    []bool
 	)
 	for _, r := range rs {
-		objects, partners, reasons = append(objects, r.Object), append(partners, r.Partner), append(reasons, mustJSON(nonNil(r.Reasons)))
+		objects, partners, reasons = append(objects, detente.NormalID(r.Object)), append(partners, r.Partner), append(reasons, mustJSON(nonNil(r.Reasons)))
 		modified, times, allowed = append(modified, nanos(r.Modified)), append(times, nanos(r.Time)), append(allowed, r.Allowed)
 	}
 	// Identities are assigned in the order the rows are inserted, which
@@ -722,7 +848,7 @@ func (t *Tx) Releases(ctx context.Context, f detente.ReleaseFilter) ([]*detente.
 	q := `SELECT id, object, modified, partner, allowed, reasons, time FROM releases WHERE true`
 	var args []any
 	if f.Object != "" {
-		q += ` AND object = ` + arg(&args, f.Object)
+		q += ` AND object = ` + arg(&args, detente.NormalID(f.Object))
 	}
 	if f.Partner != "" {
 		q += ` AND partner = ` + arg(&args, f.Partner)

@@ -68,7 +68,7 @@ func New(n *node.Node, logger *slog.Logger, opts Options) *Server {
 	mux.Handle("/api/", api.New(n, logger))
 	tx := taxii.NewServer(n.TAXIISource(), taxii.Options{
 		Title: "detente node " + n.Name, PublicURL: opts.PublicURL, Logger: logger,
-		AuthChallenge: `Basic realm="detente"`,
+		AuthChallenge: `Basic realm="detente"`, CursorKey: n.SubKey("detente/taxii/cursor/v1"),
 	})
 	mux.Handle("/taxii2/", taxiiAuth(n, tx))
 	partnerRoutes(mux, n, logger)

@@ -92,7 +92,7 @@ func mustJSON(v any) string {
 // ---- objects ----
 
 const objectCols = `seq, id, type, modified, created, spec_version, originator, signer, signature,
-	markings, granular, refs, grading, received, quarantine, raw, added`
+	markings, granular, refs, grading, received, quarantine, raw, added, origin`
 
 func scanObject(rows interface{ Scan(...any) error }) (*detente.ObjectVersion, error) {
 	var (
@@ -100,13 +100,17 @@ func scanObject(rows interface{ Scan(...any) error }) (*detente.ObjectVersion, e
 		modified, created, recv, added int64
 		markings, granular, refs       string
 		grading                        string
+		origin                         []byte
 	)
 	err := rows.Scan(&o.Seq, &o.ID, &o.Type, &modified, &created, &o.SpecVersion, &o.Originator,
-		&o.Signer, &o.Signature, &markings, &granular, &refs, &grading, &recv, &o.Quarantine, &o.Raw, &added)
+		&o.Signer, &o.Signature, &markings, &granular, &refs, &grading, &recv, &o.Quarantine, &o.Raw, &added, &origin)
 	if err != nil {
 		return nil, err
 	}
 	o.Modified, o.Created, o.Received, o.Added = fromNanos(modified), fromNanos(created), fromNanos(recv), fromNanos(added)
+	if len(origin) > 0 {
+		o.Origin = origin
+	}
 	if err := errors.Join(
 		unmarshalList(markings, &o.Markings),
 		unmarshalList(granular, &o.Granular),
@@ -143,18 +147,23 @@ func collectObjects(rows *sql.Rows) ([]*detente.ObjectVersion, error) {
 
 // PutObject implements detente.Tx.
 func (t *Tx) PutObject(ctx context.Context, o *detente.ObjectVersion) (bool, error) {
+	o.NormalizeIDs()
 	if t.lastAdded < 0 {
 		if err := t.queryRow(ctx, `SELECT coalesce(max(added), 0) FROM objects`).Scan(&t.lastAdded); err != nil {
 			return false, fmt.Errorf("insert object %s: %w", o.ID, translate(err))
 		}
 	}
+	own, err := t.ownership(ctx, o)
+	if err != nil {
+		return false, fmt.Errorf("insert object %s: %w", o.ID, err)
+	}
 	added := max(time.Now().UnixMicro()*1000, t.lastAdded+1000) // µs, unique, increasing
 	res, err := t.exec(ctx, `INSERT INTO objects (id, type, modified, created, spec_version, originator,
-		signer, signature, markings, granular, refs, grading, received, quarantine, raw, added)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id, modified) DO NOTHING`,
+		signer, signature, markings, granular, refs, grading, received, quarantine, raw, added, origin)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id, modified) DO NOTHING`,
 		o.ID, o.Type, nanos(o.Modified), nanos(o.Created), o.SpecVersion, o.Originator,
 		[]byte(o.Signer), o.Signature, mustJSON(nonNil(o.Markings)), mustJSON(nonNil(o.Granular)),
-		mustJSON(nonNil(o.Refs)), o.Grading.String(), nanos(o.Received), o.Quarantine, o.Raw, added)
+		mustJSON(nonNil(o.Refs)), o.Grading.String(), nanos(o.Received), o.Quarantine, o.Raw, added, originColumn(o))
 	if err != nil {
 		return false, fmt.Errorf("insert object %s: %w", o.ID, err)
 	}
@@ -166,17 +175,75 @@ func (t *Tx) PutObject(ctx context.Context, o *detente.ObjectVersion) (bool, err
 			return false, err
 		}
 		if string(existing.Raw) != string(o.Raw) {
-			return false, detente.Errorf(detente.ECONFLICT, "%s: a different version with modified %s is already stored",
-				o.ID, o.Modified.UTC().Format(time.RFC3339Nano))
+			return false, detente.ConflictError(o)
 		}
-		o.Seq, o.Added = existing.Seq, existing.Added
+		o.Seq, o.Added, o.Quarantine = existing.Seq, existing.Added, existing.Quarantine
 		return false, nil
 	}
 	if o.Seq, err = res.LastInsertId(); err != nil {
 		return false, fmt.Errorf("insert object %s: %w", o.ID, err)
 	}
 	o.Added, t.lastAdded = fromNanos(added), added
+	switch {
+	case own.first:
+		_, err = t.exec(ctx, `INSERT INTO owners (id, owner) VALUES (?, ?)`, o.ID, append([]byte{}, o.OriginKey()...))
+	case own.supersede:
+		// The owner's own signed version: relayed copies of the id are no
+		// longer current.
+		_, err = t.exec(ctx, `UPDATE objects SET quarantine = ? WHERE id = ? AND quarantine = '' AND signer IS NOT ?`,
+			detente.QuarantineSuperseded+": "+detente.SupersededDetail, o.ID, []byte(o.Signer))
+	}
+	if err != nil {
+		return false, fmt.Errorf("insert object %s: %w", o.ID, err)
+	}
 	return true, nil
+}
+
+// ownership is what id ownership says of a version about to be stored.
+type ownership struct {
+	first     bool // no version of the id is stored: its origin becomes the owner
+	supersede bool // signed by its owner: relayed copies of the id are superseded
+}
+
+// ownership applies id ownership to o before it is stored (see
+// detente.Tx.PutObject), quarantining o when the rules say so.
+func (t *Tx) ownership(ctx context.Context, o *detente.ObjectVersion) (ownership, error) {
+	var owner []byte
+	err := t.queryRow(ctx, `SELECT owner FROM owners WHERE id = ?`, o.ID).Scan(&owner)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ownership{first: true}, nil
+	}
+	if err != nil {
+		return ownership{}, translate(err)
+	}
+	var others, ownerSigned bool
+	err = t.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM objects WHERE id = ? AND modified <> ?),
+		EXISTS (SELECT 1 FROM objects WHERE id = ? AND signer = ?)`, o.ID, nanos(o.Modified), o.ID, owner).Scan(&others, &ownerSigned)
+	if err != nil {
+		return ownership{}, translate(err)
+	}
+	return ownership{supersede: detente.ApplyOwnership(o, owner, others, ownerSigned)}, nil
+}
+
+// originColumn is the origin column of o: NULL when it is the signer.
+func originColumn(o *detente.ObjectVersion) []byte {
+	if !o.Relayed() {
+		return nil
+	}
+	return o.Origin
+}
+
+// Owner implements detente.Tx.
+func (t *Tx) Owner(ctx context.Context, id string) (detente.PublicKey, error) {
+	var owner []byte
+	err := t.queryRow(ctx, `SELECT owner FROM owners WHERE id = ?`, detente.NormalID(id)).Scan(&owner)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("object %s not found", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get owner: %w", translate(err))
+	}
+	return detente.PublicKey(owner), nil
 }
 
 // PutObjects implements detente.Tx: SQLite runs in process, so a loop of
@@ -207,7 +274,7 @@ func nonNil[T any](s []T) []T {
 // Object implements detente.Tx.
 func (t *Tx) Object(ctx context.Context, id string) (*detente.ObjectVersion, error) {
 	rows, err := t.query(ctx, `SELECT `+objectCols+` FROM objects
-		WHERE id = ? AND quarantine = '' ORDER BY modified DESC LIMIT 1`, id)
+		WHERE id = ? AND quarantine = '' ORDER BY modified DESC LIMIT 1`, detente.NormalID(id))
 	if err != nil {
 		return nil, fmt.Errorf("get object: %w", err)
 	}
@@ -223,7 +290,7 @@ func (t *Tx) Object(ctx context.Context, id string) (*detente.ObjectVersion, err
 
 // ObjectVersion implements detente.Tx.
 func (t *Tx) ObjectVersion(ctx context.Context, id string, modified time.Time) (*detente.ObjectVersion, error) {
-	rows, err := t.query(ctx, `SELECT `+objectCols+` FROM objects WHERE id = ? AND modified = ?`, id, nanos(modified))
+	rows, err := t.query(ctx, `SELECT `+objectCols+` FROM objects WHERE id = ? AND modified = ?`, detente.NormalID(id), nanos(modified))
 	if err != nil {
 		return nil, fmt.Errorf("get object version: %w", err)
 	}
@@ -239,7 +306,7 @@ func (t *Tx) ObjectVersion(ctx context.Context, id string, modified time.Time) (
 
 // ObjectVersions implements detente.Tx.
 func (t *Tx) ObjectVersions(ctx context.Context, id string) ([]*detente.ObjectVersion, error) {
-	rows, err := t.query(ctx, `SELECT `+objectCols+` FROM objects WHERE id = ? ORDER BY modified, seq`, id)
+	rows, err := t.query(ctx, `SELECT `+objectCols+` FROM objects WHERE id = ? ORDER BY modified, seq`, detente.NormalID(id))
 	if err != nil {
 		return nil, fmt.Errorf("list object versions: %w", err)
 	}
@@ -255,7 +322,7 @@ func (t *Tx) Objects(ctx context.Context, f detente.ObjectFilter) ([]*detente.Ob
 	if len(f.IDs) > 0 {
 		where = append(where, "id IN ("+placeholders(len(f.IDs))+")")
 		for _, id := range f.IDs {
-			args = append(args, id)
+			args = append(args, detente.NormalID(id))
 		}
 	}
 	if len(f.Types) > 0 {
@@ -493,7 +560,7 @@ func (t *Tx) PutConsent(ctx context.Context, c *detente.Consent) error {
 	_, err := t.exec(ctx, `INSERT INTO consents (id, object, doc, revoked, revoked_reason, received)
 		VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET revoked = excluded.revoked, revoked_reason = excluded.revoked_reason`,
-		c.ID, c.Object, doc, c.Revoked, c.RevokedReason, nanos(c.Received))
+		c.ID, detente.NormalID(c.Object), doc, c.Revoked, c.RevokedReason, nanos(c.Received))
 	if err != nil {
 		return fmt.Errorf("put consent: %w", err)
 	}
@@ -502,7 +569,7 @@ func (t *Tx) PutConsent(ctx context.Context, c *detente.Consent) error {
 
 // Consents implements detente.Tx.
 func (t *Tx) Consents(ctx context.Context, object string) ([]*detente.Consent, error) {
-	q, args := `SELECT doc, revoked, revoked_reason, received FROM consents WHERE object = ? ORDER BY id`, []any{object}
+	q, args := `SELECT doc, revoked, revoked_reason, received FROM consents WHERE object = ? ORDER BY id`, []any{detente.NormalID(object)}
 	if object == "" {
 		q, args = `SELECT doc, revoked, revoked_reason, received FROM consents ORDER BY id`, nil
 	}
@@ -536,7 +603,7 @@ func (t *Tx) Consents(ctx context.Context, object string) ([]*detente.Consent, e
 // PutRelease implements detente.Tx.
 func (t *Tx) PutRelease(ctx context.Context, r *detente.Release) error {
 	res, err := t.exec(ctx, `INSERT INTO releases (object, modified, partner, allowed, reasons, time)
-		VALUES (?, ?, ?, ?, ?, ?)`, r.Object, nanos(r.Modified), r.Partner, r.Allowed, mustJSON(nonNil(r.Reasons)), nanos(r.Time))
+		VALUES (?, ?, ?, ?, ?, ?)`, detente.NormalID(r.Object), nanos(r.Modified), r.Partner, r.Allowed, mustJSON(nonNil(r.Reasons)), nanos(r.Time))
 	if err != nil {
 		return fmt.Errorf("put release: %w", err)
 	}
@@ -564,7 +631,7 @@ func (t *Tx) PutReleases(ctx context.Context, rs []*detente.Release) error {
 				js = mustJSON(nonNil(r.Reasons))
 				reasons[key] = js
 			}
-			args = append(args, r.Object, nanos(r.Modified), r.Partner, r.Allowed, js, nanos(r.Time))
+			args = append(args, detente.NormalID(r.Object), nanos(r.Modified), r.Partner, r.Allowed, js, nanos(r.Time))
 		}
 		q := `INSERT INTO releases (object, modified, partner, allowed, reasons, time) VALUES ` +
 			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?), ", n), ", ")
@@ -589,7 +656,7 @@ func (t *Tx) Releases(ctx context.Context, f detente.ReleaseFilter) ([]*detente.
 	var args []any
 	if f.Object != "" {
 		q += ` AND object = ?`
-		args = append(args, f.Object)
+		args = append(args, detente.NormalID(f.Object))
 	}
 	if f.Partner != "" {
 		q += ` AND partner = ?`

@@ -13,7 +13,7 @@ import (
 
 // Object is one validated STIX 2.1 object.
 type Object struct {
-	ID          string    // e.g. "indicator--…"
+	ID          string    // e.g. "indicator--…", in detente.NormalID form
 	Type        string    // the id's prefix
 	SpecVersion string    // "2.1" (also for SCOs that leave it out)
 	Created     time.Time // zero for SCOs
@@ -37,7 +37,8 @@ func (o *Object) Version() time.Time {
 	return o.Created
 }
 
-// Refs returns every reference the object makes, in canonical key order:
+// Refs returns every reference the object makes, in canonical key order,
+// ids in detente.NormalID form:
 // each *_ref and each element of each *_refs property anywhere in the object,
 // nested extensions included. Path is the selector of the property holding
 // the reference ("created_by_ref", "object_refs",
@@ -51,7 +52,7 @@ func (o *Object) Refs() []detente.Ref {
 		if !ok || isMarkingPath(path) {
 			return nil
 		}
-		refs = append(refs, detente.Ref{Path: path, ID: id})
+		refs = append(refs, detente.Ref{Path: path, ID: detente.NormalID(id)})
 		return nil
 	})
 	return refs
@@ -62,17 +63,18 @@ func isMarkingPath(path string) bool {
 		strings.HasPrefix(path, "granular_markings.")
 }
 
-// Markings returns the object_marking_refs.
+// Markings returns the object_marking_refs, in detente.NormalID form.
 func (o *Object) Markings() []string {
 	a, _ := o.Fields["object_marking_refs"].([]any)
 	out := make([]string, 0, len(a))
 	for _, r := range a {
-		out = append(out, r.(string))
+		out = append(out, detente.NormalID(r.(string)))
 	}
 	return out
 }
 
-// Granular returns the granular markings.
+// Granular returns the granular markings, marking ids in detente.NormalID
+// form.
 func (o *Object) Granular() []detente.GranularMarking {
 	a, _ := o.Fields["granular_markings"].([]any)
 	if len(a) == 0 {
@@ -83,6 +85,7 @@ func (o *Object) Granular() []detente.GranularMarking {
 		g := e.(map[string]any)
 		gm := detente.GranularMarking{}
 		gm.Marking, _ = g["marking_ref"].(string)
+		gm.Marking = detente.NormalID(gm.Marking)
 		gm.Lang, _ = g["lang"].(string)
 		for _, s := range g["selectors"].([]any) {
 			gm.Selectors = append(gm.Selectors, s.(string))
@@ -134,6 +137,9 @@ func (o *Object) ToVersion() *detente.ObjectVersion {
 		if s, ok := ext["signature"].(string); ok {
 			v.Signature, _ = base64.StdEncoding.DecodeString(s)
 		}
+		if r, ok := o.RelayOf(); ok {
+			v.Origin = r.Origin
+		}
 	}
 	return v
 }
@@ -153,7 +159,7 @@ func newObject(m map[string]any, label string) (*Object, error) {
 		sv = "2.1"
 	}
 	return &Object{
-		ID: c.id, Type: c.typ, SpecVersion: sv,
+		ID: detente.NormalID(c.id), Type: c.typ, SpecVersion: sv,
 		Created: c.created, Modified: c.mod,
 		Fields: m, Raw: raw,
 	}, nil

@@ -3,7 +3,9 @@ package stix
 import (
 	"bytes"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"maps"
 
@@ -39,7 +41,10 @@ var (
 		"description": "Carries the Admiralty grading of the object (grading: source reliability A-F and " +
 			"information credibility 1-6, e.g. \"B2\"), the Ed25519 key of the detente node that signed it " +
 			"(signer: \"detente-node:\" and the base64 key) and the signature (signature: base64 Ed25519 over " +
-			"\"detente-stix/v1\\n\" followed by the RFC 8785 canonical JSON of the object without the signature member).",
+			"\"detente-stix/v1\\n\" followed by the RFC 8785 canonical JSON of the object without the signature member). " +
+			"A redacted projection that a node relays for another originator carries a relay statement, covered by the " +
+			"relaying node's signature: origin_signer (the original signer's key) and origin_sha256 (the lower-case hex " +
+			"SHA-256 of the original version's canonical JSON).",
 		"schema":          "Plain text: see the description, and docs/stix.md in the detente source tree.",
 		"version":         "1.0.0",
 		"extension_types": []any{"property-extension"},
@@ -121,9 +126,28 @@ func (c *checker) checkDetenteExt(path string, ev map[string]any) error {
 			if err != nil || len(b) != ed25519.SignatureSize || base64.StdEncoding.EncodeToString(b) != s {
 				return c.errf(path+".signature", "is not the standard base64 of a %d-byte Ed25519 signature", ed25519.SignatureSize)
 			}
+		case "origin_signer":
+			s, _ := v.(string)
+			k, err := detente.ParsePublicKey(s)
+			if err != nil || k.String() != s {
+				return c.errf(path+".origin_signer", "%s is not a node key (\"detente-node:\" and the base64 of 32 bytes)", show(v))
+			}
+		case "origin_sha256":
+			s, _ := v.(string)
+			if b, err := hex.DecodeString(s); err != nil || len(b) != sha256.Size || hex.EncodeToString(b) != s {
+				return c.errf(path+".origin_sha256", "%s is not the lower-case hex of a SHA-256 hash", show(v))
+			}
 		default:
 			return c.errf(path+"."+k, "unknown property of the detente extension")
 		}
+	}
+	_, hasOrigin := ev["origin_signer"]
+	_, hasHash := ev["origin_sha256"]
+	if hasOrigin != hasHash {
+		return c.errf(path+".origin_sha256", "origin_signer and origin_sha256 go together (a relay statement)")
+	}
+	if _, ok := ev["signer"]; hasOrigin && !ok {
+		return c.errf(path+".signer", "required property missing (a relay statement must be signed)")
 	}
 	if _, ok := ev["signer"]; ok {
 		if _, ok := ev["signature"]; !ok {
@@ -151,10 +175,57 @@ func Sign(raw []byte, priv ed25519.PrivateKey, grading detente.Grading) ([]byte,
 	return s.Raw, nil
 }
 
+// Relay is a relay statement: a node signing a redacted projection of
+// another originator's version names the original signer and the hash of
+// the original version, so receivers attribute the copy to its originator.
+type Relay struct {
+	Origin detente.PublicKey // the original signer
+	SHA256 string            // lower-case hex SHA-256 of the original version's canonical JSON
+}
+
+// SignRelayed is Sign for a redacted projection of another originator's
+// version: the detente extension also carries the relay statement r,
+// covered by priv's signature.
+func SignRelayed(raw []byte, priv ed25519.PrivateKey, grading detente.Grading, r Relay) ([]byte, error) {
+	o, err := ParseObject(raw)
+	if err != nil {
+		return nil, err
+	}
+	if len(r.Origin) != ed25519.PublicKeySize {
+		return nil, fmt.Errorf("sign %s: relay statement without an origin key", o.ID)
+	}
+	if b, err := hex.DecodeString(r.SHA256); err != nil || len(b) != sha256.Size {
+		return nil, fmt.Errorf("sign %s: relay statement without the original version's hash", o.ID)
+	}
+	s, err := o.sign(priv, grading, &r)
+	if err != nil {
+		return nil, err
+	}
+	return s.Raw, nil
+}
+
+// RelayOf returns the relay statement o carries, and false when it carries
+// none. Like ToVersion it does not check the signature: call Verify first.
+func (o *Object) RelayOf() (Relay, bool) {
+	ext := o.detenteExt()
+	k, _ := ext["origin_signer"].(string)
+	h, _ := ext["origin_sha256"].(string)
+	key, err := detente.ParsePublicKey(k)
+	if err != nil || h == "" {
+		return Relay{}, false
+	}
+	return Relay{Origin: key, SHA256: h}, true
+}
+
 // Sign returns a copy of o carrying the detente extension with grading
 // (unless zero), the signer's key and the signature made with priv; o is
 // not changed. See the package-level Sign.
 func (o *Object) Sign(priv ed25519.PrivateKey, grading detente.Grading) (*Object, error) {
+	return o.sign(priv, grading, nil)
+}
+
+// sign signs o, with the relay statement r when it is not nil.
+func (o *Object) sign(priv ed25519.PrivateKey, grading detente.Grading, r *Relay) (*Object, error) {
 	if len(priv) != ed25519.PrivateKeySize {
 		return nil, fmt.Errorf("sign %s: private key is %d bytes, want %d", o.ID, len(priv), ed25519.PrivateKeySize)
 	}
@@ -170,6 +241,9 @@ func (o *Object) Sign(priv ed25519.PrivateKey, grading detente.Grading) (*Object
 	}
 	if !grading.IsZero() {
 		ext["grading"] = grading.String()
+	}
+	if r != nil {
+		ext["origin_signer"], ext["origin_sha256"] = r.Origin.String(), r.SHA256
 	}
 	m := maps.Clone(o.Fields)
 	exts := map[string]any{}

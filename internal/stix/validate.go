@@ -3,6 +3,7 @@ package stix
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -340,8 +341,11 @@ func (c *checker) checkKind(path string, k kind, v any) error {
 		if !ok {
 			return c.errf(path, "must be a timestamp string, got %s", show(v))
 		}
-		if _, ok := parseTimestamp(s); !ok {
+		if ts, ok := parseTimestamp(s); !ok {
 			return c.errf(path, "%q is not an RFC 3339 timestamp in UTC ending in Z, e.g. 2016-05-12T08:17:27.000Z", s)
+		} else if !storable(ts, s) {
+			return c.errf(path, "%q cannot be stored exactly: timestamps must lie between %s and %s, to the nanosecond at most",
+				s, minStorable.Format(time.RFC3339), maxStorable.Format(time.RFC3339))
 		}
 	case kRef:
 		s, ok := v.(string)
@@ -1015,6 +1019,29 @@ func validPropertyName(s string) bool {
 // as "archive-ext" or "x-acme-ext".
 func validExtName(s string) bool {
 	return strings.HasSuffix(s, "-ext") && validTypeName(s)
+}
+
+// The instants a store keeps exactly: Unix nanoseconds in an int64.
+var (
+	minStorable = time.Unix(0, math.MinInt64).UTC()
+	maxStorable = time.Unix(0, math.MaxInt64).UTC()
+)
+
+// storable reports whether timestamp t, parsed from s, is kept exactly by
+// the stores (Unix nanoseconds in an int64): within their range, and with
+// no non-zero digit past the nanosecond.
+func storable(t time.Time, s string) bool {
+	if t.Before(minStorable) || t.After(maxStorable) {
+		return false
+	}
+	if len(s) > 30 { // "2006-01-02T15:04:05." + 9 digits + "Z"
+		for _, c := range s[29 : len(s)-1] {
+			if c != '0' {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // parseTimestamp parses a STIX timestamp: RFC 3339, UTC, with an upper-case

@@ -59,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) detente.Store) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
 	}
+	t.Run("Ownership", func(t *testing.T) { testOwnership(t, open) })
 }
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 123000000, time.UTC)

@@ -26,7 +26,7 @@ func BenchmarkSelect(b *testing.B) {
 
 func BenchmarkParseQuery(b *testing.B) {
 	raw := "match[type]=indicator,malware&match[version]=all&added_after=2025-01-01T00:00:00Z&limit=500&next=" +
-		encodeCursor(10, [8]byte{})
+		fuzzCursors.seal(10, [8]byte{}, Caller{Partner: "bravo"})
 	for b.Loop() {
 		parseQuery(raw, epObjects, collA, 100, 1000)
 	}

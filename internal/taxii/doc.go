@@ -9,9 +9,10 @@
 // already filtered by policy, and authenticates requests itself before
 // handing them on with WithCaller.
 //
-// Pagination is by an opaque, stable cursor: each page's "next" value names
-// the arrival position (Record.Seq) of the last record served and a
-// fingerprint of the query's filters. Following "next" through a collection
+// Pagination is by an opaque, stable cursor: each page's "next" value seals
+// (AES-256-GCM, bound to the caller) the arrival position (Record.Seq) of
+// the last record served and a fingerprint of the query's filters, so it
+// reveals nothing of what the caller does not see. Following "next" through a collection
 // that grows during the walk neither skips nor repeats a record, and
 // "added_after" is strictly exclusive. docs/taxii.md describes the endpoints
 // and semantics for operators and client authors.

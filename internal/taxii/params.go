@@ -1,9 +1,13 @@
 package taxii
 
 import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -58,6 +62,7 @@ func validID(s string) bool { return idRE.MatchString(s) }
 type request struct {
 	q           Query
 	fingerprint [8]byte // of the filters, checked against a next cursor
+	next        string  // the next value given, opened by cursors.resolve
 }
 
 // parseQuery parses and validates the URL parameters of a request to
@@ -185,14 +190,7 @@ func parseQuery(raw string, ep endpoint, scope string, defLimit, maxLimit int) (
 	if s, ok, err := single("next"); err != nil {
 		return request{}, err
 	} else if ok {
-		seq, fp, err := decodeCursor(s)
-		if err != nil {
-			return request{}, badRequest("next is not a value this server issued")
-		}
-		if fp != req.fingerprint {
-			return request{}, badRequest("next was issued for other filters: repeat the original query's filters with it")
-		}
-		req.q.AfterSeq = seq
+		req.next = s
 	}
 	return req, nil
 }
@@ -237,31 +235,96 @@ func fingerprint(ep endpoint, scope string, q *Query) [8]byte {
 }
 
 // cursorVersion is the first byte of every cursor this package issues.
-const cursorVersion = 1
+const cursorVersion = 2
 
-// encodeCursor returns the next value for the position after seq.
-func encodeCursor(seq int64, fp [8]byte) string {
-	var b [17]byte
-	b[0] = cursorVersion
-	binary.BigEndian.PutUint64(b[1:9], uint64(seq))
-	copy(b[9:], fp[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
+// cursors seals and opens next values with AES-256-GCM. A next value holds
+// the arrival position (Record.Seq) of the last record served and the
+// fingerprint of the query's filters, encrypted and bound to the caller:
+// it reveals nothing of the store (not even how many records the caller
+// may not see lie between two it may), and is good only for the caller
+// and the filters it was issued for.
+type cursors struct {
+	aead cipher.AEAD
 }
 
-// decodeCursor parses a next value issued by encodeCursor.
-func decodeCursor(s string) (int64, [8]byte, error) {
+// newCursors returns cursors sealed under key (32 bytes), or under a
+// random key when key is nil.
+func newCursors(key []byte) (*cursors, error) {
+	if key == nil {
+		key = make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, err
+		}
+	}
+	if len(key) != 32 {
+		return nil, fmt.Errorf("taxii: cursor key is %d bytes, want 32", len(key))
+	}
+	b, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	a, err := cipher.NewGCM(b)
+	if err != nil {
+		return nil, err
+	}
+	return &cursors{aead: a}, nil
+}
+
+// callerID is what a cursor is bound to.
+func callerID(c Caller) []byte {
+	return []byte("partner=" + c.Partner + "\nrole=" + string(c.LocalRole))
+}
+
+// seal returns the next value for the position after seq.
+func (cs *cursors) seal(seq int64, fp [8]byte, c Caller) string {
+	var plain [16]byte
+	binary.BigEndian.PutUint64(plain[:8], uint64(seq))
+	copy(plain[8:], fp[:])
+	out := make([]byte, 1+cs.aead.NonceSize(), 1+cs.aead.NonceSize()+len(plain)+cs.aead.Overhead())
+	out[0] = cursorVersion
+	if _, err := rand.Read(out[1:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	out = cs.aead.Seal(out, out[1:], plain[:], callerID(c))
+	return base64.RawURLEncoding.EncodeToString(out)
+}
+
+// open parses a next value issued by seal for caller c.
+func (cs *cursors) open(s string, c Caller) (int64, [8]byte, error) {
 	var fp [8]byte
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
 		return 0, fp, fmt.Errorf("decode cursor: %w", err)
 	}
-	if len(b) != 17 || b[0] != cursorVersion {
-		return 0, fp, fmt.Errorf("decode cursor: unknown form")
+	ns := cs.aead.NonceSize()
+	if len(b) < 1+ns || b[0] != cursorVersion {
+		return 0, fp, errors.New("decode cursor: unknown form")
 	}
-	seq := binary.BigEndian.Uint64(b[1:9])
+	plain, err := cs.aead.Open(nil, b[1:1+ns], b[1+ns:], callerID(c))
+	if err != nil || len(plain) != 16 {
+		return 0, fp, errors.New("decode cursor: not issued by this server for this caller")
+	}
+	seq := binary.BigEndian.Uint64(plain[:8])
 	if seq > 1<<63-1 {
-		return 0, fp, fmt.Errorf("decode cursor: position out of range")
+		return 0, fp, errors.New("decode cursor: position out of range")
 	}
-	copy(fp[:], b[9:])
+	copy(fp[:], plain[8:])
 	return int64(seq), fp, nil
+}
+
+// resolve opens req's next value, if any, into req.q.AfterSeq. Every
+// error is a 400 TAXII error message.
+func (cs *cursors) resolve(req *request, c Caller) error {
+	if req.next == "" {
+		return nil
+	}
+	seq, fp, err := cs.open(req.next, c)
+	if err != nil {
+		return badRequest("next is not a value this server issued to you")
+	}
+	if fp != req.fingerprint {
+		return badRequest("next was issued for other filters: repeat the original query's filters with it")
+	}
+	req.q.AfterSeq = seq
+	return nil
 }

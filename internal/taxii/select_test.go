@@ -1,6 +1,9 @@
 package taxii
 
 import (
+	"bytes"
+	"encoding/base64"
+	"encoding/binary"
 	"slices"
 	"testing"
 	"time"
@@ -70,15 +73,40 @@ func TestCompareSpecVersions(t *testing.T) {
 // TAXII 2.1 §3.5: next is opaque and bound to its filters.
 func TestCursor_3_5(t *testing.T) {
 	fp := fingerprint(epObjects, collA, &Query{Versions: VersionSet{Last: true}})
+	cs, err := newCursors(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bravo, charlie := Caller{Partner: "bravo", CanRead: true}, Caller{Partner: "charlie", CanRead: true}
 	for _, seq := range []int64{0, 1, 1 << 40, 1<<63 - 1} {
-		got, gfp, err := decodeCursor(encodeCursor(seq, fp))
+		next := cs.seal(seq, fp, bravo)
+		got, gfp, err := cs.open(next, bravo)
 		if err != nil || got != seq || gfp != fp {
 			t.Errorf("round trip %d: %d %v", seq, got, err)
 		}
+		// Opaque: the position is not in the clear, and two cursors for
+		// the same position differ.
+		if raw, _ := base64.RawURLEncoding.DecodeString(next); bytes.Contains(raw, binary.BigEndian.AppendUint64(nil, uint64(seq))) && seq > 1 {
+			t.Errorf("cursor %q carries the position %d in the clear", next, seq)
+		}
+		if cs.seal(seq, fp, bravo) == next {
+			t.Errorf("two cursors for position %d are equal", seq)
+		}
+		// Bound to its caller and to this server's key.
+		if _, _, err := cs.open(next, charlie); err == nil {
+			t.Errorf("charlie opened bravo's cursor")
+		}
+		other, _ := newCursors(nil)
+		if _, _, err := other.open(next, bravo); err == nil {
+			t.Errorf("a cursor opened under another key")
+		}
 	}
-	for _, bad := range []string{"", "AQ", "AgAAAAAAAAABAAAAAAAAAAA", "_____________________w", "AQAAAAAAAAABAAAAAAAAAAA=", "gAAAAAAAAAABAAAAAAAAAAAA"} {
-		if _, _, err := decodeCursor(bad); err == nil {
-			t.Errorf("decodeCursor(%q) accepted", bad)
+	good := cs.seal(7, fp, bravo)
+	tampered := []byte(good)
+	tampered[len(tampered)-3] ^= 1
+	for _, bad := range []string{"", "AQ", "AgAAAAAAAAABAAAAAAAAAAA", "_____________________w", "AQAAAAAAAAABAAAAAAAAAAA=", "gAAAAAAAAAABAAAAAAAAAAAA", string(tampered)} {
+		if _, _, err := cs.open(bad, bravo); err == nil {
+			t.Errorf("open(%q) accepted", bad)
 		}
 	}
 	// Fingerprints differ with every filter, and not with the order of

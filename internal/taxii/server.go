@@ -62,6 +62,11 @@ type Options struct {
 	// e.g. `Basic realm="detente"`.
 	AuthChallenge string
 
+	// CursorKey is the 32-byte key that seals "next" values. Servers of one
+	// node (several processes) must share it; when nil a random key is
+	// drawn, and next values last as long as the process.
+	CursorKey []byte
+
 	// Logger receives errors whose details are not shown to clients; none
 	// are logged if nil.
 	Logger *slog.Logger
@@ -69,14 +74,16 @@ type Options struct {
 
 // server is the handler NewServer returns.
 type server struct {
-	src  Source
-	opts Options
-	log  *slog.Logger
+	src     Source
+	opts    Options
+	log     *slog.Logger
+	cursors *cursors
 }
 
 // NewServer returns an http.Handler serving TAXII 2.1 over src: the
 // discovery resource at opts.DiscoveryPath and one API root at
-// opts.APIRootPath. Every request must carry a Caller (WithCaller).
+// opts.APIRootPath. Every request must carry a Caller (WithCaller). It
+// panics when opts.CursorKey is neither nil nor 32 bytes.
 func NewServer(src Source, opts Options) http.Handler {
 	if opts.DiscoveryPath == "" {
 		opts.DiscoveryPath = DefaultDiscoveryPath
@@ -112,7 +119,11 @@ func NewServer(src Source, opts Options) http.Handler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &server{src: src, opts: opts, log: logger}
+	cs, err := newCursors(opts.CursorKey)
+	if err != nil {
+		panic(err) // a key of the wrong size is a programming error
+	}
+	return &server{src: src, opts: opts, log: logger, cursors: cs}
 }
 
 // route is a parsed request path.
@@ -331,6 +342,9 @@ func (s *server) page(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	if err != nil {
 		return err
 	}
+	if err := s.cursors.resolve(&req, c); err != nil {
+		return err
+	}
 	q := req.q
 	if rt.object != "" {
 		q.IDs = []string{rt.object}
@@ -365,7 +379,7 @@ func (s *server) page(ctx context.Context, w http.ResponseWriter, r *http.Reques
 
 	next := ""
 	if more {
-		next = encodeCursor(recs[len(recs)-1].Seq, req.fingerprint)
+		next = s.cursors.seal(recs[len(recs)-1].Seq, req.fingerprint, c)
 	}
 	if len(recs) > 0 {
 		first, last := recs[0].DateAdded, recs[0].DateAdded

@@ -1,0 +1,515 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"detente"
+	"detente/internal/node"
+	"detente/internal/stix"
+	"detente/internal/taxii"
+)
+
+// The tests in this file are the regression tests of the provenance issue:
+// each reproduces, through real nodes on loopback, a way a malicious
+// partner could unlock what the egress policy withholds or learn what it
+// may not see, and checks that it no longer works.
+
+// linkTerms makes a and b partners, each with an agreement on the terms
+// given (merged over AMBER, intel types, third-party rule).
+func linkTerms(t testing.TB, a, b *peer, terms map[string]any) {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Now().UTC()
+	for _, pair := range [][2]*peer{{a, b}, {b, a}} {
+		x, y := pair[0], pair[1]
+		if _, err := x.AddPartner(ctx, y.Name, y.PublicKey(), y.srv.URL()); err != nil {
+			t.Fatal(err)
+		}
+		doc := map[string]any{"partner": y.Name, "from": now.Add(-time.Hour), "until": now.Add(24 * time.Hour),
+			"tlp_ceiling": "amber", "types": intel, "onward_sharing": detente.OnwardThirdPartyRule, "purpose": "counter-terrorism"}
+		for k, v := range terms {
+			doc[k] = v
+		}
+		raw, _ := json.Marshal(doc)
+		ag, err := detente.ParseAgreement(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := x.AddAgreement(ctx, ag); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// push sends objects, signed by from with its own key, into to's inbound
+// collection over TAXII, as a partner node (or a hand-written client with
+// the partner's key) would.
+func push(t testing.TB, from, to *peer, objs ...map[string]any) taxii.Status {
+	t.Helper()
+	var raws []json.RawMessage
+	for _, o := range objs {
+		raw, _ := json.Marshal(o)
+		s, err := stix.Sign(raw, from.Key, detente.Grading{Reliability: 'C', Credibility: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		raws = append(raws, s)
+	}
+	return pushRaw(t, from, to, raws...)
+}
+
+func pushRaw(t testing.TB, from, to *peer, raws ...json.RawMessage) taxii.Status {
+	t.Helper()
+	hc, err := from.PartnerClient(&detente.Partner{Name: to.Name, Key: to.PublicKey()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &taxii.Client{HTTP: hc, BaseURL: to.srv.URL() + "/taxii2/api/"}
+	st, err := c.Add(context.Background(), node.CollectionInbound, raws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// version returns one stored version of id, quarantined or not.
+func version(t testing.TB, p *peer, id string, modified string) *detente.ObjectVersion {
+	t.Helper()
+	ctx := context.Background()
+	m, _ := time.Parse(time.RFC3339Nano, modified)
+	var o *detente.ObjectVersion
+	if err := p.Store.View(ctx, func(tx detente.Tx) (err error) { o, err = tx.ObjectVersion(ctx, id, m); return }); err != nil {
+		t.Fatalf("%s: %s@%s: %v", p.Name, id, modified, err)
+	}
+	return o
+}
+
+func decide(t testing.TB, p *peer, object, partner string) *detente.Decision {
+	t.Helper()
+	d, err := p.CheckRelease(context.Background(), object, partner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func report(id string, marking string, refs ...string) map[string]any {
+	return map[string]any{"type": "report", "spec_version": "2.1", "id": id, "created": "2026-01-10T10:00:00.000Z",
+		"modified": "2026-01-10T10:00:00.000Z", "name": "report", "published": "2026-01-10T10:00:00Z",
+		"object_refs": refs, "object_marking_refs": []string{marking}}
+}
+
+const (
+	reportR    = "report--00000000-0000-4000-8000-0000000000a1"
+	indicatorY = "indicator--00000000-0000-4000-8000-0000000000a2"
+	indicatorX = "indicator--00000000-0000-4000-8000-0000000000a3"
+)
+
+// TestIDTakeover: charlie signs its own version of alpha's TLP:RED
+// indicator (later modified, TLP:GREEN, revoked, another pattern) and
+// alpha pulls it. Before id ownership the graph resolved the id to
+// charlie's version: alpha's GREEN report citing it went to charlie
+// (back-to-originator), and alpha's analysts saw charlie's pattern.
+func TestIDTakeover(t *testing.T) {
+	alpha, charlie := startPeer(t, "alpha"), startPeer(t, "charlie")
+	linkTerms(t, alpha, charlie, nil)
+	ingest(t, alpha, indicator(red, detente.MarkingRed, "protected source"), report(reportR, detente.MarkingGreen, red))
+	if d := decide(t, alpha, reportR, "charlie"); d.Allowed {
+		t.Fatalf("before: the report citing a RED indicator goes to charlie: %+v", d)
+	}
+
+	fake := indicator(red, detente.MarkingGreen, "charlie's version")
+	fake["modified"], fake["revoked"], fake["pattern"] = "2026-01-11T10:00:00.000Z", true, "[ipv4-addr:value = '203.0.113.9']"
+	ingest(t, charlie, fake)
+	sync(t, alpha, "charlie")
+
+	if d := decide(t, alpha, reportR, "charlie"); d.Allowed {
+		t.Fatalf("after charlie's takeover version, the report goes to charlie: %+v", d)
+	}
+	cur := holds(alpha, red)
+	if cur == nil || cur.Originator != detente.OriginSelf || !strings.Contains(string(cur.Raw), "protected source") {
+		t.Fatalf("alpha's analysts see another version than alpha's own: %+v", cur)
+	}
+	got := version(t, alpha, red, "2026-01-11T10:00:00Z")
+	if !strings.HasPrefix(got.Quarantine, detente.QuarantineForeign+":") || got.Originator != "charlie" {
+		t.Errorf("charlie's version stored as %q from %q, want a foreign-version from charlie", got.Quarantine, got.Originator)
+	}
+	// charlie's view of alpha holds neither.
+	sync(t, charlie, "alpha")
+	if o := holds(charlie, reportR); o != nil {
+		t.Errorf("TAXII served alpha's report to charlie")
+	}
+	// The alert names charlie.
+	var alerts []*detente.Alert
+	ctx := context.Background()
+	alpha.Store.View(ctx, func(tx detente.Tx) (err error) { alerts, err = tx.Alerts(ctx, 20); return })
+	found := false
+	for _, a := range alerts {
+		if strings.Contains(a.Message, detente.QuarantineForeign) && strings.Contains(a.Message, "charlie") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no foreign-version alert naming charlie: %+v", alerts)
+	}
+}
+
+// TestMarkingTakeover: alpha limits an indicator to bravo with a
+// releasable-to caveat; charlie pushes its own marking-definition with the
+// caveat's id, a later created time and itself among the recipients.
+func TestMarkingTakeover(t *testing.T) {
+	alpha, bravo, charlie := startPeer(t, "alpha"), startPeer(t, "bravo"), startPeer(t, "charlie")
+	linkTerms(t, alpha, bravo, nil)
+	linkTerms(t, alpha, charlie, nil)
+	ctx := context.Background()
+	caveat := stix.NewCaveatMarking(detente.CaveatReleasableTo, []string{"bravo"}, "", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	var m map[string]any
+	json.Unmarshal(caveat, &m)
+	id := m["id"].(string)
+	ind := indicator(green, detente.MarkingGreen, "for bravo only")
+	ind["object_marking_refs"] = []string{detente.MarkingGreen, id}
+	ingest(t, alpha, m, ind)
+	if d := decide(t, alpha, green, "charlie"); d.Allowed {
+		t.Fatalf("before: %+v", d)
+	}
+	if d := decide(t, alpha, green, "bravo"); !d.Allowed {
+		t.Fatalf("before, bravo: %+v", d)
+	}
+
+	forged := stix.NewCaveatMarking(detente.CaveatReleasableTo, []string{"bravo", "charlie"}, "", time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC))
+	var f map[string]any
+	json.Unmarshal(forged, &f)
+	f["id"] = id
+	same := stix.NewCaveatMarking(detente.CaveatReleasableTo, []string{"bravo", "charlie"}, "", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	var g map[string]any
+	json.Unmarshal(same, &g)
+	g["id"] = id // the same version key as alpha's definition, other content
+	push(t, charlie, alpha, f)
+	push(t, charlie, alpha, g)
+	if d := decide(t, alpha, green, "charlie"); d.Allowed {
+		t.Fatalf("after charlie's forged caveat the indicator goes to charlie: %+v", d)
+	}
+	if d := decide(t, alpha, green, "bravo"); !d.Allowed {
+		t.Errorf("after charlie's forged caveat bravo lost the indicator: %+v", d)
+	}
+	var vs []*detente.ObjectVersion
+	alpha.Store.View(ctx, func(tx detente.Tx) (err error) { vs, err = tx.ObjectVersions(ctx, id); return })
+	if len(vs) != 2 || vs[0].Quarantine != "" || vs[1].Quarantine == "" {
+		t.Errorf("versions of the caveat at alpha: %+v", vs)
+	}
+}
+
+// TestConsentStretching: bravo consents to charlie receiving report R
+// (scope report). charlie signs its own later version of R whose
+// object_refs add bravo's indicator Y and pushes it to alpha; bravo's own
+// later version adding Y does not extend the consent either.
+func TestConsentStretching(t *testing.T) {
+	alpha, bravo, charlie := startPeer(t, "alpha"), startPeer(t, "bravo"), startPeer(t, "charlie")
+	linkTerms(t, alpha, bravo, nil)
+	linkTerms(t, alpha, charlie, nil)
+	ctx := context.Background()
+	if _, err := bravo.AddPartner(ctx, "charlie", charlie.PublicKey(), ""); err != nil {
+		t.Fatal(err)
+	}
+	ingest(t, bravo, indicator(indicatorX, detente.MarkingGreen, "in the report"), indicator(indicatorY, detente.MarkingGreen, "not in the report"),
+		report(reportR, detente.MarkingGreen, indicatorX))
+	if _, err := bravo.IssueConsent(ctx, reportR, "charlie", detente.ConsentReport, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	sync(t, alpha, "bravo")
+	if d := decide(t, alpha, indicatorX, "charlie"); !d.Allowed {
+		t.Fatalf("the consented report's member does not go to charlie: %+v", d)
+	}
+	if d := decide(t, alpha, indicatorY, "charlie"); d.Allowed {
+		t.Fatalf("before: %+v", d)
+	}
+
+	stretched := report(reportR, detente.MarkingGreen, indicatorX, indicatorY)
+	stretched["modified"] = "2026-01-10T11:00:00.000Z"
+	push(t, charlie, alpha, stretched)
+	if d := decide(t, alpha, indicatorY, "charlie"); d.Allowed {
+		t.Fatalf("charlie's version of bravo's report stretched bravo's consent: %+v", d)
+	}
+
+	// bravo's own later version adds Y: the consent named the first.
+	later := report(reportR, detente.MarkingGreen, indicatorX, indicatorY)
+	later["modified"] = "2026-01-10T12:00:00.000Z"
+	ingest(t, bravo, later)
+	sync(t, alpha, "bravo")
+	if d := decide(t, alpha, indicatorY, "charlie"); d.Allowed {
+		t.Errorf("a later version of the report stretched the consent: %+v", d)
+	}
+	if d := decide(t, alpha, indicatorX, "charlie"); !d.Allowed {
+		t.Errorf("the consented version's member no longer goes to charlie: %+v", d)
+	}
+}
+
+// TestNoMembershipOracle: what charlie is told of what it pushes does not
+// depend on whether alpha held the id or the version.
+func TestNoMembershipOracle(t *testing.T) {
+	alpha, charlie := startPeer(t, "alpha"), startPeer(t, "charlie")
+	linkTerms(t, alpha, charlie, nil)
+	ingest(t, alpha, indicator(red, detente.MarkingRed, "held by alpha"), indicator(amber, detente.MarkingAmber, "held too"))
+
+	heldLater := indicator(red, detente.MarkingGreen, "guess")
+	heldLater["modified"] = "2026-01-12T10:00:00.000Z"
+	heldSame := indicator(amber, detente.MarkingGreen, "guess, same version key") // conflicts with alpha's version
+	notHeld := indicator(green, detente.MarkingGreen, "not held")
+	notHeldRed := indicator(bravos, detente.MarkingRed, "not held, beyond the agreement")
+	st := push(t, charlie, alpha, heldLater, heldSame, notHeld, notHeldRed)
+	if st.SuccessCount != 4 || st.FailureCount != 0 {
+		t.Fatalf("status: %+v", st)
+	}
+	for _, d := range st.Successes {
+		if d.Message != "received" {
+			t.Errorf("%s: %q tells charlie more than that it was received", d.ID, d.Message)
+		}
+	}
+	// Alpha knows what happened.
+	if got := version(t, alpha, red, "2026-01-12T10:00:00Z"); !strings.HasPrefix(got.Quarantine, detente.QuarantineForeign) {
+		t.Errorf("foreign version: %q", got.Quarantine)
+	}
+	if o := holds(alpha, amber); o == nil || !strings.Contains(string(o.Raw), "held too") {
+		t.Errorf("alpha's version replaced: %+v", o)
+	}
+}
+
+// TestRelayKeepsProvenance: alpha passes bravo's indicator on to charlie,
+// with bravo's consent, redacted by a granular marking. charlie attributes
+// the copy to bravo and applies bravo's third-party rule, though alpha's
+// own agreement with charlie permits onward sharing.
+func TestRelayKeepsProvenance(t *testing.T) {
+	alpha, bravo, charlie := startPeer(t, "alpha"), startPeer(t, "bravo"), startPeer(t, "charlie")
+	linkTerms(t, alpha, bravo, map[string]any{"tlp_ceiling": "red"})
+	linkTerms(t, alpha, charlie, map[string]any{"onward_sharing": detente.OnwardPermitted})
+	ctx := context.Background()
+	for _, x := range []*peer{bravo, charlie} {
+		y := map[string]*peer{"bravo": charlie, "charlie": bravo}[x.Name]
+		if _, err := x.AddPartner(ctx, y.Name, y.PublicKey(), ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ind := indicator(indicatorY, detente.MarkingGreen, "bravo's indicator")
+	ind["description"] = "source: a named informant"
+	ind["granular_markings"] = []map[string]any{{"marking_ref": detente.MarkingRed, "selectors": []string{"description"}}}
+	ingest(t, bravo, ind)
+	if _, err := bravo.IssueConsent(ctx, indicatorY, "charlie", detente.ConsentObject, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	// bravo's agreement with alpha admits RED, so alpha holds the whole.
+	sync(t, alpha, "bravo")
+	if o := holds(alpha, indicatorY); o == nil || !strings.Contains(string(o.Raw), "informant") {
+		t.Fatalf("alpha does not hold bravo's whole indicator: %+v", o)
+	}
+	sync(t, charlie, "alpha")
+	got := holds(charlie, indicatorY)
+	if got == nil {
+		t.Fatal("the redacted copy did not reach charlie")
+	}
+	if strings.Contains(string(got.Raw), "informant") {
+		t.Fatal("the redacted property reached charlie")
+	}
+	if got.Originator != "bravo" || !got.Origin.Equal(bravo.PublicKey()) || !got.Signer.Equal(alpha.PublicKey()) {
+		t.Errorf("at charlie: originator %q origin %v signer %v; want bravo's, relayed by alpha", got.Originator, got.Origin, got.Signer)
+	}
+	o, _ := stix.ParseObject(got.Raw)
+	r, ok := o.RelayOf()
+	if !ok || !r.Origin.Equal(bravo.PublicKey()) || len(r.SHA256) != 64 {
+		t.Errorf("relay statement: %+v %v", r, ok)
+	}
+	// charlie may pass on what alpha originates (permitted), but this is
+	// bravo's: bravo's third-party rule holds, and bravo consented to
+	// charlie, not to delta.
+	delta := startPeer(t, "delta")
+	linkTerms(t, charlie, delta, map[string]any{"onward_sharing": detente.OnwardPermitted})
+	d := decide(t, charlie, indicatorY, "delta")
+	if d.Allowed || !strings.Contains(fmt.Sprint(d.Reasons), detente.ReasonThirdPartyRule) {
+		t.Errorf("charlie passes bravo's object on to delta: %+v", d)
+	}
+	// Sent back to bravo, the copy is bravo's own.
+	if d := decide(t, charlie, indicatorY, "bravo"); strings.Contains(fmt.Sprint(d.Reasons), detente.ReasonOriginatorUnknown) {
+		t.Errorf("charlie cannot establish the originator of the relayed copy: %+v", d)
+	}
+}
+
+// TestOpaqueCursor: walking with limit=1, bravo learns nothing from next
+// of the objects it may not see between those it may, and another partner
+// cannot use bravo's next.
+func TestOpaqueCursor(t *testing.T) {
+	alpha, bravo, charlie := startPeer(t, "alpha"), startPeer(t, "bravo"), startPeer(t, "charlie")
+	linkTerms(t, alpha, bravo, nil)
+	linkTerms(t, alpha, charlie, nil)
+	var objs []map[string]any
+	for i := range 6 {
+		marking := detente.MarkingGreen
+		if i%2 == 1 {
+			marking = detente.MarkingRed // withheld from bravo, between the others
+		}
+		objs = append(objs, indicator(fmt.Sprintf("indicator--00000000-0000-4000-8000-0000000001%02d", i), marking, "x"))
+	}
+	ingest(t, alpha, objs...)
+	hc, _ := bravo.PartnerClient(&detente.Partner{Name: "alpha", Key: alpha.PublicKey()})
+	c := &taxii.Client{HTTP: hc, BaseURL: alpha.srv.URL() + "/taxii2/api/"}
+	ctx := context.Background()
+	var nexts []string
+	next := ""
+	for {
+		p, err := c.Objects(ctx, node.CollectionShared, taxii.Filter{Limit: 1}, next)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !p.More {
+			break
+		}
+		nexts = append(nexts, p.Next)
+		next = p.Next
+	}
+	if len(nexts) != 2 {
+		t.Fatalf("walk: %d next values, want 2 (three objects)", len(nexts))
+	}
+	for _, n := range nexts {
+		raw, _ := base64.RawURLEncoding.DecodeString(n)
+		for seq := uint64(1); seq < 20; seq++ {
+			if bytes.Contains(raw, binary.BigEndian.AppendUint64(nil, seq)) {
+				t.Errorf("next %q holds store position %d in the clear", n, seq)
+			}
+		}
+	}
+	// charlie replays bravo's next: refused.
+	hc2, _ := charlie.PartnerClient(&detente.Partner{Name: "alpha", Key: alpha.PublicKey()})
+	resp, err := hc2.Get(alpha.srv.URL() + "/taxii2/api/collections/" + node.CollectionShared + "/objects/?limit=1&next=" + nexts[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("charlie used bravo's next: %s", resp.Status)
+	}
+}
+
+// TestOneObjectDoesNotBlockTheFeed: an object whose projection for bravo
+// would be invalid (the only URL of an external reference is RED) is
+// withheld from bravo alone; bravo's pages and sync go on, bravo sees no
+// detail, alpha records why, and ingest warned about it.
+func TestOneObjectDoesNotBlockTheFeed(t *testing.T) {
+	alpha, bravo := startPeer(t, "alpha"), startPeer(t, "bravo")
+	linkTerms(t, alpha, bravo, nil)
+	bad := indicator(amber, detente.MarkingGreen, "cites a protected URL")
+	bad["external_references"] = []map[string]any{{"source_name": "internal", "url": "https://intranet.alpha.example/case/77"}}
+	bad["granular_markings"] = []map[string]any{{"marking_ref": detente.MarkingRed, "selectors": []string{"external_references.[0].url"}}}
+	b, _ := json.Marshal(map[string]any{"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d",
+		"objects": []any{indicator(green, detente.MarkingGreen, "before"), bad, indicator(bravos, detente.MarkingGreen, "after")}})
+	res, err := alpha.Ingest(context.Background(), b, node.IngestOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], amber) || !strings.Contains(res.Warnings[0], "bravo") {
+		t.Errorf("ingest warnings: %q", res.Warnings)
+	}
+	r := sync(t, bravo, "alpha")
+	if r.Added != 2 || holds(bravo, green) == nil || holds(bravo, bravos) == nil || holds(bravo, amber) != nil {
+		t.Fatalf("bravo's sync: %+v", r)
+	}
+	// The page itself answers 200 with no trace of the withheld object.
+	hc, _ := bravo.PartnerClient(&detente.Partner{Name: "alpha", Key: alpha.PublicKey()})
+	resp, err := hc.Get(alpha.srv.URL() + "/taxii2/api/collections/" + node.CollectionShared + "/objects/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || strings.Contains(string(body), amber) || strings.Contains(string(body), "intranet") {
+		t.Errorf("page: %s %s", resp.Status, body)
+	}
+	d := decide(t, alpha, amber, "bravo")
+	_ = d // the policy alone allows it; the projection is what fails
+	rel, err := alpha.Release(context.Background(), amber, "bravo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rel.Decision.Allowed || len(rel.Bundle) != 0 || !strings.Contains(fmt.Sprint(rel.Decision.Reasons), detente.ReasonProjectionInvalid) {
+		t.Errorf("release of the invalid projection: %+v", rel.Decision)
+	}
+	var rs []*detente.Release
+	ctx := context.Background()
+	alpha.Store.View(ctx, func(tx detente.Tx) (err error) {
+		rs, err = tx.Releases(ctx, detente.ReleaseFilter{Object: amber, Partner: "bravo"})
+		return
+	})
+	withheld := false
+	for _, r := range rs {
+		if !r.Allowed && strings.Contains(fmt.Sprint(r.Reasons), detente.ReasonProjectionInvalid) {
+			withheld = true
+		}
+	}
+	if !withheld {
+		t.Errorf("alpha recorded no withheld release: %+v", rs)
+	}
+}
+
+// TestEdges: timestamps that cannot be stored or lie in the future, an
+// upper-case spelling of a held id, and cleartext partner URLs.
+func TestEdges(t *testing.T) {
+	alpha, charlie := startPeer(t, "alpha"), startPeer(t, "charlie")
+	linkTerms(t, alpha, charlie, nil)
+	ctx := context.Background()
+	bundle := func(objs ...map[string]any) []byte {
+		b, _ := json.Marshal(map[string]any{"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d", "objects": objs})
+		return b
+	}
+
+	far := indicator(green, detente.MarkingGreen, "from the year 9999")
+	far["modified"] = "9999-12-31T23:59:59.000Z"
+	if _, err := alpha.Ingest(ctx, bundle(far), node.IngestOptions{}); detente.ErrorCode(err) != detente.EINVALID || !strings.Contains(err.Error(), "stored exactly") {
+		t.Errorf("ingest of modified 9999: %v", err)
+	}
+	future := indicator(green, detente.MarkingGreen, "dated tomorrow and a half")
+	future["modified"] = time.Now().UTC().Add(36 * time.Hour).Format("2006-01-02T15:04:05.000Z")
+	if _, err := alpha.Ingest(ctx, bundle(future), node.IngestOptions{}); detente.ErrorCode(err) != detente.EINVALID || !strings.Contains(err.Error(), "in the future") {
+		t.Errorf("ingest of modified 36h ahead: %v", err)
+	}
+	st := push(t, charlie, alpha, future)
+	if st.FailureCount != 1 || !strings.Contains(st.Failures[0].Message, "in the future") {
+		t.Errorf("push of modified 36h ahead: %+v", st)
+	}
+	soon := indicator(green, detente.MarkingGreen, "an hour ahead: a partner's clock")
+	soon["modified"] = time.Now().UTC().Add(time.Hour).Format("2006-01-02T15:04:05.000Z")
+	if _, err := alpha.Ingest(ctx, bundle(soon), node.IngestOptions{}); err != nil {
+		t.Errorf("ingest of modified 1h ahead: %v", err)
+	}
+
+	// One id, two spellings: the upper-case one is the same object.
+	ingest(t, alpha, indicator(red, detente.MarkingRed, "alpha's"))
+	upper := "indicator--" + strings.ToUpper(red[len("indicator--"):])
+	shout := indicator(upper, detente.MarkingGreen, "charlie's, in capitals")
+	shout["modified"] = "2026-01-13T10:00:00.000Z"
+	push(t, charlie, alpha, shout)
+	var vs []*detente.ObjectVersion
+	alpha.Store.View(ctx, func(tx detente.Tx) (err error) { vs, err = tx.ObjectVersions(ctx, red); return })
+	if len(vs) != 2 || !strings.HasPrefix(vs[1].Quarantine, detente.QuarantineForeign) {
+		t.Fatalf("versions of the id under both spellings: %+v", vs)
+	}
+	if !strings.Contains(string(vs[1].Raw), upper) {
+		t.Errorf("the upper-case object lost its bytes")
+	}
+	if o := holds(alpha, upper); o == nil || o.Originator != detente.OriginSelf {
+		t.Errorf("lookup by the upper-case spelling: %+v", o)
+	}
+
+	// Partners talk over mutual TLS only.
+	for _, u := range []string{"http://bravo.example:8443", "notaurl", "https://user:pw@bravo.example", "ftp://bravo.example"} {
+		if _, err := alpha.AddPartner(ctx, "bravo", charlie.PublicKey(), u); detente.ErrorCode(err) != detente.EINVALID {
+			t.Errorf("partner URL %q: %v", u, err)
+		}
+	}
+}
