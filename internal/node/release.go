@@ -20,8 +20,10 @@ type graph struct {
 	ctx     context.Context
 	tx      detente.Tx
 	objects map[string]*detente.ObjectVersion
-	// reportConsents caches the report-scoped consents, nil until read.
+	// reportConsents caches the report-scoped consents, nil until read;
+	// consents caches Consents by object.
 	reportConsents []*detente.Consent
+	consents       map[string][]*detente.Consent
 	// partners and agreements cache lookups: a view decides many versions
 	// for one partner.
 	partners   map[string]*detente.Partner
@@ -132,13 +134,20 @@ func (g *graph) Consents(object string) []*detente.Consent {
 			}
 		}
 	}
+	if cs, ok := g.consents[object]; ok {
+		return cs
+	}
 	cs, err := g.tx.Consents(g.ctx, object)
 	g.fail(err)
 	for _, c := range g.reportConsents {
-		if c.Object != object {
+		if detente.NormalID(c.Object) != object {
 			cs = append(cs, c)
 		}
 	}
+	if g.consents == nil {
+		g.consents = map[string][]*detente.Consent{}
+	}
+	g.consents[object] = cs
 	return cs
 }
 
