@@ -362,6 +362,37 @@ func stixPatterns(v any, out []string) []string {
 	return out
 }
 
+// TestIndicatorPattern checks that ingest validates STIX patterns and only
+// STIX patterns.
+func TestIndicatorPattern(t *testing.T) {
+	const ind = "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
+	with := func(typ, pattern string) []byte {
+		return []byte(mod(sampleIndicator, func(m map[string]any) { m["pattern_type"], m["pattern"] = typ, pattern }))
+	}
+	_, err := ParseObject(with("stix", "[[["))
+	var ve *ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("got %T %v, want *ValidationError", err, err)
+	}
+	if ve.ObjectID != ind || ve.Property != "pattern" {
+		t.Errorf("error on %s %s, want %s pattern", ve.ObjectID, ve.Property, ind)
+	}
+	if want := ind + ": pattern: offset 1: expected an object path, '(' or EXISTS, found '['"; err.Error() != want {
+		t.Errorf("error %q, want %q", err, want)
+	}
+	if detente.ErrorCode(err) != detente.EINVALID {
+		t.Errorf("code %q", detente.ErrorCode(err))
+	}
+	for _, typ := range []string{"yara", "snort", "sigma", "suricata", "pcre", "x-custom"} {
+		if _, err := ParseObject(with(typ, "[[[")); err != nil {
+			t.Errorf("pattern_type %s: %v", typ, err)
+		}
+	}
+	if _, err := ParseObject(with("stix", "[ipv4-addr:value = '198.51.100.1'] WITHIN 5 SECONDS")); err != nil {
+		t.Error(err)
+	}
+}
+
 func FuzzValidatePattern(f *testing.F) {
 	for _, tt := range validPatterns {
 		if len(tt.p) < 4096 {
