@@ -58,7 +58,7 @@ func crashChildAppend() {
 	for i := 0; ; i++ {
 		var objs []string
 		for j := range 20 {
-			objs = append(objs, fmt.Sprintf(`{"type":"indicator","spec_version":"2.1","id":"indicator--%08d-0000-4000-8000-%012d","created":"2026-01-10T10:00:00.000Z","modified":"2026-01-10T10:00:00.000Z","pattern":"[a:b = 'c']","pattern_type":"stix","valid_from":"2026-01-10T10:00:00Z"}`, i, j))
+			objs = append(objs, fmt.Sprintf(`{"type":"indicator","spec_version":"2.1","id":"indicator--%08d-0000-4000-8000-%012d","created":"2026-01-10T10:00:00.000Z","modified":"2026-01-10T10:00:00.000Z","pattern":"[ipv4-addr:value = '198.51.100.1']","pattern_type":"stix","valid_from":"2026-01-10T10:00:00Z"}`, i, j))
 		}
 		if _, err := n.Ingest(ctx, []byte(`{"type":"bundle","id":"bundle--5d0092c5-5f74-4287-9642-33f4c354e56d","objects":[`+strings.Join(objs, ",")+`]}`), node.IngestOptions{}); err != nil {
 			fmt.Println("error", err)

@@ -683,7 +683,14 @@ func (c *checker) intRange(prop string, lo, hi int64) error {
 
 func (c *checker) has(prop string) bool { _, ok := c.o[prop]; return ok }
 
-func checkIndicator(c *checker) error { return c.notBefore("valid_from", "valid_until", true) }
+func checkIndicator(c *checker) error {
+	if p, ok := c.o["pattern"].(string); ok && c.o["pattern_type"] == "stix" {
+		if err := checkPattern(p); err != nil {
+			return c.errf("pattern", "offset %d: %s", err.Offset, err.Message)
+		}
+	}
+	return c.notBefore("valid_from", "valid_until", true)
+}
 
 func checkLocation(c *checker) error {
 	lat, long := c.has("latitude"), c.has("longitude")
