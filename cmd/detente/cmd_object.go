@@ -60,7 +60,19 @@ func objectCommands() []*command {
 			if e.json {
 				return printJSON(e.stdout, res)
 			}
-			fmt.Fprintf(e.stdout, "%d added, %d already stored\n", res.Added, res.Unchanged)
+			fmt.Fprintf(e.stdout, "%d added, %d already stored", res.Added, res.Unchanged)
+			if res.Quarantined > 0 {
+				fmt.Fprintf(e.stdout, ", %d quarantined", res.Quarantined)
+			}
+			fmt.Fprintln(e.stdout)
+			for _, o := range res.Objects {
+				if o.Status == node.IngestQuarantined {
+					fmt.Fprintf(e.stdout, "quarantined: %s: %s\n", o.ID, o.Reason)
+				}
+			}
+			for _, w := range res.Warnings {
+				fmt.Fprintf(e.stderr, "warning: %s\n", w)
+			}
 			return nil
 		},
 	}, {

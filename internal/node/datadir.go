@@ -44,6 +44,11 @@ type Config struct {
 	// Store is "sqlite" (the file node.db in the data directory) or a
 	// PostgreSQL URL.
 	Store string `json:"store"`
+	// MaxClockSkew is how far in the future an object's created or
+	// modified time may lie, a Go duration such as "24h" (the default
+	// when empty): partners' clocks differ, but a version dated far ahead
+	// would stay the newest whatever its owner signs later.
+	MaxClockSkew string `json:"max_clock_skew,omitempty"`
 }
 
 // DefaultListen is where a new node listens.
@@ -189,7 +194,22 @@ func ReadConfig(dir string) (*Config, error) {
 	if !detente.ValidName(c.Name) {
 		return nil, detente.Errorf(detente.EINVALID, "%s: name %q is not valid", ConfigFile, c.Name)
 	}
+	if _, err := c.clockSkew(); err != nil {
+		return nil, err
+	}
 	return &c, nil
+}
+
+// clockSkew returns MaxClockSkew, DefaultMaxSkew when unset.
+func (c *Config) clockSkew() (time.Duration, error) {
+	if c.MaxClockSkew == "" {
+		return DefaultMaxSkew, nil
+	}
+	d, err := time.ParseDuration(c.MaxClockSkew)
+	if err != nil || d <= 0 {
+		return 0, detente.Errorf(detente.EINVALID, "%s: max_clock_skew %q is not a positive duration such as \"24h\"", ConfigFile, c.MaxClockSkew)
+	}
+	return d, nil
 }
 
 // ReadKey reads dir's private key. It refuses a key file that others can
@@ -239,7 +259,9 @@ func Open(ctx context.Context, dir string, logger *slog.Logger) (*Node, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return New(cfg.Name, priv, store, logger), nil
+	n := New(cfg.Name, priv, store, logger)
+	n.MaxSkew, _ = cfg.clockSkew() // checked by ReadConfig
+	return n, nil
 }
 
 // Migrate reports the schema version of dir's store and the newest this

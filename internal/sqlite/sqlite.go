@@ -137,16 +137,25 @@ func translate(err error) error {
 // migrate applies the embedded migrations not yet applied, each in its own
 // transaction, recording the schema version in PRAGMA user_version.
 func (s *Store) migrate(ctx context.Context) error {
+	return s.migrateTo(ctx, -1)
+}
+
+// migrateTo is migrate up to version upTo only (every one when negative),
+// for upgrade tests.
+func (s *Store) migrateTo(ctx context.Context, upTo int) error {
 	names, err := fs.Glob(migrationFS, "migrations/*.sql")
 	if err != nil {
 		return fmt.Errorf("list migrations: %w", err)
 	}
 	sort.Strings(names)
+	if upTo >= 0 && upTo < len(names) {
+		names = names[:upTo]
+	}
 	var current int
 	if err := s.w.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
 		return fmt.Errorf("read schema version: %w", translate(err))
 	}
-	if current > len(names) {
+	if current > len(names) && upTo < 0 {
 		return detente.Errorf(detente.EINVALID, "database schema version %d is newer than this program knows (%d): upgrade detente", current, len(names))
 	}
 	for i := current; i < len(names); i++ {
