@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -373,6 +374,47 @@ func TestSessionCookie(t *testing.T) {
 	resp, body := c3.post("/login", url.Values{"token": {"dtk_wrong"}})
 	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "not valid") {
 		t.Errorf("wrong token: %d", resp.StatusCode)
+	}
+}
+
+var nextRE = regexp.MustCompile(`name="next" value="([^"]*)"`)
+
+// TestLoginNext: the login's next, from the query (a link, a redirect to
+// the login) or from the form, never sends the browser to another site:
+// the form carries "/" instead, and so does the redirect after login and
+// the one a logged-in visitor gets.
+func TestLoginNext(t *testing.T) {
+	f := newFixture(t)
+	for _, next := range append(hostilePaths, "//evil.example/%2e%2e", "/%5C%5Cevil.example", "/%E2%80%A8/x%0A") {
+		if next == "" {
+			continue
+		}
+		t.Run(next, func(t *testing.T) {
+			c := f.client(t)
+			_, body := c.get("/login?next=" + url.QueryEscape(next))
+			if m := nextRE.FindStringSubmatch(body); m == nil || m[1] != "/" {
+				t.Errorf("login form's next = %q, want /", m)
+			}
+			resp, _ := c.post("/login", url.Values{"token": {f.tokens[analyst]}, "next": {next}})
+			if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
+				t.Errorf("after login: %d to %q, want /", resp.StatusCode, resp.Header.Get("Location"))
+			}
+			resp, _ = c.get("/login?next=" + url.QueryEscape(next))
+			if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
+				t.Errorf("logged in: %d to %q, want /", resp.StatusCode, resp.Header.Get("Location"))
+			}
+		})
+	}
+	// The browser's own case: the tab arrives percent-encoded in the URL.
+	c := f.client(t)
+	_, body := c.get("/login?next=/%09/evil.example/")
+	if m := nextRE.FindStringSubmatch(body); m == nil || m[1] != "/" {
+		t.Errorf("login form's next = %q, want /", m)
+	}
+	// A path on the site is kept, query included.
+	resp, _ := c.post("/login", url.Values{"token": {f.tokens[analyst]}, "next": {"/objects?tlp=amber&q=a%20b"}})
+	if loc := resp.Header.Get("Location"); loc != "/objects?tlp=amber&q=a%20b" {
+		t.Errorf("next on the site: sent to %q", loc)
 	}
 }
 
