@@ -512,3 +512,45 @@ func TestPages(t *testing.T) {
 	expect("/matching", "Private matching", "Match against a partner", `<option value="bravo">`, "Budgets partners used against this node")
 	expect("/channels", "Channels and points of contact", "✓ open", "⚠ acknowledgement overdue", "Deconfliction", "<svg")
 }
+
+// TestBadParameters sends every console page that takes query parameters
+// a bad value of each: the page is refused with 400 and a message naming
+// the parameter, never shown as if the parameter were absent. Parameters a
+// page does not take are ignored (a bookmark may carry some).
+func TestBadParameters(t *testing.T) {
+	f := newFixture(t)
+	c := f.as(t, admin)
+	bad := map[string]map[string][]string{
+		"/objects": {
+			"type": {"%ff"}, "originator": {"%ff"}, "tlp": {"purple", "TLP:RED"}, "reliability": {"G", "b"},
+			"credibility": {"7", "0"}, "q": {"%ff"}, "quarantined": {"yes"}, "after": {"x", "-1"},
+		},
+		"/release-check": {"object": {"%ff"}, "partner": {"%c3%28"}},
+		"/log":           {"type": {"%ff"}, "partner": {"%ff"}, "from": {"x", "-1", "1.5"}},
+		"/screening": {
+			"name": {"%ff"}, "type": {"ship"}, "dob": {"garbage", "1970-13"}, "country": {"%ff"},
+			"compare": {"yes"}, "authority": {"%ff"},
+		},
+		"/channels": {"channel": {"%ff"}},
+	}
+	for page, ps := range bad {
+		for p, values := range ps {
+			for _, v := range values {
+				path := page + "?" + p + "=" + v
+				t.Run(path, func(t *testing.T) {
+					c.t = t
+					resp, body := c.get(path)
+					if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, `role="alert">`+p+": ") {
+						t.Errorf("%d, want 400 naming %s:\n%s", resp.StatusCode, p, body)
+					}
+				})
+			}
+		}
+	}
+	c.t = t
+	for _, path := range []string{"/objects?utm_source=x", "/log?x=%ff", "/screening?name=Karimov&from=feed"} {
+		if resp, _ := c.get(path); resp.StatusCode != http.StatusOK {
+			t.Errorf("%s: %d, want 200", path, resp.StatusCode)
+		}
+	}
+}
