@@ -76,12 +76,12 @@ func logCommands() []*command {
 		name:    "log verify",
 		noDir:   true,
 		args:    "BUNDLE",
-		summary: "verify an exported log bundle offline against the node's key; names every entry that fails (exit 1)",
+		summary: "verify an exported log bundle offline against the node's key and checkpoints you hold; names every entry that fails, and a log rolled back behind a checkpoint (exit 1)",
 		example: "detente log verify --key detente-node:3q2+7w... --checkpoint witnessed.txt log-bundle.json",
 		hasJSON: true,
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&key, "key", "", "the log's node key, pinned beforehand (required)")
-			fs.Var(&known, "checkpoint", "a checkpoint of the same log you hold independently (repeatable)")
+			fs.Var(&known, "checkpoint", "a checkpoint of the same log you hold independently, e.g. one your node witnessed; the bundle must extend it (repeatable)")
 		},
 		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
 			if err := requireArgs(fs, 1, "one BUNDLE file"); err != nil {
@@ -98,13 +98,13 @@ func logCommands() []*command {
 			if err != nil {
 				return err
 			}
-			var notes [][]byte
+			var notes []translog.KnownCheckpoint
 			for _, f := range known {
 				b, err := readInput(e, f, 64<<10)
 				if err != nil {
 					return err
 				}
-				notes = append(notes, b)
+				notes = append(notes, translog.KnownCheckpoint{Name: f, Note: b})
 			}
 			b, err := translog.ParseBundle(data)
 			if err != nil {
@@ -118,12 +118,17 @@ func logCommands() []*command {
 				if perr := printJSON(e.stdout, rep); perr != nil {
 					return perr
 				}
-			} else if rep.OK() {
-				fmt.Fprintf(e.stdout, "OK: %d entries verified against the checkpoint of size %d signed by %s\n", rep.Verified, rep.Size, pub)
 			} else {
-				fmt.Fprintf(e.stdout, "FAILED: %d problem(s) in a log of size %d\n", len(rep.Problems), rep.Size)
-				for _, p := range rep.Problems {
-					fmt.Fprintf(e.stdout, "  %s\n", p.Message)
+				if rep.OK() {
+					fmt.Fprintf(e.stdout, "OK: %d entries verified against the checkpoint of size %d signed by %s\n", rep.Verified, rep.Size, pub)
+				} else {
+					fmt.Fprintf(e.stdout, "FAILED: %d problem(s) in a log of size %d\n", len(rep.Problems), rep.Size)
+					for _, p := range rep.Problems {
+						fmt.Fprintf(e.stdout, "  %s\n", p.Message)
+					}
+				}
+				for _, n := range rep.Notes {
+					fmt.Fprintf(e.stdout, "  note: %s\n", n)
 				}
 			}
 			if !rep.OK() {

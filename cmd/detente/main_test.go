@@ -235,15 +235,43 @@ func (s *syncBuffer) String() string {
 
 func runtime_Gosched() { time.Sleep(time.Millisecond) }
 
-// TestBinary builds the real binary and runs init and key through it.
-func TestBinary(t *testing.T) {
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
+}
+
+// built is the binary built for the tests that run it.
+var built struct {
+	once sync.Once
+	dir  string
+	err  error
+	out  []byte
+}
+
+// binary builds the real binary, once per test run, and returns its path.
+// It skips the test in -short mode.
+func binary(t *testing.T) string {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "detente")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "detente-test-"); built.err == nil {
+			built.out, built.err = exec.Command("go", "build", "-o", filepath.Join(built.dir, "detente"), ".").CombinedOutput()
+		}
+	})
+	if built.err != nil {
+		t.Fatalf("build: %v\n%s", built.err, built.out)
 	}
+	return filepath.Join(built.dir, "detente")
+}
+
+// TestBinary builds the real binary and runs init and key through it.
+func TestBinary(t *testing.T) {
+	bin := binary(t)
 	dir := filepath.Join(t.TempDir(), "n")
 	if out, err := exec.Command(bin, "init", "--dir", dir, "--name", "alpha").CombinedOutput(); err != nil {
 		t.Fatalf("init: %v\n%s", err, out)

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"math"
 	"mime"
 	"net/http"
 	"slices"
@@ -17,6 +18,7 @@ import (
 
 	"detente"
 	"detente/internal/node"
+	"detente/internal/params"
 )
 
 // Body size limits.
@@ -32,6 +34,9 @@ type Server struct {
 	node   *node.Node
 	logger *slog.Logger
 	mux    *http.ServeMux
+	// takes lists the query parameters of each route pattern, for the
+	// tests that send every route a bad value of each.
+	takes map[string][]string
 }
 
 // New returns the API handler for n.
@@ -39,7 +44,7 @@ func New(n *node.Node, logger *slog.Logger) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{node: n, logger: logger, mux: http.NewServeMux()}
+	s := &Server{node: n, logger: logger, mux: http.NewServeMux(), takes: map[string][]string{}}
 	s.routes()
 	return s
 }
@@ -57,6 +62,7 @@ var (
 	admins      = []detente.Role{detente.RoleAdmin}
 	auditors    = []detente.Role{detente.RoleAdmin, detente.RoleAuditor}
 	tokenCtxKey = ctxKey("token")
+	queryCtxKey = ctxKey("query")
 )
 
 type ctxKey string
@@ -64,8 +70,17 @@ type ctxKey string
 // handlerFunc is an API handler that returns what to send or an error.
 type handlerFunc func(r *http.Request) (any, error)
 
-// handle registers h for pattern, open to the given roles only.
-func (s *Server) handle(pattern string, roles []detente.Role, limit int64, h handlerFunc) {
+// handle registers h for pattern, open to the given roles only, taking
+// the query parameters ps and no others. Parameters are checked before h
+// runs, so a request with a bad or unknown parameter is refused with 400
+// and changes nothing; h reads them with query(r).
+func (s *Server) handle(pattern string, roles []detente.Role, limit int64, h handlerFunc, ps ...params.Param) {
+	for _, p := range ps {
+		s.takes[pattern] = append(s.takes[pattern], p.Name)
+	}
+	if s.takes[pattern] == nil {
+		s.takes[pattern] = []string{}
+	}
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		tok, err := s.authenticate(r)
 		if err != nil {
@@ -77,8 +92,14 @@ func (s *Server) handle(pattern string, roles []detente.Role, limit int64, h han
 			s.writeError(w, r, detente.Errorf(detente.EFORBIDDEN, "role %s may not do this", tok.Role))
 			return
 		}
+		q, err := params.Parse(r.URL.RawQuery, ps...)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
-		r = r.WithContext(context.WithValue(r.Context(), tokenCtxKey, tok))
+		ctx := context.WithValue(r.Context(), tokenCtxKey, tok)
+		r = r.WithContext(context.WithValue(ctx, queryCtxKey, q))
 		v, err := h(r)
 		if err != nil {
 			s.writeError(w, r, err)
@@ -97,6 +118,13 @@ func (s *Server) handle(pattern string, roles []detente.Role, limit int64, h han
 		}
 		writeJSON(w, status, v)
 	})
+}
+
+// query returns the checked query parameters of r, as declared with its
+// route.
+func query(r *http.Request) params.Values {
+	q, _ := r.Context().Value(queryCtxKey).(params.Values)
+	return q
 }
 
 // statusCoder lets a response choose its own success status.
@@ -215,30 +243,18 @@ func decode(r *http.Request, v any) error {
 	return nil
 }
 
-func intParam(r *http.Request, name string, def int64) (int64, error) {
-	v := r.URL.Query().Get(name)
-	if v == "" {
-		return def, nil
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 0 {
-		return 0, detente.Errorf(detente.EINVALID, "parameter %s must be a non-negative integer", name)
-	}
-	return n, nil
-}
-
 // maxLimit bounds the limit parameter of every listing.
 const maxLimit = 1000
 
-// limitParam returns the limit parameter: def when absent, at most
-// maxLimit. Zero is refused: the store reads it as "no limit".
-func limitParam(r *http.Request, def int) (int, error) {
-	n, err := intParam(r, "limit", int64(def))
-	if err != nil {
-		return 0, err
-	}
-	if n == 0 {
-		return 0, detente.Errorf(detente.EINVALID, "parameter limit must be between 1 and %d", maxLimit)
-	}
-	return int(min(n, maxLimit)), nil
-}
+// Parameters several endpoints take.
+var (
+	// limit bounds a listing; 0 is refused (the store reads it as "no
+	// limit"), and so is more than maxLimit rather than quietly lowered.
+	limit = params.Int("limit", 1, maxLimit)
+	// seqParam is a position in the log, or one past it.
+	seqParam = func(name string) params.Param { return params.Int(name, 0, math.MaxInt64) }
+	// sizeParam is a tree size: the empty tree has no proofs.
+	sizeParam = func(name string) params.Param { return params.Int(name, 1, math.MaxInt64) }
+	// entityType is the kind of a screened or compared name.
+	entityType = params.Enum("type", string(detente.EntityPerson), string(detente.EntityOrganization))
+)

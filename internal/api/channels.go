@@ -6,6 +6,7 @@ import (
 	"detente"
 	"detente/internal/hotline"
 	"detente/internal/node"
+	"detente/internal/params"
 )
 
 // channelRoutes serves liaison channels, their messages and notices of
@@ -21,7 +22,7 @@ func (s *Server) channelRoutes() {
 	s.handle("POST /api/v1/channels/{id}/suspend", admins, MaxBody, s.channelState(hotline.StateSuspended))
 	s.handle("POST /api/v1/channels/{id}/close", admins, MaxBody, s.channelState(hotline.StateClosed))
 
-	s.handle("GET /api/v1/messages", analysts, MaxBody, s.listMessages)
+	s.handle("GET /api/v1/messages", analysts, MaxBody, s.listMessages, params.Text("channel"))
 	s.handle("POST /api/v1/messages", analysts, hotline.MaxMessageSize, s.postMessage)
 	s.handle("POST /api/v1/messages/{id}/ack", analysts, MaxBody, s.ackMessage)
 
@@ -63,7 +64,7 @@ func (s *Server) channelState(to hotline.State) handlerFunc {
 }
 
 func (s *Server) listMessages(r *http.Request) (any, error) {
-	return s.node.Messages(r.Context(), r.URL.Query().Get("channel"))
+	return s.node.Messages(r.Context(), query(r).Text("channel"))
 }
 
 func (s *Server) postMessage(r *http.Request) (any, error) {

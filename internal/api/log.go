@@ -48,10 +48,7 @@ type CheckpointJSON struct {
 
 func (s *Server) getCheckpoint(r *http.Request) (any, error) {
 	ctx := r.Context()
-	format := r.URL.Query().Get("format")
-	if format != "" && format != "note" && format != "json" {
-		return nil, detente.Errorf(detente.EINVALID, "parameter format must be note or json")
-	}
+	format := query(r).Text("format")
 	// Sign a checkpoint of the current size first, so a log that grew
 	// since the last one is published at once.
 	if _, err := s.node.Checkpoint(ctx); err != nil {
@@ -103,22 +100,16 @@ type LogEntries struct {
 
 func (s *Server) logEntries(r *http.Request) (any, error) {
 	ctx := r.Context()
-	from, err := intParam(r, "from", 0)
-	if err != nil {
-		return nil, err
-	}
-	to, err := intParam(r, "to", math.MaxInt64)
-	if err != nil {
-		return nil, err
-	}
+	q := query(r)
+	from, to := q.Int("from", 0), q.Int("to", math.MaxInt64)
 	if to < from {
-		return nil, detente.Errorf(detente.EINVALID, "parameter to (%d) is before from (%d)", to, from)
+		return nil, detente.Errorf(detente.EINVALID, "to: %d is before from (%d)", to, from)
 	}
 	if to-from > MaxLogEntries {
 		to = from + MaxLogEntries
 	}
 	page := LogEntries{From: from, Entries: []translog.Entry{}}
-	err = s.node.Store.View(ctx, func(tx detente.Tx) error {
+	err := s.node.Store.View(ctx, func(tx detente.Tx) error {
 		size, err := tx.CountEvents(ctx)
 		if err != nil {
 			return err
@@ -180,14 +171,8 @@ type InclusionProofJSON struct {
 
 func (s *Server) inclusionProof(r *http.Request) (any, error) {
 	ctx := r.Context()
-	if r.URL.Query().Get("seq") == "" {
-		return nil, detente.Errorf(detente.EINVALID, "parameter seq is required")
-	}
-	seq, err := intParam(r, "seq", 0)
-	if err != nil {
-		return nil, err
-	}
-	size, err := s.sizeParam(r, "size")
+	seq := query(r).Int("seq", 0)
+	size, err := s.treeSize(r, "size")
 	if err != nil {
 		return nil, err
 	}
@@ -225,17 +210,8 @@ type ConsistencyProofJSON struct {
 
 func (s *Server) consistencyProof(r *http.Request) (any, error) {
 	ctx := r.Context()
-	if r.URL.Query().Get("old") == "" {
-		return nil, detente.Errorf(detente.EINVALID, "parameter old is required")
-	}
-	oldSize, err := intParam(r, "old", 0)
-	if err != nil {
-		return nil, err
-	}
-	if oldSize == 0 {
-		return nil, detente.Errorf(detente.EINVALID, "parameter old must be at least 1: every tree extends the empty one")
-	}
-	newSize, err := s.sizeParam(r, "new")
+	oldSize := query(r).Int("old", 0)
+	newSize, err := s.treeSize(r, "new")
 	if err != nil {
 		return nil, err
 	}
@@ -257,11 +233,11 @@ func (s *Server) consistencyProof(r *http.Request) (any, error) {
 	return res, nil
 }
 
-// sizeParam returns the tree size in parameter name, or when it is absent
+// treeSize returns the tree size in parameter name, or when it is absent
 // the size of a checkpoint of the whole log, signed now if the log grew.
-func (s *Server) sizeParam(r *http.Request, name string) (int64, error) {
-	if r.URL.Query().Get(name) != "" {
-		return intParam(r, name, 0)
+func (s *Server) treeSize(r *http.Request, name string) (int64, error) {
+	if q := query(r); q.Has(name) {
+		return q.Int(name, 0), nil
 	}
 	cp, err := s.node.Checkpoint(r.Context())
 	if err != nil {
@@ -305,14 +281,7 @@ func cosignedNote(ctx context.Context, tx detente.Tx, size int64) (string, error
 
 func (s *Server) exportLog(r *http.Request) (any, error) {
 	ctx := r.Context()
-	from, err := intParam(r, "from", 0)
-	if err != nil {
-		return nil, err
-	}
-	to, err := intParam(r, "to", 0)
-	if err != nil {
-		return nil, err
-	}
+	from, to := query(r).Int("from", 0), query(r).Int("to", 0)
 	cp, err := s.node.Checkpoint(ctx)
 	if err != nil {
 		return nil, err
@@ -405,12 +374,9 @@ type AlertJSON struct {
 }
 
 func (s *Server) listAlerts(r *http.Request) (any, error) {
-	limit, err := limitParam(r, 100)
-	if err != nil {
-		return nil, err
-	}
+	limit := int(query(r).Int("limit", 100))
 	var as []*detente.Alert
-	err = s.node.Store.View(r.Context(), func(tx detente.Tx) (err error) { as, err = tx.Alerts(r.Context(), limit); return })
+	err := s.node.Store.View(r.Context(), func(tx detente.Tx) (err error) { as, err = tx.Alerts(r.Context(), limit); return })
 	out := make([]AlertJSON, 0, len(as))
 	for _, a := range as {
 		out = append(out, AlertJSON{ID: a.ID, Time: a.Time, Kind: a.Kind, Partner: a.Partner, Message: a.Message, Evidence: a.Evidence})

@@ -268,7 +268,7 @@ func TestExport(t *testing.T) {
 			if b.Range == nil || b.Range.Start != c.start || b.Range.End != c.end {
 				t.Errorf("range %+v, want %d..%d", b.Range, c.start, c.end)
 			}
-			if r, err := translog.VerifyBundle(b, f.pub(), cp.Note); err != nil || !r.OK() {
+			if r, err := translog.VerifyBundle(b, f.pub(), translog.KnownCheckpoint{Name: "latest", Note: cp.Note}); err != nil || !r.OK() {
 				t.Errorf("bundle does not verify: %v", err)
 			}
 		})

@@ -8,13 +8,16 @@ import (
 
 	"detente"
 	"detente/internal/node"
+	"detente/internal/params"
 )
 
 func (s *Server) routes() {
 	s.handle("GET /api/v1/node", anyRole, MaxBody, s.getNode)
 
-	s.handle("POST /api/v1/objects", analysts, MaxObjectsBody, s.postObjects)
-	s.handle("GET /api/v1/objects", analysts, MaxBody, s.listObjects)
+	s.handle("POST /api/v1/objects", analysts, MaxObjectsBody, s.postObjects, params.Func("grading", checkGrading))
+	s.handle("GET /api/v1/objects", analysts, MaxBody, s.listObjects,
+		params.Text("type"), seqParam("after"), limit, params.Text("originator"),
+		params.Enum("versions", "all", "latest"), params.Bool("quarantined"))
 	s.handle("GET /api/v1/objects/{id}", analysts, MaxBody, s.getObject)
 	s.handle("GET /api/v1/objects/{id}/versions", analysts, MaxBody, s.getVersions)
 
@@ -30,19 +33,21 @@ func (s *Server) routes() {
 	s.handle("POST /api/v1/agreements/{id}/resume", admins, MaxBody, s.agreementState(detente.AgreementActive))
 	s.handle("POST /api/v1/agreements/{id}/end", admins, MaxBody, s.agreementState(detente.AgreementEnded))
 
-	s.handle("GET /api/v1/releases/check", anyRole, MaxBody, s.checkRelease)
+	s.handle("GET /api/v1/releases/check", anyRole, MaxBody, s.checkRelease,
+		params.Text("object").Required(), params.Text("partner").Required())
 	s.handle("POST /api/v1/releases", analysts, MaxBody, s.postRelease)
-	s.handle("GET /api/v1/releases", anyRole, MaxBody, s.listReleases)
+	s.handle("GET /api/v1/releases", anyRole, MaxBody, s.listReleases, params.Text("object"), params.Text("partner"), limit)
 
-	s.handle("GET /api/v1/events", auditors, MaxBody, s.listEvents)
+	s.handle("GET /api/v1/events", auditors, MaxBody, s.listEvents,
+		seqParam("from"), params.Text("type"), params.Text("partner"), params.Enum("order", "newest", "oldest"), limit)
 
-	s.handle("GET /api/v1/log/checkpoint", anyRole, MaxBody, s.getCheckpoint)
-	s.handle("GET /api/v1/log/entries", auditors, MaxBody, s.logEntries)
-	s.handle("GET /api/v1/log/proof/inclusion", anyRole, MaxBody, s.inclusionProof)
-	s.handle("GET /api/v1/log/proof/consistency", anyRole, MaxBody, s.consistencyProof)
-	s.handle("GET /api/v1/log/export", auditors, MaxBody, s.exportLog)
+	s.handle("GET /api/v1/log/checkpoint", anyRole, MaxBody, s.getCheckpoint, params.Enum("format", "note", "json"))
+	s.handle("GET /api/v1/log/entries", auditors, MaxBody, s.logEntries, seqParam("from"), seqParam("to"))
+	s.handle("GET /api/v1/log/proof/inclusion", anyRole, MaxBody, s.inclusionProof, seqParam("seq").Required(), sizeParam("size"))
+	s.handle("GET /api/v1/log/proof/consistency", anyRole, MaxBody, s.consistencyProof, sizeParam("old").Required(), sizeParam("new"))
+	s.handle("GET /api/v1/log/export", auditors, MaxBody, s.exportLog, seqParam("from"), seqParam("to"))
 	s.handle("GET /api/v1/log/stats", auditors, MaxBody, s.logStats)
-	s.handle("GET /api/v1/alerts", auditors, MaxBody, s.listAlerts)
+	s.handle("GET /api/v1/alerts", auditors, MaxBody, s.listAlerts, limit)
 
 	s.handle("GET /api/v1/tokens", admins, MaxBody, s.listTokens)
 	s.handle("POST /api/v1/tokens", admins, MaxBody, s.postToken)
@@ -74,12 +79,20 @@ func (s *Server) postObjects(r *http.Request) (any, error) {
 		return nil, err
 	}
 	var opts node.IngestOptions
-	if g := r.URL.Query().Get("grading"); g != "" {
+	if g := query(r).Text("grading"); g != "" {
 		if opts.Grading, err = detente.ParseGrading(g); err != nil {
 			return nil, err
 		}
 	}
 	return s.node.Ingest(r.Context(), data, opts)
+}
+
+// checkGrading accepts an Admiralty grading, e.g. B2.
+func checkGrading(v string) error {
+	if _, err := detente.ParseGrading(v); err != nil {
+		return detente.Errorf(detente.EINVALID, "%q is not a grading (a letter A-F and a digit 1-6, e.g. B2)", v)
+	}
+	return nil
 }
 
 // ObjectJSON is an object version with what the node records about it.
@@ -118,25 +131,17 @@ func objectsJSON(os []*detente.ObjectVersion) []ObjectJSON {
 }
 
 func (s *Server) listObjects(r *http.Request) (any, error) {
-	q := r.URL.Query()
-	after, err := intParam(r, "after", 0)
-	if err != nil {
-		return nil, err
-	}
-	limit, err := limitParam(r, 100)
-	if err != nil {
-		return nil, err
-	}
-	f := detente.ObjectFilter{AfterSeq: after, Limit: limit, Originator: q.Get("originator"),
-		LatestOnly: q.Get("versions") != "all", WithQuarantined: q.Get("quarantined") == "true"}
+	q := query(r)
+	f := detente.ObjectFilter{AfterSeq: q.Int("after", 0), Limit: int(q.Int("limit", 100)), Originator: q.Text("originator"),
+		LatestOnly: q.Text("versions") != "all", WithQuarantined: q.Bool("quarantined")}
 	if f.WithQuarantined && Token(r).Role != detente.RoleAdmin {
 		return nil, detente.Errorf(detente.EFORBIDDEN, "only admins see quarantined objects and why")
 	}
-	if t := q.Get("type"); t != "" {
+	if t := q.Text("type"); t != "" {
 		f.Types = []string{t}
 	}
 	var objs []*detente.ObjectVersion
-	err = s.node.Store.View(r.Context(), func(tx detente.Tx) (err error) { objs, err = tx.Objects(r.Context(), f); return })
+	err := s.node.Store.View(r.Context(), func(tx detente.Tx) (err error) { objs, err = tx.Objects(r.Context(), f); return })
 	return objectsJSON(objs), err
 }
 
@@ -271,11 +276,8 @@ func (s *Server) agreementState(state detente.AgreementState) handlerFunc {
 }
 
 func (s *Server) checkRelease(r *http.Request) (any, error) {
-	q := r.URL.Query()
-	if q.Get("object") == "" || q.Get("partner") == "" {
-		return nil, detente.Errorf(detente.EINVALID, "parameters object and partner are required")
-	}
-	return s.node.CheckRelease(r.Context(), q.Get("object"), q.Get("partner"))
+	q := query(r)
+	return s.node.CheckRelease(r.Context(), q.Text("object"), q.Text("partner"))
 }
 
 // ReleaseRequest is the body of POST /api/v1/releases.
@@ -304,13 +306,10 @@ type ReleaseJSON struct {
 }
 
 func (s *Server) listReleases(r *http.Request) (any, error) {
-	limit, err := limitParam(r, 100)
-	if err != nil {
-		return nil, err
-	}
-	f := detente.ReleaseFilter{Object: r.URL.Query().Get("object"), Partner: r.URL.Query().Get("partner"), Limit: limit}
+	q := query(r)
+	f := detente.ReleaseFilter{Object: q.Text("object"), Partner: q.Text("partner"), Limit: int(q.Int("limit", 100))}
 	var rs []*detente.Release
-	err = s.node.Store.View(r.Context(), func(tx detente.Tx) (err error) { rs, err = tx.Releases(r.Context(), f); return })
+	err := s.node.Store.View(r.Context(), func(tx detente.Tx) (err error) { rs, err = tx.Releases(r.Context(), f); return })
 	out := make([]ReleaseJSON, 0, len(rs))
 	for _, x := range rs {
 		out = append(out, ReleaseJSON(*x))
@@ -319,18 +318,11 @@ func (s *Server) listReleases(r *http.Request) (any, error) {
 }
 
 func (s *Server) listEvents(r *http.Request) (any, error) {
-	from, err := intParam(r, "from", 0)
-	if err != nil {
-		return nil, err
-	}
-	limit, err := limitParam(r, 100)
-	if err != nil {
-		return nil, err
-	}
-	q := r.URL.Query()
-	f := detente.EventFilter{FromSeq: from, Type: q.Get("type"), Partner: q.Get("partner"), Limit: limit, Newest: q.Get("order") == "newest"}
+	q := query(r)
+	f := detente.EventFilter{FromSeq: q.Int("from", 0), Type: q.Text("type"), Partner: q.Text("partner"),
+		Limit: int(q.Int("limit", 100)), Newest: q.Text("order") == "newest"}
 	var es []*detente.Event
-	err = s.node.Store.View(r.Context(), func(tx detente.Tx) (err error) { es, err = tx.Events(r.Context(), f); return })
+	err := s.node.Store.View(r.Context(), func(tx detente.Tx) (err error) { es, err = tx.Events(r.Context(), f); return })
 	if es == nil {
 		es = []*detente.Event{}
 	}

@@ -2,59 +2,41 @@ package api
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 
 	"detente"
 	"detente/internal/lists"
+	"detente/internal/params"
 	"detente/internal/screen"
 )
 
 func (s *Server) screenRoutes() {
-	s.handle("GET /api/v1/screen", analysts, MaxBody, s.getScreen)
+	s.handle("GET /api/v1/screen", analysts, MaxBody, s.getScreen,
+		params.Text("name"), entityType, params.Date("dob"), params.Text("country"), params.Int("limit", 1, maxScreenHits))
 	s.handle("POST /api/v1/screen/batch", analysts, MaxObjectsBody, s.postScreenBatch)
-	s.handle("GET /api/v1/names/compare", analysts, MaxBody, s.getNamesCompare)
+	s.handle("GET /api/v1/names/compare", analysts, MaxBody, s.getNamesCompare,
+		params.Text("a").Required(), params.Text("b").Required(), entityType)
 	s.handle("GET /api/v1/lists", anyRole, MaxBody, s.getLists)
-	s.handle("GET /api/v1/lists/compare", analysts, MaxBody, s.getListsCompare)
+	s.handle("GET /api/v1/lists/compare", analysts, MaxBody, s.getListsCompare, params.List("authority"))
 	s.handle("POST /api/v1/lists/{authority}", admins, lists.MaxListSize, s.postList)
 }
 
 // MaxBatch bounds a screening batch.
 const MaxBatch = 10_000
 
-func screenQuery(r *http.Request) (screen.Query, int, error) {
-	q := r.URL.Query()
-	sq := screen.Query{Name: q.Get("name")}
-	switch t := q.Get("type"); t {
-	case "":
-	case "person", "organization":
-		sq.Type = detente.EntityType(t)
-	default:
-		return sq, 0, detente.Errorf(detente.EINVALID, "type must be person or organization")
-	}
-	if d := q.Get("dob"); d != "" {
-		sq.DatesOfBirth = []string{d}
-	}
-	if c := q.Get("country"); c != "" {
-		sq.Nationalities = []string{c}
-	}
-	limit := 10
-	if l := q.Get("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > 100 {
-			return sq, 0, detente.Errorf(detente.EINVALID, "limit must be between 1 and 100")
-		}
-		limit = n
-	}
-	return sq, limit, nil
-}
+// maxScreenHits bounds the hits of one screening.
+const maxScreenHits = 100
 
 func (s *Server) getScreen(r *http.Request) (any, error) {
-	q, limit, err := screenQuery(r)
-	if err != nil {
-		return nil, err
+	q := query(r)
+	sq := screen.Query{Name: q.Text("name"), Type: detente.EntityType(q.Text("type"))}
+	if d := q.Text("dob"); d != "" {
+		sq.DatesOfBirth = []string{d}
 	}
-	return s.node.Screen(r.Context(), q, limit)
+	if c := q.Text("country"); c != "" {
+		sq.Nationalities = []string{c}
+	}
+	return s.node.Screen(r.Context(), sq, int(q.Int("limit", 10)))
 }
 
 // BatchRequest is the body of POST /api/v1/screen/batch.
@@ -78,7 +60,7 @@ func (s *Server) postScreenBatch(r *http.Request) (any, error) {
 	if len(req.Queries) > MaxBatch {
 		return nil, detente.Errorf(detente.ETOOLARGE, "at most %d queries per batch", MaxBatch)
 	}
-	if req.Limit <= 0 || req.Limit > 100 {
+	if req.Limit <= 0 || req.Limit > maxScreenHits {
 		req.Limit = 10
 	}
 	out := make([]BatchResult, len(req.Queries))
@@ -98,15 +80,9 @@ func (s *Server) postScreenBatch(r *http.Request) (any, error) {
 }
 
 func (s *Server) getNamesCompare(r *http.Request) (any, error) {
-	q := r.URL.Query()
-	if q.Get("a") == "" || q.Get("b") == "" {
-		return nil, detente.Errorf(detente.EINVALID, "parameters a and b (the two names) are required")
-	}
-	a, b := screen.Query{Name: q.Get("a")}, screen.Query{Name: q.Get("b")}
-	if t := q.Get("type"); t != "" {
-		a.Type, b.Type = detente.EntityType(t), detente.EntityType(t)
-	}
-	return screen.Compare(a, b), nil
+	q := query(r)
+	t := detente.EntityType(q.Text("type"))
+	return screen.Compare(screen.Query{Name: q.Text("a"), Type: t}, screen.Query{Name: q.Text("b"), Type: t}), nil
 }
 
 func (s *Server) getLists(r *http.Request) (any, error) {
@@ -114,7 +90,7 @@ func (s *Server) getLists(r *http.Request) (any, error) {
 }
 
 func (s *Server) getListsCompare(r *http.Request) (any, error) {
-	return s.node.CompareLists(r.Context(), r.URL.Query()["authority"])
+	return s.node.CompareLists(r.Context(), query(r).List("authority"))
 }
 
 // postList loads an issue of one authority's list sent as the body: the UN

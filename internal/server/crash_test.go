@@ -169,14 +169,14 @@ func verifyLog(t *testing.T, p *peer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var known [][]byte
+	var known []translog.KnownCheckpoint
 	sizes := map[int64]bool{}
 	for _, c := range cps {
 		if sizes[c.Size] {
 			t.Fatalf("two checkpoints for size %d", c.Size)
 		}
 		sizes[c.Size] = true
-		known = append(known, c.Note)
+		known = append(known, translog.KnownCheckpoint{Note: c.Note})
 	}
 	rep, err := translog.VerifyBundle(b, ed25519.PublicKey(p.PublicKey()), known...)
 	if err != nil || !rep.OK() {

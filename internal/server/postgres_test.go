@@ -63,9 +63,9 @@ func TestTwoProcessesOnePostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var known [][]byte
+	var known []translog.KnownCheckpoint
 	for _, c := range cps {
-		known = append(known, c.Note)
+		known = append(known, translog.KnownCheckpoint{Note: c.Note})
 	}
 	rep, err := translog.VerifyBundle(b, ed25519.PublicKey(a1.PublicKey()), known...)
 	if err != nil || !rep.OK() || rep.Entries < 400 {

@@ -3,11 +3,16 @@ package server_test
 import (
 	"context"
 	"crypto/ed25519"
+	"database/sql"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/mod/sumdb/tlog"
+	_ "modernc.org/sqlite"
 
 	"detente"
 	"detente/internal/node"
@@ -140,4 +145,110 @@ func copyDir(t *testing.T, from, to string) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// truncateLog deletes a stopped node's log entries from seq on, as someone
+// with its database file would to roll the log back: the event rows, the
+// stored tree hashes that cover any of them, and the checkpoints and
+// cosignatures of the longer log, so that the node signs the shorter one.
+func truncateLog(t *testing.T, dir string, seq int64) {
+	t.Helper()
+	db, err := sql.Open("sqlite", filepath.Join(dir, "node.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, s := range []string{
+		fmt.Sprintf(`DELETE FROM events WHERE seq >= %d`, seq),
+		fmt.Sprintf(`DELETE FROM log_hashes WHERE key >= %d`, tlog.StoredHashIndex(0, seq)),
+		fmt.Sprintf(`DELETE FROM checkpoints WHERE size > %d`, seq),
+		fmt.Sprintf(`DELETE FROM cosignatures WHERE size > %d`, seq),
+	} {
+		if _, err := db.Exec(s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+// TestWitnessRollback: alpha's log is truncated behind bravo's back (rows,
+// hashes and checkpoints deleted from its database), so alpha signs a new,
+// smaller checkpoint. bravo, which witnessed the longer log, must refuse to
+// cosign and raise a split-view alert naming both checkpoints; and again
+// once alpha's log has grown past the old size with other entries.
+func TestWitnessRollback(t *testing.T) {
+	ctx := context.Background()
+	alpha, bravo := startPeer(t, "alpha"), startPeer(t, "bravo")
+	link(t, alpha, bravo, "amber", intel...)
+	var objs []map[string]any
+	for i := range 20 {
+		objs = append(objs, indicator(fmt.Sprintf("indicator--00000000-0000-4000-8000-%012d", 100+i), detente.MarkingGreen, "x"))
+	}
+	ingest(t, alpha, objs...)
+	sync(t, bravo, "alpha")
+	witnessed, err := bravo.WitnessedCheckpoint(ctx, alpha.Origin())
+	if err != nil || witnessed == nil {
+		t.Fatalf("bravo witnessed nothing: %v", err)
+	}
+	old, err := translog.ParseCheckpoint(witnessed, alpha.Origin(), ed25519.PublicKey(alpha.PublicKey()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if old.Size < 17 {
+		t.Fatalf("alpha's log has %d entries; the test needs a stored level-4 hash to delete", old.Size)
+	}
+
+	dir, addr := alpha.dir, strings.TrimPrefix(alpha.srv.URL(), "https://")
+	alpha.stop()
+	truncateLog(t, dir, 12)
+	alpha = openPeer(t, dir, addr)
+
+	refused := func(kind translog.InconsistencyKind) {
+		t.Helper()
+		_, err := bravo.Sync(ctx, "alpha", nil)
+		if err == nil || detente.ErrorCode(err) != detente.ECONFLICT || !strings.Contains(err.Error(), string(kind)) {
+			t.Fatalf("bravo accepted alpha's %s log: %v", kind, err)
+		}
+		note, cp, err := alpha.LatestCheckpoint(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := translog.VerifyCosignature(note, bravo.WitnessName(), ed25519.PublicKey(bravo.PublicKey())); err == nil {
+			t.Errorf("bravo cosigned alpha's checkpoint of size %d", cp.Size)
+		}
+		if still, _ := bravo.WitnessedCheckpoint(ctx, alpha.Origin()); string(still) != string(witnessed) {
+			t.Errorf("bravo replaced the checkpoint it witnessed:\n%s", still)
+		}
+		alerts := alertsOf(t, bravo)
+		if len(alerts) == 0 || alerts[0].Kind != detente.AlertSplitView || alerts[0].Partner != "alpha" {
+			t.Fatalf("alerts at bravo: %+v", alerts)
+		}
+		a := alerts[0]
+		var ev map[string]string
+		if err := json.Unmarshal(a.Evidence, &ev); err != nil {
+			t.Fatal(err)
+		}
+		if ev["kind"] != string(kind) || ev["old"] != string(witnessed) {
+			t.Errorf("evidence: %v", ev)
+		}
+		cur, err := translog.ParseCheckpoint([]byte(ev["new"]), alpha.Origin(), ed25519.PublicKey(alpha.PublicKey()))
+		if err != nil || cur.Size != cp.Size {
+			t.Fatalf("evidence of the new checkpoint: %v %+v", err, cur)
+		}
+		for _, s := range []string{fmt.Sprint(old.Size), old.Root.String(), fmt.Sprint(cur.Size), cur.Root.String()} {
+			if !strings.Contains(a.Message, s) {
+				t.Errorf("alert %q does not name %s", a.Message, s)
+			}
+		}
+		t.Log(a.Message)
+	}
+	refused(translog.Shrink)
+
+	// alpha's log grows past the witnessed size with other entries: the
+	// consistency proof alpha gives cannot link them.
+	objs = objs[:0]
+	for i := range 20 {
+		objs = append(objs, indicator(fmt.Sprintf("indicator--00000000-0000-4000-8000-%012d", 200+i), detente.MarkingGreen, "y"))
+	}
+	ingest(t, alpha, objs...)
+	refused(translog.Rewrite)
 }

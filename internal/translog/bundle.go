@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -231,6 +232,7 @@ const (
 	Unproven    ProblemKind = "unproven"     // the entries do not hash to the checkpoint's root
 	Rewritten   ProblemKind = "rewritten"    // entries contradict an earlier signed checkpoint
 	SplitView   ProblemKind = "split_view"   // two signed checkpoints of one size with different roots
+	RolledBack  ProblemKind = "rolled_back"  // a signed checkpoint covers more entries than the bundle's
 )
 
 // Problem is one thing wrong with a bundle.
@@ -250,6 +252,10 @@ type Report struct {
 	Entries  int       // entries in the bundle
 	Verified int       // entries proven unchanged in the signed tree
 	Problems []Problem
+	// Notes say what could not be checked without being a problem: an
+	// earlier checkpoint that a partial or selection export cannot be
+	// compared with.
+	Notes []string `json:",omitempty"`
 }
 
 // OK reports whether the bundle verified with no problem.
@@ -259,16 +265,35 @@ func (r *Report) add(kind ProblemKind, first, last int64, format string, args ..
 	r.Problems = append(r.Problems, Problem{kind, first, last, fmt.Sprintf(format, args...)})
 }
 
+// KnownCheckpoint is a signed checkpoint note of a log that a verifier
+// holds independently of any bundle, typically one its node accepted as a
+// witness, with the name reports give it (e.g. its file name).
+type KnownCheckpoint struct {
+	Name string
+	Note []byte
+}
+
+// earlier is a checkpoint a bundle is compared with, and how reports name
+// it.
+type earlier struct {
+	*Checkpoint
+	label string // "checkpoint witnessed.txt", "the bundle's checkpoints[3]"
+}
+
 // VerifyBundle verifies b against pub, the node key the verifier pinned,
-// and known, signed checkpoint notes of the same log the verifier holds
+// and known, signed checkpoints of the same log the verifier holds
 // independently (its witnessed copies). It recomputes every entry's leaf
-// hash and the tree root and checks them against the signed checkpoint.
-// An error wrapping ErrMalformed or ErrSignature, with a nil report, means
-// the bundle or its checkpoint cannot be used at all; otherwise the report
-// lists every problem found, each naming the entries concerned, the most
-// precise first (single entries before ranges), and the error, if any,
-// wraps ErrVerify and gives the first.
-func VerifyBundle(b *Bundle, pub ed25519.PublicKey, known ...[]byte) (*Report, error) {
+// hash and the tree root and checks them against the signed checkpoint,
+// and checks that the bundle's log extends every earlier checkpoint, the
+// bundle's own and known: a known checkpoint larger than the bundle's is a
+// log rolled back or truncated, one of the same size with another root a
+// split view, and one that the bundle's first entries do not hash to a
+// rewrite. An error wrapping ErrMalformed or ErrSignature, with a nil
+// report, means the bundle, its checkpoint or a known checkpoint cannot be
+// used at all; otherwise the report lists every problem found, each naming
+// the entries concerned, the most precise first (single entries before
+// ranges), and the error, if any, wraps ErrVerify and gives the first.
+func VerifyBundle(b *Bundle, pub ed25519.PublicKey, known ...KnownCheckpoint) (*Report, error) {
 	if b.Format != BundleFormat {
 		return nil, fmt.Errorf("verify bundle: format %q, want %q: %w", b.Format, BundleFormat, ErrMalformed)
 	}
@@ -279,18 +304,39 @@ func VerifyBundle(b *Bundle, pub ed25519.PublicKey, known ...[]byte) (*Report, e
 	if err != nil {
 		return nil, fmt.Errorf("verify bundle: %w", err)
 	}
-	var others []*Checkpoint
-	for _, n := range append(slices.Clone(known), bytesOf(b.Checkpoints)...) {
-		c, err := ParseCheckpoint(n, b.Origin, pub)
-		if err != nil {
-			return nil, fmt.Errorf("verify bundle: earlier checkpoint: %w", err)
+	var others []earlier
+	for i, k := range known {
+		label := "checkpoint " + k.Name
+		if k.Name == "" {
+			label = fmt.Sprintf("known checkpoint %d", i+1)
 		}
-		others = append(others, c)
+		c, err := parseEarlier(k.Note, b.Origin, pub, label)
+		if err != nil {
+			return nil, fmt.Errorf("verify bundle: %w", err)
+		}
+		others = append(others, earlier{c, label})
+	}
+	for i, n := range b.Checkpoints {
+		label := fmt.Sprintf("the bundle's checkpoints[%d]", i)
+		c, err := parseEarlier([]byte(n), b.Origin, pub, label)
+		if err != nil {
+			return nil, fmt.Errorf("verify bundle: %w", err)
+		}
+		others = append(others, earlier{c, label})
 	}
 	r := &Report{Origin: cp.Origin, Size: cp.Size, Root: cp.Root, Entries: len(b.Entries)}
+	holds := fmt.Sprintf("the bundle's checkpoint covers %d entries", cp.Size)
+	if b.Range != nil && b.Range.Start == 0 && b.Range.End == cp.Size {
+		holds = fmt.Sprintf("the bundle holds %d entries", cp.Size)
+	}
 	for _, c := range others {
-		if c.Size == cp.Size && c.Root != cp.Root {
-			r.add(SplitView, -1, -1, "split view: two signed checkpoints of size %d with roots %s and %s", c.Size, cp.Root, c.Root)
+		switch {
+		case c.Size > cp.Size:
+			r.add(RolledBack, cp.Size, c.Size-1, "%s but %s, signed by %s, covers %d: the log was rolled back or truncated",
+				holds, c.label, c.Origin, c.Size)
+		case c.Size == cp.Size && c.Root != cp.Root:
+			r.add(SplitView, -1, -1, "split view: %s, signed by %s, has root %s at size %d, but the bundle's checkpoint of that size has root %s",
+				c.label, c.Origin, c.Root, c.Size, cp.Root)
 		}
 	}
 	if b.Range != nil {
@@ -300,6 +346,7 @@ func VerifyBundle(b *Bundle, pub ed25519.PublicKey, known ...[]byte) (*Report, e
 	} else {
 		verifyProofs(b, cp, r)
 	}
+	uncompared(b, cp, others, r)
 	// The most precise problems first: single entries before ranges.
 	slices.SortStableFunc(r.Problems, func(a, b Problem) int {
 		return cmp.Or(cmp.Compare(a.Last-a.First, b.Last-b.First), cmp.Compare(a.First, b.First))
@@ -314,12 +361,35 @@ func VerifyBundle(b *Bundle, pub ed25519.PublicKey, known ...[]byte) (*Report, e
 	}
 }
 
-func bytesOf(ss []string) [][]byte {
-	out := make([][]byte, len(ss))
-	for i, s := range ss {
-		out[i] = []byte(s)
+// parseEarlier parses an earlier checkpoint note of the log origin signed
+// by pub. Its errors name it by label and say whether it belongs to
+// another log or was not signed by pub.
+func parseEarlier(note []byte, origin string, pub ed25519.PublicKey, label string) (*Checkpoint, error) {
+	c, err := ParseCheckpoint(note, origin, pub)
+	if err == nil {
+		return c, nil
 	}
-	return out
+	if !errors.Is(err, ErrSignature) {
+		return nil, fmt.Errorf("%s: %w", label, err)
+	}
+	if text, _, terr := noteText(note); terr == nil {
+		if o, _, _ := strings.Cut(text, "\n"); o != origin {
+			return nil, fmt.Errorf("%s is a checkpoint of another log, %q, not of %s: %w", label, o, origin, ErrSignature)
+		}
+	}
+	return nil, fmt.Errorf("%s is not signed by %s, the key of the log %s: %w", label, detente.PublicKey(pub), origin, ErrSignature)
+}
+
+// uncompared notes the earlier checkpoints smaller than the bundle's that
+// the bundle cannot be compared with: that takes the log's first entries,
+// a range export from entry 0 up to at least their size.
+func uncompared(b *Bundle, cp *Checkpoint, others []earlier, r *Report) {
+	for _, c := range others {
+		if c.Size == 0 || c.Size >= cp.Size || (b.Range != nil && b.Range.Start == 0 && c.Size <= b.Range.End) {
+			continue
+		}
+		r.Notes = append(r.Notes, fmt.Sprintf("%s (size %d) was not compared with the log: that takes an export from entry 0 to at least entry %d", c.label, c.Size, c.Size-1))
+	}
 }
 
 // verifyProofs checks each entry of a bundle without range on its own.
@@ -345,7 +415,7 @@ func verifyProofs(b *Bundle, cp *Checkpoint, r *Report) {
 
 // verifyRange checks the entries of a range export. It returns an error
 // only for a malformed range.
-func verifyRange(b *Bundle, cp *Checkpoint, others []*Checkpoint, r *Report) error {
+func verifyRange(b *Bundle, cp *Checkpoint, others []earlier, r *Report) error {
 	rg := b.Range
 	if rg.Start < 0 || rg.Start >= rg.End || rg.End > cp.Size {
 		return fmt.Errorf("range %d..%d is not in the tree of size %d: %w", rg.Start, rg.End, cp.Size, ErrMalformed)
@@ -437,7 +507,7 @@ func verifyRange(b *Bundle, cp *Checkpoint, others []*Checkpoint, r *Report) err
 	return nil
 }
 
-func locateHint(rg *Range, others []*Checkpoint) string {
+func locateHint(rg *Range, others []earlier) string {
 	if rg.Start != 0 || len(others) == 0 {
 		return " (earlier checkpoints and a full export locate the change)"
 	}
@@ -448,9 +518,9 @@ func locateHint(rg *Range, others []*Checkpoint) string {
 // with earlier signed checkpoints, and reports the smallest interval
 // between a matching and a contradicting one: the first rewritten entry is
 // in it.
-func locate(leaves []tlog.Hash, others []*Checkpoint, r *Report) {
+func locate(leaves []tlog.Hash, others []earlier, r *Report) {
 	cps := slices.Clone(others)
-	slices.SortFunc(cps, func(a, b *Checkpoint) int { return int(min(max(a.Size-b.Size, -1), 1)) })
+	slices.SortStableFunc(cps, func(a, b earlier) int { return cmp.Compare(a.Size, b.Size) })
 	var p prefixRoots
 	good := int64(0)
 	for _, c := range cps {
@@ -460,14 +530,17 @@ func locate(leaves []tlog.Hash, others []*Checkpoint, r *Report) {
 		for p.n < c.Size {
 			p.add(leaves[p.n])
 		}
-		if p.root() == c.Root {
+		root := p.root()
+		if root == c.Root {
 			good = c.Size
 			continue
 		}
+		why := fmt.Sprintf("%s, signed by %s, has root %s at size %d, but the bundle's first %d entries hash to %s",
+			c.label, c.Origin, c.Root, c.Size, c.Size, root)
 		if c.Size-good == 1 {
-			r.add(Rewritten, good, good, "entry %d: does not match the checkpoint of size %d signed earlier (rewritten)", good, c.Size)
+			r.add(Rewritten, good, good, "entry %d: rewritten: %s", good, why)
 		} else {
-			r.add(Rewritten, good, c.Size-1, "entries %d..%d: the first rewritten entry is among these (they do not match the checkpoint of size %d signed earlier)", good, c.Size-1, c.Size)
+			r.add(Rewritten, good, c.Size-1, "entries %d..%d: the first rewritten entry is among these: %s", good, c.Size-1, why)
 		}
 		return
 	}

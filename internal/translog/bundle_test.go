@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -64,9 +65,11 @@ func roundTrip(t testing.TB, b *Bundle) *Bundle {
 	return b2
 }
 
+// hasProblem reports whether r has a problem of kind about entries
+// first..last whose message starts with msg.
 func hasProblem(r *Report, kind ProblemKind, first, last int64, msg string) bool {
-	return slices.ContainsFunc(r.Problems, func(p Problem) bool {
-		return p.Kind == kind && p.First == first && p.Last == last && (msg == "" || p.Message == msg)
+	return r != nil && slices.ContainsFunc(r.Problems, func(p Problem) bool {
+		return p.Kind == kind && p.First == first && p.Last == last && strings.HasPrefix(p.Message, msg)
 	})
 }
 
@@ -170,7 +173,7 @@ func TestBundleFull(t *testing.T) {
 			earlier: []int64{10, 17, 18, 30},
 			want: []want{
 				{Unproven, 0, 49, ""},
-				{Rewritten, 17, 17, "entry 17: does not match the checkpoint of size 18 signed earlier (rewritten)"},
+				{Rewritten, 17, 17, "entry 17: rewritten: the bundle's checkpoints[2], signed by detente/alpha/"},
 			},
 		},
 		{
@@ -191,19 +194,20 @@ func TestBundleFull(t *testing.T) {
 			},
 			known:  []int64{size},
 			resign: true,
-			want:   []want{{SplitView, -1, -1, ""}, {Rewritten, 0, 49, ""}},
+			want:   []want{{SplitView, -1, -1, "split view: checkpoint cp-50.txt, signed by detente/alpha/"}, {Rewritten, 0, 49, ""}},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			n := newTestNode(t, size)
 			cp := n.checkpoint(size)
-			var earlier, known [][]byte
+			var earlier [][]byte
+			var known []KnownCheckpoint
 			for _, s := range tt.earlier {
 				earlier = append(earlier, n.checkpoint(s).Note)
 			}
 			for _, s := range tt.known {
-				known = append(known, n.checkpoint(s).Note)
+				known = append(known, KnownCheckpoint{fmt.Sprintf("cp-%d.txt", s), n.checkpoint(s).Note})
 			}
 			if tt.store != nil {
 				tt.store(n)
@@ -242,6 +246,120 @@ func TestBundleFull(t *testing.T) {
 				}
 			}
 			t.Log(err)
+		})
+	}
+}
+
+// TestBundleRollback: the node's newest entries were deleted, with the
+// hashes and checkpoints that covered them, and the node signed the
+// shorter log. A verifier holding a checkpoint from before the deletion
+// must refuse the bundle, whatever its mode, and say what happened.
+func TestBundleRollback(t *testing.T) {
+	ctx := context.Background()
+	n := newTestNode(t, 50)
+	witnessed := KnownCheckpoint{"old.txt", n.checkpoint(50).Note}
+	older := KnownCheckpoint{"older.txt", n.checkpoint(30).Note}
+	n.events = n.events[:40]
+	n.rebuild()
+	cp := n.checkpoint(40)
+	full, err := Export(ctx, n.hs, cp, n.events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full.Checkpoints = append(full.Checkpoints, string(older.Note))
+	full = roundTrip(t, full)
+	part, err := Export(ctx, n.hs, cp, n.events[10:20])
+	if err != nil {
+		t.Fatal(err)
+	}
+	proofs, err := ExportProofs(ctx, n.hs, cp, []*detente.Event{n.events[3], n.events[17]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("the bundle holds 40 entries but checkpoint old.txt, signed by %s, covers 50: the log was rolled back or truncated", n.origin)
+	for name, b := range map[string]*Bundle{"full": full, "range": roundTrip(t, part), "selection": roundTrip(t, proofs)} {
+		t.Run(name, func(t *testing.T) {
+			r, err := VerifyBundle(b, n.pub, older, witnessed)
+			if !errors.Is(err, ErrVerify) {
+				t.Fatalf("error = %v, want ErrVerify", err)
+			}
+			msg := want
+			if name != "full" {
+				msg = strings.Replace(want, "the bundle holds", "the bundle's checkpoint covers", 1)
+			}
+			if !hasProblem(r, RolledBack, 40, 49, msg) {
+				t.Errorf("no problem %q in %+v", msg, r.Problems)
+			}
+			if !strings.Contains(err.Error(), "rolled back") {
+				t.Errorf("error %q does not say rolled back", err)
+			}
+		})
+	}
+	// Checkpoints the shorter log extends are no problem.
+	if r, err := VerifyBundle(full, n.pub, older, KnownCheckpoint{"same.txt", cp.Note}); err != nil || !r.OK() || len(r.Notes) != 0 {
+		t.Errorf("consistent checkpoints: %v, %+v", err, r)
+	}
+	// Nor for a partial export, which cannot be compared with them: it
+	// says so.
+	r, err := VerifyBundle(roundTrip(t, part), n.pub, older)
+	if err != nil || len(r.Notes) != 1 || !strings.HasPrefix(r.Notes[0], "checkpoint older.txt (size 30) was not compared") {
+		t.Errorf("partial export with an older checkpoint: %v, %+v", err, r)
+	}
+
+	// The log grew again past the checkpoint, with other entries: the
+	// witnessed checkpoint is no prefix of it, and the report gives the
+	// size and both roots.
+	for i := int64(40); i < 55; i++ {
+		n.events = append(n.events, changedBody(testEvent(i)))
+	}
+	n.rebuild()
+	cp = n.checkpoint(55)
+	regrown, err := Export(ctx, n.hs, cp, n.events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err = VerifyBundle(roundTrip(t, regrown), n.pub, older, witnessed)
+	if !errors.Is(err, ErrVerify) || !hasProblem(r, Rewritten, 30, 49, "entries 30..49: the first rewritten entry is among these: checkpoint old.txt") {
+		t.Fatalf("regrown log: %v, %+v", err, r)
+	}
+	old, _ := ParseCheckpoint(witnessed.Note, n.origin, n.pub)
+	for _, s := range []string{"at size 50", old.Root.String()} {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("report %q does not give %q", err, s)
+		}
+	}
+}
+
+// TestBundleBadKnownCheckpoint: a checkpoint the verifier gives that is
+// not signed by the pinned key, or not of this log, is an error naming it.
+func TestBundleBadKnownCheckpoint(t *testing.T) {
+	ctx := context.Background()
+	n := newTestNode(t, 10)
+	b, err := Export(ctx, n.hs, n.checkpoint(10), n.events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherKey := testKey(9)
+	otherLog := Origin("other", otherKey.Public().(ed25519.PublicKey))
+	forged := testSigned(t, n.hs, n.origin, otherKey, 5)
+	edited := bytes.Replace(n.checkpoint(5).Note, []byte("\n5\n"), []byte("\n6\n"), 1)
+	tests := []struct {
+		name string
+		note []byte
+		want error
+		msg  string
+	}{
+		{"another key", forged, ErrSignature, "checkpoint x.txt is not signed by " + detente.PublicKey(n.pub).String()},
+		{"edited", edited, ErrSignature, "checkpoint x.txt is not signed by"},
+		{"another log", testSigned(t, n.hs, otherLog, otherKey, 5), ErrSignature, "checkpoint x.txt is a checkpoint of another log, \"" + otherLog + "\""},
+		{"not a note", []byte("hello\n"), ErrMalformed, "checkpoint x.txt: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := VerifyBundle(b, n.pub, KnownCheckpoint{"x.txt", tt.note})
+			if r != nil || !errors.Is(err, tt.want) || !strings.Contains(err.Error(), tt.msg) {
+				t.Fatalf("error = %v, want %v with %q", err, tt.want, tt.msg)
+			}
 		})
 	}
 }

@@ -37,17 +37,19 @@ type InconsistencyError struct {
 	Err  error       // why the consistency proof failed, for Rewrite
 }
 
-// Error implements the error interface.
+// Error implements the error interface. It names both checkpoints by size
+// and root, so that an alert made of it says which two disagree.
 func (e *InconsistencyError) Error() string {
 	switch e.Kind {
 	case Fork:
 		return fmt.Sprintf("log %s forked: two signed checkpoints of size %d with roots %s and %s",
 			e.New.Origin, e.New.Size, e.Old.Root, e.New.Root)
 	case Shrink:
-		return fmt.Sprintf("log %s shrank from size %d to %d", e.New.Origin, e.Old.Size, e.New.Size)
+		return fmt.Sprintf("log %s shrank: it signed size %d (root %s) after size %d (root %s) was accepted: rolled back, truncated or replayed",
+			e.New.Origin, e.New.Size, e.New.Root, e.Old.Size, e.Old.Root)
 	default:
-		return fmt.Sprintf("log %s rewrote history: size %d is not consistent with size %d: %v",
-			e.New.Origin, e.New.Size, e.Old.Size, e.Err)
+		return fmt.Sprintf("log %s rewrote history: size %d (root %s) is not consistent with size %d (root %s) accepted before: %v",
+			e.New.Origin, e.New.Size, e.New.Root, e.Old.Size, e.Old.Root, e.Err)
 	}
 }
 

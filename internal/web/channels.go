@@ -10,6 +10,7 @@ import (
 	"detente"
 	"detente/internal/hotline"
 	"detente/internal/node"
+	"detente/internal/params"
 )
 
 // channelsPage is the data of the channels page.
@@ -62,8 +63,12 @@ func (h *Handler) channels(w http.ResponseWriter, r *http.Request, v *visit) err
 		p.Channels = append(p.Channels, row)
 		p.Purpose[ch.ID] = ch.Purpose
 	}
+	q, err := params.Parse(r.URL.RawQuery, params.Text("channel"), params.IgnoreOthers)
+	if err != nil {
+		return err
+	}
 	if v.Can("intel") {
-		if f := r.URL.Query().Get("channel"); f != "" {
+		if f := q.Text("channel"); f != "" {
 			if _, ok := p.Purpose[f]; ok {
 				p.Filter = f
 			}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -24,25 +25,58 @@ func TestNiceCeil(t *testing.T) {
 	}
 }
 
+// hostilePaths are values of a login's "next" that would send the browser
+// to another site, or could: each must fall back to the overview.
+var hostilePaths = []string{
+	"", "objects", "https://evil.example", "http:evil.example", "javascript:alert(1)", "JavaScript:alert(1)",
+	"data:text/html,x", "//evil.example", "///evil.example", "/\\evil.example", "\\\\evil.example", "\\/evil.example",
+	"/%09/evil.example/", "/\t/evil.example/", "/\n/evil.example", "/\r/evil.example", "/a\r\nSet-Cookie: x",
+	"/%0d%0aSet-Cookie:%20x", "/%2F/evil.example", "/%2f%2fevil.example", "%2F%2Fevil.example", "/%5Cevil.example",
+	"/%5cevil.example", "/ok\\..\\evil", "/\x00/evil.example", "/%00", "/\x7f/evil.example", "/\u0085/evil.example",
+	"/%C2%85/evil.example", "/%zz", " /objects", "/objects\t",
+}
+
 func TestLocalPath(t *testing.T) {
-	for in, want := range map[string]string{
-		"/objects?q=x": "/objects?q=x", "": "/", "https://evil.example": "/", "//evil.example": "/",
-		"/\\evil.example": "/", "/a\r\nSet-Cookie: x": "/", "objects": "/",
-	} {
-		if got := localPath(in); got != want {
-			t.Errorf("localPath(%q) = %q, want %q", in, got, want)
+	for _, in := range hostilePaths {
+		if got := localPath(in); got != "/" {
+			t.Errorf("localPath(%q) = %q, want /", in, got)
+		}
+	}
+	for _, in := range []string{"/", "/objects?q=x", "/objects?q=a%20b&tlp=amber%2Bstrict", "/log?from=3&type=release",
+		"/objects/indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "/screening?name=%D0%AE%D1%81%D1%83%D1%84", "/partners/bravo#agreements"} {
+		if got := localPath(in); got != in {
+			t.Errorf("localPath(%q) = %q, want it unchanged", in, got)
 		}
 	}
 }
 
 func FuzzLocalPath(f *testing.F) {
-	for _, s := range []string{"/", "//x", "/\\x", "https://x", "/ok?next=//x"} {
+	for _, s := range append([]string{"/", "/ok?next=//x"}, hostilePaths...) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		p := localPath(s)
-		if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\r\n") {
-			t.Fatalf("localPath(%q) = %q leaves the site", s, p)
+		if p == "/" {
+			return
+		}
+		if p != s {
+			t.Fatalf("localPath(%q) = %q, neither the input nor /", s, p)
+		}
+		d, err := url.PathUnescape(p)
+		if err != nil {
+			t.Fatalf("localPath(%q) kept an undecodable path", s)
+		}
+		for _, x := range []string{p, d} {
+			if !strings.HasPrefix(x, "/") || strings.HasPrefix(x, "//") || strings.ContainsAny(x, "\\\t\r\n") {
+				t.Fatalf("localPath(%q) = %q leaves the site", s, p)
+			}
+		}
+		// What a browser makes of it: drop tabs and newlines, read "\\" as
+		// "/", resolve against this site. It must stay on this site.
+		base, _ := url.Parse("https://node.example/login")
+		u, err := base.Parse(strings.ReplaceAll(p, "\\", "/"))
+		if err != nil || u.Host != "node.example" || u.Scheme != "https" {
+			t.Fatalf("localPath(%q) = %q resolves to %v", s, p, u)
 		}
 	})
 }

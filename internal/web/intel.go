@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"strings"
 
 	"detente"
+	"detente/internal/params"
 	"detente/internal/stix"
 )
 
@@ -152,17 +154,16 @@ var commonTypes = []string{"attack-pattern", "campaign", "course-of-action", "gr
 
 func (h *Handler) objects(w http.ResponseWriter, r *http.Request, v *visit) error {
 	ctx := r.Context()
-	in := r.URL.Query()
-	q := objectQuery{Type: strings.TrimSpace(in.Get("type")), Originator: in.Get("originator"), TLP: in.Get("tlp"),
-		Reliability: in.Get("reliability"), Credibility: in.Get("credibility"), Text: strings.TrimSpace(in.Get("q")),
-		Quarantined: in.Get("quarantined") != ""}
-	if a := in.Get("after"); a != "" {
-		n, err := strconv.ParseInt(a, 10, 64)
-		if err != nil || n < 0 {
-			return detente.Errorf(detente.EINVALID, "after must be a non-negative number")
-		}
-		q.After = n
+	in, err := params.Parse(r.URL.RawQuery, params.Text("type"), params.Text("originator"),
+		params.Enum("tlp", "clear", "green", "amber", "amber+strict", "red", "none"),
+		params.Enum("reliability", "A", "B", "C", "D", "E", "F"), params.Enum("credibility", "1", "2", "3", "4", "5", "6"),
+		params.Text("q"), params.Enum("quarantined", "on"), params.Int("after", 0, math.MaxInt64), params.IgnoreOthers)
+	if err != nil {
+		return err
 	}
+	q := objectQuery{Type: strings.TrimSpace(in.Text("type")), Originator: in.Text("originator"), TLP: in.Text("tlp"),
+		Reliability: in.Text("reliability"), Credibility: in.Text("credibility"), Text: strings.TrimSpace(in.Text("q")),
+		Quarantined: in.Has("quarantined"), After: in.Int("after", 0)}
 	p := objectsPage{Query: q, Types: commonTypes}
 	f := detente.ObjectFilter{AfterSeq: q.After, LatestOnly: true, WithQuarantined: q.Quarantined, Limit: scanBatch}
 	if q.Type != "" {
@@ -172,7 +173,7 @@ func (h *Handler) objects(w http.ResponseWriter, r *http.Request, v *visit) erro
 		f.Originator = q.Originator
 	}
 	more := false
-	err := h.node.Store.View(ctx, func(tx detente.Tx) error {
+	err = h.node.Store.View(ctx, func(tx detente.Tx) error {
 		var err error
 		if p.Partners, err = tx.Partners(ctx); err != nil {
 			return err

@@ -5,10 +5,13 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
+	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"detente"
+	"detente/internal/params"
 	"detente/internal/translog"
 )
 
@@ -53,16 +56,15 @@ func compactBody(b []byte) string {
 
 func (h *Handler) logPage(w http.ResponseWriter, r *http.Request, v *visit) error {
 	ctx := r.Context()
-	q := r.URL.Query()
-	p := logPage{Type: q.Get("type"), Partner: q.Get("partner"), Types: eventTypes}
-	if f := q.Get("from"); f != "" {
-		n, err := strconv.ParseInt(f, 10, 64)
-		if err != nil || n < 0 {
-			return detente.Errorf(detente.EINVALID, "from must be an entry number (0 or more)")
-		}
-		p.From, p.Forward = n, true
+	q, err := params.Parse(r.URL.RawQuery, params.Text("type"), params.Text("partner"), params.Int("from", 0, math.MaxInt64), params.IgnoreOthers)
+	if err != nil {
+		return err
 	}
-	err := h.node.Store.View(ctx, func(tx detente.Tx) error {
+	p := logPage{Type: q.Text("type"), Partner: q.Text("partner"), Types: eventTypes}
+	if q.Has("from") {
+		p.From, p.Forward = q.Int("from", 0), true
+	}
+	err = h.node.Store.View(ctx, func(tx detente.Tx) error {
 		var err error
 		if p.Partners, err = tx.Partners(ctx); err != nil {
 			return err
@@ -76,8 +78,13 @@ func (h *Handler) logPage(w http.ResponseWriter, r *http.Request, v *visit) erro
 			return err
 		}
 		if p.Forward && len(es) > logPerPage {
-			nq := q
-			nq.Set("from", strconv.FormatInt(es[logPerPage].Seq, 10))
+			nq := url.Values{"from": {strconv.FormatInt(es[logPerPage].Seq, 10)}}
+			if p.Type != "" {
+				nq.Set("type", p.Type)
+			}
+			if p.Partner != "" {
+				nq.Set("partner", p.Partner)
+			}
 			p.Next = nq.Encode()
 		}
 		for i, e := range es {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"detente"
+	"detente/internal/params"
 )
 
 // releasePage is the data of the release check.
@@ -75,8 +76,12 @@ const releaseChoices = 300
 
 func (h *Handler) releaseCheck(w http.ResponseWriter, r *http.Request, v *visit) error {
 	ctx := r.Context()
-	p := releasePage{Object: strings.TrimSpace(r.URL.Query().Get("object")), Partner: r.URL.Query().Get("partner"), Names: map[string]string{}}
-	err := h.node.Store.View(ctx, func(tx detente.Tx) error {
+	q, err := params.Parse(r.URL.RawQuery, params.Text("object"), params.Text("partner"), params.IgnoreOthers)
+	if err != nil {
+		return err
+	}
+	p := releasePage{Object: strings.TrimSpace(q.Text("object")), Partner: q.Text("partner"), Names: map[string]string{}}
+	err = h.node.Store.View(ctx, func(tx detente.Tx) error {
 		var err error
 		if p.Partners, err = tx.Partners(ctx); err != nil {
 			return err

@@ -7,6 +7,7 @@ import (
 
 	"detente"
 	"detente/internal/node"
+	"detente/internal/params"
 	"detente/internal/screen"
 )
 
@@ -35,22 +36,20 @@ const (
 
 func (h *Handler) screening(w http.ResponseWriter, r *http.Request, v *visit) error {
 	ctx := r.Context()
-	q := r.URL.Query()
+	q, err := params.Parse(r.URL.RawQuery, params.Text("name"),
+		params.Enum("type", string(detente.EntityPerson), string(detente.EntityOrganization)),
+		params.Date("dob"), params.Text("country"), params.Enum("compare", "1"), params.List("authority"), params.IgnoreOthers)
+	if err != nil {
+		return err
+	}
 	lists, err := h.node.Lists(ctx)
 	if err != nil {
 		return err
 	}
-	p := screeningPage{Lists: lists, Name: strings.TrimSpace(q.Get("name")), Type: q.Get("type"),
-		DOB: strings.TrimSpace(q.Get("dob")), Country: strings.TrimSpace(q.Get("country"))}
+	p := screeningPage{Lists: lists, Name: strings.TrimSpace(q.Text("name")), Type: q.Text("type"),
+		DOB: q.Text("dob"), Country: strings.TrimSpace(q.Text("country"))}
 	if v.Can("intel") && p.Name != "" {
-		sq := screen.Query{Name: p.Name}
-		switch p.Type {
-		case "":
-		case "person", "organization":
-			sq.Type = detente.EntityType(p.Type)
-		default:
-			p.Problem = "type must be person or organisation"
-		}
+		sq := screen.Query{Name: p.Name, Type: detente.EntityType(p.Type)}
 		if p.DOB != "" {
 			sq.DatesOfBirth = []string{p.DOB}
 		}
@@ -68,8 +67,8 @@ func (h *Handler) screening(w http.ResponseWriter, r *http.Request, v *visit) er
 			p.Hits, p.Searched = hits, err == nil
 		}
 	}
-	if v.Can("intel") && q.Get("compare") != "" {
-		for _, a := range q["authority"] {
+	if v.Can("intel") && q.Has("compare") {
+		for _, a := range q.List("authority") {
 			if slices.ContainsFunc(lists, func(l node.ListSummary) bool { return l.Authority == a }) && !slices.Contains(p.Chosen, a) {
 				p.Chosen = append(p.Chosen, a)
 			}

@@ -282,11 +282,37 @@ func formValue(r *http.Request, name string) string {
 	return strings.TrimSpace(r.PostForm.Get(name))
 }
 
-// localPath returns p when it is a path on this site ("/…", not "//…"),
-// "/" otherwise: a login's "next" must not send the user elsewhere.
+// localPath returns p when it is an absolute path on this site, and "/"
+// (the overview) otherwise: a login's "next" must not send the user
+// elsewhere. Browsers drop tabs and newlines from a URL, read "\\" as "/"
+// and take "//host" for another site, so "/\t/evil.example" or
+// "/\\evil.example" leave the site; localPath refuses p unless, both as
+// given and percent-decoded, it starts with exactly one "/" and holds no
+// backslash and no control character, and it parses without a scheme or
+// a host.
 func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\r\n") {
+	if !isLocalPath(p) {
 		return "/"
 	}
 	return p
 }
+
+func isLocalPath(p string) bool {
+	decoded, err := url.PathUnescape(p)
+	if err != nil {
+		return false
+	}
+	for _, s := range []string{p, decoded} {
+		if !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || strings.ContainsRune(s, '\\') {
+			return false
+		}
+		if strings.ContainsFunc(s, isControl) {
+			return false
+		}
+	}
+	u, err := url.Parse(p)
+	return err == nil && u.Scheme == "" && u.Host == "" && u.User == nil && u.Opaque == ""
+}
+
+// isControl reports whether r is a C0 or C1 control character or DEL.
+func isControl(r rune) bool { return r < 0x20 || (r >= 0x7f && r < 0xa0) }

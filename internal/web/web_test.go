@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -376,6 +377,47 @@ func TestSessionCookie(t *testing.T) {
 	}
 }
 
+var nextRE = regexp.MustCompile(`name="next" value="([^"]*)"`)
+
+// TestLoginNext: the login's next, from the query (a link, a redirect to
+// the login) or from the form, never sends the browser to another site:
+// the form carries "/" instead, and so does the redirect after login and
+// the one a logged-in visitor gets.
+func TestLoginNext(t *testing.T) {
+	f := newFixture(t)
+	for _, next := range append(hostilePaths, "//evil.example/%2e%2e", "/%5C%5Cevil.example", "/%E2%80%A8/x%0A") {
+		if next == "" {
+			continue
+		}
+		t.Run(next, func(t *testing.T) {
+			c := f.client(t)
+			_, body := c.get("/login?next=" + url.QueryEscape(next))
+			if m := nextRE.FindStringSubmatch(body); m == nil || m[1] != "/" {
+				t.Errorf("login form's next = %q, want /", m)
+			}
+			resp, _ := c.post("/login", url.Values{"token": {f.tokens[analyst]}, "next": {next}})
+			if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
+				t.Errorf("after login: %d to %q, want /", resp.StatusCode, resp.Header.Get("Location"))
+			}
+			resp, _ = c.get("/login?next=" + url.QueryEscape(next))
+			if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
+				t.Errorf("logged in: %d to %q, want /", resp.StatusCode, resp.Header.Get("Location"))
+			}
+		})
+	}
+	// The browser's own case: the tab arrives percent-encoded in the URL.
+	c := f.client(t)
+	_, body := c.get("/login?next=/%09/evil.example/")
+	if m := nextRE.FindStringSubmatch(body); m == nil || m[1] != "/" {
+		t.Errorf("login form's next = %q, want /", m)
+	}
+	// A path on the site is kept, query included.
+	resp, _ := c.post("/login", url.Values{"token": {f.tokens[analyst]}, "next": {"/objects?tlp=amber&q=a%20b"}})
+	if loc := resp.Header.Get("Location"); loc != "/objects?tlp=amber&q=a%20b" {
+		t.Errorf("next on the site: sent to %q", loc)
+	}
+}
+
 // TestSessionLifetime checks logout, idle expiry, maximum age and token
 // revocation.
 func TestSessionLifetime(t *testing.T) {
@@ -469,4 +511,46 @@ func TestPages(t *testing.T) {
 	expect("/screening?compare=1&authority=un&authority=eu", "Divergence between authorities", "listed by all")
 	expect("/matching", "Private matching", "Match against a partner", `<option value="bravo">`, "Budgets partners used against this node")
 	expect("/channels", "Channels and points of contact", "✓ open", "⚠ acknowledgement overdue", "Deconfliction", "<svg")
+}
+
+// TestBadParameters sends every console page that takes query parameters
+// a bad value of each: the page is refused with 400 and a message naming
+// the parameter, never shown as if the parameter were absent. Parameters a
+// page does not take are ignored (a bookmark may carry some).
+func TestBadParameters(t *testing.T) {
+	f := newFixture(t)
+	c := f.as(t, admin)
+	bad := map[string]map[string][]string{
+		"/objects": {
+			"type": {"%ff"}, "originator": {"%ff"}, "tlp": {"purple", "TLP:RED"}, "reliability": {"G", "b"},
+			"credibility": {"7", "0"}, "q": {"%ff"}, "quarantined": {"yes"}, "after": {"x", "-1"},
+		},
+		"/release-check": {"object": {"%ff"}, "partner": {"%c3%28"}},
+		"/log":           {"type": {"%ff"}, "partner": {"%ff"}, "from": {"x", "-1", "1.5"}},
+		"/screening": {
+			"name": {"%ff"}, "type": {"ship"}, "dob": {"garbage", "1970-13"}, "country": {"%ff"},
+			"compare": {"yes"}, "authority": {"%ff"},
+		},
+		"/channels": {"channel": {"%ff"}},
+	}
+	for page, ps := range bad {
+		for p, values := range ps {
+			for _, v := range values {
+				path := page + "?" + p + "=" + v
+				t.Run(path, func(t *testing.T) {
+					c.t = t
+					resp, body := c.get(path)
+					if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, `role="alert">`+p+": ") {
+						t.Errorf("%d, want 400 naming %s:\n%s", resp.StatusCode, p, body)
+					}
+				})
+			}
+		}
+	}
+	c.t = t
+	for _, path := range []string{"/objects?utm_source=x", "/log?x=%ff", "/screening?name=Karimov&from=feed"} {
+		if resp, _ := c.get(path); resp.StatusCode != http.StatusOK {
+			t.Errorf("%s: %d, want 200", path, resp.StatusCode)
+		}
+	}
 }
