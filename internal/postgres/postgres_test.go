@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -404,4 +405,49 @@ func TestRefusesAsyncCommit(t *testing.T) {
 		t.Fatalf("Open with synchronous_commit off: %v, want EINVALID", err)
 	}
 	openURL(t, url) // the same database with the default setting opens
+}
+
+// TestOwnershipMigration opens a database written at the schema before id
+// ownership: ids are normalised and owners recorded, and what the rule
+// forbids is quarantined.
+func TestOwnershipMigration(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	c, err := postgres.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.MigrateTo(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var last storetest.LegacyObject
+	for _, o := range storetest.LegacyObjects() {
+		if _, err := conn.Exec(ctx, `INSERT INTO objects (seq, id, type, modified, created, spec_version, originator, signer, signature,
+			markings, granular, refs, grading, received, quarantine, raw, added)
+			VALUES ($1, $2, $3, $4, $4, '2.1', 'self', $5, '\x00', $6, $7, $8, '', $4, '', $9, $10)`,
+			o.Seq, o.ID, o.Type, o.Modified.UnixNano(), o.Signer, o.Markings, o.Granular, o.Refs, o.Raw, o.Added); err != nil {
+			t.Fatal(err)
+		}
+		last = o
+	}
+	if _, err := conn.Exec(ctx, `UPDATE write_head SET objects = $1, added = $2`, last.Seq, last.Added); err != nil {
+		t.Fatal(err)
+	}
+	cs := storetest.LegacyConsent()
+	doc, _ := json.Marshal(cs)
+	if _, err := conn.Exec(ctx, `INSERT INTO consents (id, object, doc, revoked, revoked_reason, received) VALUES ($1, $2, $3, false, '', 0)`,
+		cs.ID, cs.Object, string(doc)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, `INSERT INTO releases (object, modified, partner, allowed, reasons, time) VALUES ($1, 0, 'bravo', true, '[]', 0)`,
+		storetest.LegacyReleaseObject); err != nil {
+		t.Fatal(err)
+	}
+	storetest.CheckOwnershipMigration(t, openURL(t, url))
 }

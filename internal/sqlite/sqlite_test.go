@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"path/filepath"
 	"testing"
 
@@ -49,4 +50,45 @@ func TestRefusesNewerSchema(t *testing.T) {
 	if detente.ErrorCode(err) != detente.EINVALID {
 		t.Fatalf("open of schema 999 (known %d) = %v, want a clear refusal", known, err)
 	}
+}
+
+// TestOwnershipMigration opens a database written at the schema before id
+// ownership: ids are normalised and owners recorded, and what the rule
+// forbids is quarantined.
+func TestOwnershipMigration(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "node.db")
+	if err := sqlite.CreateAt(ctx, path, 6); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range storetest.LegacyObjects() {
+		if _, err := db.ExecContext(ctx, `INSERT INTO objects (seq, id, type, modified, created, spec_version, originator, signer, signature,
+			markings, granular, refs, grading, received, quarantine, raw, added)
+			VALUES (?, ?, ?, ?, ?, '2.1', 'self', ?, x'00', ?, ?, ?, '', ?, '', ?, ?)`,
+			o.Seq, o.ID, o.Type, o.Modified.UnixNano(), o.Modified.UnixNano(), o.Signer, o.Markings, o.Granular, o.Refs,
+			o.Modified.UnixNano(), o.Raw, o.Added); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := storetest.LegacyConsent()
+	doc, _ := json.Marshal(c)
+	if _, err := db.ExecContext(ctx, `INSERT INTO consents (id, object, doc, revoked, revoked_reason, received) VALUES (?, ?, ?, 0, '', 0)`,
+		c.ID, c.Object, doc); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO releases (object, modified, partner, allowed, reasons, time) VALUES (?, 0, 'bravo', 1, '[]', 0)`,
+		storetest.LegacyReleaseObject); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	storetest.CheckOwnershipMigration(t, s)
 }

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -213,4 +214,114 @@ func testOwnership(t *testing.T, open func(t *testing.T) detente.Store) {
 			})
 		})
 	}
+}
+
+// LegacyObject is an object row as a store before id ownership held it:
+// ids in any case, no owner, no origin. Drivers insert LegacyObjects (and
+// LegacyConsent, LegacyRelease) into a database at the schema version
+// before ownership, open it, and call CheckOwnershipMigration.
+type LegacyObject struct {
+	Seq                      int64
+	ID, Type                 string
+	Modified                 time.Time
+	Signer                   []byte
+	Markings, Granular, Refs string // JSON, as the old store wrote them
+	Raw                      []byte
+	Added                    int64 // Unix ns
+}
+
+// The ids of the legacy rows.
+const (
+	legacyX       = "indicator--00000000-0000-4000-8000-00000000000a"
+	legacyY       = "indicator--00000000-0000-4000-8000-00000000000b"
+	legacyYUpper  = "indicator--00000000-0000-4000-8000-00000000000B"
+	legacyMarking = "marking-definition--00000000-0000-4000-8000-00000000000c"
+	// LegacyConsentObject and LegacyReleaseObject are the object columns
+	// of the legacy consent and release rows: an upper-case spelling.
+	LegacyConsentObject = legacyYUpper
+	LegacyReleaseObject = legacyYUpper
+)
+
+// LegacyObjects returns the rows: X by signer 1 then a later version by
+// signer 2 (another node's takeover); Y under an upper-case spelling with
+// upper-case references and a granular selector whose dictionary key keeps
+// its case; a marking-definition with two versions.
+func LegacyObjects() []LegacyObject {
+	a, b := []byte(key(1)), []byte(key(2))
+	added := t0.UnixNano()
+	row := func(seq int64, id, typ string, mod time.Time, signer []byte, markings, granular, refs string) LegacyObject {
+		return LegacyObject{Seq: seq, ID: id, Type: typ, Modified: mod, Signer: signer, Markings: markings, Granular: granular,
+			Refs: refs, Raw: []byte(fmt.Sprintf(`{"id":%q,"seq":%d}`, id, seq)), Added: added + seq*1000}
+	}
+	return []LegacyObject{
+		row(1, legacyX, "indicator", t0, a, `["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]`, `[]`, `[]`),
+		row(2, legacyX, "indicator", t0.Add(time.Hour), b, `["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]`, `[]`, `[]`),
+		row(3, legacyYUpper, "indicator", t0, a, `["MARKING-DEFINITION--BAB4A63C-AED9-4CF5-A766-DFCA5ABAC2BB"]`,
+			`[{"marking_ref":"MARKING-DEFINITION--E828B379-4E03-4974-9AC4-E53A884C97C1","selectors":["hashes.SHA-256"]}]`,
+			`[{"path":"created_by_ref","id":"IDENTITY--00000000-0000-4000-8000-00000000000D"}]`),
+		row(4, legacyMarking, "marking-definition", t0, a, `[]`, `[]`, `[]`),
+		row(5, legacyMarking, "marking-definition", t0.Add(time.Hour), a, `[]`, `[]`, `[]`),
+	}
+}
+
+// LegacyConsent returns the legacy consent row's document.
+func LegacyConsent() *detente.Consent {
+	return &detente.Consent{ID: "consent--00000000-0000-4000-8000-00000000000e", Originator: key(1), Recipient: key(2),
+		Object: LegacyConsentObject, Scope: detente.ConsentObject, Issued: t0}
+}
+
+// CheckOwnershipMigration checks a store opened over the legacy rows: ids
+// in lower case (references too, selectors untouched), owners recorded,
+// the takeover and the second marking-definition version quarantined,
+// consents and releases found under the lower-case id.
+func CheckOwnershipMigration(t *testing.T, s detente.Store) {
+	t.Helper()
+	view(t, s, func(ctx context.Context, tx detente.Tx) error {
+		if owner, err := tx.Owner(ctx, legacyX); err != nil || !owner.Equal(key(1)) {
+			t.Errorf("owner of X = %v, %v; want the first signer", owner, err)
+		}
+		o, err := tx.Object(ctx, legacyX)
+		if err != nil || o.Seq != 1 {
+			t.Errorf("current X = %+v, %v; want the owner's version", o, err)
+		}
+		v, err := tx.ObjectVersion(ctx, legacyX, t0.Add(time.Hour))
+		if err != nil || !strings.HasPrefix(v.Quarantine, detente.QuarantineForeign+": ") {
+			t.Errorf("the takeover version: %+v, %v", v, err)
+		}
+		y, err := tx.Object(ctx, legacyY)
+		if err != nil {
+			t.Fatalf("Y under its lower-case id: %v", err)
+		}
+		if y.Refs[0].ID != "identity--00000000-0000-4000-8000-00000000000d" || y.Markings[0] != detente.MarkingGreen ||
+			y.Granular[0].Marking != detente.MarkingRed || y.Granular[0].Selectors[0] != "hashes.SHA-256" {
+			t.Errorf("Y's references after migration: %+v %v %+v", y.Refs, y.Markings, y.Granular)
+		}
+		if string(y.Raw) != fmt.Sprintf(`{"id":%q,"seq":%d}`, legacyYUpper, 3) {
+			t.Errorf("Y's bytes changed: %s", y.Raw)
+		}
+		m, err := tx.ObjectVersion(ctx, legacyMarking, t0.Add(time.Hour))
+		if err != nil || !strings.HasPrefix(m.Quarantine, detente.QuarantineImmutable+": ") {
+			t.Errorf("second marking-definition version: %+v, %v", m, err)
+		}
+		cs, err := tx.Consents(ctx, legacyY)
+		if err != nil || len(cs) != 1 {
+			t.Errorf("consent under the lower-case id: %d, %v", len(cs), err)
+		}
+		rs, err := tx.Releases(ctx, detente.ReleaseFilter{Object: legacyY})
+		if err != nil || len(rs) != 1 {
+			t.Errorf("release under the lower-case id: %d, %v", len(rs), err)
+		}
+		return nil
+	})
+	// New versions follow the rules.
+	update(t, s, func(ctx context.Context, tx detente.Tx) error {
+		later := signed(legacyY, t0.Add(2*time.Hour), "another's", key(2), nil)
+		if _, err := tx.PutObject(ctx, later); err != nil {
+			return err
+		}
+		if !strings.HasPrefix(later.Quarantine, detente.QuarantineForeign) {
+			t.Errorf("a foreign version after migration: %q", later.Quarantine)
+		}
+		return nil
+	})
 }
