@@ -14,9 +14,10 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 
 	"detente"
+	"detente/internal/bearer"
+	"detente/internal/httperr"
 	"detente/internal/node"
 	"detente/internal/params"
 )
@@ -136,66 +137,19 @@ func Token(r *http.Request) *detente.Token {
 	return t
 }
 
-// TokenSecret returns the token a request carries: "Authorization: Bearer
-// <secret>", or, for TAXII clients that only speak HTTP Basic, the Basic
-// password; "" when it carries none.
-func TokenSecret(r *http.Request) string {
-	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
-		return strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
-	}
-	if _, p, ok := r.BasicAuth(); ok {
-		return p
-	}
-	return ""
-}
-
 // authenticate accepts "Authorization: Bearer <secret>" and, for TAXII
 // clients that only speak HTTP Basic, a token as the Basic password.
 func (s *Server) authenticate(r *http.Request) (*detente.Token, error) {
-	secret := TokenSecret(r)
+	secret := bearer.Token(r)
 	if secret == "" {
 		return nil, detente.Errorf(detente.EUNAUTHORIZED, "authentication required: send 'Authorization: Bearer <token>'")
 	}
 	return s.node.Authenticate(r.Context(), secret)
 }
 
-// StatusOf returns the HTTP status of an error code: the one place codes
-// become statuses, for the JSON API and the console alike.
-func StatusOf(code string) int { return statusOf[code] }
-
-var statusOf = map[string]int{
-	detente.EINVALID:      http.StatusBadRequest,
-	detente.ENOTFOUND:     http.StatusNotFound,
-	detente.ECONFLICT:     http.StatusConflict,
-	detente.EEXISTS:       http.StatusConflict,
-	detente.EUNAUTHORIZED: http.StatusUnauthorized,
-	detente.EFORBIDDEN:    http.StatusForbidden,
-	detente.ETOOLARGE:     http.StatusRequestEntityTooLarge,
-	detente.EDENIED:       http.StatusForbidden,
-	detente.EUNAVAILABLE:  http.StatusServiceUnavailable,
-	detente.EINTERNAL:     http.StatusInternalServerError,
-}
-
-// ErrorBody is the JSON of every error response.
-type ErrorBody struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
-}
-
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		err = detente.Errorf(detente.ETOOLARGE, "request body is over %d bytes", mbe.Limit)
-	}
-	code := detente.ErrorCode(err)
-	if code == detente.EINTERNAL {
-		s.logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	}
-	var body ErrorBody
-	body.Error.Code, body.Error.Message = code, detente.ErrorMessage(err)
-	writeJSON(w, statusOf[code], body)
+	httperr.Log(s.logger, r, "api request failed", err)
+	writeJSON(w, httperr.Status(err), httperr.BodyOf(err))
 }
 
 // writeJSON sends v as indented JSON. It does not escape <, > and & in

@@ -4,7 +4,7 @@ import (
 	"net/http"
 
 	"detente"
-	"detente/internal/api"
+	"detente/internal/bearer"
 	"detente/internal/node"
 	"detente/internal/taxii"
 )
@@ -27,7 +27,7 @@ func taxiiAuth(n *node.Node, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r.WithContext(taxii.WithCaller(r.Context(), c)))
 			return
 		}
-		if secret := api.TokenSecret(r); secret != "" {
+		if secret := bearer.Token(r); secret != "" {
 			if t, err := n.Authenticate(r.Context(), secret); err == nil {
 				rw := t.Role == detente.RoleAdmin || t.Role == detente.RoleAnalyst
 				c := taxii.Caller{LocalRole: t.Role, CanRead: rw, CanWrite: rw}

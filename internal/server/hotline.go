@@ -3,10 +3,12 @@ package server
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 
 	"detente"
 	"detente/internal/hotline"
+	"detente/internal/httperr"
 	"detente/internal/node"
 )
 
@@ -15,19 +17,9 @@ import (
 // are partner-only: the caller's node key, from its TLS client
 // certificate, is the key each signature must verify against. A
 // duplicate is a success, so that the sender stops retrying.
-func hotlineRoutes(mux *http.ServeMux, n *node.Node, logger interface {
-	ErrorContext(context.Context, string, ...any)
-}) {
+func hotlineRoutes(mux *http.ServeMux, n *node.Node, logger *slog.Logger) {
 	fail := func(w http.ResponseWriter, r *http.Request, err error) {
-		code := detente.ErrorCode(err)
-		status := map[string]int{detente.EINVALID: 400, detente.EUNAUTHORIZED: 401, detente.EFORBIDDEN: 403, detente.ENOTFOUND: 404,
-			detente.ECONFLICT: 409, detente.EEXISTS: 409, detente.ETOOLARGE: 413, detente.EUNAVAILABLE: 503}[code]
-		if status == 0 {
-			logger.ErrorContext(r.Context(), "hotline request failed", "path", r.URL.Path, "err", err)
-			writeJSONError(w, http.StatusInternalServerError, detente.EINTERNAL, "internal error")
-			return
-		}
-		writeJSONError(w, status, code, detente.ErrorMessage(err))
+		httperr.Write(w, r, logger, "hotline request failed", err)
 	}
 	read := func(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 		b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, hotline.MaxMessageSize+1))

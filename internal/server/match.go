@@ -1,14 +1,15 @@
 package server
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 
 	"detente"
+	"detente/internal/httperr"
 	"detente/internal/node"
 	"detente/internal/psi"
 )
@@ -23,13 +24,7 @@ import (
 //
 // Refusals are JSON errors (node.MatchErrorWire); a request for another
 // epoch is 409 naming the current one.
-func matchRoutes(mux *http.ServeMux, n *node.Node, logger interface {
-	ErrorContext(context.Context, string, ...any)
-}) {
-	status := map[string]int{
-		detente.EINVALID: 400, detente.ENOTFOUND: 404, detente.ECONFLICT: 409, detente.EDENIED: 403,
-		detente.EFORBIDDEN: 403, detente.ETOOLARGE: 413, detente.EUNAVAILABLE: 503,
-	}
+func matchRoutes(mux *http.ServeMux, n *node.Node, logger *slog.Logger) {
 	fail := func(w http.ResponseWriter, r *http.Request, err error) {
 		var body node.MatchErrorWire
 		var ee *psi.EpochError
@@ -43,14 +38,10 @@ func matchRoutes(mux *http.ServeMux, n *node.Node, logger interface {
 			code = http.StatusRequestEntityTooLarge
 			body.Error.Code, body.Error.Message = detente.ETOOLARGE, "request body is over "+strconv.FormatInt(mbe.Limit, 10)+" bytes"
 		default:
-			c := detente.ErrorCode(err)
-			if s, ok := status[c]; ok {
-				code = s
-				body.Error.Code, body.Error.Message = c, detente.ErrorMessage(err)
-			} else {
-				logger.ErrorContext(r.Context(), "match request failed", "path", r.URL.Path, "err", err)
-				body.Error.Code, body.Error.Message = detente.EINTERNAL, "internal error"
-			}
+			httperr.Log(logger, r, "match request failed", err)
+			code = httperr.Status(err)
+			b := httperr.BodyOf(err)
+			body.Error.Code, body.Error.Message = b.Error.Code, b.Error.Message
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(code)

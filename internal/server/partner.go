@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 
 	"detente"
+	"detente/internal/httperr"
 	"detente/internal/node"
 )
 
@@ -20,7 +23,7 @@ func partnerOnly(n *node.Node, next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := partnerOf(n, r)
 		if p == nil {
-			writeJSONError(w, http.StatusUnauthorized, detente.EUNAUTHORIZED, "partner authentication (mutual TLS with a pinned node key) required")
+			httperr.Write(w, r, nil, "", detente.Errorf(detente.EUNAUTHORIZED, "partner authentication (mutual TLS with a pinned node key) required"))
 			return
 		}
 		next(w, r.WithContext(context.WithValue(r.Context(), partnerKey{}, p)))
@@ -51,12 +54,6 @@ func partnerOf(n *node.Node, r *http.Request) *detente.Partner {
 	return p
 }
 
-func writeJSONError(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": code, "message": msg}})
-}
-
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
@@ -65,18 +62,9 @@ func writeJSON(w http.ResponseWriter, v any) {
 
 // partnerRoutes serves what partner nodes ask of each other besides TAXII:
 // consents, and the transparency log for witnessing and receipts.
-func partnerRoutes(mux *http.ServeMux, n *node.Node, logger interface {
-	ErrorContext(context.Context, string, ...any)
-}) {
+func partnerRoutes(mux *http.ServeMux, n *node.Node, logger *slog.Logger) {
 	fail := func(w http.ResponseWriter, r *http.Request, err error) {
-		code := detente.ErrorCode(err)
-		status := map[string]int{detente.EINVALID: 400, detente.ENOTFOUND: 404, detente.ECONFLICT: 409}[code]
-		if status == 0 {
-			logger.ErrorContext(r.Context(), "partner request failed", "path", r.URL.Path, "err", err)
-			writeJSONError(w, http.StatusInternalServerError, detente.EINTERNAL, "internal error")
-			return
-		}
-		writeJSONError(w, status, code, detente.ErrorMessage(err))
+		httperr.Write(w, r, logger, "partner request failed", err)
 	}
 	matchRoutes(mux, n, logger)
 	size := func(r *http.Request, name string) (int64, error) {
@@ -103,7 +91,7 @@ func partnerRoutes(mux *http.ServeMux, n *node.Node, logger interface {
 		old, err1 := size(r, "old")
 		nw, err2 := size(r, "new")
 		if err := errors.Join(err1, err2); err != nil {
-			fail(w, r, err1)
+			fail(w, r, err)
 			return
 		}
 		proof, err := n.ConsistencyProof(r.Context(), old, nw)
@@ -176,8 +164,7 @@ func partnerRoutes(mux *http.ServeMux, n *node.Node, logger interface {
 		p := r.Context().Value(partnerKey{}).(*detente.Partner)
 		cs, err := n.ConsentsFor(r.Context(), p.Name)
 		if err != nil {
-			logger.ErrorContext(r.Context(), "consents for partner", "partner", p.Name, "err", err)
-			writeJSONError(w, http.StatusInternalServerError, detente.EINTERNAL, "internal error")
+			fail(w, r, fmt.Errorf("consents for partner %s: %w", p.Name, err))
 			return
 		}
 		writeJSON(w, cs)

@@ -2,6 +2,7 @@ package taxii
 
 import (
 	"context"
+	"detente/internal/httperr"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -512,36 +513,22 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	w.Write(b)
 }
 
-// fromDomain maps an error from the Source to an error message.
+// fromDomain maps an error from the Source to a TAXII error message, its
+// status from the node's one table (internal/httperr).
 func (s *server) fromDomain(r *http.Request, err error) *Error {
-	code := detente.ErrorCode(err)
-	var status int
-	switch code {
-	case detente.ENOTFOUND:
-		status = http.StatusNotFound
-	case detente.EFORBIDDEN, detente.EDENIED:
-		status = http.StatusForbidden
-	case detente.EUNAUTHORIZED:
-		status = http.StatusUnauthorized
-	case detente.EINVALID:
-		status = http.StatusBadRequest
-	case detente.ETOOLARGE:
-		status = http.StatusRequestEntityTooLarge
-	case detente.ECONFLICT, detente.EEXISTS:
-		status = http.StatusConflict
-	case detente.EUNAVAILABLE:
-		s.log.WarnContext(r.Context(), "taxii source unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
-		e := newError(http.StatusServiceUnavailable, "the service is unavailable: try again later")
-		e.ErrorCode = code
-		return e
+	err = httperr.Domain(err)
+	status := httperr.Status(err)
+	httperr.Log(s.log, r, "taxii request failed", err)
+	var e *Error
+	switch status {
+	case http.StatusServiceUnavailable:
+		e = newError(status, "the service is unavailable: try again later")
+	case http.StatusInternalServerError:
+		e = newError(status, "internal error")
 	default:
-		s.log.ErrorContext(r.Context(), "taxii request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		e := newError(http.StatusInternalServerError, "internal error")
-		e.ErrorCode = detente.EINTERNAL
-		return e
+		e = newError(status, detente.ErrorMessage(err))
 	}
-	e := newError(status, detente.ErrorMessage(err))
-	e.ErrorCode = code
+	e.ErrorCode = detente.ErrorCode(err)
 	return e
 }
 

@@ -24,7 +24,7 @@ import (
 	"time"
 
 	"detente"
-	"detente/internal/api"
+	"detente/internal/httperr"
 	"detente/internal/node"
 )
 
@@ -249,7 +249,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, v *visit, err err
 	if code == detente.EINTERNAL {
 		h.logger.ErrorContext(r.Context(), "console request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	status := api.StatusOf(code)
+	status := httperr.StatusOfCode(code)
 	h.render(w, r, v, status, "error", http.StatusText(status), "", errorPage{Status: status, Message: detente.ErrorMessage(err)})
 }
 
