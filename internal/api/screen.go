@@ -7,6 +7,7 @@ import (
 
 	"detente"
 	"detente/internal/lists"
+	"detente/internal/node"
 	"detente/internal/screen"
 )
 
@@ -119,20 +120,30 @@ func (s *Server) getListsCompare(r *http.Request) (any, error) {
 
 // postList loads an issue of one authority's list sent as the body: the UN
 // XML, the EU CSV, or the generic CSV (docs/lists.md). OFAC's four-file
-// set goes through 'detente lists load' or 'lists fetch'.
+// set goes through 'detente lists load' or 'lists fetch'. The query
+// parameter allow_mass_delisting=true lets the issue delist more than
+// node.MassDelistingPercent of the authority's active entries.
 func (s *Server) postList(r *http.Request) (any, error) {
 	a := r.PathValue("authority")
 	if a == lists.AuthorityOFAC {
 		return nil, detente.Errorf(detente.EINVALID, "the OFAC list is four files: load it with 'detente lists load' or 'detente lists fetch'")
 	}
-	ds, err := lists.Load(a, r.Body)
+	var opts node.ListLoadOptions
+	if v := r.URL.Query().Get("allow_mass_delisting"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, detente.Errorf(detente.EINVALID, "allow_mass_delisting must be true or false")
+		}
+		opts.AllowMassDelisting = b
+	}
+	ds, err := lists.Loader{}.Load(a, lists.File{Name: "body", Body: r.Body})
 	if err != nil {
 		if strings.Contains(err.Error(), "request body too large") {
 			return nil, detente.Errorf(detente.ETOOLARGE, "list is over %d bytes", lists.MaxListSize)
 		}
 		return nil, detente.Errorf(detente.EINVALID, "%v", err)
 	}
-	res, err := s.node.LoadList(r.Context(), a, ds)
+	res, err := s.node.LoadList(r.Context(), a, ds, opts)
 	if err != nil {
 		return nil, err
 	}
