@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -18,6 +19,7 @@ import (
 
 	"detente"
 	"detente/internal/lists"
+	"detente/internal/node"
 	"detente/internal/screen"
 )
 
@@ -25,6 +27,11 @@ func listsCommands() []*command {
 	var authority, dob, typ, country, batch, tlpName string
 	var urls multiFlag
 	var limit int
+	var allowMass bool
+	massFlag := func(fs *flag.FlagSet) {
+		fs.BoolVar(&allowMass, "allow-mass-delisting", false,
+			fmt.Sprintf("load an issue that delists more than %d %% of the authority's active entries (refused by default: a file cut short looks like that)", node.MassDelistingPercent))
+	}
 	return []*command{{
 		name:    "lists load",
 		args:    "FILE...",
@@ -35,6 +42,7 @@ func listsCommands() []*command {
 		hasJSON: true,
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&authority, "authority", "", "un, ofac, eu, or any name for the generic CSV format (required)")
+			massFlag(fs)
 		},
 		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
 			if authority == "" || fs.NArg() == 0 {
@@ -44,20 +52,20 @@ func listsCommands() []*command {
 			if authority == lists.AuthorityOFAC {
 				files = ofacOrder(files)
 			}
-			var readers []io.Reader
+			var in []lists.File
 			for _, f := range files {
 				b, err := readInput(e, f, lists.MaxListSize)
 				if err != nil {
 					return err
 				}
-				readers = append(readers, strings.NewReader(string(b)))
+				in = append(in, lists.File{Name: f, Body: bytes.NewReader(b)})
 			}
 			fmt.Fprintf(e.stderr, "parsing %d file(s)…\n", len(files))
-			ds, err := lists.Load(authority, readers...)
+			ds, err := lists.Loader{}.Load(authority, in...)
 			if err != nil {
-				return detente.Errorf(detente.EINVALID, "%v", err)
+				return detente.Errorf(detente.EINVALID, "%v; nothing was loaded", err)
 			}
-			return loadList(ctx, e, authority, ds)
+			return loadList(ctx, e, authority, ds, node.ListLoadOptions{AllowMassDelisting: allowMass})
 		},
 	}, {
 		name:    "lists fetch",
@@ -68,6 +76,7 @@ func listsCommands() []*command {
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&authority, "authority", "", "un, ofac or eu (required)")
 			fs.Var(&urls, "url", "download from here instead of the authority's published address (repeatable, in the order the format needs)")
+			massFlag(fs)
 		},
 		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
 			var src *lists.Source
@@ -85,9 +94,9 @@ func listsCommands() []*command {
 			fmt.Fprintf(e.stderr, "downloading %d file(s) for %s…\n", len(src.URLs), authority)
 			ds, err := lists.Fetch(ctx, &http.Client{Timeout: 5 * time.Minute}, *src)
 			if err != nil {
-				return detente.Errorf(detente.EUNAVAILABLE, "%v", err)
+				return detente.Errorf(detente.EUNAVAILABLE, "%v; nothing was loaded", err)
 			}
-			return loadList(ctx, e, authority, ds)
+			return loadList(ctx, e, authority, ds, node.ListLoadOptions{AllowMassDelisting: allowMass})
 		},
 	}, {
 		name:    "lists share",
@@ -267,14 +276,14 @@ func ofacOrder(files []string) []string {
 	return out
 }
 
-func loadList(ctx context.Context, e *env, authority string, ds []detente.Designation) error {
+func loadList(ctx context.Context, e *env, authority string, ds []detente.Designation, opts node.ListLoadOptions) error {
 	n, err := openNode(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer n.Close()
 	fmt.Fprintf(e.stderr, "loading %d designations of %s…\n", len(ds), authority)
-	res, err := n.LoadList(ctx, authority, ds)
+	res, err := n.LoadList(ctx, authority, ds, opts)
 	if err != nil {
 		return err
 	}

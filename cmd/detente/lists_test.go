@@ -52,7 +52,9 @@ func TestListsLoadReloadAndScreen(t *testing.T) {
 	if !strings.Contains(out, "3 added") {
 		t.Fatalf("first load: %s", out)
 	}
-	out = mustCLI(t, "", "lists", "load", "--dir", dir, "--authority", "bravo", f2, "--json")
+	// issue2 delists one entry of three, over the 20 % a load may delist
+	// unasked (TestListsMassDelisting).
+	out = mustCLI(t, "", "lists", "load", "--dir", dir, "--authority", "bravo", f2, "--json", "--allow-mass-delisting")
 	var res struct{ Added, Removed, Changed, Total int }
 	if err := json.Unmarshal([]byte(out), &res); err != nil || res.Added != 1 || res.Removed != 1 || res.Changed != 1 || res.Total != 3 {
 		t.Fatalf("reload: %s", out)

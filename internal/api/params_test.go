@@ -36,9 +36,10 @@ var badParams = map[string]map[string][]string{
 		"name": {"%ff"}, "type": {"ship", "Person"}, "dob": {"garbage", "1970-13-01", "70"}, "country": {"%ff"},
 		"limit": {"0", "101", "x"},
 	},
-	"GET /api/v1/names/compare": {"a": {"%ff", "%e2%82"}, "b": {"%ff"}, "type": {"ship"}},
-	"GET /api/v1/lists/compare": {"authority": {"%ff"}},
-	"GET /api/v1/messages":      {"channel": {"%ff"}},
+	"GET /api/v1/names/compare":      {"a": {"%ff", "%e2%82"}, "b": {"%ff"}, "type": {"ship"}},
+	"GET /api/v1/lists/compare":      {"authority": {"%ff"}},
+	"GET /api/v1/messages":           {"channel": {"%ff"}},
+	"POST /api/v1/lists/{authority}": {"allow_mass_delisting": {"yes", "1", "%ff"}},
 }
 
 // goodParams are valid values of the required parameters, sent with each

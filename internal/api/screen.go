@@ -6,6 +6,7 @@ import (
 
 	"detente"
 	"detente/internal/lists"
+	"detente/internal/node"
 	"detente/internal/params"
 	"detente/internal/screen"
 )
@@ -18,7 +19,7 @@ func (s *Server) screenRoutes() {
 		params.Text("a").Required(), params.Text("b").Required(), entityType)
 	s.handle("GET /api/v1/lists", anyRole, MaxBody, s.getLists)
 	s.handle("GET /api/v1/lists/compare", analysts, MaxBody, s.getListsCompare, params.List("authority"))
-	s.handle("POST /api/v1/lists/{authority}", admins, lists.MaxListSize, s.postList)
+	s.handle("POST /api/v1/lists/{authority}", admins, lists.MaxListSize, s.postList, params.Bool("allow_mass_delisting"))
 }
 
 // MaxBatch bounds a screening batch.
@@ -95,20 +96,23 @@ func (s *Server) getListsCompare(r *http.Request) (any, error) {
 
 // postList loads an issue of one authority's list sent as the body: the UN
 // XML, the EU CSV, or the generic CSV (docs/lists.md). OFAC's four-file
-// set goes through 'detente lists load' or 'lists fetch'.
+// set goes through 'detente lists load' or 'lists fetch'. The query
+// parameter allow_mass_delisting=true lets the issue delist more than
+// node.MassDelistingPercent of the authority's active entries.
 func (s *Server) postList(r *http.Request) (any, error) {
 	a := r.PathValue("authority")
 	if a == lists.AuthorityOFAC {
 		return nil, detente.Errorf(detente.EINVALID, "the OFAC list is four files: load it with 'detente lists load' or 'detente lists fetch'")
 	}
-	ds, err := lists.Load(a, r.Body)
+	opts := node.ListLoadOptions{AllowMassDelisting: query(r).Bool("allow_mass_delisting")}
+	ds, err := lists.Loader{}.Load(a, lists.File{Name: "body", Body: r.Body})
 	if err != nil {
 		if strings.Contains(err.Error(), "request body too large") {
 			return nil, detente.Errorf(detente.ETOOLARGE, "list is over %d bytes", lists.MaxListSize)
 		}
 		return nil, detente.Errorf(detente.EINVALID, "%v", err)
 	}
-	res, err := s.node.LoadList(r.Context(), a, ds)
+	res, err := s.node.LoadList(r.Context(), a, ds, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -1,127 +1,149 @@
 package lists
 
 import (
-	"encoding/csv"
-	"errors"
-	"fmt"
 	"io"
 	"strings"
 
 	"detente"
 )
 
-// readHeaderCSV reads a CSV file with a header row and calls f with a
-// lookup function for each record.
-func readHeaderCSV(r io.Reader, what string, required []string, f func(get func(col string) string) error) error {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	cr.LazyQuotes = true
-	header, err := cr.Read()
-	if err != nil {
-		return fmt.Errorf("read %s header: %w", what, err)
-	}
-	cols := map[string]int{}
-	for i, h := range header {
-		cols[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
-	}
-	for _, c := range required {
-		if _, ok := cols[c]; !ok {
-			return fmt.Errorf("read %s: missing column %q", what, c)
-		}
-	}
-	for line := 2; ; line++ {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("read %s: %w", what, err)
-		}
-		get := func(col string) string {
-			i, ok := cols[col]
-			if !ok || i >= len(rec) {
-				return ""
-			}
-			return strings.TrimSpace(rec[i])
-		}
-		if err := f(get); err != nil {
-			return fmt.Errorf("read %s line %d: %w", what, line, err)
-		}
-	}
-}
-
-// splitList splits a "; "-separated list, dropping empty items.
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ";") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 // LoadEU reads the EU autonomous terrorist list (Council Regulation (EC)
 // 2580/2001) in its CSV form: a header row (celex, recordId, programKey,
 // annex, …, schema, name, alias, weakAlias, previousName, country,
 // nationality, …, birthDate, …, notes) and one row per person or
 // organisation, with aliases separated by "; ". The entity id is the annex
-// and the record id ("II.A/5"), since record ids restart in each annex.
+// and the record id ("II.A/5"), since record ids restart in each annex. It
+// reads strictly (see Loader).
 func LoadEU(r io.Reader) ([]detente.Designation, error) {
+	return Loader{}.loadEU(File{Name: defaultName(AuthorityEU, 0), Body: r})
+}
+
+// euSchemas maps the EU file's schema column to entity types.
+var euSchemas = map[string]detente.EntityType{
+	"person": detente.EntityPerson, "organization": detente.EntityOrganization, "organisation": detente.EntityOrganization,
+	"vessel": detente.EntityVessel, "airplane": detente.EntityAircraft, "aircraft": detente.EntityAircraft,
+}
+
+func (l Loader) loadEU(f File) ([]detente.Designation, error) {
+	required := []string{"recordid", "schema", "name"}
+	h, err := readHeader(f, l.maxFileSize(), required)
+	if err != nil {
+		return nil, err
+	}
+	now := l.now()
 	var out []detente.Designation
-	err := readHeaderCSV(r, "eu list", []string{"recordid", "schema", "name"}, func(get func(string) string) error {
-		name := get("name")
-		if name == "" {
-			return errors.New("empty name")
+	seen := map[string]int{}
+	for {
+		ok, err := h.nextRow(required)
+		if err != nil {
+			return nil, err
 		}
-		d := detente.Designation{
-			Authority: AuthorityEU,
-			EntityID:  get("recordid"),
-			Regime:    get("programkey"),
-			ListedOn:  ParseDate(get("startdate")),
-			Remarks:   strings.TrimSpace(get("reason") + " " + get("notes")),
+		if !ok {
+			return out, nil
 		}
-		if a := get("annex"); a != "" {
-			d.EntityID = a + "/" + d.EntityID
+		d, err := l.euRow(h)
+		if err == nil {
+			err = h.checkSizes()
 		}
-		if d.Regime != "" {
-			d.Programs = []string{d.Regime}
+		if err != nil {
+			return nil, err
 		}
-		switch strings.ToLower(get("schema")) {
-		case "person":
-			d.Type = detente.EntityPerson
-		case "vessel":
-			d.Type = detente.EntityVessel
-		case "airplane", "aircraft":
-			d.Type = detente.EntityAircraft
-		default:
-			d.Type = detente.EntityOrganization
+		if line, dup := seen[d.EntityID]; dup {
+			return nil, h.errorf("record %s is already on line %d", d.EntityID, line)
 		}
-		d.Names = append(d.Names, detente.DesignationName{Name: name, Kind: detente.NameKindPrimary, Script: ScriptOf(name)})
-		for _, a := range append(splitList(get("alias")), splitList(get("previousname"))...) {
-			d.Names = append(d.Names, detente.DesignationName{Name: a, Kind: detente.NameKindAlias, Script: ScriptOf(a)})
+		seen[d.EntityID] = h.line
+		if err := Check(&d, now); err != nil {
+			return nil, h.errorf("%v", err)
 		}
-		for _, a := range splitList(get("weakalias")) {
-			d.Names = append(d.Names, detente.DesignationName{Name: a, Kind: detente.NameKindWeakAlias, Script: ScriptOf(a)})
+		out = append(out, d)
+	}
+}
+
+func (l Loader) euRow(h *headerCSV) (detente.Designation, error) {
+	now := l.now()
+	d := detente.Designation{Authority: AuthorityEU}
+	var err error
+	if d.EntityID, err = h.required(h.index("recordid"), MaxFieldSize); err != nil {
+		return d, err
+	}
+	name, err := h.required(h.index("name"), MaxNameSize)
+	if err != nil {
+		return d, err
+	}
+	schema, err := h.required(h.index("schema"), MaxFieldSize)
+	if err != nil {
+		return d, err
+	}
+	t, ok := euSchemas[strings.ToLower(schema)]
+	if !ok {
+		return d, h.errorf("%s is %q, not Person, Organization, Vessel or Airplane", h.field(h.index("schema")), schema)
+	}
+	d.Type = t
+	annex, err := h.text(h.index("annex"), MaxFieldSize)
+	if err != nil {
+		return d, err
+	}
+	if annex != "" {
+		d.EntityID = annex + "/" + d.EntityID
+	}
+	if d.Regime, err = h.text(h.index("programkey"), MaxFieldSize); err != nil {
+		return d, err
+	}
+	if d.Regime != "" {
+		d.Programs = []string{d.Regime}
+	}
+	if i := h.index("startdate"); i >= 0 && strings.TrimSpace(h.rec[i]) != "" {
+		if d.ListedOn, err = parseListingDate(h.rec[i], now); err != nil {
+			return d, h.errorf("%s: %v", h.field(i), err)
 		}
-		for _, b := range strings.Split(get("birthdate"), " or ") {
-			for _, p := range splitList(b) {
-				if dt := ParseDate(p); dt != "" {
-					d.DatesOfBirth = appendUnique(d.DatesOfBirth, dt)
+	}
+	reason, err := h.text(h.index("reason"), MaxRemarksSize)
+	if err != nil {
+		return d, err
+	}
+	notes, err := h.text(h.index("notes"), MaxRemarksSize)
+	if err != nil {
+		return d, err
+	}
+	d.Remarks = strings.TrimSpace(reason + " " + notes)
+	d.Names = append(d.Names, detente.DesignationName{Name: name, Kind: detente.NameKindPrimary, Script: ScriptOf(name)})
+	for _, c := range []struct{ col, kind string }{
+		{"alias", detente.NameKindAlias}, {"previousname", detente.NameKindAlias}, {"weakalias", detente.NameKindWeakAlias},
+	} {
+		as, err := h.items(h.index(c.col), MaxNameSize, MaxAliases)
+		if err != nil {
+			return d, err
+		}
+		for _, a := range as {
+			d.Names = append(d.Names, detente.DesignationName{Name: a, Kind: c.kind, Script: ScriptOf(a)})
+		}
+	}
+	// birthDate may hold several dates joined by " or " ("6.3.1955 or
+	// 15.3.1955") or "; ", each possibly "circa 1957".
+	if i := h.index("birthdate"); i >= 0 {
+		bs, err := h.items(i, MaxFieldSize, MaxValues)
+		if err != nil {
+			return d, err
+		}
+		for _, b := range bs {
+			for _, p := range strings.Split(b, " or ") {
+				dt, err := parseBirthDate(p, now)
+				if err != nil {
+					return d, h.errorf("%s: %v", h.field(i), err)
 				}
+				d.DatesOfBirth = appendUnique(d.DatesOfBirth, dt)
 			}
 		}
-		nat := strings.NewReplacer(" and ", ";", ",", ";").Replace(get("nationality"))
+	}
+	// nationality may name several countries ("Iranian and US"); those
+	// the country table does not know are left out, as before.
+	if i := h.index("nationality"); i >= 0 {
+		nat := strings.NewReplacer(" and ", ";", ",", ";").Replace(h.rec[i])
 		for _, n := range splitList(nat) {
 			if c := CountryCode(n); c != "" {
 				d.Nationalities = appendUnique(d.Nationalities, c)
 			}
 		}
-		out = append(out, d)
-		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
-	return out, nil
+	return d, nil
 }

@@ -29,29 +29,30 @@ func DefaultSources() []Source {
 	}
 }
 
-// MaxListSize bounds the size of one downloaded file.
+// MaxListSize bounds the size of one file of a list, downloaded or not:
+// the default of Loader.MaxFileSize.
 const MaxListSize = 512 << 20
 
 // Fetch downloads each source's files with client (http.DefaultClient when
-// nil) and parses them with Load. It returns the designations of all
-// sources, or the first error.
+// nil) and parses them with the zero Loader, naming each file by its URL in
+// errors. It returns the designations of all sources, or the first error.
 func Fetch(ctx context.Context, client *http.Client, sources ...Source) ([]detente.Designation, error) {
 	if client == nil {
 		client = http.DefaultClient
 	}
 	var out []detente.Designation
 	for _, src := range sources {
-		bodies := make([]io.Reader, 0, len(src.URLs))
+		files := make([]File, 0, len(src.URLs))
 		for _, u := range src.URLs {
 			b, err := get(ctx, client, u)
 			if err != nil {
 				return nil, fmt.Errorf("fetch %s list: %w", src.Authority, err)
 			}
-			bodies = append(bodies, strings.NewReader(b))
+			files = append(files, File{Name: u, Body: strings.NewReader(b)})
 		}
-		ds, err := Load(src.Authority, bodies...)
+		ds, err := Loader{}.Load(src.Authority, files...)
 		if err != nil {
-			return nil, fmt.Errorf("fetch %s list: %w", src.Authority, err)
+			return nil, err // "load un list: https://…/consolidated.xml line 12: …"
 		}
 		out = append(out, ds...)
 	}

@@ -2,7 +2,6 @@ package lists
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"strings"
 
@@ -18,85 +17,123 @@ var GenericColumns = []string{"entity_id", "type", "name", "aliases", "dob", "na
 // then one row per entity. aliases, dob and nationality hold "; "-separated
 // lists; type is person, organization, vessel, aircraft or other; dates are
 // YYYY, YYYY-MM or YYYY-MM-DD (or DD.MM.YYYY); nationality holds ISO 3166
-// alpha-2 codes or country names.
+// alpha-2 codes or country names. It reads strictly (see Loader).
 func LoadCSV(authority string, r io.Reader) ([]detente.Designation, error) {
+	return Loader{}.loadCSV(authority, File{Name: defaultName(authority, 0), Body: r})
+}
+
+func (l Loader) loadCSV(authority string, f File) ([]detente.Designation, error) {
 	if authority == "" {
 		return nil, errors.New("read list: authority is required")
 	}
-	var out []detente.Designation
-	seen := map[string]bool{}
-	err := readHeaderCSV(r, authority+" list", []string{"entity_id", "name"}, func(get func(string) string) error {
-		id, name := get("entity_id"), get("name")
-		if id == "" || name == "" {
-			return errors.New("entity_id and name are required")
-		}
-		if seen[id] {
-			return fmt.Errorf("duplicate entity_id %q", id)
-		}
-		seen[id] = true
-		d := detente.Designation{
-			Authority:  authority,
-			EntityID:   id,
-			Regime:     get("regime"),
-			ListedOn:   ParseDate(get("listed_on")),
-			DelistedOn: ParseDate(get("delisted_on")),
-			Remarks:    get("remarks"),
-		}
-		switch t := detente.EntityType(strings.ToLower(get("type"))); t {
-		case detente.EntityPerson, detente.EntityOrganization, detente.EntityVessel, detente.EntityAircraft, detente.EntityOther:
-			d.Type = t
-		case "":
-			d.Type = detente.EntityOther
-		default:
-			return fmt.Errorf("unknown type %q", t)
-		}
-		d.Names = append(d.Names, detente.DesignationName{Name: name, Kind: detente.NameKindPrimary, Script: ScriptOf(name)})
-		for _, a := range splitList(get("aliases")) {
-			d.Names = append(d.Names, detente.DesignationName{Name: a, Kind: detente.NameKindAlias, Script: ScriptOf(a)})
-		}
-		for _, b := range splitList(get("dob")) {
-			if dt := ParseDate(b); dt != "" {
-				d.DatesOfBirth = appendUnique(d.DatesOfBirth, dt)
-			}
-		}
-		for _, n := range splitList(get("nationality")) {
-			c := CountryCode(n)
-			if c == "" {
-				c = n
-			}
-			d.Nationalities = appendUnique(d.Nationalities, c)
-		}
-		out = append(out, d)
-		return nil
-	})
+	required := []string{"entity_id", "name"}
+	h, err := readHeader(f, l.maxFileSize(), required)
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	now := l.now()
+	var out []detente.Designation
+	seen := map[string]int{}
+	for {
+		ok, err := h.nextRow(required)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return out, nil
+		}
+		d, err := l.genericRow(h, authority)
+		if err == nil {
+			err = h.checkSizes()
+		}
+		if err != nil {
+			return nil, err
+		}
+		if line, dup := seen[d.EntityID]; dup {
+			return nil, h.errorf("entity_id %q is already on line %d", d.EntityID, line)
+		}
+		seen[d.EntityID] = h.line
+		if err := Check(&d, now); err != nil {
+			return nil, h.errorf("%v", err)
+		}
+		out = append(out, d)
+	}
 }
 
-// Load reads one authority's list from its files: "un" takes the
-// consolidated XML; "ofac" takes sdn.csv, then optionally add.csv, alt.csv
-// and sdn_comments.csv (nil readers are skipped); "eu" takes the 2580/2001
-// CSV; any other authority takes one file in the generic CSV format.
-func Load(authority string, files ...io.Reader) ([]detente.Designation, error) {
-	if len(files) == 0 || files[0] == nil {
-		return nil, fmt.Errorf("load %s list: no file", authority)
+func (l Loader) genericRow(h *headerCSV, authority string) (detente.Designation, error) {
+	now := l.now()
+	d := detente.Designation{Authority: authority}
+	var err error
+	if d.EntityID, err = h.required(h.index("entity_id"), MaxFieldSize); err != nil {
+		return d, err
 	}
-	switch authority {
-	case AuthorityUN:
-		return LoadUN(files[0])
-	case AuthorityOFAC:
-		get := func(i int) io.Reader {
-			if i < len(files) {
-				return files[i]
-			}
-			return nil
-		}
-		return LoadOFAC(get(0), get(1), get(2), get(3))
-	case AuthorityEU:
-		return LoadEU(files[0])
+	name, err := h.required(h.index("name"), MaxNameSize)
+	if err != nil {
+		return d, err
+	}
+	if d.Regime, err = h.text(h.index("regime"), MaxFieldSize); err != nil {
+		return d, err
+	}
+	if d.Remarks, err = h.text(h.index("remarks"), MaxRemarksSize); err != nil {
+		return d, err
+	}
+	typ, err := h.text(h.index("type"), MaxFieldSize)
+	if err != nil {
+		return d, err
+	}
+	switch t := detente.EntityType(strings.ToLower(typ)); t {
+	case detente.EntityPerson, detente.EntityOrganization, detente.EntityVessel, detente.EntityAircraft, detente.EntityOther:
+		d.Type = t
+	case "":
+		d.Type = detente.EntityOther
 	default:
-		return LoadCSV(authority, files[0])
+		return d, h.errorf("%s is %q, not person, organization, vessel, aircraft or other", h.field(h.index("type")), typ)
 	}
+	for _, c := range []struct {
+		col string
+		dst *string
+	}{{"listed_on", &d.ListedOn}, {"delisted_on", &d.DelistedOn}} {
+		i := h.index(c.col)
+		s, err := h.text(i, MaxFieldSize)
+		if err != nil || s == "" {
+			if err != nil {
+				return d, err
+			}
+			continue
+		}
+		if *c.dst, err = parseListingDate(s, now); err != nil {
+			return d, h.errorf("%s: %v", h.field(i), err)
+		}
+	}
+	d.Names = append(d.Names, detente.DesignationName{Name: name, Kind: detente.NameKindPrimary, Script: ScriptOf(name)})
+	aliases, err := h.items(h.index("aliases"), MaxNameSize, MaxAliases)
+	if err != nil {
+		return d, err
+	}
+	for _, a := range aliases {
+		d.Names = append(d.Names, detente.DesignationName{Name: a, Kind: detente.NameKindAlias, Script: ScriptOf(a)})
+	}
+	dobs, err := h.items(h.index("dob"), MaxFieldSize, MaxValues)
+	if err != nil {
+		return d, err
+	}
+	for _, b := range dobs {
+		dt, err := parseBirthDate(b, now)
+		if err != nil {
+			return d, h.errorf("%s: %v", h.field(h.index("dob")), err)
+		}
+		d.DatesOfBirth = appendUnique(d.DatesOfBirth, dt)
+	}
+	nats, err := h.items(h.index("nationality"), MaxFieldSize, MaxValues)
+	if err != nil {
+		return d, err
+	}
+	for _, n := range nats {
+		c := CountryCode(n)
+		if c == "" {
+			c = n
+		}
+		d.Nationalities = appendUnique(d.Nationalities, c)
+	}
+	return d, nil
 }

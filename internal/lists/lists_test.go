@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"detente"
 )
@@ -199,6 +200,16 @@ func TestLoadSmall(t *testing.T) {
 	if !slices.Equal(ofac[2].DatesOfBirth, []string{"1960", "1961", "1962"}) || ofac[2].Type != detente.EntityVessel {
 		t.Errorf("ofac[2] = %+v", ofac[2])
 	}
+	edge, err := LoadUN(open(t, "testdata/un_edge.xml"))
+	if err != nil || len(edge) != 2 || edge[0].ListedOn != "2015-03-27" || edge[1].ListedOn != "2017-08-05" ||
+		!slices.Equal(edge[0].DatesOfBirth, []string{"1971", "1972", "1973"}) || len(edge[0].Names) != 2 {
+		t.Errorf("un_edge.xml: %v %+v", err, edge)
+	}
+	ge, err := Load("partner", open(t, "testdata/generic_edge.csv"))
+	if err != nil || len(ge) != 2 || ge[0].PrimaryName() != "Sidorov, Ivan" || !hasName(&ge[0], `"Vanya"`, detente.NameKindAlias) ||
+		!slices.Equal(ge[0].DatesOfBirth, []string{"1961-02-03", "1962"}) || ge[0].Remarks != "two lines,\nand a comma" {
+		t.Errorf("generic_edge.csv: %v %+v", err, ge)
+	}
 	g, err := Load("partner", open(t, "testdata/generic_small.csv"))
 	if err != nil || len(g) != 2 {
 		t.Fatalf("generic: %v %+v", err, g)
@@ -317,32 +328,58 @@ func seed(f *testing.F, paths ...string) {
 	}
 }
 
-func FuzzLoadUN(f *testing.F) {
-	seed(f, "testdata/un_small.xml")
-	f.Fuzz(func(t *testing.T, b []byte) {
-		ds, err := LoadUN(bytes.NewReader(b))
-		if err == nil {
-			for _, d := range ds {
-				if len(d.Names) == 0 {
-					t.Fatal("designation without a name")
-				}
+// checkLoaded is what every fuzz target asserts of a load: a refused load
+// returns no designations; a successful one only designations with an
+// entity id and a name, real dates (no date of birth in the future) and
+// fields within the limits, that is, designations Check accepts.
+func checkLoaded(t *testing.T, ds []detente.Designation, err error) {
+	t.Helper()
+	if err != nil {
+		if ds != nil {
+			t.Fatalf("refused (%v), yet returned %d designations", err, len(ds))
+		}
+		return
+	}
+	now := time.Now()
+	for i := range ds {
+		d := &ds[i]
+		if d.EntityID == "" || d.PrimaryName() == "" {
+			t.Fatalf("designation without an entity id or a name: %+v", d)
+		}
+		for _, dt := range append(append([]string(nil), d.DatesOfBirth...), d.ListedOn, d.DelistedOn) {
+			if dt != "" && checkDate(dt) != nil {
+				t.Fatalf("invalid date %q in %+v", dt, d)
 			}
 		}
+		if err := Check(d, now); err != nil {
+			t.Fatalf("loaded a designation Check refuses (%v): %+v", err, d)
+		}
+	}
+}
+
+func FuzzLoadUN(f *testing.F) {
+	seed(f, "testdata/un_small.xml", "testdata/un_edge.xml")
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ds, err := LoadUN(bytes.NewReader(b))
+		checkLoaded(t, ds, err)
 	})
 }
 
 func FuzzLoadOFAC(f *testing.F) {
-	seed(f, "testdata/ofac_sdn.csv")
-	alt, _ := os.ReadFile("testdata/ofac_alt.csv")
-	f.Fuzz(func(t *testing.T, b []byte) {
-		ds, err := LoadOFAC(bytes.NewReader(b), nil, bytes.NewReader(alt), bytes.NewReader(b))
-		if err == nil {
-			for _, d := range ds {
-				if d.EntityID == "" || d.PrimaryName() == "" {
-					t.Fatalf("incomplete designation %+v", d)
-				}
-			}
+	read := func(p string) []byte {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
 		}
+		return b
+	}
+	sdn, add, alt, comments := read("testdata/ofac_sdn.csv"), read("testdata/ofac_add.csv"), read("testdata/ofac_alt.csv"), read("testdata/ofac_comments.csv")
+	f.Add(sdn, add, alt, comments)
+	f.Add(sdn, []byte{}, []byte{}, append(comments, "\n17018,\": 24 Feb 2022\"\n\x1a"...))
+	f.Add(read("testdata/generic_small.csv"), add, alt, comments)
+	f.Fuzz(func(t *testing.T, sdn, add, alt, comments []byte) {
+		ds, err := LoadOFAC(bytes.NewReader(sdn), bytes.NewReader(add), bytes.NewReader(alt), bytes.NewReader(comments))
+		checkLoaded(t, ds, err)
 	})
 }
 
@@ -350,20 +387,15 @@ func FuzzLoadEU(f *testing.F) {
 	seed(f, "testdata/eu_small.csv")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ds, err := LoadEU(bytes.NewReader(b))
-		if err == nil {
-			for _, d := range ds {
-				if d.PrimaryName() == "" {
-					t.Fatal("designation without a name")
-				}
-			}
-		}
+		checkLoaded(t, ds, err)
 	})
 }
 
 func FuzzLoadCSV(f *testing.F) {
-	seed(f, "testdata/generic_small.csv")
+	seed(f, "testdata/generic_small.csv", "testdata/generic_edge.csv")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ds, err := LoadCSV("p", bytes.NewReader(b))
+		checkLoaded(t, ds, err)
 		if err == nil {
 			_ = Diff(ds, ds)
 		}
@@ -379,6 +411,6 @@ func FuzzParseDate(f *testing.F) {
 		if d != "" && len(d) != 4 && len(d) != 7 && len(d) != 10 {
 			t.Fatalf("ParseDate(%q) = %q", s, d)
 		}
-		_ = expandDates(s)
+		_, _ = expandDates(s)
 	})
 }

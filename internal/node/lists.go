@@ -28,13 +28,44 @@ type ListLoad struct {
 	Changes   []detente.DesignationDiff `json:"changes,omitempty"`
 }
 
+// MassDelistingPercent is the share of an authority's active entries that
+// one issue of its list may delist without ListLoadOptions.AllowMassDelisting.
+// A file cut short, or the wrong file, looks like a mass delisting: every
+// entry it lacks would stop being screened.
+const MassDelistingPercent = 20
+
+// ListLoadOptions tunes LoadList.
+type ListLoadOptions struct {
+	// AllowMassDelisting lets an issue delist more than
+	// MassDelistingPercent of the authority's active entries.
+	AllowMassDelisting bool
+}
+
 // LoadList replaces the current issue of authority's list with ds, in one
 // transaction. Additions, changes and removals are each logged; removed
 // entries are kept, marked delisted on the day of the load. Designations of
 // different authorities are never merged.
-func (n *Node) LoadList(ctx context.Context, authority string, ds []detente.Designation) (*ListLoad, error) {
+//
+// It refuses, changing nothing, an issue with a designation that breaks
+// lists.Check or two with the same entity id (EINVALID), and one that would
+// delist more than MassDelistingPercent of the authority's active entries
+// unless opts.AllowMassDelisting is set (ECONFLICT). The first issue of an
+// authority delists nothing.
+func (n *Node) LoadList(ctx context.Context, authority string, ds []detente.Designation, opts ListLoadOptions) (*ListLoad, error) {
 	if authority == "" || !detente.ValidName(authority) {
 		return nil, detente.Errorf(detente.EINVALID, "authority %q must be a short lowercase name, e.g. un, ofac, eu or a partner's name", authority)
+	}
+	now := n.now()
+	seen := make(map[string]bool, len(ds))
+	for i := range ds {
+		d := &ds[i]
+		if err := lists.Check(d, now); err != nil {
+			return nil, detente.Errorf(detente.EINVALID, "%s list, designation %d (%s): %v", authority, i+1, d.EntityID, err)
+		}
+		if seen[d.EntityID] {
+			return nil, detente.Errorf(detente.EINVALID, "%s list: entity id %s appears twice", authority, d.EntityID)
+		}
+		seen[d.EntityID] = true
 	}
 	res := &ListLoad{Authority: authority, Total: len(ds)}
 	err := n.Store.Update(ctx, func(tx detente.Tx) error {
@@ -52,7 +83,19 @@ func (n *Node) LoadList(ctx context.Context, authority string, ds []detente.Desi
 			next[i].Authority = authority
 		}
 		res.Changes = lists.Diff(old, next)
-		today := n.now().Format("2006-01-02")
+		delisted := 0
+		for _, c := range res.Changes {
+			if c.Change == detente.DiffRemoved {
+				delisted++
+			}
+		}
+		if active := len(old); delisted*100 > active*MassDelistingPercent && !opts.AllowMassDelisting {
+			return detente.Errorf(detente.ECONFLICT, "this issue of the %s list would delist %d of its %d active entries (%.1f %%), more than %d %%: "+
+				"refused, nothing changed. A file cut short or of the wrong kind does this; if the delistings are real, "+
+				"load it again with --allow-mass-delisting (API: allow_mass_delisting=true)",
+				authority, delisted, active, float64(delisted)*100/float64(active), MassDelistingPercent)
+		}
+		today := now.Format("2006-01-02")
 		for _, c := range res.Changes {
 			var d *detente.Designation
 			switch c.Change {

@@ -392,10 +392,10 @@ func TestSharedDesignations(t *testing.T) {
 		{EntityID: "NM-1", Type: detente.EntityPerson, Names: []detente.DesignationName{{Name: "Yusuf Karimov", Kind: detente.NameKindPrimary}, {Name: "Юсуф Каримов", Kind: detente.NameKindOriginalScript}}, DatesOfBirth: []string{"1984-07-12"}, Regime: "CT", ListedOn: "2025-03-01"},
 		{EntityID: "NM-2", Type: detente.EntityOrganization, Names: []detente.DesignationName{{Name: "Black Meridian Front", Kind: detente.NameKindPrimary}}, Regime: "CT", ListedOn: "2025-03-01"},
 	}
-	if _, err := alpha.LoadList(ctx, "alpha", ds); err != nil {
+	if _, err := alpha.LoadList(ctx, "alpha", ds, node.ListLoadOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := bravo.LoadList(ctx, "bravo", ds[1:]); err != nil {
+	if _, err := bravo.LoadList(ctx, "bravo", ds[1:], node.ListLoadOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := alpha.ShareList(ctx, "alpha", detente.MarkingGreen); err != nil {

@@ -172,7 +172,7 @@ func newFixture(t testing.TB) *fixture {
 			ds = append(ds, detente.Designation{EntityID: "un-3", Type: detente.EntityOrganization,
 				Names: []detente.DesignationName{{Name: "Alert Script Brigade " + xssScript, Kind: detente.NameKindPrimary}}})
 		}
-		if _, err := n.LoadList(ctx, auth, ds); err != nil {
+		if _, err := n.LoadList(ctx, auth, ds, node.ListLoadOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
