@@ -280,6 +280,10 @@ func (n *Node) noteDesignation(ctx context.Context, tx detente.Tx, v *detente.Ob
 	if !ok {
 		return nil
 	}
+	// A partner's designations meet the limits a list file must.
+	if err := lists.Check(d, n.now()); err != nil {
+		return detente.Errorf(detente.EINVALID, "designation %s of %s: %v", d.EntityID, authority, err)
+	}
 	if err := tx.PutDesignation(ctx, d); err != nil {
 		return err
 	}
