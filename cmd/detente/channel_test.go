@@ -12,6 +12,7 @@ import (
 
 	"detente/internal/hotline"
 	"detente/internal/node"
+	"detente/internal/nodetest"
 	"detente/internal/server"
 )
 
@@ -21,7 +22,7 @@ func servedNode(t *testing.T, name string) (dir, url, key string) {
 	t.Helper()
 	dir = filepath.Join(t.TempDir(), name)
 	mustCLI(t, "", "init", "--dir", dir, "--name", name)
-	n, err := node.Open(context.Background(), dir, nil)
+	n, err := nodetest.Open(context.Background(), dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

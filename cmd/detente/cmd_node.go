@@ -3,11 +3,11 @@ package main
 import (
 	"context"
 	"crypto/ed25519"
+	"detente/internal/datadir"
 	"flag"
 	"fmt"
 
 	"detente"
-	"detente/internal/node"
 )
 
 func nodeCommands() []*command {
@@ -23,7 +23,7 @@ func nodeCommands() []*command {
 			if name == "" {
 				return usagef("--name is required")
 			}
-			key, err := node.InitWith(ctx, e.dir, name, store)
+			key, err := initNode(ctx, e.dir, name, store)
 			if err != nil {
 				return err
 			}
@@ -44,7 +44,7 @@ func nodeCommands() []*command {
 			if fs.NArg() > 1 || (action != "status" && action != "up") {
 				return usagef("expected status or up")
 			}
-			have, known, err := node.Migrate(ctx, e.dir, action == "up")
+			have, known, err := migrateDir(ctx, e.dir, action == "up")
 			if err != nil {
 				return err
 			}
@@ -66,7 +66,7 @@ func nodeCommands() []*command {
 		summary: "print the node's public key (last line, for scripts)",
 		example: "detente key --dir /var/lib/detente | tail -1",
 		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
-			priv, err := node.ReadKey(e.dir)
+			priv, err := datadir.ReadKey(e.dir)
 			if err != nil {
 				return err
 			}

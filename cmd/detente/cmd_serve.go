@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"detente"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"detente/internal/datadir"
 	"detente/internal/demo"
 	"detente/internal/node"
 	"detente/internal/server"
@@ -23,7 +25,7 @@ func serveCommands() []*command {
 		summary: "serve the node's API over HTTPS with its self-signed certificate, until interrupted",
 		example: "detente serve --dir /var/lib/detente --listen 0.0.0.0:8443",
 		flags: func(fs *flag.FlagSet) {
-			fs.StringVar(&listen, "listen", "", "address to listen on (default: the config's listen, "+node.DefaultListen+")")
+			fs.StringVar(&listen, "listen", "", "address to listen on (default: the config's listen, "+datadir.DefaultListen+")")
 			fs.BoolVar(&insecure, "insecure-http", false, "serve plain HTTP (local development only; partners cannot authenticate)")
 			fs.DurationVar(&syncInterval, "sync-interval", 30*time.Second, "how often to pull from partners (0 disables)")
 			fs.StringVar(&publicURL, "public-url", "", "the URL partners reach this node at (default: taken from requests)")
@@ -31,18 +33,18 @@ func serveCommands() []*command {
 		},
 		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
 			logger := slog.New(slog.NewTextHandler(e.stderr, nil))
-			n, err := node.Open(ctx, e.dir, logger)
+			n, err := openNodeDir(ctx, e.dir, logger)
 			if err != nil {
 				return err
 			}
 			defer n.Close()
-			cfg, err := node.ReadConfig(e.dir)
+			cfg, err := datadir.ReadConfig(e.dir)
 			if err != nil {
 				return err
 			}
 			addr := listen
 			if addr == "" {
-				addr = orDefault(cfg.Listen, node.DefaultListen)
+				addr = orDefault(cfg.Listen, datadir.DefaultListen)
 			}
 			srv := server.New(n, logger, server.Options{Insecure: insecure, SyncInterval: syncInterval, PublicURL: publicURL,
 				Hotline: node.HotlineOptions{Webhook: webhook}})
@@ -65,7 +67,11 @@ func serveCommands() []*command {
 		},
 		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
 			logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-			d, err := demo.Start(ctx, demo.Options{Dir: demoDir, Logger: logger, Shared: sharedData()})
+			d, err := demo.Start(ctx, demo.Options{Dir: demoDir, Logger: logger, Shared: sharedData(),
+				Init: func(ctx context.Context, dir, name string) (detente.PublicKey, error) {
+					return initNode(ctx, dir, name, "sqlite")
+				},
+				Open: openNodeDir})
 			if err != nil {
 				return err
 			}

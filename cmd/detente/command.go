@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"sort"
 	"strings"
 
@@ -198,7 +197,7 @@ func printCommandHelp(w io.Writer, c *command, fs *flag.FlagSet) {
 
 // openNode opens the node in e.dir.
 func openNode(ctx context.Context, e *env) (*node.Node, error) {
-	return node.Open(ctx, e.dir, slog.New(slog.DiscardHandler))
+	return openNodeDir(ctx, e.dir, nil)
 }
 
 // printJSON writes v as indented JSON.

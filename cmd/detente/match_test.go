@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"detente/internal/node"
+	"detente/internal/nodetest"
 	"detente/internal/server"
 )
 
@@ -56,7 +57,7 @@ func TestMatchJSON(t *testing.T) {
 	alphaKey := lastLine(mustCLI(t, "", "key", "--dir", alpha))
 	bravoKey := lastLine(mustCLI(t, "", "key", "--dir", bravo))
 
-	n, err := node.Open(ctx, bravo, nil)
+	n, err := nodetest.Open(ctx, bravo, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

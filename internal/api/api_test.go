@@ -17,6 +17,7 @@ import (
 	"detente"
 	"detente/internal/api"
 	"detente/internal/node"
+	"detente/internal/nodetest"
 )
 
 type fixture struct {
@@ -29,10 +30,10 @@ func setup(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "alpha")
-	if _, err := node.Init(ctx, dir, "alpha"); err != nil {
+	if _, err := nodetest.Init(ctx, dir, "alpha"); err != nil {
 		t.Fatal(err)
 	}
-	n, err := node.Open(ctx, dir, nil)
+	n, err := nodetest.Open(ctx, dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

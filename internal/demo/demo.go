@@ -62,6 +62,11 @@ type Options struct {
 	// SyncInterval is how often the nodes pull from each other; 0 means
 	// DefaultSyncInterval, negative means never (tests sync by hand).
 	SyncInterval time.Duration
+	// Init creates a node called name in the data directory dir, and Open
+	// opens it: the wiring (cmd/detente) chooses the store, embedded
+	// SQLite for the demo. Both are required.
+	Init func(ctx context.Context, dir, name string) (detente.PublicKey, error)
+	Open func(ctx context.Context, dir string, logger *slog.Logger) (*node.Node, error)
 }
 
 // DefaultSyncInterval is how often demo nodes pull from each other.
@@ -96,12 +101,12 @@ func (d *Demo) setup(ctx context.Context, opts Options) error {
 	keys := map[string]detente.PublicKey{}
 	for _, a := range d.Agencies {
 		a.Dir = filepath.Join(d.Dir, a.Name)
-		key, err := node.Init(ctx, a.Dir, a.Name)
+		key, err := opts.Init(ctx, a.Dir, a.Name)
 		if err != nil {
 			return fmt.Errorf("demo: init %s: %w", a.Name, err)
 		}
 		keys[a.Name] = key
-		if a.Node, err = node.Open(ctx, a.Dir, opts.Logger.With("node", a.Name)); err != nil {
+		if a.Node, err = opts.Open(ctx, a.Dir, opts.Logger.With("node", a.Name)); err != nil {
 			return fmt.Errorf("demo: open %s: %w", a.Name, err)
 		}
 		a.Server = server.New(a.Node, opts.Logger.With("node", a.Name), server.Options{Insecure: opts.Insecure, SyncInterval: max(opts.SyncInterval, 0)})

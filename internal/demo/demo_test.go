@@ -8,13 +8,14 @@ import (
 
 	"detente"
 	"detente/internal/demo"
+	"detente/internal/nodetest"
 	"detente/internal/screen"
 )
 
 // TestDemoFederates starts the demo and waits until each node holds what
 // its agreements let reach it, and nothing else.
 func TestDemoFederates(t *testing.T) {
-	d, err := demo.Start(context.Background(), demo.Options{Dir: t.TempDir(), SyncInterval: -1})
+	d, err := demo.Start(context.Background(), demo.Options{Dir: t.TempDir(), SyncInterval: -1, Init: nodetest.Init, Open: nodetest.Open})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +85,7 @@ func TestDemoFederates(t *testing.T) {
 // TestDemoDivergence: the demo's designations disagree in the ways the
 // divergence view is for.
 func TestDemoDivergence(t *testing.T) {
-	d, err := demo.Start(context.Background(), demo.Options{Dir: t.TempDir(), SyncInterval: -1})
+	d, err := demo.Start(context.Background(), demo.Options{Dir: t.TempDir(), SyncInterval: -1, Init: nodetest.Init, Open: nodetest.Open})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -92,14 +92,7 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	if _, err := Init(ctx, dir+"/alpha", "alpha"); err != nil {
-		t.Fatal(err)
-	}
-	n, err := Open(ctx, dir+"/alpha", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
+	n := newTestNode(t, dir, "alpha")
 	w := &world{n: n, keys: map[string]ed25519.PrivateKey{"alpha": n.Key}, types: map[string]string{}}
 	for i, name := range []string{"bravo", "charlie", "delta"} {
 		seed := make([]byte, ed25519.SeedSize)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"detente/internal/node"
+	"detente/internal/nodetest"
 	"detente/internal/pgtest"
 )
 
@@ -28,10 +29,10 @@ func BenchmarkIngest1M(b *testing.B) {
 			for b.Loop() {
 				b.StopTimer()
 				dir := filepath.Join(b.TempDir(), "alpha")
-				if _, err := node.InitWith(ctx, dir, "alpha", url); err != nil {
+				if _, err := nodetest.InitWith(ctx, dir, "alpha", url); err != nil {
 					b.Fatal(err)
 				}
-				n, err := node.Open(ctx, dir, nil)
+				n, err := nodetest.Open(ctx, dir, nil)
 				if err != nil {
 					b.Fatal(err)
 				}

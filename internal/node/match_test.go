@@ -6,7 +6,6 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,17 +16,7 @@ import (
 
 func openTestNode(t *testing.T, name string) *Node {
 	t.Helper()
-	ctx := context.Background()
-	dir := filepath.Join(t.TempDir(), name)
-	if _, err := Init(ctx, dir, name); err != nil {
-		t.Fatal(err)
-	}
-	n, err := Open(ctx, dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
-	return n
+	return newTestNode(t, t.TempDir(), name)
 }
 
 func TestWatchlistParseFile(t *testing.T) {

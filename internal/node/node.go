@@ -1,3 +1,9 @@
+// Package node is the composition root of a node: its identity, its store
+// and log, and the operations every face (CLI, API, console, TAXII) shares —
+// ingesting intelligence, partners, agreements, releases and tokens — each
+// written together with its log event in one store transaction. The
+// capabilities in their own packages (federation, hotline, matching,
+// screening) get the store and the log from here.
 package node
 
 import (
@@ -8,6 +14,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -31,9 +38,32 @@ type Node struct {
 	hotline   hotlineRuntime // the running outbox's wake-up and the cached deconflictor (hotline.go)
 }
 
-// New returns a Node over an open store.
+// New returns a Node over an open store; a nil logger logs nothing.
 func New(name string, key ed25519.PrivateKey, store detente.Store, logger *slog.Logger) *Node {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	return &Node{Name: name, Key: key, Store: store, Logger: logger, Now: time.Now}
+}
+
+// Bootstrap records a new node in s, an empty store: its name and key,
+// and the log's first event. It refuses, changing nothing, a store that
+// already holds a node.
+func Bootstrap(ctx context.Context, s detente.Store, name string, key detente.PublicKey) error {
+	err := s.Update(ctx, func(tx detente.Tx) error {
+		if other, err := tx.Meta(ctx, "name"); err == nil {
+			return detente.Errorf(detente.EEXISTS, "the database already holds node %s; nothing changed", other)
+		}
+		ev, err := detente.NewEvent(time.Now(), detente.EventNodeInit, "", map[string]string{"name": name, "key": key.String()})
+		if err != nil {
+			return err
+		}
+		return errors.Join(tx.SetMeta(ctx, "name", name), tx.SetMeta(ctx, "key", key.String()), tx.AppendEvent(ctx, ev))
+	})
+	if err != nil {
+		return fmt.Errorf("initialise store: %w", err)
+	}
+	return nil
 }
 
 // PublicKey returns the node's public key.

@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"detente"
+	"detente/internal/datadir"
 	"detente/internal/node"
+	"detente/internal/nodetest"
 	"detente/internal/stix"
 )
 
@@ -21,10 +23,10 @@ func newNode(t testing.TB, name string) *node.Node {
 	t.Helper()
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), name)
-	if _, err := node.Init(ctx, dir, name); err != nil {
+	if _, err := nodetest.Init(ctx, dir, name); err != nil {
 		t.Fatal(err)
 	}
-	n, err := node.Open(ctx, dir, nil)
+	n, err := nodetest.Open(ctx, dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,28 +72,28 @@ func count(t *testing.T, n *node.Node) (objects, events int64) {
 func TestInitRefusesExistingNode(t *testing.T) {
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "n")
-	key, err := node.Init(ctx, dir, "alpha")
+	key, err := nodetest.Init(ctx, dir, "alpha")
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := os.Stat(filepath.Join(dir, node.KeyFile))
+	st, err := os.Stat(filepath.Join(dir, datadir.KeyFile))
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("key file mode = %v, %v; want 0600", st.Mode().Perm(), err)
 	}
 	before := snapshot(t, dir)
-	_, err = node.Init(ctx, dir, "other")
+	_, err = nodetest.Init(ctx, dir, "other")
 	if detente.ErrorCode(err) != detente.EEXISTS {
 		t.Fatalf("second init = %v, want EEXISTS", err)
 	}
 	if after := snapshot(t, dir); after != before {
 		t.Fatalf("second init changed the data directory:\nbefore %s\nafter  %s", before, after)
 	}
-	priv, err := node.ReadKey(dir)
+	priv, err := datadir.ReadKey(dir)
 	if err != nil || !detente.PublicKey(priv.Public().(ed25519.PublicKey)).Equal(key) {
 		t.Fatalf("key changed: %v", err)
 	}
 	for _, bad := range []string{"", "Alpha", "1abc", "a b"} {
-		if _, err := node.Init(ctx, filepath.Join(t.TempDir(), "x"), bad); detente.ErrorCode(err) != detente.EINVALID {
+		if _, err := nodetest.Init(ctx, filepath.Join(t.TempDir(), "x"), bad); detente.ErrorCode(err) != detente.EINVALID {
 			t.Errorf("Init(name %q) = %v, want EINVALID", bad, err)
 		}
 	}
@@ -119,13 +121,13 @@ func snapshot(t *testing.T, dir string) string {
 func TestReadKeyRefusesOpenPermissions(t *testing.T) {
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "n")
-	if _, err := node.Init(ctx, dir, "alpha"); err != nil {
+	if _, err := nodetest.Init(ctx, dir, "alpha"); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chmod(filepath.Join(dir, node.KeyFile), 0o644); err != nil {
+	if err := os.Chmod(filepath.Join(dir, datadir.KeyFile), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := node.Open(ctx, dir, nil); err == nil || !strings.Contains(err.Error(), "readable by others") {
+	if _, err := nodetest.Open(ctx, dir, nil); err == nil || !strings.Contains(err.Error(), "readable by others") {
 		t.Fatalf("Open with a world-readable key = %v", err)
 	}
 }

@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"detente/internal/node"
+	"detente/internal/nodetest"
 	"detente/internal/pgtest"
 )
 
@@ -14,7 +14,7 @@ import (
 func startPostgresPeer(t testing.TB, name string) *peer {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), name)
-	if _, err := node.InitWith(context.Background(), dir, name, pgtest.URL(t)); err != nil {
+	if _, err := nodetest.InitWith(context.Background(), dir, name, pgtest.URL(t)); err != nil {
 		t.Fatal(err)
 	}
 	return openPeer(t, dir, "127.0.0.1:0")

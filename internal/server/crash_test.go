@@ -14,6 +14,7 @@ import (
 
 	"detente"
 	"detente/internal/node"
+	"detente/internal/nodetest"
 	"detente/internal/pgtest"
 	"detente/internal/translog"
 )
@@ -36,7 +37,7 @@ func TestMain(m *testing.M) {
 // until killed.
 func crashChildSync() {
 	ctx := context.Background()
-	n, err := node.Open(ctx, os.Getenv("DETENTE_CRASH_DIR"), nil)
+	n, err := nodetest.Open(ctx, os.Getenv("DETENTE_CRASH_DIR"), nil)
 	if err != nil {
 		fmt.Println("error", err)
 		os.Exit(1)
@@ -50,7 +51,7 @@ func crashChildSync() {
 // printing progress, until killed.
 func crashChildAppend() {
 	ctx := context.Background()
-	n, err := node.Open(ctx, os.Getenv("DETENTE_CRASH_DIR"), nil)
+	n, err := nodetest.Open(ctx, os.Getenv("DETENTE_CRASH_DIR"), nil)
 	if err != nil {
 		fmt.Println("error", err)
 		os.Exit(1)

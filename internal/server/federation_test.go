@@ -12,6 +12,7 @@ import (
 
 	"detente"
 	"detente/internal/node"
+	"detente/internal/nodetest"
 	"detente/internal/screen"
 	"detente/internal/server"
 	"detente/internal/stix"
@@ -29,7 +30,7 @@ func startPeer(t testing.TB, name string) *peer {
 	t.Helper()
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), name)
-	if _, err := node.Init(ctx, dir, name); err != nil {
+	if _, err := nodetest.Init(ctx, dir, name); err != nil {
 		t.Fatal(err)
 	}
 	return openPeer(t, dir, "127.0.0.1:0")
@@ -37,7 +38,7 @@ func startPeer(t testing.TB, name string) *peer {
 
 func openPeer(t testing.TB, dir, addr string) *peer {
 	t.Helper()
-	n, err := node.Open(context.Background(), dir, nil)
+	n, err := nodetest.Open(context.Background(), dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"detente"
 	"detente/internal/hotline"
 	"detente/internal/node"
+	"detente/internal/nodetest"
 	"detente/internal/server"
 )
 
@@ -30,7 +31,7 @@ var fastHotline = node.HotlineOptions{Poll: 20 * time.Millisecond, MinBackoff: 5
 func startHotlinePeer(t *testing.T, name string, opts node.HotlineOptions) *peer {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), name)
-	if _, err := node.Init(context.Background(), dir, name); err != nil {
+	if _, err := nodetest.Init(context.Background(), dir, name); err != nil {
 		t.Fatal(err)
 	}
 	return openHotlinePeer(t, dir, "127.0.0.1:0", opts)
@@ -38,7 +39,7 @@ func startHotlinePeer(t *testing.T, name string, opts node.HotlineOptions) *peer
 
 func openHotlinePeer(t *testing.T, dir, addr string, opts node.HotlineOptions) *peer {
 	t.Helper()
-	n, err := node.Open(context.Background(), dir, nil)
+	n, err := nodetest.Open(context.Background(), dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,7 @@ import (
 
 	"detente"
 	"detente/internal/node"
+	"detente/internal/nodetest"
 	"detente/internal/psi"
 	"detente/internal/server"
 )
@@ -75,10 +76,10 @@ func startClockedPeer(t testing.TB, name string, c *clock) *peer {
 	t.Helper()
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), name)
-	if _, err := node.Init(ctx, dir, name); err != nil {
+	if _, err := nodetest.Init(ctx, dir, name); err != nil {
 		t.Fatal(err)
 	}
-	n, err := node.Open(ctx, dir, nil)
+	n, err := nodetest.Open(ctx, dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"detente"
-	"detente/internal/node"
+	"detente/internal/nodetest"
 	"detente/internal/pgtest"
 	"detente/internal/translog"
 )
@@ -22,10 +22,10 @@ func TestTwoProcessesOnePostgres(t *testing.T) {
 	url := pgtest.URL(t)
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "alpha")
-	if _, err := node.InitWith(ctx, dir, "alpha", url); err != nil {
+	if _, err := nodetest.InitWith(ctx, dir, "alpha", url); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := node.InitWith(ctx, filepath.Join(t.TempDir(), "again"), "again", url); detente.ErrorCode(err) != detente.EEXISTS {
+	if _, err := nodetest.InitWith(ctx, filepath.Join(t.TempDir(), "again"), "again", url); detente.ErrorCode(err) != detente.EEXISTS {
 		t.Fatalf("init on a database that holds a node: %v", err)
 	}
 	a1, a2 := openPeer(t, dir, "127.0.0.1:0"), openPeer(t, dir, "127.0.0.1:0")

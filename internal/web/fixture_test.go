@@ -21,6 +21,7 @@ import (
 
 	"detente"
 	"detente/internal/node"
+	"detente/internal/nodetest"
 	"detente/internal/stix"
 	"detente/internal/translog"
 )
@@ -68,10 +69,10 @@ func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "alpha")
-	if _, err := node.Init(ctx, dir, "alpha"); err != nil {
+	if _, err := nodetest.Init(ctx, dir, "alpha"); err != nil {
 		t.Fatal(err)
 	}
-	n, err := node.Open(ctx, dir, nil)
+	n, err := nodetest.Open(ctx, dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,13 +2,13 @@ package web
 
 import (
 	"context"
+	"detente/internal/nodetest"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
 	"detente"
-	"detente/internal/node"
 )
 
 // TestSessionsAcrossProcesses runs the console of one node in two
@@ -21,7 +21,7 @@ import (
 func TestSessionsAcrossProcesses(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	n2, err := node.Open(ctx, f.dir, nil)
+	n2, err := nodetest.Open(ctx, f.dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
