@@ -22,15 +22,19 @@ const (
 	exitDenied = 3
 )
 
-// env is what a command runs with: its streams and parsed common flags.
+// env is what a command runs with: its streams, parsed common flags and
+// positional arguments.
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	dir            string
 	json           bool
+	args           []string // the positional arguments
 }
 
-// command is one subcommand, e.g. "partner add".
+// command is one subcommand, e.g. "partner add". Each command group's file
+// defines its commands with define, the work of each in a named runX
+// function.
 type command struct {
 	name    string
 	args    string // synopsis of positional arguments
@@ -40,9 +44,40 @@ type command struct {
 	noDir bool
 	// hasJSON is set for commands with --json output.
 	hasJSON bool
-	flags   func(fs *flag.FlagSet)
-	run     func(ctx context.Context, e *env, fs *flag.FlagSet) error
+	// invocation returns a fresh invocation: its flags and its run. Each
+	// call has its own flag values, so commands can run concurrently.
+	invocation func() invocation
+
+	flags func(fs *flag.FlagSet)                                 // deprecated form: flags into closed-over variables
+	run   func(ctx context.Context, e *env, fs *flag.FlagSet) error // deprecated form
 }
+
+// invocation is one run of a command.
+type invocation struct {
+	flags func(fs *flag.FlagSet)
+	run   func(ctx context.Context, e *env) error
+}
+
+// define makes a command whose flags fill a fresh A for each invocation,
+// which run then gets: the pattern every command follows, so that each
+// command's work is a named function of its typed arguments.
+func define[A any](c command, flags func(a *A, fs *flag.FlagSet), run func(ctx context.Context, e *env, a *A) error) *command {
+	c.invocation = func() invocation {
+		a := new(A)
+		return invocation{
+			flags: func(fs *flag.FlagSet) {
+				if flags != nil {
+					flags(a, fs)
+				}
+			},
+			run: func(ctx context.Context, e *env) error { return run(ctx, e, a) },
+		}
+	}
+	return &c
+}
+
+// noArgs is the arguments of a command that takes no flags of its own.
+type noArgs struct{}
 
 // usageError is a mistake in how a command was called.
 type usageError struct{ msg string }
@@ -74,7 +109,12 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if cmd.hasJSON {
 		fs.BoolVar(&e.json, "json", false, "print JSON for scripts")
 	}
-	if cmd.flags != nil {
+	var inv invocation
+	switch {
+	case cmd.invocation != nil:
+		inv = cmd.invocation()
+		inv.flags(fs)
+	case cmd.flags != nil:
 		cmd.flags(fs)
 	}
 	if err := fs.Parse(interleave(fs, rest)); err != nil {
@@ -89,7 +129,13 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(stderr, "detente %s: --dir is required\nRun 'detente %s --help' for usage.\n", cmd.name, cmd.name)
 		return exitUsage
 	}
-	err := cmd.run(ctx, e, fs)
+	e.args = fs.Args()
+	var err error
+	if inv.run != nil {
+		err = inv.run(ctx, e)
+	} else {
+		err = cmd.run(ctx, e, fs)
+	}
 	var ue usageError
 	switch {
 	case err == nil:
@@ -210,6 +256,14 @@ func printJSON(w io.Writer, v any) error {
 // requireArgs checks the number of positional arguments.
 func requireArgs(fs *flag.FlagSet, n int, what string) error {
 	if fs.NArg() != n {
+		return usagef("expected %s", what)
+	}
+	return nil
+}
+
+// wantArgs checks the number of positional arguments of an invocation.
+func (e *env) wantArgs(n int, what string) error {
+	if len(e.args) != n {
 		return usagef("expected %s", what)
 	}
 	return nil

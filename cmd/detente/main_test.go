@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"detente"
+
+	"github.com/rogpeppe/go-internal/testscript"
 )
 
 // cli runs the command line in process and returns its status and output.
@@ -236,7 +238,11 @@ func (s *syncBuffer) String() string {
 func runtime_Gosched() { time.Sleep(time.Millisecond) }
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	// The golden CLI scripts (testdata/script) run "detente" as this test
+	// binary re-executed, through Run.
+	code := testscript.RunMain(m, map[string]func() int{
+		"detente": func() int { return Run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr) },
+	})
 	if built.dir != "" {
 		os.RemoveAll(built.dir)
 	}

@@ -2,74 +2,34 @@ package node
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/tls"
-	"crypto/x509"
-	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
 	"detente"
+	"detente/internal/peer"
 	"detente/internal/taxii"
 )
 
-// PartnerTLS returns the client TLS configuration for talking to p: this
-// node presents its own certificate (mutual TLS), and accepts only a
-// server whose certificate carries p's pinned key. No CA is involved.
-func (n *Node) PartnerTLS(p *detente.Partner) (*tls.Config, error) {
+// PartnerClient returns an HTTP client for p over mutual TLS: this node
+// presents its certificate and accepts only a server carrying p's pinned
+// key (peer.ClientTLS).
+func (n *Node) PartnerClient(p *detente.Partner) (*http.Client, error) {
 	cert, err := n.TLSCertificate(nil)
 	if err != nil {
 		return nil, err
 	}
-	pinned := p.Key
-	return &tls.Config{
-		Certificates: []tls.Certificate{cert},
-		MinVersion:   tls.VersionTLS13,
-		// Verification is by pinned key, in VerifyPeerCertificate below.
-		InsecureSkipVerify: true,
-		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
-			key, err := CertificateKey(raw)
-			if err != nil {
-				return err
-			}
-			if !key.Equal(pinned) {
-				return fmt.Errorf("partner %s presented key %s, not its pinned key %s", p.Name, key, pinned)
-			}
-			return nil
-		},
-	}, nil
+	return peer.HTTPClient(cert, p), nil
 }
 
-// CertificateKey returns the Ed25519 node key in the leaf of a peer's
-// certificate chain.
-func CertificateKey(raw [][]byte) (detente.PublicKey, error) {
-	if len(raw) == 0 {
-		return nil, errors.New("no certificate presented")
-	}
-	c, err := x509.ParseCertificate(raw[0])
-	if err != nil {
-		return nil, fmt.Errorf("peer certificate: %w", err)
-	}
-	k, ok := c.PublicKey.(ed25519.PublicKey)
-	if !ok {
-		return nil, errors.New("peer certificate does not carry an Ed25519 node key")
-	}
-	return detente.PublicKey(k), nil
-}
-
-// PartnerClient returns an HTTP client for p over mutual TLS with p's key
-// pinned.
-func (n *Node) PartnerClient(p *detente.Partner) (*http.Client, error) {
-	conf, err := n.PartnerTLS(p)
+// PeerClient returns a client of the partner protocol (internal/peer) for
+// p.
+func (n *Node) PeerClient(p *detente.Partner) (*peer.Client, error) {
+	hc, err := n.PartnerClient(p)
 	if err != nil {
 		return nil, err
 	}
-	return &http.Client{
-		Timeout:   2 * time.Minute,
-		Transport: &http.Transport{TLSClientConfig: conf, ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 4, IdleConnTimeout: time.Minute},
-	}, nil
+	return &peer.Client{HTTP: hc, BaseURL: p.URL, Partner: p.Name}, nil
 }
 
 // SyncResult sums up one pull from one partner.

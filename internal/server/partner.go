@@ -12,6 +12,7 @@ import (
 	"detente"
 	"detente/internal/httperr"
 	"detente/internal/node"
+	"detente/internal/peer"
 )
 
 // partnerKey is the context key of the partner a request authenticated as.
@@ -40,7 +41,7 @@ func partnerOf(n *node.Node, r *http.Request) *detente.Partner {
 	for i, c := range r.TLS.PeerCertificates {
 		raw[i] = c.Raw
 	}
-	key, err := node.CertificateKey(raw)
+	key, err := peer.CertificateKey(raw)
 	if err != nil {
 		return nil
 	}
