@@ -48,7 +48,7 @@ type command struct {
 	// call has its own flag values, so commands can run concurrently.
 	invocation func() invocation
 
-	flags func(fs *flag.FlagSet)                                 // deprecated form: flags into closed-over variables
+	flags func(fs *flag.FlagSet)                                    // deprecated form: flags into closed-over variables
 	run   func(ctx context.Context, e *env, fs *flag.FlagSet) error // deprecated form
 }
 
