@@ -19,8 +19,8 @@ import (
 
 	"detente"
 	"detente/internal/lists"
-	"detente/internal/node"
 	"detente/internal/screen"
+	"detente/internal/screening"
 )
 
 func listsCommands() []*command {
@@ -30,7 +30,7 @@ func listsCommands() []*command {
 	var allowMass bool
 	massFlag := func(fs *flag.FlagSet) {
 		fs.BoolVar(&allowMass, "allow-mass-delisting", false,
-			fmt.Sprintf("load an issue that delists more than %d %% of the authority's active entries (refused by default: a file cut short looks like that)", node.MassDelistingPercent))
+			fmt.Sprintf("load an issue that delists more than %d %% of the authority's active entries (refused by default: a file cut short looks like that)", screening.MassDelistingPercent))
 	}
 	return []*command{{
 		name:    "lists load",
@@ -65,7 +65,7 @@ func listsCommands() []*command {
 			if err != nil {
 				return detente.Errorf(detente.EINVALID, "%v; nothing was loaded", err)
 			}
-			return loadList(ctx, e, authority, ds, node.ListLoadOptions{AllowMassDelisting: allowMass})
+			return loadList(ctx, e, authority, ds, screening.ListLoadOptions{AllowMassDelisting: allowMass})
 		},
 	}, {
 		name:    "lists fetch",
@@ -96,7 +96,7 @@ func listsCommands() []*command {
 			if err != nil {
 				return detente.Errorf(detente.EUNAVAILABLE, "%v; nothing was loaded", err)
 			}
-			return loadList(ctx, e, authority, ds, node.ListLoadOptions{AllowMassDelisting: allowMass})
+			return loadList(ctx, e, authority, ds, screening.ListLoadOptions{AllowMassDelisting: allowMass})
 		},
 	}, {
 		name:    "lists share",
@@ -141,7 +141,7 @@ func listsCommands() []*command {
 				return err
 			}
 			defer n.Close()
-			ls, err := n.Lists(ctx)
+			ls, err := n.Screening.Lists(ctx)
 			if err != nil {
 				return err
 			}
@@ -172,7 +172,7 @@ func listsCommands() []*command {
 			}
 			defer n.Close()
 			fmt.Fprintln(e.stderr, "resolving entities across lists…")
-			r, err := n.CompareLists(ctx, fs.Args())
+			r, err := n.Screening.CompareLists(ctx, fs.Args())
 			if err != nil {
 				return err
 			}
@@ -206,13 +206,13 @@ func listsCommands() []*command {
 			}
 			defer n.Close()
 			if batch != "" {
-				return screenBatch(ctx, e, n, batch, limit)
+				return screenBatch(ctx, e, n.Screening, batch, limit)
 			}
 			q, err := query(fs.Arg(0), dob, typ, country)
 			if err != nil {
 				return err
 			}
-			hits, err := n.Screen(ctx, q, limit)
+			hits, err := n.Screening.Screen(ctx, q, limit)
 			if err != nil {
 				return err
 			}
@@ -276,14 +276,14 @@ func ofacOrder(files []string) []string {
 	return out
 }
 
-func loadList(ctx context.Context, e *env, authority string, ds []detente.Designation, opts node.ListLoadOptions) error {
+func loadList(ctx context.Context, e *env, authority string, ds []detente.Designation, opts screening.ListLoadOptions) error {
 	n, err := openNode(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer n.Close()
 	fmt.Fprintf(e.stderr, "loading %d designations of %s…\n", len(ds), authority)
-	res, err := n.LoadList(ctx, authority, ds, opts)
+	res, err := n.Screening.LoadList(ctx, authority, ds, opts)
 	if err != nil {
 		return err
 	}

@@ -6,9 +6,9 @@ import (
 
 	"detente"
 	"detente/internal/lists"
-	"detente/internal/node"
 	"detente/internal/params"
 	"detente/internal/screen"
+	"detente/internal/screening"
 )
 
 func (s *Server) screenRoutes() {
@@ -37,7 +37,7 @@ func (s *Server) getScreen(r *http.Request) (any, error) {
 	if c := q.Text("country"); c != "" {
 		sq.Nationalities = []string{c}
 	}
-	return s.node.Screen(r.Context(), sq, int(q.Int("limit", 10)))
+	return s.node.Screening.Screen(r.Context(), sq, int(q.Int("limit", 10)))
 }
 
 // BatchRequest is the body of POST /api/v1/screen/batch.
@@ -67,7 +67,7 @@ func (s *Server) postScreenBatch(r *http.Request) (any, error) {
 	out := make([]BatchResult, len(req.Queries))
 	for i, q := range req.Queries {
 		out[i].Name = q.Name
-		hits, err := s.node.Screen(r.Context(), q, req.Limit)
+		hits, err := s.node.Screening.Screen(r.Context(), q, req.Limit)
 		if err != nil {
 			if detente.ErrorCode(err) == detente.EINTERNAL {
 				return nil, err
@@ -87,24 +87,24 @@ func (s *Server) getNamesCompare(r *http.Request) (any, error) {
 }
 
 func (s *Server) getLists(r *http.Request) (any, error) {
-	return s.node.Lists(r.Context())
+	return s.node.Screening.Lists(r.Context())
 }
 
 func (s *Server) getListsCompare(r *http.Request) (any, error) {
-	return s.node.CompareLists(r.Context(), query(r).List("authority"))
+	return s.node.Screening.CompareLists(r.Context(), query(r).List("authority"))
 }
 
 // postList loads an issue of one authority's list sent as the body: the UN
 // XML, the EU CSV, or the generic CSV (docs/lists.md). OFAC's four-file
 // set goes through 'detente lists load' or 'lists fetch'. The query
 // parameter allow_mass_delisting=true lets the issue delist more than
-// node.MassDelistingPercent of the authority's active entries.
+// screening.MassDelistingPercent of the authority's active entries.
 func (s *Server) postList(r *http.Request) (any, error) {
 	a := r.PathValue("authority")
 	if a == lists.AuthorityOFAC {
 		return nil, detente.Errorf(detente.EINVALID, "the OFAC list is four files: load it with 'detente lists load' or 'detente lists fetch'")
 	}
-	opts := node.ListLoadOptions{AllowMassDelisting: query(r).Bool("allow_mass_delisting")}
+	opts := screening.ListLoadOptions{AllowMassDelisting: query(r).Bool("allow_mass_delisting")}
 	ds, err := lists.Loader{}.Load(a, lists.File{Name: "body", Body: r.Body})
 	if err != nil {
 		if strings.Contains(err.Error(), "request body too large") {
@@ -112,7 +112,7 @@ func (s *Server) postList(r *http.Request) (any, error) {
 		}
 		return nil, detente.Errorf(detente.EINVALID, "%v", err)
 	}
-	res, err := s.node.LoadList(r.Context(), a, ds, opts)
+	res, err := s.node.Screening.LoadList(r.Context(), a, ds, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,7 @@ import (
 
 	"detente"
 	"detente/internal/lists"
-	"detente/internal/node"
+	"detente/internal/screening"
 )
 
 func TestScreening(t *testing.T) {
@@ -155,7 +155,7 @@ func BenchmarkScreenHTTP(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := f.node.LoadList(ctx, a.name, ds, node.ListLoadOptions{}); err != nil {
+		if _, err := f.node.Screening.LoadList(ctx, a.name, ds, screening.ListLoadOptions{}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -20,6 +20,7 @@ import (
 	"detente"
 	"detente/internal/lists"
 	"detente/internal/node"
+	"detente/internal/screening"
 	"detente/internal/server"
 )
 
@@ -156,7 +157,7 @@ func (d *Demo) setup(ctx context.Context, opts Options) error {
 		// Each agency's own designations, and (so the divergence view has
 		// something to compare them with) its partners' published lists.
 		for _, b := range d.Agencies {
-			if _, err := a.Node.LoadList(ctx, b.Name, designationsOf(b.Name), node.ListLoadOptions{}); err != nil {
+			if _, err := a.Node.Screening.LoadList(ctx, b.Name, designationsOf(b.Name), screening.ListLoadOptions{}); err != nil {
 				return fmt.Errorf("demo: designations of %s at %s: %w", b.Name, a.Name, err)
 			}
 		}
@@ -199,7 +200,7 @@ func (d *Demo) loadRealLists(ctx context.Context, shared string) error {
 		if err != nil {
 			return fmt.Errorf("demo: %s list: %w", s.authority, err)
 		}
-		if _, err := d.Agencies[0].Node.LoadList(ctx, s.authority, ds, node.ListLoadOptions{}); err != nil {
+		if _, err := d.Agencies[0].Node.Screening.LoadList(ctx, s.authority, ds, screening.ListLoadOptions{}); err != nil {
 			return fmt.Errorf("demo: %s list: %w", s.authority, err)
 		}
 		d.realLists = append(d.realLists, s.authority)

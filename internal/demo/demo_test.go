@@ -90,14 +90,14 @@ func TestDemoDivergence(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	r, err := d.Agencies[1].Node.CompareLists(context.Background(), nil)
+	r, err := d.Agencies[1].Node.Screening.CompareLists(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(r.Authorities) != 3 || r.ListedByAll != 1 || len(r.Scope) == 0 {
 		t.Errorf("report: %d authorities, %d listed by all, %d scope differences", len(r.Authorities), r.ListedByAll, len(r.Scope))
 	}
-	hits, err := d.Agencies[0].Node.Screen(context.Background(), screen.Query{Name: "Юсуф Каримов"}, 5)
+	hits, err := d.Agencies[0].Node.Screening.Screen(context.Background(), screen.Query{Name: "Юсуф Каримов"}, 5)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -127,7 +127,7 @@ func (n *Node) Ingest(ctx context.Context, data []byte, opts IngestOptions) (*In
 					return err
 				}
 			case added:
-				if err := n.noteDesignation(ctx, tx, v, objs[i].Fields); err != nil {
+				if err := n.Screening.NoteDesignation(ctx, tx, v, objs[i].Fields); err != nil {
 					return err
 				}
 				out.Status = IngestAdded

@@ -8,6 +8,7 @@ import (
 
 	"detente"
 	"detente/internal/node"
+	"detente/internal/screening"
 )
 
 // issue returns the designations with ids first..last of a fictitious
@@ -24,7 +25,7 @@ func issue(first, last int) []detente.Designation {
 // designations counts the active and delisted designations of authority.
 func designations(t *testing.T, n *node.Node, authority string) (active, delisted int) {
 	t.Helper()
-	ls, err := n.Lists(context.Background())
+	ls, err := n.Screening.Lists(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,13 +41,13 @@ func TestLoadListMassDelisting(t *testing.T) {
 	ctx := context.Background()
 	n := newNode(t, "alpha")
 	// The first issue of an authority delists nothing, whatever its size.
-	if _, err := n.LoadList(ctx, "bravo", issue(1, 10), node.ListLoadOptions{}); err != nil {
+	if _, err := n.Screening.LoadList(ctx, "bravo", issue(1, 10), screening.ListLoadOptions{}); err != nil {
 		t.Fatalf("first load: %v", err)
 	}
 	_, events := count(t, n)
 
 	// 3 of 10 (30 %) is refused, and changes nothing.
-	_, err := n.LoadList(ctx, "bravo", issue(1, 7), node.ListLoadOptions{})
+	_, err := n.Screening.LoadList(ctx, "bravo", issue(1, 7), screening.ListLoadOptions{})
 	if detente.ErrorCode(err) != detente.ECONFLICT || !strings.Contains(detente.ErrorMessage(err), "would delist 3 of its 10 active entries (30.0 %)") ||
 		!strings.Contains(detente.ErrorMessage(err), "--allow-mass-delisting") {
 		t.Fatalf("30 %% delisting: %v", err)
@@ -64,17 +65,17 @@ func TestLoadListMassDelisting(t *testing.T) {
 	for i := range 3 {
 		gone[i].DelistedOn = "2026-01-01"
 	}
-	if _, err := n.LoadList(ctx, "bravo", gone, node.ListLoadOptions{}); detente.ErrorCode(err) != detente.ECONFLICT {
+	if _, err := n.Screening.LoadList(ctx, "bravo", gone, screening.ListLoadOptions{}); detente.ErrorCode(err) != detente.ECONFLICT {
 		t.Errorf("3 of 10 newly delisted: %v", err)
 	}
 
 	// 2 of 10 (20 %) is not more than 20 %.
-	res, err := n.LoadList(ctx, "bravo", issue(1, 8), node.ListLoadOptions{})
+	res, err := n.Screening.LoadList(ctx, "bravo", issue(1, 8), screening.ListLoadOptions{})
 	if err != nil || res.Removed != 2 {
 		t.Fatalf("20 %% delisting: %+v, %v", res, err)
 	}
 	// 3 of 8 with the option.
-	res, err = n.LoadList(ctx, "bravo", issue(1, 5), node.ListLoadOptions{AllowMassDelisting: true})
+	res, err = n.Screening.LoadList(ctx, "bravo", issue(1, 5), screening.ListLoadOptions{AllowMassDelisting: true})
 	if err != nil || res.Removed != 3 {
 		t.Fatalf("allowed mass delisting: %+v, %v", res, err)
 	}
@@ -82,7 +83,7 @@ func TestLoadListMassDelisting(t *testing.T) {
 		t.Errorf("%d active, %d delisted; want 5 and 5", a, d)
 	}
 	// Another authority's load is judged against its own entries only.
-	if _, err := n.LoadList(ctx, "charlie", issue(1, 1), node.ListLoadOptions{}); err != nil {
+	if _, err := n.Screening.LoadList(ctx, "charlie", issue(1, 1), screening.ListLoadOptions{}); err != nil {
 		t.Errorf("first load of another authority: %v", err)
 	}
 }
@@ -106,7 +107,7 @@ func TestLoadListRefusesInvalidDesignations(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ds := issue(1, 3)
 			tt.edit(ds)
-			_, err := n.LoadList(ctx, "bravo", ds, node.ListLoadOptions{})
+			_, err := n.Screening.LoadList(ctx, "bravo", ds, screening.ListLoadOptions{})
 			if detente.ErrorCode(err) != detente.EINVALID || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want %q", err, tt.want)
 			}

@@ -12,6 +12,7 @@ import (
 	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
+	"detente/internal/screening"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -34,8 +35,11 @@ type Node struct {
 	// time may lie (partners' clocks differ); zero means DefaultMaxSkew.
 	MaxSkew time.Duration
 
-	screening screening      // the screening index, built on first use
-	hotline   hotlineRuntime // the running outbox's wake-up and the cached deconflictor (hotline.go)
+	// Screening holds the designation lists and screens names against
+	// them.
+	Screening *screening.Service
+
+	hotline hotlineRuntime // the running outbox's wake-up and the cached deconflictor (hotline.go)
 }
 
 // New returns a Node over an open store; a nil logger logs nothing.
@@ -43,7 +47,9 @@ func New(name string, key ed25519.PrivateKey, store detente.Store, logger *slog.
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Node{Name: name, Key: key, Store: store, Logger: logger, Now: time.Now}
+	n := &Node{Name: name, Key: key, Store: store, Logger: logger, Now: time.Now}
+	n.Screening = screening.New(store, name, func() time.Time { return n.Now() })
+	return n
 }
 
 // Bootstrap records a new node in s, an empty store: its name and key,

@@ -180,7 +180,7 @@ func (n *Node) Receive(ctx context.Context, from string, raws []json.RawMessage,
 				return err
 			}
 			if v.Quarantine == "" {
-				if err := n.noteDesignation(ctx, tx, v, it.fields); detente.ErrorCode(err) == detente.EINVALID {
+				if err := n.Screening.NoteDesignation(ctx, tx, v, it.fields); detente.ErrorCode(err) == detente.EINVALID {
 					// A malformed designation must not block the rest of the
 					// page: the object is kept, the designation is not.
 					a := &detente.Alert{Time: now, Kind: detente.AlertQuarantine, Partner: from, Message: "designation ignored: " + detente.ErrorMessage(err)}

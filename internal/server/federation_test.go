@@ -14,6 +14,7 @@ import (
 	"detente/internal/node"
 	"detente/internal/nodetest"
 	"detente/internal/screen"
+	"detente/internal/screening"
 	"detente/internal/server"
 	"detente/internal/stix"
 	"detente/internal/taxii"
@@ -393,21 +394,21 @@ func TestSharedDesignations(t *testing.T) {
 		{EntityID: "NM-1", Type: detente.EntityPerson, Names: []detente.DesignationName{{Name: "Yusuf Karimov", Kind: detente.NameKindPrimary}, {Name: "Юсуф Каримов", Kind: detente.NameKindOriginalScript}}, DatesOfBirth: []string{"1984-07-12"}, Regime: "CT", ListedOn: "2025-03-01"},
 		{EntityID: "NM-2", Type: detente.EntityOrganization, Names: []detente.DesignationName{{Name: "Black Meridian Front", Kind: detente.NameKindPrimary}}, Regime: "CT", ListedOn: "2025-03-01"},
 	}
-	if _, err := alpha.LoadList(ctx, "alpha", ds, node.ListLoadOptions{}); err != nil {
+	if _, err := alpha.Screening.LoadList(ctx, "alpha", ds, screening.ListLoadOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := bravo.LoadList(ctx, "bravo", ds[1:], node.ListLoadOptions{}); err != nil {
+	if _, err := bravo.Screening.LoadList(ctx, "bravo", ds[1:], screening.ListLoadOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := alpha.ShareList(ctx, "alpha", detente.MarkingGreen); err != nil {
 		t.Fatal(err)
 	}
 	sync(t, bravo, "alpha")
-	ls, err := bravo.Lists(ctx)
+	ls, err := bravo.Screening.Lists(ctx)
 	if err != nil || len(ls) != 2 || ls[0].Authority != "alpha" || ls[0].Active != 2 || ls[1].Active != 1 {
 		t.Fatalf("bravo's lists: %+v %v", ls, err)
 	}
-	hits, err := bravo.Screen(ctx, screen.Query{Name: "Jusuf Karimow", DatesOfBirth: []string{"1984-07-12"}}, 3)
+	hits, err := bravo.Screening.Screen(ctx, screen.Query{Name: "Jusuf Karimow", DatesOfBirth: []string{"1984-07-12"}}, 3)
 	if err != nil || len(hits) == 0 || !hits[0].Match || hits[0].Authority != "alpha" || hits[0].EntityID != "NM-1" {
 		t.Errorf("screening alpha's shared list at bravo: %+v %v", hits, err)
 	}

@@ -22,6 +22,7 @@ import (
 	"detente"
 	"detente/internal/node"
 	"detente/internal/nodetest"
+	"detente/internal/screening"
 	"detente/internal/stix"
 	"detente/internal/translog"
 )
@@ -173,7 +174,7 @@ func newFixture(t testing.TB) *fixture {
 			ds = append(ds, detente.Designation{EntityID: "un-3", Type: detente.EntityOrganization,
 				Names: []detente.DesignationName{{Name: "Alert Script Brigade " + xssScript, Kind: detente.NameKindPrimary}}})
 		}
-		if _, err := n.LoadList(ctx, auth, ds, node.ListLoadOptions{}); err != nil {
+		if _, err := n.Screening.LoadList(ctx, auth, ds, screening.ListLoadOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}

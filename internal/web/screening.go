@@ -6,14 +6,14 @@ import (
 	"strings"
 
 	"detente"
-	"detente/internal/node"
 	"detente/internal/params"
 	"detente/internal/screen"
+	"detente/internal/screening"
 )
 
 // screeningPage is the data of the screening and designations page.
 type screeningPage struct {
-	Lists []node.ListSummary
+	Lists []screening.ListSummary
 	// The search, for roles that may read intelligence.
 	Name, Type, DOB, Country string
 	Searched                 bool
@@ -42,7 +42,7 @@ func (h *Handler) screening(w http.ResponseWriter, r *http.Request, v *visit) er
 	if err != nil {
 		return err
 	}
-	lists, err := h.node.Lists(ctx)
+	lists, err := h.node.Screening.Lists(ctx)
 	if err != nil {
 		return err
 	}
@@ -57,7 +57,7 @@ func (h *Handler) screening(w http.ResponseWriter, r *http.Request, v *visit) er
 			sq.Nationalities = []string{p.Country}
 		}
 		if p.Problem == "" {
-			hits, err := h.node.Screen(ctx, sq, screenHits)
+			hits, err := h.node.Screening.Screen(ctx, sq, screenHits)
 			if err != nil {
 				if detente.ErrorCode(err) == detente.EINTERNAL {
 					return err
@@ -69,14 +69,14 @@ func (h *Handler) screening(w http.ResponseWriter, r *http.Request, v *visit) er
 	}
 	if v.Can("intel") && q.Has("compare") {
 		for _, a := range q.List("authority") {
-			if slices.ContainsFunc(lists, func(l node.ListSummary) bool { return l.Authority == a }) && !slices.Contains(p.Chosen, a) {
+			if slices.ContainsFunc(lists, func(l screening.ListSummary) bool { return l.Authority == a }) && !slices.Contains(p.Chosen, a) {
 				p.Chosen = append(p.Chosen, a)
 			}
 		}
 		if len(p.Chosen) < 2 {
 			p.Problem = "pick at least two authorities to compare"
 		} else {
-			rep, err := h.node.CompareLists(ctx, p.Chosen)
+			rep, err := h.node.Screening.CompareLists(ctx, p.Chosen)
 			if err != nil {
 				if detente.ErrorCode(err) == detente.EINTERNAL {
 					return err
