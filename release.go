@@ -27,6 +27,7 @@ const (
 	ReasonBackToOriginator   = "back-to-originator"  // the partner is the originator itself
 	ReasonPropertyRedacted   = "property-redacted"   // a granular marking removed a property (informational)
 	ReasonProjectionInvalid  = "projection-invalid"  // what the partner may receive of the object is not valid STIX: withheld
+	ReasonMemberWithheld     = "member-withheld"     // the partner's own object goes back alone, without what it references (informational)
 )
 
 // Reason is one finding of a policy decision.

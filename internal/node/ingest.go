@@ -127,7 +127,11 @@ func (n *Node) Ingest(ctx context.Context, data []byte, opts IngestOptions) (*In
 					return err
 				}
 			case added:
-				if err := n.Screening.NoteDesignation(ctx, tx, v, objs[i].Fields); err != nil {
+				designation, err := n.Screening.NoteDesignation(ctx, tx, v, objs[i].Fields)
+				if err != nil {
+					return err
+				}
+				if err := n.Screening.LogDesignation(ctx, tx, designation); err != nil {
 					return err
 				}
 				out.Status = IngestAdded

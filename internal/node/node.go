@@ -204,6 +204,11 @@ func (n *Node) AddPartner(ctx context.Context, name string, key detente.PublicKe
 	if key.Equal(n.PublicKey()) {
 		return nil, detente.Errorf(detente.EINVALID, "that key is this node's own key")
 	}
+	if name == detente.OriginSelf || name == n.Name {
+		// Originator "self" is this node: a partner of that name would pass
+		// for it, its objects for this node's own.
+		return nil, detente.Errorf(detente.EINVALID, "partner name %q is reserved for this node itself: choose another", name)
+	}
 	now := n.now()
 	p := &detente.Partner{Name: name, Key: key, URL: url, State: detente.PartnerActive, Created: now, Updated: now}
 	if err := p.Validate(); err != nil {

@@ -123,6 +123,12 @@ func (n *Node) Receive(ctx context.Context, from string, raws []json.RawMessage,
 			if it.predefined {
 				res.Unchanged++
 				res.Receipts = append(res.Receipts, Receipt{ID: it.id, Outcome: ReceivedPredefined})
+				// One log entry per object, whatever the outcome: the log's
+				// size, which partners see, says nothing of what this node
+				// held or decided.
+				if err := n.logEvent(ctx, tx, detente.EventObjectReceived, from, map[string]string{"id": it.id, "from": from, "outcome": ReceivedPredefined}); err != nil {
+					return err
+				}
 				continue
 			}
 			if it.v == nil {
@@ -156,15 +162,14 @@ func (n *Node) Receive(ctx context.Context, from string, raws []json.RawMessage,
 			if err != nil {
 				return err
 			}
-			if !added {
+			body := map[string]any{"id": v.ID, "modified": fmtTime(v.Modified), "originator": v.Originator, "from": from, "sha256": commit(v.Raw)}
+			typ, outcome := detente.EventObjectReceived, ReceivedAdded
+			switch {
+			case !added:
+				outcome = ReceivedUnchanged
+				body["outcome"] = outcome
 				res.Unchanged++
-				res.Receipts = append(res.Receipts, Receipt{ID: v.ID, Modified: v.Modified, Outcome: ReceivedUnchanged})
-				continue
-			}
-			outcome := ReceivedAdded
-			body := map[string]string{"id": v.ID, "modified": fmtTime(v.Modified), "originator": v.Originator, "from": from, "sha256": commit(v.Raw)}
-			typ := detente.EventObjectReceived
-			if v.Quarantine != "" {
+			case v.Quarantine != "":
 				outcome = ReceivedQuarantined
 				typ, body["reason"] = detente.EventObjectQuarantined, v.Quarantine
 				res.Quarantined++
@@ -173,23 +178,25 @@ func (n *Node) Receive(ctx context.Context, from string, raws []json.RawMessage,
 				if err := tx.PutAlert(ctx, alert); err != nil {
 					return err
 				}
-			} else {
+			default:
 				res.Added++
-			}
-			if err := n.logEvent(ctx, tx, typ, from, body); err != nil {
-				return err
-			}
-			if v.Quarantine == "" {
-				if err := n.Screening.NoteDesignation(ctx, tx, v, it.fields); detente.ErrorCode(err) == detente.EINVALID {
+				designation, err := n.Screening.NoteDesignation(ctx, tx, v, it.fields)
+				switch {
+				case detente.ErrorCode(err) == detente.EINVALID:
 					// A malformed designation must not block the rest of the
 					// page: the object is kept, the designation is not.
 					a := &detente.Alert{Time: now, Kind: detente.AlertQuarantine, Partner: from, Message: "designation ignored: " + detente.ErrorMessage(err)}
 					if err := tx.PutAlert(ctx, a); err != nil {
 						return err
 					}
-				} else if err != nil {
+				case err != nil:
 					return err
+				case designation != nil:
+					body["designation"] = designation // within this entry: one entry per object
 				}
+			}
+			if err := n.logEvent(ctx, tx, typ, from, body); err != nil {
+				return err
 			}
 			res.Receipts = append(res.Receipts, Receipt{ID: v.ID, Modified: v.Modified, Outcome: outcome, Reason: v.Quarantine})
 		}

@@ -284,10 +284,10 @@ func (v *viewer) records(q taxii.Query) ([]taxii.Record, bool, error) {
 	}
 }
 
-// recordReleases stores the releases of one page served to a partner,
-// and the refusals of the versions withheld from it because their
-// projection is not valid STIX, and logs them as one entry. A withheld
-// version is named only by commitment, as a denied release is.
+// recordReleases stores the releases of one page served to a partner, and
+// the refusals of the versions withheld from it because their projection
+// is not valid STIX (kept locally, in the releases), and logs the
+// releases as one entry.
 func (n *Node) recordReleases(ctx context.Context, partner string, v *viewer) error {
 	if len(v.withheld) > 0 {
 		n.Logger.WarnContext(ctx, "versions withheld from a partner: their projection is not valid STIX", "partner", partner, "count", len(v.withheld))
@@ -300,19 +300,19 @@ func (n *Node) recordReleases(ctx context.Context, partner string, v *viewer) er
 			keys[i] = o.Key()
 			rs = append(rs, &detente.Release{Object: o.ID, Modified: o.Modified, Partner: partner, Allowed: true, Reasons: v.served[i].Reasons, Time: now})
 		}
-		var withheld []string
 		for i, o := range v.withheld {
-			withheld = append(withheld, commit([]byte(o.Key())))
 			rs = append(rs, &detente.Release{Object: o.ID, Modified: o.Modified, Partner: partner, Reasons: v.withheldWhy[i].Reasons, Time: now})
 		}
 		if err := tx.PutReleases(ctx, rs); err != nil {
 			return err
 		}
-		body := map[string]any{"allowed": true, "via": "taxii", "objects": keys}
-		if len(withheld) > 0 {
-			body["withheld"] = map[string]any{"code": detente.ReasonProjectionInvalid, "object_sha256": withheld}
+		// The log entry, which the partner fetches as its release receipt,
+		// names only what was released: a view never tells a partner that
+		// something was kept from it, not even by the log's growth.
+		if len(keys) == 0 {
+			return nil
 		}
-		return n.logEvent(ctx, tx, detente.EventRelease, partner, body)
+		return n.logEvent(ctx, tx, detente.EventRelease, partner, map[string]any{"allowed": true, "via": "taxii", "objects": keys})
 	})
 }
 

@@ -120,6 +120,7 @@ type egress struct {
 	// Per agreement.
 	a        *detente.Agreement
 	denied   bool
+	backHome bool // the object is the partner's own, going back to it
 	reasons  []detente.Reason
 	closure  []string
 	redacted []string
@@ -164,11 +165,26 @@ func (e *egress) evaluate(a *detente.Agreement) []detente.Reason {
 
 	root := e.r.Object
 	e.visited[root.ID] = struct{}{}
+	or := e.origin(root)
+	e.backHome = or.kind == originPartner && or.partner.Name == e.p.Name
 	rs, denied := e.check(root, true)
 	e.reasons = append(e.reasons, rs...)
 	e.denied = denied
 	e.closure = append(e.closure, root.ID)
-	e.follow(root)
+	if e.backHome {
+		// The partner's own object goes back alone, with the definitions
+		// of its markings: its references are its own words. Judging what
+		// they name would tell the partner which of the ids it wrote this
+		// node holds and withholds; what it may receive of them it
+		// receives on their own.
+		e.followMarkings(root)
+		if len(root.Refs) > 0 {
+			e.reasons = append(e.reasons, detente.Reason{Code: detente.ReasonMemberWithheld, Object: root.ID,
+				Detail: "the partner's own object goes back without the objects it references"})
+		}
+	} else {
+		e.follow(root)
+	}
 	for i := 0; i < len(e.queue); i++ {
 		e.visit(e.queue[i])
 	}
@@ -271,6 +287,17 @@ func (e *egress) follow(o *detente.ObjectVersion) {
 		}
 		e.queue = append(e.queue, edge{id: ref.ID, from: o.ID, path: ref.Path})
 	}
+	for _, id := range e.travel {
+		if _, seen := e.visited[id]; seen {
+			continue
+		}
+		e.queue = append(e.queue, edge{id: id, from: o.ID, path: "markings", marking: true})
+	}
+}
+
+// followMarkings queues only the marking definitions travelling with o
+// (e.travel, as left by the check of o).
+func (e *egress) followMarkings(o *detente.ObjectVersion) {
 	for _, id := range e.travel {
 		if _, seen := e.visited[id]; seen {
 			continue

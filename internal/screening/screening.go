@@ -280,13 +280,18 @@ func (s *Service) Lists(ctx context.Context) ([]ListSummary, error) {
 	return out, err
 }
 
-// NoteDesignation records the designation a STIX identity or threat-actor
-// carries (the designation extension, docs/lists.md), attributed to the
-// object's originator: this node's name for its own, the partner's name
-// for a partner's. Objects of unknown originators designate nothing.
-func (s *Service) NoteDesignation(ctx context.Context, tx detente.Tx, v *detente.ObjectVersion, fields map[string]any) error {
-	if (v.Type != "identity" && v.Type != "threat-actor") || v.Quarantine != "" || v.Originator == "" {
-		return nil
+// NoteDesignation records, in tx, the designation a STIX identity or
+// threat-actor carries (the designation extension, docs/lists.md),
+// attributed to the object's signer: this node's name for its own, the
+// partner's name for a partner's. Objects of unknown originators designate
+// nothing, and neither do relayed copies, whose originator only the relay
+// vouches for: a partner must not add to or delist from another
+// authority's list. It returns the log entry body of the change (nil when
+// there is none): the caller logs it, as an event of its own or within the
+// object's.
+func (s *Service) NoteDesignation(ctx context.Context, tx detente.Tx, v *detente.ObjectVersion, fields map[string]any) (map[string]any, error) {
+	if (v.Type != "identity" && v.Type != "threat-actor") || v.Quarantine != "" || v.Originator == "" || v.Relayed() {
+		return nil, nil
 	}
 	authority := v.Originator
 	if authority == detente.OriginSelf {
@@ -294,27 +299,35 @@ func (s *Service) NoteDesignation(ctx context.Context, tx detente.Tx, v *detente
 	}
 	d, ok, err := lists.FromSTIX(v.ID, fields, authority)
 	if err != nil {
-		return detente.Errorf(detente.EINVALID, "%v", err)
+		return nil, detente.Errorf(detente.EINVALID, "%v", err)
 	}
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	// A partner's designations meet the limits a list file must.
 	if err := lists.Check(d, s.now()); err != nil {
-		return detente.Errorf(detente.EINVALID, "designation %s of %s: %v", d.EntityID, authority, err)
+		return nil, detente.Errorf(detente.EINVALID, "designation %s of %s: %v", d.EntityID, authority, err)
 	}
 	if err := tx.PutDesignation(ctx, d); err != nil {
-		return err
+		return nil, err
 	}
 	change := "shared"
 	if d.DelistedOn != "" {
 		change = detente.DiffRemoved
 	}
-	body := map[string]any{"authority": authority, "entity_id": d.EntityID, "change": change, "name": d.PrimaryName(), "object": v.ID}
-	if err := logEvent(ctx, tx, s.now(), body); err != nil {
-		return err
+	if err := bumpListsVersion(ctx, tx); err != nil {
+		return nil, err
 	}
-	return bumpListsVersion(ctx, tx)
+	return map[string]any{"authority": authority, "entity_id": d.EntityID, "change": change, "name": d.PrimaryName(), "object": v.ID}, nil
+}
+
+// LogDesignation logs the body NoteDesignation returned as an event of its
+// own, in tx.
+func (s *Service) LogDesignation(ctx context.Context, tx detente.Tx, body map[string]any) error {
+	if body == nil {
+		return nil
+	}
+	return logEvent(ctx, tx, s.now(), body)
 }
 
 // logEvent appends a designation event to the log in tx.
