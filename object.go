@@ -70,6 +70,12 @@ func (o *ObjectVersion) OriginKey() PublicKey {
 	return o.Signer
 }
 
+// Observable reports whether the version is a STIX Cyber-observable
+// Object (SCO): the only objects without a created time (STIX 2.1 §6).
+// Their ids derive from their values, so the same id from two originators
+// is one value observed twice, not one object.
+func (o *ObjectVersion) Observable() bool { return o.Created.IsZero() }
+
 // Relayed reports whether the version is a projection another node
 // relayed: signed by a node other than its origin.
 func (o *ObjectVersion) Relayed() bool {
@@ -195,6 +201,8 @@ const SupersededDetail = "the owner's own signed versions of this id are held"
 // call it, so they decide alike.
 func ApplyOwnership(o *ObjectVersion, owner PublicKey, others, ownerSigned bool) (supersede bool) {
 	switch {
+	case !o.OriginKey().Equal(owner) && o.Observable():
+		return false // each originator's observation is its own
 	case !o.OriginKey().Equal(owner):
 		o.AddQuarantine(QuarantineForeign, "the id belongs to "+owner.String()+"; this version comes from "+o.OriginKey().String())
 		return false

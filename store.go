@@ -28,10 +28,12 @@ type Store interface {
 // given to and must not be used concurrently. Lookups of missing things
 // return an *Error with code ENOTFOUND.
 type Tx interface {
-	// PutObject stores a new object version and assigns its Seq and Added. It
-	// returns false, and changes nothing, when a version with the same ID,
-	// Modified and Raw is already stored; a stored version with the same
-	// ID and Modified but other content is an ECONFLICT error.
+	// PutObject stores a new object version and assigns its Seq and Added.
+	// A version is identified by its ID, Modified and Signer: PutObject
+	// returns false, and changes nothing, when the same version with the
+	// same Raw is stored; the same version with other content is an
+	// ECONFLICT error. (Another signer's version with the same ID and
+	// Modified is another version: it never blocks this one.)
 	//
 	// Ids are compared in NormalID form: o.ID and the ids of o.Refs,
 	// o.Markings and o.Granular are stored normalised, o.Raw as it is.
@@ -39,23 +41,33 @@ type Tx interface {
 	// PutObject enforces id ownership. The origin (OriginKey) of the first
 	// version stored of an id owns the id for good. PutObject stores o
 	// quarantined, prefixing o.Quarantine with the reason, when:
-	//   - o's origin is not the id's owner (QuarantineForeign);
+	//   - o's origin is not the id's owner (QuarantineForeign), unless o is
+	//     an observable (Observable): each originator's observation of a
+	//     value is its own;
 	//   - o is a marking-definition and another version of its id is
 	//     stored (QuarantineImmutable);
 	//   - o is a relayed copy (Relayed) and a version of the id signed by
 	//     its owner is stored (QuarantineSuperseded).
 	// Storing a version signed by the id's owner quarantines the relayed
 	// copies of the id held (QuarantineSuperseded). So the versions of an
-	// id that are not quarantined are always its owner's.
+	// id that are not quarantined are its owner's, but for observables.
 	PutObject(ctx context.Context, o *ObjectVersion) (bool, error)
 	// PutObjects stores vs as PutObject would, one after the other, in one
 	// call (one round trip to a database server): result i says whether
 	// vs[i] was added, or holds its ECONFLICT error, in which case vs[i] is
 	// not stored and the others are. Any other error stops the call.
 	PutObjects(ctx context.Context, vs []*ObjectVersion) ([]PutResult, error)
-	// Object returns the newest non-quarantined version of id.
+	// Object returns the newest non-quarantined version of id, its owner's
+	// before any other originator's (for observables, which several
+	// originators may hold).
 	Object(ctx context.Context, id string) (*ObjectVersion, error)
-	// ObjectVersion returns one version of id, quarantined or not.
+	// ObjectFrom returns the newest non-quarantined version of id that
+	// origin originated (OriginKey), ENOTFOUND when there is none.
+	ObjectFrom(ctx context.Context, id string, origin PublicKey) (*ObjectVersion, error)
+	// ObjectVersion returns the version of id modified at modified,
+	// quarantined or not; when several signers' are stored, the owner's
+	// non-quarantined one first, then any non-quarantined one, then the
+	// first stored.
 	ObjectVersion(ctx context.Context, id string, modified time.Time) (*ObjectVersion, error)
 	// ObjectVersions returns every version of id, oldest first, quarantined
 	// ones included.
@@ -91,11 +103,15 @@ type Tx interface {
 	AgreementVersions(ctx context.Context, id string) ([]*Agreement, error)
 
 	// PutConsent stores a new consent (c.ID must be new) or, for an
-	// existing ID, records its revocation.
+	// existing ID, records its revocation. Only the revocation can change:
+	// the signed consent stays as it was first stored, and a revoked
+	// consent stays revoked whatever is put later.
 	PutConsent(ctx context.Context, c *Consent) error
 	// Consents returns the consents naming object id, revoked ones
 	// included; every consent when object is "".
 	Consents(ctx context.Context, object string) ([]*Consent, error)
+	// Consent returns the consent with id, revoked or not.
+	Consent(ctx context.Context, id string) (*Consent, error)
 
 	// PutRelease stores a release decision and assigns its ID.
 	PutRelease(ctx context.Context, r *Release) error

@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"detente/internal/screening"
@@ -119,6 +120,20 @@ func (n *Node) logEvent(ctx context.Context, tx detente.Tx, typ, partner string,
 func commit(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
+}
+
+// hidingCommit returns a commitment to a short, guessable value (an
+// object's version key): the hex SHA-256 of a nonce and the value, the
+// nonce an HMAC of the value under a key derived from the node key. A plain
+// hash of "id@modified" could be found by trying ids; this cannot without
+// the nonce, which the node can reveal for one entry to open it.
+func (n *Node) hidingCommit(value string) string {
+	m := hmac.New(sha256.New, n.SubKey("detente/log/commitment-nonce/v1"))
+	m.Write([]byte(value))
+	h := sha256.New()
+	h.Write(m.Sum(nil))
+	h.Write([]byte(value))
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 func newUUID() string {

@@ -24,6 +24,9 @@ type graph struct {
 	// consents caches Consents by object.
 	reportConsents []*detente.Consent
 	consents       map[string][]*detente.Consent
+	// members caches Member's lookups by originator; nil values are
+	// misses.
+	members map[memberKey]*detente.ObjectVersion
 	// partners and agreements cache lookups: a view decides many versions
 	// for one partner.
 	partners   map[string]*detente.Partner
@@ -57,6 +60,36 @@ func (g *graph) Object(id string) (*detente.ObjectVersion, bool) {
 	g.objects[id] = o
 	return o, o != nil
 }
+
+func (g *graph) Member(id string, from *detente.ObjectVersion) (*detente.ObjectVersion, bool) {
+	origin := from.OriginKey()
+	if len(origin) == 0 {
+		return g.Object(id)
+	}
+	k := memberKey{id, string(origin)}
+	if o, ok := g.members[k]; ok {
+		if o != nil {
+			return o, true
+		}
+		return g.Object(id)
+	}
+	o, err := g.tx.ObjectFrom(g.ctx, id, origin)
+	if err != nil {
+		g.fail(err)
+		o = nil
+	}
+	if g.members == nil {
+		g.members = map[memberKey]*detente.ObjectVersion{}
+	}
+	g.members[k] = o
+	if o != nil {
+		return o, true
+	}
+	return g.Object(id)
+}
+
+// memberKey names a version of an id by its originator.
+type memberKey struct{ id, origin string }
 
 func (g *graph) Version(id string, modified time.Time) (*detente.ObjectVersion, bool) {
 	o, err := g.tx.ObjectVersion(g.ctx, id, modified)
@@ -211,7 +244,7 @@ func (n *Node) Release(ctx context.Context, object, partner string) (*ReleaseRes
 		if err := tx.PutRelease(ctx, r); err != nil {
 			return err
 		}
-		return n.logEvent(ctx, tx, detente.EventRelease, partner, releaseBody(o, d))
+		return n.logEvent(ctx, tx, detente.EventRelease, partner, n.releaseBody(o, d))
 	})
 	if err != nil {
 		return nil, err
@@ -220,9 +253,9 @@ func (n *Node) Release(ctx context.Context, object, partner string) (*ReleaseRes
 }
 
 // releaseBody is the log entry of a release decision. A denied release
-// names its object only by commitment, so showing the log to the partner
-// does not reveal what it was refused.
-func releaseBody(o *detente.ObjectVersion, d detente.Decision) map[string]any {
+// names its object only by a hiding commitment (hidingCommit), so the log
+// does not reveal what was refused, not even to someone who can guess ids.
+func (n *Node) releaseBody(o *detente.ObjectVersion, d detente.Decision) map[string]any {
 	codes := make([]string, 0, len(d.Reasons))
 	for _, r := range d.Reasons {
 		if !slices.Contains(codes, r.Code) {
@@ -234,7 +267,7 @@ func releaseBody(o *detente.ObjectVersion, d detente.Decision) map[string]any {
 	if d.Allowed {
 		body["object"], body["modified"], body["closure"] = o.ID, fmtTime(o.Modified), d.Closure
 	} else {
-		body["object_sha256"] = commit([]byte(o.Key()))
+		body["object_commitment"] = n.hidingCommit(o.Key())
 	}
 	return body
 }

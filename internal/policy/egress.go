@@ -136,7 +136,8 @@ type egress struct {
 // edge is one reference waiting to be followed.
 type edge struct {
 	id, from, path string
-	marking        bool // a marking reference, as opposed to an object reference
+	source         *detente.ObjectVersion // the version holding the reference
+	marking        bool                   // a marking reference, as opposed to an object reference
 }
 
 // origin is an originator as resolved for one decision.
@@ -216,7 +217,7 @@ func (e *egress) visit(x edge) {
 			def = m
 		}
 	}
-	o, held := e.g.Object(x.id)
+	o, held := e.g.Member(x.id, x.source)
 	if !held || o == nil {
 		switch {
 		case def != nil:
@@ -285,13 +286,13 @@ func (e *egress) follow(o *detente.ObjectVersion) {
 		if _, seen := e.visited[ref.ID]; seen {
 			continue
 		}
-		e.queue = append(e.queue, edge{id: ref.ID, from: o.ID, path: ref.Path})
+		e.queue = append(e.queue, edge{id: ref.ID, from: o.ID, path: ref.Path, source: o})
 	}
 	for _, id := range e.travel {
 		if _, seen := e.visited[id]; seen {
 			continue
 		}
-		e.queue = append(e.queue, edge{id: id, from: o.ID, path: "markings", marking: true})
+		e.queue = append(e.queue, edge{id: id, from: o.ID, path: "markings", source: o, marking: true})
 	}
 }
 
@@ -302,7 +303,7 @@ func (e *egress) followMarkings(o *detente.ObjectVersion) {
 		if _, seen := e.visited[id]; seen {
 			continue
 		}
-		e.queue = append(e.queue, edge{id: id, from: o.ID, path: "markings", marking: true})
+		e.queue = append(e.queue, edge{id: id, from: o.ID, path: "markings", source: o, marking: true})
 	}
 }
 

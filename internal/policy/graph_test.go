@@ -40,6 +40,10 @@ func (g *memGraph) Object(id string) (*detente.ObjectVersion, bool) {
 	return o, ok
 }
 
+func (g *memGraph) Member(id string, from *detente.ObjectVersion) (*detente.ObjectVersion, bool) {
+	return g.Object(id)
+}
+
 func (g *memGraph) Version(id string, modified time.Time) (*detente.ObjectVersion, bool) {
 	if o, ok := g.objects[id]; ok && o.Modified.Equal(modified) {
 		return o, true

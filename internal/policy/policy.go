@@ -43,6 +43,12 @@ type Graph interface {
 	// Object returns the newest non-quarantined version of id the node
 	// holds, and false when it holds none.
 	Object(id string) (*detente.ObjectVersion, bool)
+	// Member returns the version a reference from version from resolves
+	// to: the newest non-quarantined version of id that from's originator
+	// originated when the node holds one (each originator's graph stands
+	// on its own: an observable two partners both hold is each one's
+	// own), else Object(id). False when the node holds none.
+	Member(id string, from *detente.ObjectVersion) (*detente.ObjectVersion, bool)
 	// Version returns the version of id modified at modified, quarantined
 	// or not, and false when the node does not hold it.
 	Version(id string, modified time.Time) (*detente.ObjectVersion, bool)

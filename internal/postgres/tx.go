@@ -232,7 +232,7 @@ func (t *Tx) PutObject(ctx context.Context, o *detente.ObjectVersion) (bool, err
 	added := max(time.Now().UnixMicro()*1000, t.head.added+1000) // µs, unique, increasing
 	tag, err := t.exec(ctx, `INSERT INTO objects (`+objectCols+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
-		ON CONFLICT (id, modified) DO NOTHING`,
+		ON CONFLICT DO NOTHING`,
 		seq, o.ID, o.Type, nanos(o.Modified), nanos(o.Created), o.SpecVersion, o.Originator,
 		[]byte(o.Signer), o.Signature, mustJSON(nonNil(o.Markings)), mustJSON(nonNil(o.Granular)),
 		mustJSON(nonNil(o.Refs)), o.Grading.String(), nanos(o.Received), o.Quarantine, o.Raw, added, originColumn(o))
@@ -240,10 +240,12 @@ func (t *Tx) PutObject(ctx context.Context, o *detente.ObjectVersion) (bool, err
 		return false, fmt.Errorf("insert object %s: %w", o.ID, err)
 	}
 	if tag.RowsAffected() == 0 { // the version is already stored: same content, or a conflict
-		existing, err := t.ObjectVersion(ctx, o.ID, o.Modified)
-		if err != nil {
-			return false, err
+		same, err := t.objects(ctx, `SELECT `+objectCols+` FROM objects WHERE id = $1 AND modified = $2 AND coalesce(signer, '\x'::bytea) = $3`,
+			o.ID, nanos(o.Modified), append([]byte{}, o.Signer...))
+		if err != nil || len(same) == 0 {
+			return false, fmt.Errorf("insert object %s: the stored version is gone: %v", o.ID, err)
 		}
+		existing := same[0]
 		if string(existing.Raw) != string(o.Raw) {
 			return false, detente.ConflictError(o)
 		}
@@ -315,21 +317,23 @@ func (t *Tx) PutObjects(ctx context.Context, vs []*detente.ObjectVersion) ([]det
 	if err := t.lockHead(ctx); err != nil {
 		return nil, fmt.Errorf("insert objects: %w", err)
 	}
-	type key struct {
-		id       string
-		modified int64
-	}
 	type stored struct {
 		seq, added int64
 		raw        []byte // only for the versions vs names
 		quarantine string
 		col        int // index in the insert columns, -1 when stored before
 	}
+	// version is a version's key within one id: modified and signer.
+	type version struct {
+		modified int64
+		signer   string
+	}
 	// idState is what the batch knows of one id: its owner, and each
 	// version stored before or in the batch.
 	type idState struct {
 		owner       []byte
-		versions    map[int64]*stored
+		versions    map[version]*stored
+		modified    map[int64]bool // the Modified times of the versions
 		ownerSigned bool
 		relayed     []int // column indexes of relayed copies inserted by the batch
 	}
@@ -341,7 +345,7 @@ func (t *Tx) PutObjects(ctx context.Context, vs []*detente.ObjectVersion) ([]det
 		ids[i], mods[i] = v.ID, nanos(v.Modified)
 	}
 	state := map[string]*idState{}
-	err := t.each(ctx, `SELECT k.id, w.owner, o.modified, o.seq, o.added, o.signer IS NOT DISTINCT FROM w.owner, o.quarantine,
+	err := t.each(ctx, `SELECT k.id, w.owner, o.modified, o.seq, o.added, o.signer IS NOT DISTINCT FROM w.owner, o.quarantine, o.signer,
 			CASE WHEN (o.id, o.modified) IN (SELECT * FROM unnest($1::text[], $2::bigint[])) THEN o.raw END
 		FROM (SELECT DISTINCT unnest($1::text[]) AS id) k
 		LEFT JOIN owners w ON w.id = k.id
@@ -353,17 +357,19 @@ func (t *Tx) PutObjects(ctx context.Context, vs []*detente.ObjectVersion) ([]det
 				mod, seq, added *int64
 				signedByOwner   *bool
 				quarantine      *string
+				signer          []byte
 			)
-			if err := rows.Scan(&id, &owner, &mod, &seq, &added, &signedByOwner, &quarantine, &raw); err != nil {
+			if err := rows.Scan(&id, &owner, &mod, &seq, &added, &signedByOwner, &quarantine, &signer, &raw); err != nil {
 				return err
 			}
 			st := state[id]
 			if st == nil {
-				st = &idState{owner: owner, versions: map[int64]*stored{}}
+				st = &idState{owner: owner, versions: map[version]*stored{}, modified: map[int64]bool{}}
 				state[id] = st
 			}
 			if mod != nil {
-				st.versions[*mod] = &stored{seq: *seq, added: *added, raw: raw, quarantine: *quarantine, col: -1}
+				st.versions[version{*mod, string(signer)}] = &stored{seq: *seq, added: *added, raw: raw, quarantine: *quarantine, col: -1}
+				st.modified[*mod] = true
 				st.ownerSigned = st.ownerSigned || (signedByOwner != nil && *signedByOwner)
 			}
 			return nil
@@ -385,8 +391,8 @@ func (t *Tx) PutObjects(ctx context.Context, vs []*detente.ObjectVersion) ([]det
 	)
 	for i, v := range vs {
 		st := state[v.ID]
-		k := key{v.ID, nanos(v.Modified)}
-		if s, ok := st.versions[k.modified]; ok {
+		k := version{nanos(v.Modified), string(v.Signer)}
+		if s, ok := st.versions[k]; ok {
 			if string(s.raw) != string(v.Raw) {
 				out[i].Err = detente.ConflictError(v)
 				continue
@@ -402,12 +408,14 @@ func (t *Tx) PutObjects(ctx context.Context, vs []*detente.ObjectVersion) ([]det
 			st.owner = ownerColumn(v)
 			ownerIDs, owners = append(ownerIDs, v.ID), append(owners, st.owner)
 		} else {
-			supersede = detente.ApplyOwnership(v, st.owner, len(st.versions) > 0, st.ownerSigned)
+			others := len(st.modified) > 1 || (len(st.modified) == 1 && !st.modified[k.modified])
+			supersede = detente.ApplyOwnership(v, st.owner, others, st.ownerSigned)
 		}
 		seq++
 		last = max(time.Now().UnixMicro()*1000, last+1000) // µs, unique, increasing
 		col := len(cols.seq)
-		st.versions[k.modified] = &stored{seq: seq, added: last, raw: v.Raw, col: col}
+		st.versions[k] = &stored{seq: seq, added: last, raw: v.Raw, col: col}
+		st.modified[k.modified] = true
 		if v.Signer.Equal(st.owner) {
 			st.ownerSigned = true
 		}
@@ -460,8 +468,11 @@ func (t *Tx) PutObjects(ctx context.Context, vs []*detente.ObjectVersion) ([]det
 
 // Object implements detente.Tx.
 func (t *Tx) Object(ctx context.Context, id string) (*detente.ObjectVersion, error) {
+	id = detente.NormalID(id)
 	objs, err := t.objects(ctx, `SELECT `+objectCols+` FROM objects
-		WHERE id = $1 AND quarantine = '' ORDER BY modified DESC LIMIT 1`, detente.NormalID(id))
+		WHERE id = $1 AND quarantine = ''
+		ORDER BY coalesce(origin, signer, '\x'::bytea) = coalesce((SELECT owner FROM owners WHERE id = $1), '\x'::bytea) DESC, modified DESC, seq DESC
+		LIMIT 1`, id)
 	if err != nil {
 		return nil, fmt.Errorf("get object: %w", err)
 	}
@@ -471,9 +482,26 @@ func (t *Tx) Object(ctx context.Context, id string) (*detente.ObjectVersion, err
 	return objs[0], nil
 }
 
+// ObjectFrom implements detente.Tx.
+func (t *Tx) ObjectFrom(ctx context.Context, id string, origin detente.PublicKey) (*detente.ObjectVersion, error) {
+	objs, err := t.objects(ctx, `SELECT `+objectCols+` FROM objects
+		WHERE id = $1 AND quarantine = '' AND coalesce(origin, signer, '\x'::bytea) = $2
+		ORDER BY modified DESC, seq DESC LIMIT 1`, detente.NormalID(id), append([]byte{}, origin...))
+	if err != nil {
+		return nil, fmt.Errorf("get object: %w", err)
+	}
+	if len(objs) == 0 {
+		return nil, notFound("object %s of %s not found", id, origin)
+	}
+	return objs[0], nil
+}
+
 // ObjectVersion implements detente.Tx.
 func (t *Tx) ObjectVersion(ctx context.Context, id string, modified time.Time) (*detente.ObjectVersion, error) {
-	objs, err := t.objects(ctx, `SELECT `+objectCols+` FROM objects WHERE id = $1 AND modified = $2`, detente.NormalID(id), nanos(modified))
+	id = detente.NormalID(id)
+	objs, err := t.objects(ctx, `SELECT `+objectCols+` FROM objects WHERE id = $1 AND modified = $2
+		ORDER BY quarantine = '' DESC, coalesce(origin, signer, '\x'::bytea) = coalesce((SELECT owner FROM owners WHERE id = $1), '\x'::bytea) DESC, seq
+		LIMIT 1`, id, nanos(modified))
 	if err != nil {
 		return nil, fmt.Errorf("get object version: %w", err)
 	}
@@ -741,7 +769,8 @@ func (t *Tx) AgreementVersions(ctx context.Context, id string) ([]*detente.Agree
 func (t *Tx) PutConsent(ctx context.Context, c *detente.Consent) error {
 	_, err := t.exec(ctx, `INSERT INTO consents (id, object, doc, revoked, revoked_reason, received)
 		VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT (id) DO UPDATE SET revoked = excluded.revoked, revoked_reason = excluded.revoked_reason`,
+		ON CONFLICT (id) DO UPDATE SET revoked = true, revoked_reason = excluded.revoked_reason
+		WHERE excluded.revoked AND NOT consents.revoked`,
 		c.ID, detente.NormalID(c.Object), mustJSON(c), c.Revoked, c.RevokedReason, nanos(c.Received))
 	if err != nil {
 		return fmt.Errorf("put consent: %w", err)
@@ -755,6 +784,22 @@ func (t *Tx) Consents(ctx context.Context, object string) ([]*detente.Consent, e
 	if object == "" {
 		q, args = `SELECT doc, revoked, revoked_reason, received FROM consents ORDER BY id`, nil
 	}
+	return t.consents(ctx, q, args...)
+}
+
+// Consent implements detente.Tx.
+func (t *Tx) Consent(ctx context.Context, id string) (*detente.Consent, error) {
+	cs, err := t.consents(ctx, `SELECT doc, revoked, revoked_reason, received FROM consents WHERE id = $1`, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(cs) == 0 {
+		return nil, notFound("consent %s not found", id)
+	}
+	return cs[0], nil
+}
+
+func (t *Tx) consents(ctx context.Context, q string, args ...any) ([]*detente.Consent, error) {
 	var out []*detente.Consent
 	err := t.each(ctx, q, args, func(rows pgx.Rows) error {
 		var (

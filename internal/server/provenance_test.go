@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"detente"
+	"detente/internal/lists"
 	"detente/internal/node"
+	"detente/internal/screen"
 	"detente/internal/stix"
 	"detente/internal/taxii"
 )
@@ -204,8 +206,13 @@ func TestMarkingTakeover(t *testing.T) {
 	}
 	var vs []*detente.ObjectVersion
 	alpha.Store.View(ctx, func(tx detente.Tx) (err error) { vs, err = tx.ObjectVersions(ctx, id); return })
-	if len(vs) != 2 || vs[0].Quarantine != "" || vs[1].Quarantine == "" {
-		t.Errorf("versions of the caveat at alpha: %+v", vs)
+	// alpha's definition, then charlie's two, quarantined: neither the later
+	// one nor the one on alpha's own version key displaces it.
+	if len(vs) != 3 || vs[0].Quarantine != "" || vs[1].Quarantine == "" || vs[2].Quarantine == "" {
+		for _, v := range vs {
+			t.Logf("%s signer %v quarantine %q", v.Key(), v.Signer, v.Quarantine)
+		}
+		t.Errorf("versions of the caveat at alpha: %d", len(vs))
 	}
 }
 
@@ -455,6 +462,21 @@ func TestOneObjectDoesNotBlockTheFeed(t *testing.T) {
 	if !withheld {
 		t.Errorf("alpha recorded no withheld release: %+v", rs)
 	}
+	// bravo's release receipts (the log entries about it) say nothing of it.
+	var events []*detente.Event
+	alpha.Store.View(ctx, func(tx detente.Tx) (err error) {
+		events, err = tx.Events(ctx, detente.EventFilter{Partner: "bravo", Type: detente.EventRelease})
+		return
+	})
+	for _, e := range events {
+		var b struct {
+			Allowed bool `json:"allowed"`
+		}
+		json.Unmarshal(e.Body, &b)
+		if b.Allowed && (strings.Contains(string(e.Body), "withheld") || strings.Contains(string(e.Body), detente.ReasonProjectionInvalid)) {
+			t.Errorf("a release entry about bravo tells of what was withheld: %s", e.Body)
+		}
+	}
 }
 
 // TestEdges: timestamps that cannot be stored or lie in the future, an
@@ -506,10 +528,188 @@ func TestEdges(t *testing.T) {
 		t.Errorf("lookup by the upper-case spelling: %+v", o)
 	}
 
+	// A partner named "self", or this node's own name, would pass for it.
+	for _, name := range []string{"self", "alpha"} {
+		if _, err := alpha.AddPartner(ctx, name, charlie.PublicKey(), ""); detente.ErrorCode(err) != detente.EINVALID {
+			t.Errorf("partner named %q: %v", name, err)
+		}
+	}
+
 	// Partners talk over mutual TLS only.
 	for _, u := range []string{"http://bravo.example:8443", "notaurl", "https://user:pw@bravo.example", "ftp://bravo.example"} {
 		if _, err := alpha.AddPartner(ctx, "bravo", charlie.PublicKey(), u); detente.ErrorCode(err) != detente.EINVALID {
 			t.Errorf("partner URL %q: %v", u, err)
 		}
+	}
+}
+
+// The tests below come from a red-team pass on the running binary, after
+// the fixes above: each is a hole next to one of them.
+
+// TestRelayCannotDesignate: charlie relays a "copy" of bravo's designation
+// that delists one of bravo's entries; bravo's list at alpha stays as bravo
+// shared it.
+func TestRelayCannotDesignate(t *testing.T) {
+	alpha, bravo, charlie := startPeer(t, "alpha"), startPeer(t, "bravo"), startPeer(t, "charlie")
+	linkTerms(t, alpha, bravo, nil)
+	linkTerms(t, alpha, charlie, nil)
+	ctx := context.Background()
+	d := detente.Designation{Authority: "bravo", EntityID: "EST-2025-01", Type: detente.EntityOrganization,
+		Names: []detente.DesignationName{{Name: "Sons of the Tide", Kind: detente.NameKindPrimary}}}
+	raw, err := lists.ToSTIX(d, detente.MarkingGreen, time.Date(2026, 1, 10, 10, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var obj map[string]any
+	json.Unmarshal(raw, &obj)
+	ingest(t, bravo, obj)
+	sync(t, alpha, "bravo")
+	if got := listState(t, alpha, "bravo"); got != "1 active, 0 delisted" {
+		t.Fatalf("bravo's list at alpha: %s", got)
+	}
+
+	d.DelistedOn = "2026-12-01"
+	forged, _ := lists.ToSTIX(d, detente.MarkingGreen, time.Date(2026, 1, 11, 10, 0, 0, 0, time.UTC))
+	var f map[string]any
+	json.Unmarshal(forged, &f)
+	f["id"] = "identity--00000000-0000-4000-8000-0000000000d1" // a fresh id: no owner to be foreign to
+	fb, _ := json.Marshal(f)
+	relayed, err := stix.SignRelayed(fb, charlie.Key, detente.Grading{}, stix.Relay{Origin: bravo.PublicKey(), SHA256: strings.Repeat("ab", 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pushRaw(t, charlie, alpha, relayed)
+	if got := listState(t, alpha, "bravo"); got != "1 active, 0 delisted" {
+		t.Errorf("after charlie's relayed delisting, bravo's list at alpha: %s", got)
+	}
+	hits, err := alpha.Screening.Screen(ctx, screen.Query{Name: "Sons of the Tide"}, 5)
+	if err != nil || len(hits) == 0 {
+		t.Errorf("screening no longer finds bravo's entry: %v, %v", hits, err)
+	}
+}
+
+func listState(t testing.TB, p *peer, authority string) string {
+	t.Helper()
+	ls, err := p.Screening.Lists(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range ls {
+		if l.Authority == authority {
+			return fmt.Sprintf("%d active, %d delisted", l.Active, l.Delisted)
+		}
+	}
+	return "no list"
+}
+
+// TestVersionSquatting: charlie pushes to bravo a version of alpha's
+// indicator on the version key alpha's revocation will have; alpha's
+// revocation still arrives. And charlie's claim of an observable does not
+// block alpha's own ingest of it, nor lower what alpha's own objects that
+// reference it may release.
+func TestVersionSquatting(t *testing.T) {
+	alpha, bravo, charlie := startPeer(t, "alpha"), startPeer(t, "bravo"), startPeer(t, "charlie")
+	linkTerms(t, alpha, bravo, nil)
+	linkTerms(t, bravo, charlie, nil)
+	linkTerms(t, alpha, charlie, nil)
+	ingest(t, alpha, indicator(green, detente.MarkingGreen, "alpha's"))
+	sync(t, bravo, "alpha")
+
+	squat := indicator(green, detente.MarkingGreen, "charlie's junk on alpha's next key")
+	squat["modified"] = "2026-01-11T10:00:00.000Z"
+	push(t, charlie, bravo, squat)
+	revoked := indicator(green, detente.MarkingGreen, "alpha's")
+	revoked["modified"], revoked["revoked"] = "2026-01-11T10:00:00.000Z", true
+	ingest(t, alpha, revoked)
+	sync(t, bravo, "alpha")
+	if o := holds(bravo, green); o == nil || !o.Signer.Equal(alpha.PublicKey()) || !strings.Contains(string(o.Raw), `"revoked":true`) {
+		t.Fatalf("bravo's current version of alpha's indicator after the squat: %+v", o)
+	}
+
+	// An observable charlie names first.
+	const ip = "ipv4-addr--3aa8b8e3-3b0f-5a51-a4a7-1e9c0e3fbc3e"
+	sco := func(marking string) map[string]any {
+		return map[string]any{"type": "ipv4-addr", "spec_version": "2.1", "id": ip, "value": "198.51.100.7", "object_marking_refs": []string{marking}}
+	}
+	push(t, charlie, alpha, sco(detente.MarkingGreen))
+	od := map[string]any{"type": "observed-data", "spec_version": "2.1", "id": "observed-data--00000000-0000-4000-8000-0000000000e1",
+		"created": "2026-01-10T10:00:00.000Z", "modified": "2026-01-10T10:00:00.000Z", "first_observed": "2026-01-10T10:00:00Z",
+		"last_observed": "2026-01-10T10:00:00Z", "number_observed": 1, "object_refs": []string{ip}, "object_marking_refs": []string{detente.MarkingGreen}}
+	b, _ := json.Marshal(map[string]any{"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d", "objects": []any{sco(detente.MarkingRed), od}})
+	res, err := alpha.Ingest(context.Background(), b, node.IngestOptions{})
+	if err != nil || res.Added != 2 || res.Quarantined != 0 {
+		t.Fatalf("alpha's own ingest of an observable charlie named first: %+v, %v", res, err)
+	}
+	// alpha's observed-data cites alpha's own (RED) observation of the
+	// value, not charlie's GREEN one: it does not go to bravo.
+	if d := decide(t, alpha, "observed-data--00000000-0000-4000-8000-0000000000e1", "bravo"); d.Allowed {
+		t.Errorf("alpha's observed-data citing its RED observable goes out through charlie's GREEN copy: %+v", d)
+	}
+}
+
+// TestOwnObjectsGoBackAlone: charlie's reports naming ids alpha holds and
+// withholds, and one alpha does not hold, all come back to charlie alike.
+func TestOwnObjectsGoBackAlone(t *testing.T) {
+	alpha, charlie := startPeer(t, "alpha"), startPeer(t, "charlie")
+	linkTerms(t, alpha, charlie, nil)
+	ingest(t, alpha, indicator(red, detente.MarkingRed, "withheld from charlie"))
+	probes := []map[string]any{
+		report("report--00000000-0000-4000-8000-0000000000f1", detente.MarkingClear, red),
+		report("report--00000000-0000-4000-8000-0000000000f2", detente.MarkingClear, "indicator--00000000-0000-4000-8000-0000000000ff"),
+	}
+	push(t, charlie, alpha, probes...)
+	for _, p := range probes {
+		d := decide(t, alpha, p["id"].(string), "charlie")
+		if !d.Allowed || len(d.Closure) != 1 {
+			t.Errorf("charlie's own %s going back: %+v", p["id"], d)
+		}
+	}
+}
+
+// TestLogGrowthSaysNothing: what charlie pushes grows alpha's log by one
+// entry per object whatever alpha held or decided; charlie reads the size
+// from alpha's checkpoints.
+func TestLogGrowthSaysNothing(t *testing.T) {
+	alpha, bravo, charlie := startPeer(t, "alpha"), startPeer(t, "bravo"), startPeer(t, "charlie")
+	linkTerms(t, alpha, bravo, nil)
+	linkTerms(t, alpha, charlie, nil)
+	linkTerms(t, bravo, charlie, nil)
+	ingest(t, bravo, indicator(bravos, detente.MarkingGreen, "bravo's, shared with both"))
+	sync(t, alpha, "bravo")
+	sync(t, charlie, "bravo")
+	ctx := context.Background()
+	size := func() int64 {
+		var n int64
+		alpha.Store.View(ctx, func(tx detente.Tx) (err error) { n, err = tx.CountEvents(ctx); return })
+		return n
+	}
+	held := holds(charlie, bravos) // bravo's exact bytes, which alpha holds too
+	before := size()
+	pushRaw(t, charlie, alpha, json.RawMessage(held.Raw))
+	replay := size() - before
+	before = size()
+	push(t, charlie, alpha, indicator(green, detente.MarkingGreen, "fresh"))
+	fresh := size() - before
+	if replay != fresh {
+		t.Errorf("log growth: %d for bytes alpha held, %d for fresh ones", replay, fresh)
+	}
+	// A designation on an id alpha holds from bravo (foreign, quarantined)
+	// and on a new one (stored, designating) grow the log alike.
+	d := detente.Designation{Authority: "charlie", EntityID: "C-1", Names: []detente.DesignationName{{Name: "Someone", Kind: detente.NameKindPrimary}}}
+	raw, _ := lists.ToSTIX(d, detente.MarkingGreen, time.Date(2026, 1, 10, 10, 0, 0, 0, time.UTC))
+	var owned, fresher map[string]any
+	json.Unmarshal(raw, &owned)
+	json.Unmarshal(raw, &fresher)
+	owned["id"] = "identity--00000000-0000-4000-8000-0000000000c1"
+	ingest(t, alpha, map[string]any{"type": "identity", "spec_version": "2.1", "id": "identity--00000000-0000-4000-8000-0000000000c1",
+		"created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z", "name": "alpha's own", "identity_class": "organization"})
+	before = size()
+	push(t, charlie, alpha, owned)
+	foreign := size() - before
+	before = size()
+	push(t, charlie, alpha, fresher)
+	designating := size() - before
+	if foreign != designating {
+		t.Errorf("log growth: %d for a designation on an id alpha owns, %d on a new one", foreign, designating)
 	}
 }

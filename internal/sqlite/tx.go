@@ -160,7 +160,7 @@ func (t *Tx) PutObject(ctx context.Context, o *detente.ObjectVersion) (bool, err
 	added := max(time.Now().UnixMicro()*1000, t.lastAdded+1000) // µs, unique, increasing
 	res, err := t.exec(ctx, `INSERT INTO objects (id, type, modified, created, spec_version, originator,
 		signer, signature, markings, granular, refs, grading, received, quarantine, raw, added, origin)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id, modified) DO NOTHING`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		o.ID, o.Type, nanos(o.Modified), nanos(o.Created), o.SpecVersion, o.Originator,
 		[]byte(o.Signer), o.Signature, mustJSON(nonNil(o.Markings)), mustJSON(nonNil(o.Granular)),
 		mustJSON(nonNil(o.Refs)), o.Grading.String(), nanos(o.Received), o.Quarantine, o.Raw, added, originColumn(o))
@@ -170,10 +170,16 @@ func (t *Tx) PutObject(ctx context.Context, o *detente.ObjectVersion) (bool, err
 	if n, err := res.RowsAffected(); err != nil {
 		return false, fmt.Errorf("insert object %s: %w", o.ID, err)
 	} else if n == 0 { // the version is already stored: same content, or a conflict
-		existing, err := t.ObjectVersion(ctx, o.ID, o.Modified)
+		rows, err := t.query(ctx, `SELECT `+objectCols+` FROM objects WHERE id = ? AND modified = ? AND coalesce(signer, x'') = ?`,
+			o.ID, nanos(o.Modified), append([]byte{}, o.Signer...))
 		if err != nil {
-			return false, err
+			return false, fmt.Errorf("insert object %s: %w", o.ID, err)
 		}
+		same, err := collectObjects(rows)
+		if err != nil || len(same) == 0 {
+			return false, fmt.Errorf("insert object %s: the stored version is gone: %v", o.ID, err)
+		}
+		existing := same[0]
 		if string(existing.Raw) != string(o.Raw) {
 			return false, detente.ConflictError(o)
 		}
@@ -273,8 +279,11 @@ func nonNil[T any](s []T) []T {
 
 // Object implements detente.Tx.
 func (t *Tx) Object(ctx context.Context, id string) (*detente.ObjectVersion, error) {
+	id = detente.NormalID(id)
 	rows, err := t.query(ctx, `SELECT `+objectCols+` FROM objects
-		WHERE id = ? AND quarantine = '' ORDER BY modified DESC LIMIT 1`, detente.NormalID(id))
+		WHERE id = ? AND quarantine = ''
+		ORDER BY coalesce(origin, signer, x'') = coalesce((SELECT owner FROM owners WHERE id = ?), x'') DESC, modified DESC, seq DESC
+		LIMIT 1`, id, id)
 	if err != nil {
 		return nil, fmt.Errorf("get object: %w", err)
 	}
@@ -288,9 +297,30 @@ func (t *Tx) Object(ctx context.Context, id string) (*detente.ObjectVersion, err
 	return objs[0], nil
 }
 
+// ObjectFrom implements detente.Tx.
+func (t *Tx) ObjectFrom(ctx context.Context, id string, origin detente.PublicKey) (*detente.ObjectVersion, error) {
+	rows, err := t.query(ctx, `SELECT `+objectCols+` FROM objects
+		WHERE id = ? AND quarantine = '' AND coalesce(origin, signer, x'') = ?
+		ORDER BY modified DESC, seq DESC LIMIT 1`, detente.NormalID(id), append([]byte{}, origin...))
+	if err != nil {
+		return nil, fmt.Errorf("get object: %w", err)
+	}
+	objs, err := collectObjects(rows)
+	if err != nil {
+		return nil, fmt.Errorf("get object: %w", err)
+	}
+	if len(objs) == 0 {
+		return nil, notFound("object %s of %s not found", id, origin)
+	}
+	return objs[0], nil
+}
+
 // ObjectVersion implements detente.Tx.
 func (t *Tx) ObjectVersion(ctx context.Context, id string, modified time.Time) (*detente.ObjectVersion, error) {
-	rows, err := t.query(ctx, `SELECT `+objectCols+` FROM objects WHERE id = ? AND modified = ?`, detente.NormalID(id), nanos(modified))
+	id = detente.NormalID(id)
+	rows, err := t.query(ctx, `SELECT `+objectCols+` FROM objects WHERE id = ? AND modified = ?
+		ORDER BY quarantine = '' DESC, coalesce(origin, signer, x'') = coalesce((SELECT owner FROM owners WHERE id = ?), x'') DESC, seq
+		LIMIT 1`, id, nanos(modified), id)
 	if err != nil {
 		return nil, fmt.Errorf("get object version: %w", err)
 	}
@@ -559,7 +589,8 @@ func (t *Tx) PutConsent(ctx context.Context, c *detente.Consent) error {
 	doc := mustJSON(c)
 	_, err := t.exec(ctx, `INSERT INTO consents (id, object, doc, revoked, revoked_reason, received)
 		VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET revoked = excluded.revoked, revoked_reason = excluded.revoked_reason`,
+		ON CONFLICT (id) DO UPDATE SET revoked = true, revoked_reason = excluded.revoked_reason
+		WHERE excluded.revoked AND NOT consents.revoked`,
 		c.ID, detente.NormalID(c.Object), doc, c.Revoked, c.RevokedReason, nanos(c.Received))
 	if err != nil {
 		return fmt.Errorf("put consent: %w", err)
@@ -573,6 +604,22 @@ func (t *Tx) Consents(ctx context.Context, object string) ([]*detente.Consent, e
 	if object == "" {
 		q, args = `SELECT doc, revoked, revoked_reason, received FROM consents ORDER BY id`, nil
 	}
+	return t.consents(ctx, q, args...)
+}
+
+// Consent implements detente.Tx.
+func (t *Tx) Consent(ctx context.Context, id string) (*detente.Consent, error) {
+	cs, err := t.consents(ctx, `SELECT doc, revoked, revoked_reason, received FROM consents WHERE id = ?`, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(cs) == 0 {
+		return nil, notFound("consent %s not found", id)
+	}
+	return cs[0], nil
+}
+
+func (t *Tx) consents(ctx context.Context, q string, args ...any) ([]*detente.Consent, error) {
 	rows, err := t.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list consents: %w", err)

@@ -75,13 +75,17 @@ func testOwnership(t *testing.T, open func(t *testing.T) detente.Store) {
 				mine := signed(ind, t0, "alpha's", a, nil)
 				later := signed(ind, t0.Add(time.Hour), "charlie's takeover", b, nil)
 				same := signed(ind, t0, "charlie's, same version key", b, nil)
-				res := p.put(t, s, mine, later, same)
-				if !res[0].Added || !res[1].Added || res[2].Err == nil {
+				equivocation := signed(ind, t0, "alpha's, other content", a, nil)
+				res := p.put(t, s, mine, later, same, equivocation)
+				if !res[0].Added || !res[1].Added || !res[2].Added || res[3].Err == nil {
 					t.Fatalf("results %+v", res)
 				}
-				wantCode(t, res[2].Err, detente.ECONFLICT)
-				if mine.Quarantine != "" || !strings.HasPrefix(later.Quarantine, detente.QuarantineForeign+": ") {
-					t.Errorf("quarantine: owner's %q, foreign %q", mine.Quarantine, later.Quarantine)
+				// A version is (id, modified, signer): only the same signer's
+				// other content for one version conflicts.
+				wantCode(t, res[3].Err, detente.ECONFLICT)
+				if mine.Quarantine != "" || !strings.HasPrefix(later.Quarantine, detente.QuarantineForeign+": ") ||
+					!strings.HasPrefix(same.Quarantine, detente.QuarantineForeign+": ") {
+					t.Errorf("quarantine: owner's %q, foreign %q and %q", mine.Quarantine, later.Quarantine, same.Quarantine)
 				}
 				view(t, s, func(ctx context.Context, tx detente.Tx) error {
 					o, err := tx.Object(ctx, ind)
@@ -99,11 +103,21 @@ func testOwnership(t *testing.T, open func(t *testing.T) detente.Store) {
 					if err != nil || v.Quarantine != later.Quarantine {
 						t.Errorf("foreign version not kept as quarantined: %v, %v", v, err)
 					}
+					v, err = tx.ObjectVersion(ctx, ind, t0)
+					if err != nil || string(v.Raw) != string(mine.Raw) {
+						t.Errorf("ObjectVersion with two signers' versions: %v, %v; want the owner's", v, err)
+					}
 					return nil
 				})
-				// The owner's own later version is current.
+				// The owner's own later version is current, though another
+				// node's version squats its key: a squatter never blocks the
+				// owner (a revocation, say).
+				squat := signed(ind, t0.Add(2*time.Hour), "charlie's, first on alpha's next key", b, nil)
+				p.put(t, s, squat)
 				next := signed(ind, t0.Add(2*time.Hour), "alpha's second", a, nil)
-				p.put(t, s, next)
+				if res := p.put(t, s, next); !res[0].Added || next.Quarantine != "" {
+					t.Fatalf("the owner's version behind a squatter: %+v, %q", res, next.Quarantine)
+				}
 				view(t, s, func(ctx context.Context, tx detente.Tx) error {
 					o, err := tx.Object(ctx, ind)
 					if err != nil || string(o.Raw) != string(next.Raw) {
@@ -200,6 +214,37 @@ func testOwnership(t *testing.T, open func(t *testing.T) detente.Store) {
 				if !strings.HasPrefix(other.Quarantine, detente.QuarantineForeign+": ") {
 					t.Errorf("relay naming another origin: %q", other.Quarantine)
 				}
+			})
+			t.Run("Observable", func(t *testing.T) {
+				s := open(t)
+				// An SCO has no created time; its id derives from its value.
+				ip := "ipv4-addr--00000000-0000-5000-8000-000000000001"
+				obs := func(body string, signer detente.PublicKey) *detente.ObjectVersion {
+					o := signed(ip, time.Time{}, body, signer, nil)
+					o.Type, o.Created = "ipv4-addr", time.Time{}
+					return o
+				}
+				theirs, mine := obs("charlie's, GREEN", b), obs("alpha's, RED", a)
+				res := p.put(t, s, theirs, mine)
+				if !res[0].Added || !res[1].Added || theirs.Quarantine != "" || mine.Quarantine != "" {
+					t.Fatalf("two originators' observations of one value: %+v, %q, %q", res, theirs.Quarantine, mine.Quarantine)
+				}
+				view(t, s, func(ctx context.Context, tx detente.Tx) error {
+					o, err := tx.Object(ctx, ip)
+					if err != nil || !o.Signer.Equal(b) {
+						t.Errorf("Object of an observable = %v, %v; want the owner's (the first)", o, err)
+					}
+					for _, k := range []detente.PublicKey{a, b} {
+						o, err := tx.ObjectFrom(ctx, ip, k)
+						if err != nil || !o.Signer.Equal(k) {
+							t.Errorf("ObjectFrom(%v) = %v, %v", k, o, err)
+						}
+					}
+					if _, err := tx.ObjectFrom(ctx, ip, x); detente.ErrorCode(err) != detente.ENOTFOUND {
+						t.Errorf("ObjectFrom a node that holds none: %v", err)
+					}
+					return nil
+				})
 			})
 			t.Run("Unchanged", func(t *testing.T) {
 				s := open(t)

@@ -563,6 +563,27 @@ func testConsents(t *testing.T, s detente.Store) {
 		}
 		return nil
 	})
+	// Only the revocation changes, and only once: putting the consent
+	// again unrevoked, or another document under its id, changes nothing.
+	again := *c
+	other := *c
+	other.Object, other.Revoked = "report--00000000-0000-4000-8000-000000000009", false
+	update(t, s, func(ctx context.Context, tx detente.Tx) error {
+		if err := tx.PutConsent(ctx, &again); err != nil {
+			return err
+		}
+		return tx.PutConsent(ctx, &other)
+	})
+	view(t, s, func(ctx context.Context, tx detente.Tx) error {
+		got, err := tx.Consent(ctx, c.ID)
+		if err != nil || !got.Revoked || got.RevokedReason != "originator withdrew" || got.Object != ind {
+			t.Errorf("Consent after re-puts = %+v, %v; want the first document, still revoked", got, err)
+		}
+		if _, err := tx.Consent(ctx, "consent--00000000-0000-4000-8000-00000000dead"); detente.ErrorCode(err) != detente.ENOTFOUND {
+			t.Errorf("Consent of an unknown id: %v", err)
+		}
+		return nil
+	})
 }
 
 func testReleases(t *testing.T, s detente.Store) {

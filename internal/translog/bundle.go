@@ -233,6 +233,7 @@ const (
 	Rewritten   ProblemKind = "rewritten"    // entries contradict an earlier signed checkpoint
 	SplitView   ProblemKind = "split_view"   // two signed checkpoints of one size with different roots
 	RolledBack  ProblemKind = "rolled_back"  // a signed checkpoint covers more entries than the bundle's
+	Uncompared  ProblemKind = "uncompared"   // a checkpoint the verifier gave cannot be compared with a partial export
 )
 
 // Problem is one thing wrong with a bundle.
@@ -278,6 +279,7 @@ type KnownCheckpoint struct {
 type earlier struct {
 	*Checkpoint
 	label string // "checkpoint witnessed.txt", "the bundle's checkpoints[3]"
+	known bool   // given by the verifier, not carried by the bundle
 }
 
 // VerifyBundle verifies b against pub, the node key the verifier pinned,
@@ -314,7 +316,7 @@ func VerifyBundle(b *Bundle, pub ed25519.PublicKey, known ...KnownCheckpoint) (*
 		if err != nil {
 			return nil, fmt.Errorf("verify bundle: %w", err)
 		}
-		others = append(others, earlier{c, label})
+		others = append(others, earlier{c, label, true})
 	}
 	for i, n := range b.Checkpoints {
 		label := fmt.Sprintf("the bundle's checkpoints[%d]", i)
@@ -322,7 +324,7 @@ func VerifyBundle(b *Bundle, pub ed25519.PublicKey, known ...KnownCheckpoint) (*
 		if err != nil {
 			return nil, fmt.Errorf("verify bundle: %w", err)
 		}
-		others = append(others, earlier{c, label})
+		others = append(others, earlier{c, label, false})
 	}
 	r := &Report{Origin: cp.Origin, Size: cp.Size, Root: cp.Root, Entries: len(b.Entries)}
 	holds := fmt.Sprintf("the bundle's checkpoint covers %d entries", cp.Size)
@@ -346,11 +348,12 @@ func VerifyBundle(b *Bundle, pub ed25519.PublicKey, known ...KnownCheckpoint) (*
 	} else {
 		verifyProofs(b, cp, r)
 	}
-	uncompared(b, cp, others, r)
-	// The most precise problems first: single entries before ranges.
+	// The most precise problems first: single entries before ranges; what
+	// could not be compared last.
 	slices.SortStableFunc(r.Problems, func(a, b Problem) int {
 		return cmp.Or(cmp.Compare(a.Last-a.First, b.Last-b.First), cmp.Compare(a.First, b.First))
 	})
+	uncompared(b, cp, others, r)
 	switch len(r.Problems) {
 	case 0:
 		return r, nil
@@ -386,6 +389,14 @@ func parseEarlier(note []byte, origin string, pub ed25519.PublicKey, label strin
 func uncompared(b *Bundle, cp *Checkpoint, others []earlier, r *Report) {
 	for _, c := range others {
 		if c.Size == 0 || c.Size >= cp.Size || (b.Range != nil && b.Range.Start == 0 && c.Size <= b.Range.End) {
+			continue
+		}
+		if c.known {
+			// A checkpoint the verifier gave is what it relies on: a
+			// partial export (which a rolled-back or forked log can
+			// still pass) must not verify "OK" beside it.
+			r.add(Uncompared, -1, -1, "%s (size %d) cannot be compared with this partial export: a forked or rolled-back log could pass it; "+
+				"verify an export from entry 0 to at least entry %d", c.label, c.Size, c.Size-1)
 			continue
 		}
 		r.Notes = append(r.Notes, fmt.Sprintf("%s (size %d) was not compared with the log: that takes an export from entry 0 to at least entry %d", c.label, c.Size, c.Size-1))
