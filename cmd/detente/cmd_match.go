@@ -8,7 +8,7 @@ import (
 	"text/tabwriter"
 
 	"detente"
-	"detente/internal/node"
+	"detente/internal/matching"
 	"detente/internal/psi"
 )
 
@@ -17,12 +17,12 @@ func matchCommands() []*command {
 	var skipInvalid bool
 	typeHelp := "selector type: person, document, phone, email, wallet, file-hash, account, url (required)"
 	// readSelectors reads FILE and reports every bad line on stderr.
-	readSelectors := func(e *env, file string, t psi.Type) ([]node.SelectorLine, []node.LineError, error) {
-		data, err := readInput(e, file, node.MaxWatchlistFile)
+	readSelectors := func(e *env, file string, t psi.Type) ([]matching.SelectorLine, []matching.LineError, error) {
+		data, err := readInput(e, file, matching.MaxWatchlistFile)
 		if err != nil {
 			return nil, nil, err
 		}
-		sels, bad := node.ParseSelectorFile(t, data)
+		sels, bad := matching.ParseSelectorFile(t, data)
 		for _, b := range bad {
 			fmt.Fprintf(e.stderr, "%s:%d: %s\n", file, b.Line, b.Err)
 		}
@@ -51,7 +51,7 @@ func matchCommands() []*command {
 			if name == "" || typ == "" {
 				return usagef("--name and --type are required")
 			}
-			t, err := node.ParseSelectorType(typ)
+			t, err := matching.ParseSelectorType(typ)
 			if err != nil {
 				return usagef("%s", detente.ErrorMessage(err))
 			}
@@ -71,7 +71,7 @@ func matchCommands() []*command {
 				return err
 			}
 			defer n.Close()
-			res, err := n.AddToWatchlist(ctx, name, t, tlp, sels)
+			res, err := n.Matching.AddToWatchlist(ctx, name, t, tlp, sels)
 			if err != nil {
 				return err
 			}
@@ -93,13 +93,13 @@ func matchCommands() []*command {
 				return err
 			}
 			defer n.Close()
-			ws, err := n.Watchlists(ctx)
+			ws, err := n.Matching.Watchlists(ctx)
 			if err != nil {
 				return err
 			}
 			if e.json {
 				if ws == nil {
-					ws = []node.WatchlistSummary{}
+					ws = []matching.WatchlistSummary{}
 				}
 				return printJSON(e.stdout, ws)
 			}
@@ -128,7 +128,7 @@ func matchCommands() []*command {
 				return err
 			}
 			defer n.Close()
-			if err := n.RemoveWatchlist(ctx, name); err != nil {
+			if err := n.Matching.RemoveWatchlist(ctx, name); err != nil {
 				return err
 			}
 			fmt.Fprintf(e.stdout, "watchlist %s removed\n", name)
@@ -154,7 +154,7 @@ func matchCommands() []*command {
 			if partner == "" || typ == "" {
 				return usagef("--partner and --type are required")
 			}
-			t, err := node.ParseSelectorType(typ)
+			t, err := matching.ParseSelectorType(typ)
 			if err != nil {
 				return usagef("%s", detente.ErrorMessage(err))
 			}
@@ -175,7 +175,7 @@ func matchCommands() []*command {
 				return err
 			}
 			defer n.Close()
-			res, err := node.NewMatcher(n).Match(ctx, node.MatchRequest{Partner: partner, Type: t, Mode: mode, Selectors: sels})
+			res, err := n.Matching.Match(ctx, matching.Request{Partner: partner, Type: t, Mode: mode, Selectors: sels})
 			if detente.ErrorCode(err) == detente.EDENIED {
 				fmt.Fprintf(e.stderr, "detente match: refused: %s\n", detente.ErrorMessage(err))
 				return errDenied
@@ -212,13 +212,13 @@ func matchCommands() []*command {
 				return err
 			}
 			defer n.Close()
-			bs, err := n.MatchBudgets(ctx)
+			bs, err := n.Matching.Budgets(ctx)
 			if err != nil {
 				return err
 			}
 			if e.json {
 				if bs == nil {
-					bs = []*node.MatchBudget{}
+					bs = []*matching.Budget{}
 				}
 				return printJSON(e.stdout, bs)
 			}

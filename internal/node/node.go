@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"detente"
+	"detente/internal/matching"
 )
 
 // Node is one running node: its identity, its store and the clock.
@@ -34,6 +35,10 @@ type Node struct {
 	// time may lie (partners' clocks differ); zero means DefaultMaxSkew.
 	MaxSkew time.Duration
 
+	// Matching is private matching: watchlists, the owner's side that
+	// partners query, and queries to partners' watchlists.
+	Matching *matching.Service
+
 	screening screening      // the screening index, built on first use
 	hotline   hotlineRuntime // the running outbox's wake-up and the cached deconflictor (hotline.go)
 }
@@ -43,7 +48,10 @@ func New(name string, key ed25519.PrivateKey, store detente.Store, logger *slog.
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Node{Name: name, Key: key, Store: store, Logger: logger, Now: time.Now}
+	n := &Node{Name: name, Key: key, Store: store, Logger: logger, Now: time.Now}
+	n.Matching = matching.New(matching.Config{Store: store, Name: name, SealKey: n.SubKey(matching.OwnerKeyInfo),
+		Now: n.now, Logger: logger, PeerClient: n.PeerClient})
+	return n
 }
 
 // Bootstrap records a new node in s, an empty store: its name and key,
