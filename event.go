@@ -22,6 +22,8 @@ const (
 	EventTokenRevoked      = "token.revoked"
 	EventDesignation       = "designation.changed"
 	EventMatchQuery        = "match.query"
+	EventWatchlist         = "watchlist.changed" // a watchlist added to or removed: name, type, marking, counts, never values
+	EventMatchEpoch        = "match.epoch"       // an encoded watchlist published to a partner: epoch, SHA-256 of its public key
 	EventChannel           = "channel"
 )
 

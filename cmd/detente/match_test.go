@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"detente/internal/node"
+	"detente/internal/matching"
 	"detente/internal/nodetest"
 	"detente/internal/server"
 )
@@ -115,7 +115,7 @@ func TestMatchJSON(t *testing.T) {
 	}
 	// The owner sees the budget used, not what was asked.
 	out = mustCLI(t, "", "match", "budget", "--dir", bravo, "--json")
-	var bs []node.MatchBudget
+	var bs []matching.Budget
 	if err := json.Unmarshal([]byte(out), &bs); err != nil || len(bs) != 1 || bs[0].Used != 48 || bs[0].Queries != 2 || bs[0].Exchanges != 1 {
 		t.Errorf("match budget: %s (%v)", out, err)
 	}

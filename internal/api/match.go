@@ -4,7 +4,7 @@ import (
 	"net/http"
 
 	"detente"
-	"detente/internal/node"
+	"detente/internal/matching"
 )
 
 // MatchRequest is the body of POST /api/v1/match: selectors of one type
@@ -17,10 +17,11 @@ type MatchRequest struct {
 	Selectors []string `json:"selectors"`
 }
 
-// matchRoutes serves private matching to analysts. One Matcher, and so one
-// cache of partners' encoded watchlists, serves every request.
+// matchRoutes serves private matching to analysts, through the node's
+// matching service (one cache of partners' encoded watchlists for every
+// request).
 func (s *Server) matchRoutes() {
-	m := node.NewMatcher(s.node)
+	m := s.node.Matching
 	s.handle("POST /api/v1/match", analysts, MaxObjectsBody, func(r *http.Request) (any, error) {
 		var req MatchRequest
 		if err := decode(r, &req); err != nil {
@@ -29,18 +30,18 @@ func (s *Server) matchRoutes() {
 		if req.Partner == "" {
 			return nil, detente.Errorf(detente.EINVALID, "partner is required")
 		}
-		typ, err := node.ParseSelectorType(req.Type)
+		typ, err := matching.ParseSelectorType(req.Type)
 		if err != nil {
 			return nil, err
 		}
 		if len(req.Selectors) > detente.MaxMatchSetSize {
 			return nil, detente.Errorf(detente.ETOOLARGE, "at most %d selectors per request", detente.MaxMatchSetSize)
 		}
-		sels, bad := node.SelectorsOf(typ, req.Selectors)
+		sels, bad := matching.SelectorsOf(typ, req.Selectors)
 		if len(bad) > 0 {
-			return nil, node.LinesError("selectors (line is the position in the list)", bad)
+			return nil, matching.LinesError("selectors (line is the position in the list)", bad)
 		}
-		res, err := m.Match(r.Context(), node.MatchRequest{Partner: req.Partner, Type: typ, Mode: req.Mode, Selectors: sels})
+		res, err := m.Match(r.Context(), matching.Request{Partner: req.Partner, Type: typ, Mode: req.Mode, Selectors: sels})
 		if err != nil {
 			return nil, err
 		}

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"detente"
-	"detente/internal/node"
+	"detente/internal/matching"
 	"detente/internal/psi"
 )
 
@@ -54,11 +54,11 @@ func watchlistsOf(name string) []demoWatchlist {
 // loadWatchlists stores a demo agency's watchlists in its node.
 func loadWatchlists(ctx context.Context, a *Agency) error {
 	for _, w := range watchlistsOf(a.Name) {
-		sels, bad := node.ParseSelectorFile(w.typ, []byte(strings.Join(w.lines, "\n")))
+		sels, bad := matching.ParseSelectorFile(w.typ, []byte(strings.Join(w.lines, "\n")))
 		if len(bad) > 0 {
 			return fmt.Errorf("demo: watchlist %s of %s: %v", w.name, a.Name, bad)
 		}
-		if _, err := a.Node.AddToWatchlist(ctx, w.name, w.typ, w.marking, sels); err != nil {
+		if _, err := a.Node.Matching.AddToWatchlist(ctx, w.name, w.typ, w.marking, sels); err != nil {
 			return fmt.Errorf("demo: watchlist %s of %s: %w", w.name, a.Name, err)
 		}
 	}

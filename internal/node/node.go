@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"detente"
+	"detente/internal/matching"
 )
 
 // Node is one running node: its identity, its store and the clock.
@@ -39,6 +40,9 @@ type Node struct {
 	// Screening holds the designation lists and screens names against
 	// them.
 	Screening *screening.Service
+	// Matching is private matching: watchlists, the owner's side that
+	// partners query, and queries to partners' watchlists.
+	Matching *matching.Service
 
 	hotline hotlineRuntime // the running outbox's wake-up and the cached deconflictor (hotline.go)
 }
@@ -50,6 +54,8 @@ func New(name string, key ed25519.PrivateKey, store detente.Store, logger *slog.
 	}
 	n := &Node{Name: name, Key: key, Store: store, Logger: logger, Now: time.Now}
 	n.Screening = screening.New(store, name, func() time.Time { return n.Now() })
+	n.Matching = matching.New(matching.Config{Store: store, Name: name, SealKey: n.SubKey(matching.OwnerKeyInfo),
+		Now: n.now, Logger: logger, PeerClient: n.PeerClient})
 	return n
 }
 

@@ -24,8 +24,9 @@ import (
 	"time"
 
 	"detente"
-	"detente/internal/node"
+	"detente/internal/matching"
 	"detente/internal/nodetest"
+	protocol "detente/internal/peer"
 	"detente/internal/psi"
 	"detente/internal/server"
 )
@@ -94,18 +95,18 @@ func startClockedPeer(t testing.TB, name string, c *clock) *peer {
 
 func addWatchlist(t testing.TB, p *peer, name string, typ psi.Type, marking detente.TLP, lines ...string) {
 	t.Helper()
-	sels, bad := node.ParseSelectorFile(typ, []byte(strings.Join(lines, "\n")))
+	sels, bad := matching.ParseSelectorFile(typ, []byte(strings.Join(lines, "\n")))
 	if len(bad) > 0 {
 		t.Fatalf("watchlist %s: %v", name, bad)
 	}
-	if _, err := p.AddToWatchlist(context.Background(), name, typ, marking, sels); err != nil {
+	if _, err := p.Matching.AddToWatchlist(context.Background(), name, typ, marking, sels); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func selectorLines(t testing.TB, typ psi.Type, lines ...string) []node.SelectorLine {
+func selectorLines(t testing.TB, typ psi.Type, lines ...string) []matching.SelectorLine {
 	t.Helper()
-	sels, bad := node.ParseSelectorFile(typ, []byte(strings.Join(lines, "\n")))
+	sels, bad := matching.ParseSelectorFile(typ, []byte(strings.Join(lines, "\n")))
 	if len(bad) > 0 {
 		t.Fatalf("selectors: %v", bad)
 	}
@@ -215,9 +216,24 @@ func (r *recorder) count(method, path string) int {
 
 func (r *recorder) wrap(rt http.RoundTripper) http.RoundTripper { r.next = rt; return r }
 
-func match(t *testing.T, m *node.Matcher, partner string, typ psi.Type, mode string, sels []node.SelectorLine) *node.MatchResult {
+// recordedMatching returns a matching service of p, as the node composes
+// it, whose connections to partners go through rec.
+func recordedMatching(p *peer, rec *recorder) *matching.Service {
+	return matching.New(matching.Config{Store: p.Store, Name: p.Name, SealKey: p.SubKey(matching.OwnerKeyInfo),
+		Now: func() time.Time { return p.Now() },
+		PeerClient: func(x *detente.Partner) (*protocol.Client, error) {
+			c, err := p.PeerClient(x)
+			if err != nil {
+				return nil, err
+			}
+			c.HTTP.Transport = rec.wrap(c.HTTP.Transport)
+			return c, nil
+		}})
+}
+
+func match(t *testing.T, m *matching.Service, partner string, typ psi.Type, mode string, sels []matching.SelectorLine) *matching.Result {
 	t.Helper()
-	res, err := m.Match(context.Background(), node.MatchRequest{Partner: partner, Type: typ, Mode: mode, Selectors: sels})
+	res, err := m.Match(context.Background(), matching.Request{Partner: partner, Type: typ, Mode: mode, Selectors: sels})
 	if err != nil {
 		t.Fatalf("%s match: %v", mode, err)
 	}
@@ -239,7 +255,7 @@ func TestMatchModesAcrossNodes(t *testing.T) {
 	addWatchlist(t, bravo, "passports", psi.TypeDocument, detente.TLPAmber, "UTO:L898902C3", "D:C01X00T47")
 
 	sels := selectorLines(t, psi.TypePhone, append(slices.Clone(s.query), secret)...)
-	m := node.NewMatcher(alpha.Node)
+	m := alpha.Matching
 	for _, mode := range []string{"query", "bulk"} {
 		res := match(t, m, "bravo", psi.TypePhone, mode, sels)
 		if !slices.Equal(res.Matches, s.want) || res.Count != nil {
@@ -271,7 +287,7 @@ func TestMatchModesAcrossNodes(t *testing.T) {
 	}
 
 	// Count mode refuses sets under the minimum (10).
-	_, err := m.Match(context.Background(), node.MatchRequest{Partner: "bravo", Type: psi.TypePhone, Mode: "count", Selectors: sels[:3]})
+	_, err := m.Match(context.Background(), matching.Request{Partner: "bravo", Type: psi.TypePhone, Mode: "count", Selectors: sels[:3]})
 	if err == nil || !strings.Contains(err.Error(), "at least 10") {
 		t.Errorf("count with 3 selectors: %v", err)
 	}
@@ -302,23 +318,23 @@ func TestMatchBudget(t *testing.T) {
 	linkMatch(t, alpha, bravo, matchTerms(10000), matchTerms(64, "query", "bulk"))
 	s := newPhoneScenario(t)
 	addWatchlist(t, bravo, "phones", psi.TypePhone, detente.TLPAmber, s.owner...)
-	m := node.NewMatcher(alpha.Node)
+	m := alpha.Matching
 	sels := selectorLines(t, psi.TypePhone, s.query[:10]...) // padded to 16
 	for i := range 4 {
 		if res := match(t, m, "bravo", psi.TypePhone, "query", sels); res.Cost != 16 || res.Used != 16*(i+1) || res.Limit != 64 {
 			t.Fatalf("query %d: cost %d, used %d of %d", i, res.Cost, res.Used, res.Limit)
 		}
 	}
-	_, err := m.Match(context.Background(), node.MatchRequest{Partner: "bravo", Type: psi.TypePhone, Mode: "query", Selectors: sels})
+	_, err := m.Match(context.Background(), matching.Request{Partner: "bravo", Type: psi.TypePhone, Mode: "query", Selectors: sels})
 	if detente.ErrorCode(err) != detente.EDENIED || !strings.Contains(err.Error(), "budget for this period exhausted: 64 of 64 used") {
 		t.Fatalf("fifth query: %v", err)
 	}
 	// Bulk draws on the same budget.
-	_, err = m.Match(context.Background(), node.MatchRequest{Partner: "bravo", Type: psi.TypePhone, Mode: "bulk", Selectors: sels})
+	_, err = m.Match(context.Background(), matching.Request{Partner: "bravo", Type: psi.TypePhone, Mode: "bulk", Selectors: sels})
 	if detente.ErrorCode(err) != detente.EDENIED || !strings.Contains(err.Error(), "exhausted") {
 		t.Fatalf("bulk after the budget: %v", err)
 	}
-	bs, err := bravo.MatchBudgets(context.Background())
+	bs, err := bravo.Matching.Budgets(context.Background())
 	if err != nil || len(bs) != 1 {
 		t.Fatalf("budgets: %v %v", bs, err)
 	}
@@ -351,15 +367,15 @@ func TestMatchRefusedWithoutTerms(t *testing.T) {
 	s := newPhoneScenario(t)
 	addWatchlist(t, bravo, "phones", psi.TypePhone, detente.TLPAmber, s.owner...)
 	addWatchlist(t, charlie, "phones", psi.TypePhone, detente.TLPAmber, s.owner...)
-	m := node.NewMatcher(alpha.Node)
+	m := alpha.Matching
 	sels := selectorLines(t, psi.TypePhone, s.query...)
 	for _, mode := range []string{"query", "bulk", "count"} {
-		_, err := m.Match(context.Background(), node.MatchRequest{Partner: "bravo", Type: psi.TypePhone, Mode: mode, Selectors: sels})
+		_, err := m.Match(context.Background(), matching.Request{Partner: "bravo", Type: psi.TypePhone, Mode: mode, Selectors: sels})
 		if detente.ErrorCode(err) != detente.EDENIED || !strings.Contains(err.Error(), "bravo has no agreement in force with alpha that allows private matching") {
 			t.Errorf("%s against bravo: %v", mode, err)
 		}
 	}
-	_, err := m.Match(context.Background(), node.MatchRequest{Partner: "charlie", Type: psi.TypePhone, Mode: "bulk", Selectors: sels})
+	_, err := m.Match(context.Background(), matching.Request{Partner: "charlie", Type: psi.TypePhone, Mode: "bulk", Selectors: sels})
 	if detente.ErrorCode(err) != detente.EDENIED || !strings.Contains(err.Error(), "does not allow private matching in bulk mode") {
 		t.Errorf("bulk against charlie: %v", err)
 	}
@@ -367,7 +383,7 @@ func TestMatchRefusedWithoutTerms(t *testing.T) {
 		t.Errorf("query against charlie: %q", res.Matches)
 	}
 	// bravo asks alpha, whose agreement allows it, but bravo's own does not.
-	_, err = node.NewMatcher(bravo.Node).Match(context.Background(), node.MatchRequest{Partner: "alpha", Type: psi.TypePhone, Selectors: sels})
+	_, err = bravo.Matching.Match(context.Background(), matching.Request{Partner: "alpha", Type: psi.TypePhone, Selectors: sels})
 	if detente.ErrorCode(err) != detente.EDENIED || !strings.Contains(err.Error(), "bravo has no agreement in force with alpha") {
 		t.Errorf("bravo asking: %v", err)
 	}
@@ -410,8 +426,7 @@ func TestMatchRevealsNoSelector(t *testing.T) {
 	persons := []string{"Sergei Lavrov,1950-03-21", "Yusuf Karimov,1984-07-12"}
 	addWatchlist(t, bravo, "persons", psi.TypePerson, detente.TLPAmber, persons[0])
 	rec := &recorder{}
-	m := node.NewMatcher(alpha.Node)
-	m.Wrap = rec.wrap
+	m := recordedMatching(alpha, rec)
 	sels := selectorLines(t, psi.TypePhone, s.query...)
 	for _, mode := range []string{"query", "bulk", "count"} {
 		match(t, m, "bravo", psi.TypePhone, mode, sels)
@@ -487,8 +502,7 @@ func TestMatchEpochChange(t *testing.T) {
 	s := newPhoneScenario(t)
 	addWatchlist(t, bravo, "phones", psi.TypePhone, detente.TLPAmber, s.owner...)
 	rec := &recorder{}
-	m := node.NewMatcher(alpha.Node)
-	m.Wrap = rec.wrap
+	m := recordedMatching(alpha, rec)
 	sels := selectorLines(t, psi.TypePhone, s.query...)
 	first := match(t, m, "bravo", psi.TypePhone, "query", sels)
 	second := match(t, m, "bravo", psi.TypePhone, "query", sels)
@@ -504,7 +518,7 @@ func TestMatchEpochChange(t *testing.T) {
 		t.Errorf("new epoch: matches %q, used %d (a new period's budget starts at 0)", third.Matches, third.Used)
 	}
 	// Each epoch was published once, each with its own key, both logged.
-	es := events(t, bravo, node.EventMatchEpoch)
+	es := events(t, bravo, detente.EventMatchEpoch)
 	if len(es) != 2 {
 		t.Fatalf("%d epoch events", len(es))
 	}

@@ -12,6 +12,7 @@ import (
 
 	"detente"
 	"detente/internal/hotline"
+	"detente/internal/matching"
 	"detente/internal/node"
 )
 
@@ -283,7 +284,7 @@ func TestMatching(t *testing.T) {
 	}
 	// An outcome, shown once and escaped.
 	count := 1
-	c.f.h.sessions.setMatch(context.Background(), c.session(), &matchOutcome{Sent: 3, Result: &node.MatchResult{Partner: "bravo", Type: "email", Mode: "query",
+	c.f.h.sessions.setMatch(context.Background(), c.session(), &matchOutcome{Sent: 3, Result: &matching.Result{Partner: "bravo", Type: "email", Mode: "query",
 		Matches: []string{xssScript}, Cost: 3, Used: 7, Limit: 100}})
 	_, page := c.get("/matching")
 	for _, w := range []string{"What bravo told this node", "● on the watchlist", "&lt;script&gt;alert(1)&lt;/script&gt;", "7 of 100"} {
@@ -297,7 +298,7 @@ func TestMatching(t *testing.T) {
 	if _, again := c.get("/matching"); strings.Contains(again, "What bravo told this node") {
 		t.Errorf("the outcome is shown again on reload")
 	}
-	c.f.h.sessions.setMatch(context.Background(), c.session(), &matchOutcome{Sent: 5, Result: &node.MatchResult{Partner: "bravo", Type: "email", Mode: "count", Count: &count}})
+	c.f.h.sessions.setMatch(context.Background(), c.session(), &matchOutcome{Sent: 5, Result: &matching.Result{Partner: "bravo", Type: "email", Mode: "count", Count: &count}})
 	if _, page := c.get("/matching"); !strings.Contains(page, "<strong>1</strong> of them") {
 		t.Errorf("a count is not shown")
 	}

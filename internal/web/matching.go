@@ -6,7 +6,7 @@ import (
 	"strconv"
 
 	"detente"
-	"detente/internal/node"
+	"detente/internal/matching"
 	"detente/internal/psi"
 )
 
@@ -14,8 +14,8 @@ import (
 // the page the browser is sent to after the post (so that reloading the
 // page does not run, and charge, the match again).
 type matchOutcome struct {
-	Result *node.MatchResult `json:"result"`
-	Sent   int               `json:"sent"` // how many selectors were sent
+	Result *matching.Result `json:"result"`
+	Sent   int              `json:"sent"` // how many selectors were sent
 }
 
 // matchingPage is the data of the private matching page.
@@ -24,8 +24,8 @@ type matchingPage struct {
 	Types      []psi.Type
 	Modes      []string
 	Outcome    *matchOutcome
-	Budgets    []*node.MatchBudget
-	Watchlists []node.WatchlistSummary
+	Budgets    []*matching.Budget
+	Watchlists []matching.WatchlistSummary
 }
 
 // Modes of private matching, in the order the form offers them.
@@ -44,10 +44,10 @@ func (h *Handler) matching(w http.ResponseWriter, r *http.Request, v *visit) err
 				p.Partners = append(p.Partners, x.Name)
 			}
 		}
-		if p.Budgets, err = h.node.MatchBudgets(ctx); err != nil {
+		if p.Budgets, err = h.node.Matching.Budgets(ctx); err != nil {
 			return err
 		}
-		slices.SortStableFunc(p.Budgets, func(a, b *node.MatchBudget) int {
+		slices.SortStableFunc(p.Budgets, func(a, b *matching.Budget) int {
 			if c := b.PeriodStart.Compare(a.PeriodStart); c != 0 {
 				return c
 			}
@@ -59,7 +59,7 @@ func (h *Handler) matching(w http.ResponseWriter, r *http.Request, v *visit) err
 			}
 			return 0
 		})
-		if p.Watchlists, err = h.node.Watchlists(ctx); err != nil {
+		if p.Watchlists, err = h.node.Matching.Watchlists(ctx); err != nil {
 			return err
 		}
 		if p.Outcome, err = h.sessions.takeMatch(ctx, v.session); err != nil {
@@ -78,7 +78,7 @@ func (h *Handler) runMatch(w http.ResponseWriter, r *http.Request, v *visit) err
 	if partner == "" {
 		return h.refused(w, r, v, back, detente.Errorf(detente.EINVALID, "choose a partner to match against"))
 	}
-	typ, err := node.ParseSelectorType(formValue(r, "type"))
+	typ, err := matching.ParseSelectorType(formValue(r, "type"))
 	if err != nil {
 		return h.refused(w, r, v, back, err)
 	}
@@ -86,9 +86,9 @@ func (h *Handler) runMatch(w http.ResponseWriter, r *http.Request, v *visit) err
 	if !slices.Contains(matchModes, mode) {
 		return h.refused(w, r, v, back, detente.Errorf(detente.EINVALID, "mode must be query, bulk or count"))
 	}
-	sels, bad := node.ParseSelectorFile(typ, []byte(r.PostForm.Get("selectors")))
+	sels, bad := matching.ParseSelectorFile(typ, []byte(r.PostForm.Get("selectors")))
 	if len(bad) > 0 {
-		return h.refused(w, r, v, back, node.LinesError("selectors (nothing was sent)", bad))
+		return h.refused(w, r, v, back, matching.LinesError("selectors (nothing was sent)", bad))
 	}
 	if len(sels) == 0 {
 		return h.refused(w, r, v, back, detente.Errorf(detente.EINVALID, "enter at least one selector, one per line"))
@@ -96,7 +96,7 @@ func (h *Handler) runMatch(w http.ResponseWriter, r *http.Request, v *visit) err
 	if len(sels) > detente.MaxMatchSetSize {
 		return h.refused(w, r, v, back, detente.Errorf(detente.ETOOLARGE, "at most %d selectors per match (nothing was sent)", detente.MaxMatchSetSize))
 	}
-	res, err := h.matcher.Match(r.Context(), node.MatchRequest{Partner: partner, Type: typ, Mode: mode, Selectors: sels})
+	res, err := h.node.Matching.Match(r.Context(), matching.Request{Partner: partner, Type: typ, Mode: mode, Selectors: sels})
 	if err != nil {
 		return h.refused(w, r, v, back, err)
 	}

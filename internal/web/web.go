@@ -40,9 +40,6 @@ type Handler struct {
 	csrfKey  []byte
 	origin   *http.CrossOriginProtection
 	pages    map[string]*template.Template
-	// matcher runs private matching for every visitor: one cache of
-	// partners' encoded watchlists, as the JSON API keeps.
-	matcher *node.Matcher
 }
 
 // New returns the console handler for n, to be mounted at "/".
@@ -56,7 +53,6 @@ func New(n *node.Node, logger *slog.Logger) *Handler {
 		csrfKey:  loginKey(n.Key),
 		origin:   http.NewCrossOriginProtection(),
 		pages:    parsePages(),
-		matcher:  node.NewMatcher(n),
 	}
 	h.routes()
 	return h

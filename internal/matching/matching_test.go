@@ -1,22 +1,41 @@
-package node
+package matching
 
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"detente"
 	"detente/internal/psi"
+	"detente/internal/sqlite"
 )
 
-func openTestNode(t *testing.T, name string) *Node {
+// newTestService returns the matching of a node called name on a fresh
+// SQLite store, closed when t ends, and the store.
+func newTestService(t *testing.T, name string) (*Service, detente.Store) {
 	t.Helper()
-	return newTestNode(t, t.TempDir(), name)
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "node.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return New(Config{Store: s, Name: name, SealKey: newSealKey(t)}), s
+}
+
+// newSealKey returns a random key for sealing the owner key, as a node
+// key derives one.
+func newSealKey(t *testing.T) []byte {
+	t.Helper()
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
 
 func TestWatchlistParseFile(t *testing.T) {
@@ -67,7 +86,7 @@ func equalInts(a, b []int) bool {
 
 func TestWatchlistAddDeduplicatesAndLogsNoValue(t *testing.T) {
 	ctx := context.Background()
-	n := openTestNode(t, "alpha")
+	n, store := newTestService(t, "alpha")
 	sels, _ := ParseSelectorFile(psi.TypePhone, []byte("+44 20 7946 0018\n0044 20 7946 0019\n"))
 	res, err := n.AddToWatchlist(ctx, "phones", psi.TypePhone, detente.TLPAmber, sels)
 	if err != nil || res.Added != 2 || res.Entries != 2 {
@@ -93,8 +112,8 @@ func TestWatchlistAddDeduplicatesAndLogsNoValue(t *testing.T) {
 		t.Fatalf("list: %+v %v", ws, err)
 	}
 	var es []*detente.Event
-	n.Store.View(ctx, func(tx detente.Tx) (err error) {
-		es, err = tx.Events(ctx, detente.EventFilter{Type: EventWatchlist})
+	store.View(ctx, func(tx detente.Tx) (err error) {
+		es, err = tx.Events(ctx, detente.EventFilter{Type: detente.EventWatchlist})
 		return
 	})
 	if len(es) != 3 {
@@ -136,7 +155,7 @@ func TestMatchEpochOf(t *testing.T) {
 // restarts, and stored sealed under the node key.
 func TestMatchOwnerKeySealed(t *testing.T) {
 	ctx := context.Background()
-	n := openTestNode(t, "alpha")
+	n, store := newTestService(t, "alpha")
 	k1, err := n.ownerKey(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -146,7 +165,7 @@ func TestMatchOwnerKeySealed(t *testing.T) {
 		t.Fatalf("second load: %v", err)
 	}
 	var stored []byte
-	n.Store.View(ctx, func(tx detente.Tx) (err error) { stored, err = tx.Doc(ctx, docOwnerKey, "current"); return })
+	store.View(ctx, func(tx detente.Tx) (err error) { stored, err = tx.Doc(ctx, docOwnerKey, "current"); return })
 	var d ownerKeyDoc
 	if err := json.Unmarshal(stored, &d); err != nil || d.Version != 1 {
 		t.Fatalf("doc: %s %v", stored, err)
@@ -155,8 +174,7 @@ func TestMatchOwnerKeySealed(t *testing.T) {
 		t.Error("the seed is stored in clear")
 	}
 	// Another node key cannot open it.
-	_, other, _ := ed25519.GenerateKey(rand.Reader)
-	n.Key = other
+	n = New(Config{Store: store, Name: "alpha", SealKey: newSealKey(t)})
 	if _, err := n.ownerKey(ctx); err == nil {
 		t.Error("the owner key opened under another node key")
 	}
