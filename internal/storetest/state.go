@@ -1,0 +1,112 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"detente"
+)
+
+func testSyncState(t *testing.T, s detente.Store) {
+	view(t, s, func(ctx context.Context, tx detente.Tx) error {
+		st, err := tx.SyncState(ctx, "bravo")
+		if err != nil || st.Partner != "bravo" || !st.Cursor.IsZero() || st.Received != 0 {
+			t.Errorf("fresh state = %+v, %v", st, err)
+		}
+		return nil
+	})
+	want := &detente.SyncState{Partner: "bravo", Cursor: t0.Add(1500 * time.Microsecond), LastAttempt: t0, LastSuccess: t0,
+		Received: 10, Quarantined: 2, Rejected: 1, Errors: 3, LastError: "connection refused"}
+	update(t, s, func(ctx context.Context, tx detente.Tx) error { return tx.PutSyncState(ctx, want) })
+	view(t, s, func(ctx context.Context, tx detente.Tx) error {
+		got, err := tx.SyncState(ctx, "bravo")
+		if err != nil || !got.Cursor.Equal(want.Cursor) || got.Received != 10 || got.Quarantined != 2 || got.Rejected != 1 ||
+			got.Errors != 3 || got.LastError != want.LastError || !got.LastSuccess.Equal(t0) {
+			t.Errorf("state = %+v, %v", got, err)
+		}
+		return nil
+	})
+}
+
+func testDesignations(t *testing.T, s detente.Store) {
+	ds := []*detente.Designation{
+		{Authority: "un", EntityID: "QDi.001", Type: detente.EntityPerson, Names: []detente.DesignationName{{Name: "Сергей Лавров", Kind: detente.NameKindOriginalScript, Script: "Cyrl"}}, DatesOfBirth: []string{"1950-03-21"}},
+		{Authority: "un", EntityID: "QDe.002", Type: detente.EntityOrganization, Names: []detente.DesignationName{{Name: "Black Meridian Front", Kind: detente.NameKindPrimary}}},
+		{Authority: "eu", EntityID: "E1", Type: detente.EntityOrganization, Names: []detente.DesignationName{{Name: "Meridian Front (armed wing)", Kind: detente.NameKindPrimary}}},
+	}
+	update(t, s, func(ctx context.Context, tx detente.Tx) error {
+		for _, d := range ds {
+			if err := tx.PutDesignation(ctx, d); err != nil {
+				return err
+			}
+		}
+		delisted := *ds[1]
+		delisted.DelistedOn = "2026-02-01"
+		return tx.PutDesignation(ctx, &delisted)
+	})
+	ctx := context.Background()
+	wantCode(t, s.Update(ctx, func(tx detente.Tx) error { return tx.PutDesignation(ctx, &detente.Designation{Authority: "un"}) }), detente.EINVALID)
+	view(t, s, func(ctx context.Context, tx detente.Tx) error {
+		un, err := tx.Designations(ctx, "un", false)
+		if err != nil || len(un) != 1 || un[0].EntityID != "QDi.001" || un[0].Names[0].Name != "Сергей Лавров" || un[0].DatesOfBirth[0] != "1950-03-21" {
+			t.Errorf("active UN designations = %+v, %v", un, err)
+		}
+		all, err := tx.Designations(ctx, "", true)
+		if err != nil || len(all) != 3 || all[0].Authority != "eu" {
+			t.Errorf("all designations = %d, %v", len(all), err)
+		}
+		for _, d := range all {
+			if d.EntityID == "QDe.002" && d.DelistedOn != "2026-02-01" {
+				t.Errorf("delisting not kept: %+v", d)
+			}
+		}
+		return nil
+	})
+}
+
+func testDocs(t *testing.T, s detente.Store) {
+	ctx := context.Background()
+	update(t, s, func(ctx context.Context, tx detente.Tx) error {
+		return errors.Join(
+			tx.PutDoc(ctx, "channel", "c/1", []byte(`{"a":1}`), true),
+			tx.PutDoc(ctx, "channel", "c/2", []byte(`{"a":2}`), false),
+			tx.PutDoc(ctx, "channel", "c%_3", []byte(`{"a":3}`), false),
+			tx.PutDoc(ctx, "message", "c/1", []byte(`{"m":1}`), true),
+		)
+	})
+	wantCode(t, s.Update(ctx, func(tx detente.Tx) error { return tx.PutDoc(ctx, "channel", "c/1", []byte(`{}`), true) }), detente.EEXISTS)
+	update(t, s, func(ctx context.Context, tx detente.Tx) error {
+		return tx.PutDoc(ctx, "channel", "c/2", []byte(`{"a":22}`), false)
+	})
+	view(t, s, func(ctx context.Context, tx detente.Tx) error {
+		b, err := tx.Doc(ctx, "channel", "c/1")
+		if err != nil || string(b) != `{"a":1}` {
+			t.Errorf("Doc = %s, %v (insert-if-absent must not replace)", b, err)
+		}
+		_, err = tx.Doc(ctx, "channel", "c/9")
+		wantCode(t, err, detente.ENOTFOUND)
+		ds, err := tx.Docs(ctx, "channel", "c/", 0)
+		if err != nil || len(ds) != 2 || ds[0].ID != "c/1" || string(ds[1].Body) != `{"a":22}` {
+			t.Errorf("Docs(c/) = %+v, %v", ds, err)
+		}
+		ds, _ = tx.Docs(ctx, "channel", "c%", 0)
+		if len(ds) != 1 || ds[0].ID != "c%_3" {
+			t.Errorf("Docs(c%%) = %+v: the prefix must be literal", ds)
+		}
+		ds, _ = tx.Docs(ctx, "channel", "", 1)
+		if len(ds) != 1 {
+			t.Errorf("limit not honoured: %d", len(ds))
+		}
+		return nil
+	})
+	update(t, s, func(ctx context.Context, tx detente.Tx) error {
+		return errors.Join(tx.DeleteDoc(ctx, "channel", "c/1"), tx.DeleteDoc(ctx, "channel", "missing"))
+	})
+	view(t, s, func(ctx context.Context, tx detente.Tx) error {
+		_, err := tx.Doc(ctx, "channel", "c/1")
+		wantCode(t, err, detente.ENOTFOUND)
+		return nil
+	})
+}
