@@ -120,16 +120,7 @@ func lawOf(v, n []float64) *law {
 	return l
 }
 
-// positions returns the number of positions of the law.
-func (l *law) positions() int {
-	t := 0.0
-	for _, n := range l.n {
-		t += n
-	}
-	return int(t)
-}
-
-// cgf returns K(λ), K'(λ) and K''(λ).
+// cgf returns K(λ) and its first and second derivatives.
 func (l *law) cgf(t float64) (k, k1, k2 float64) {
 	for i, v := range l.v {
 		n, a, d := l.n[i], l.a[i], l.d[i]
@@ -188,7 +179,7 @@ func (l *law) threshold(L float64) float64 {
 	if _, logPMax := l.maxScore(); -logPMax < L {
 		return math.Inf(1)
 	}
-	// Solve I(λ) = λK'(λ) − K(λ) = L; I' = λK'' > 0.
+	// Solve I(λ) = λK'(λ) − K(λ) = L; I is increasing, with derivative λ·K"(λ).
 	t := l.solve(func(t float64) (float64, float64) {
 		k, k1, k2 := l.cgf(t)
 		return t*k1 - k - L, t * k2

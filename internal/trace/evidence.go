@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"crypto/ed25519"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,7 +36,7 @@ var ErrEvidence = errors.New("evidence does not verify")
 //     events with their inclusion proofs in one signed checkpoint;
 //   - the symbols observed at the positions of those releases;
 //   - each recipient's score and bound;
-//   - the node's Ed25519 signature over all of it.
+//   - the node's Ed25519 signature over all of it (signedBytes).
 //
 // It holds no secret: the openings reveal the committed variants, not the
 // key, and the verifier recomputes the observed symbols from the leaked
@@ -49,7 +50,7 @@ type Evidence struct {
 	Observed   []Observation     `json:"observed"`
 	Suspects   []Suspect         `json:"suspects"`
 	Log        *translog.Bundle  `json:"log"`
-	Signature  []byte            `json:"signature,omitempty"` // Ed25519 of the node key over evidenceTag and the canonical JSON without this field
+	Signature  []byte            `json:"signature,omitempty"` // Ed25519, by the node key, over evidenceTag and the canonical JSON without this member
 }
 
 // Leak is one leaked document as it was traced: Text when it is UTF-8,
@@ -200,23 +201,49 @@ func findEntry(log *translog.Bundle, c Commitment) (*translog.Entry, error) {
 	return nil, fmt.Errorf("no release event in the log bundle lists commitment %s", c)
 }
 
-// signedBytes returns what the signature covers.
-func (ev *Evidence) signedBytes() ([]byte, error) {
-	c := *ev
-	c.Signature = nil
-	b, err := json.Marshal(&c)
+// signedBytes returns what the signature of the evidence whose JSON is
+// data covers — evidenceTag and the RFC 8785 canonical form of the JSON
+// text without its "signature" member — and the signature, decoded from
+// strict base64. Both come from the text, not from decoded values, so
+// that no edit goes unnoticed, not even one that decodes to the same
+// value (a changed padding bit of base64).
+func signedBytes(data []byte) (msg, sig []byte, err error) {
+	if _, err := stix.Canonicalize(data); err != nil { // refuses duplicate members anywhere
+		return nil, nil, fmt.Errorf("canonicalise evidence: %w", err)
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(data, &top); err != nil {
+		return nil, nil, fmt.Errorf("decode evidence: %w", err)
+	}
+	if raw, ok := top["signature"]; ok {
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return nil, nil, errors.New("the signature is not a string")
+		}
+		if sig, err = base64.StdEncoding.Strict().DecodeString(s); err != nil {
+			return nil, nil, errors.New("the signature is not in standard base64")
+		}
+		delete(top, "signature")
+	}
+	b, err := json.Marshal(top)
 	if err != nil {
-		return nil, fmt.Errorf("encode evidence: %w", err)
+		return nil, nil, fmt.Errorf("encode evidence: %w", err)
 	}
 	canon, err := stix.Canonicalize(b)
 	if err != nil {
-		return nil, fmt.Errorf("canonicalise evidence: %w", err)
+		return nil, nil, fmt.Errorf("canonicalise evidence: %w", err)
 	}
-	return append([]byte(evidenceTag), canon...), nil
+	return append([]byte(evidenceTag), canon...), sig, nil
 }
 
 func (ev *Evidence) sign(priv ed25519.PrivateKey) error {
-	b, err := ev.signedBytes()
+	c := *ev
+	c.Signature = nil
+	data, err := json.Marshal(&c)
+	if err != nil {
+		return fmt.Errorf("encode evidence: %w", err)
+	}
+	b, _, err := signedBytes(data)
 	if err != nil {
 		return err
 	}
@@ -286,16 +313,16 @@ func VerifyEvidence(data []byte, nodeKey ed25519.PublicKey) (*EvidenceReport, er
 	if len(nodeKey) != ed25519.PublicKeySize {
 		return nil, errors.New("verify evidence: not an Ed25519 public key")
 	}
-	b, err := ev.signedBytes()
+	b, sig, err := signedBytes(data)
 	if err != nil {
 		return nil, fmt.Errorf("verify evidence: %w", err)
 	}
-	if !ed25519.Verify(nodeKey, b, ev.Signature) {
+	if !ed25519.Verify(nodeKey, b, sig) {
 		return nil, fmt.Errorf("verify evidence: the node's signature does not verify (edited, or signed by another key): %w", ErrEvidence)
 	}
 	rep, err := translog.VerifyBundle(ev.Log, nodeKey)
 	if err != nil {
-		return nil, fmt.Errorf("verify evidence: log: %w", err)
+		return nil, fmt.Errorf("verify evidence: log: %w: %w", err, ErrEvidence)
 	}
 	if !rep.OK() {
 		return nil, fmt.Errorf("verify evidence: log: %s: %w", rep.Problems[0].Message, ErrEvidence)
@@ -399,6 +426,12 @@ func (ev *Evidence) check(h *haystack) (*checked, error) {
 	c := &checked{positions: len(positions)}
 	for r, os := range byRecipient {
 		ta := &tally{labels: map[string]bool{}}
+		type term struct {
+			pos   Position
+			p     float64
+			match bool
+		}
+		var terms []term
 		for _, o := range os {
 			for j := range o.Marks {
 				m := &o.Marks[j]
@@ -413,11 +446,19 @@ func (ev *Evidence) check(h *haystack) (*checked, error) {
 					continue
 				}
 				if p := positions[m.Position]; p.st == observed {
-					ta.terms = append(ta.terms, term{m.Position, m.Bias[p.sym], m.Symbol == p.sym})
+					terms = append(terms, term{m.Position, m.Bias[p.sym], m.Symbol == p.sym})
 				}
 			}
 		}
-		c.suspects = append(c.suspects, Suspect{Partner: partner[r], Score: assess(r, ta, ev.Recipients, len(ta.labels), ev.Epsilon)})
+		slices.SortFunc(terms, func(a, b term) int { return cmp.Compare(a.pos, b.pos) })
+		ps := make([]float64, len(terms))
+		for i, t := range terms {
+			ta.add(t.p, t.match)
+			ps[i] = t.p
+		}
+		l := newLaw(ps)
+		j := &judged{l: l, threshold: l.threshold(math.Log(float64(ev.Recipients)) - math.Log(ev.Epsilon))}
+		c.suspects = append(c.suspects, Suspect{Partner: partner[r], Score: assess(r, ta, j, ev.Recipients, ev.Epsilon)})
 	}
 	slices.SortFunc(c.suspects, func(a, b Suspect) int { return compareScores(a.Score, b.Score) })
 	return c, nil

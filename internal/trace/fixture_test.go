@@ -30,22 +30,24 @@ var wordings = [][]string{
 }
 
 // markedSentences returns n sentences, each with one [[…]] position, made
-// distinct by their numbers so that every context is unique.
-func markedSentences(rng *rand.Rand, n, from int) string {
+// distinct by their numbers so that every context is unique, and by batch
+// from those of other reports.
+func markedSentences(rng *rand.Rand, n int, batch uint64) string {
 	var b strings.Builder
 	for i := range n {
 		w := wordings[rng.IntN(len(wordings))]
-		fmt.Fprintf(&b, "Item %d: the subject [[%s]] on day %d. ", from+i, strings.Join(w, "|"), from+i)
+		fmt.Fprintf(&b, "Item %d of batch %d: the subject [[%s]] on day %d. ", i, batch, strings.Join(w, "|"), i)
 	}
 	return strings.TrimSpace(b.String())
 }
 
 // testReport returns a STIX report, as decoded JSON, whose description has
 // n marked sentences and optionally canaries, and whose name and an
-// external reference carry a mark each.
+// external reference carry a mark each. Reports of different seeds have
+// different texts.
 func testReport(id string, n int, canaries bool, seed uint64) map[string]any {
 	rng := rand.New(rand.NewPCG(seed, 7))
-	desc := markedSentences(rng, n, 0)
+	desc := markedSentences(rng, n, seed)
 	if canaries {
 		desc += " Beacons reached {{canary:subdomain:sinkhole.example.net}} at {{canary:time:2026-03-01T10:00:00Z~15m}} from about {{canary:number:1200~5%}} hosts."
 	}

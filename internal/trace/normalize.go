@@ -28,12 +28,38 @@ func normalize(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	space, edge := false, true // a pending space; at the start of the text or right after sep
-	for _, r := range s {
-		switch {
-		case r == sep:
-			b.WriteRune(sep)
-			space, edge = false, true
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf { // ASCII, the common case, without decoding
+			i++
+			switch {
+			case c == sep:
+				b.WriteByte(sep)
+				space, edge = false, true
+				continue
+			case c == ' ' || c >= '\t' && c <= '\r':
+				space = !edge
+				continue
+			case c < 0x20 || c == 0x7f:
+				continue
+			}
+			if space {
+				b.WriteByte(' ')
+				space = false
+			}
+			edge = false
+			switch {
+			case c >= 'A' && c <= 'Z':
+				c += 'a' - 'A'
+			case c == '`':
+				c = '\''
+			}
+			b.WriteByte(c)
 			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		i += n
+		switch {
 		case unicode.IsSpace(r):
 			space = !edge
 			continue
@@ -47,7 +73,7 @@ func normalize(s string) string {
 		}
 		edge = false
 		switch r {
-		case '‘', '’', '‚', '‛', '′', '`':
+		case '‘', '’', '‚', '‛', '′':
 			b.WriteByte('\'')
 		case '“', '”', '„', '‟', '″', '«', '»':
 			b.WriteByte('"')

@@ -125,15 +125,6 @@ func newAliasTable(p float64) *aliasTable {
 	return a
 }
 
-// draw returns 8 positions from the low 32 bits of r.
-func (a *aliasTable) draw(r uint64) uint64 {
-	i := uint8(r)
-	if uint32(r>>8)&(aliasOne-1) < a.thr[i] {
-		return uint64(i)
-	}
-	return uint64(a.alias[i])
-}
-
 // simOutcome counts what happened in one scenario.
 type simOutcome struct {
 	caught, falseAccusations, trials int
@@ -345,10 +336,7 @@ func (s *simState) run(rng *rand.Rand, sc scenario, levels, weight []float64, ep
 // node's DefaultCutoff.
 func TestSimulation(t *testing.T) {
 	const n = 100
-	d, err := NewDesign(3, DefaultEpsilon/n, 0.01)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := design3(t)
 	scens := []scenario{{c: 1}}
 	for _, c := range []int{2, 3} {
 		for _, a := range attacks {
@@ -379,10 +367,7 @@ func TestSimulation(t *testing.T) {
 // because the bound holds for any number of positions.
 func TestSimulationShortCode(t *testing.T) {
 	const n = 100
-	d, err := NewDesign(3, DefaultEpsilon/n, 0.01)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := design3(t)
 	ell, tr := d.Length/4, max(*trials/10, 100)
 	scens := []scenario{{c: 1}, {2, attacks[0]}, {3, attacks[0]}, {3, attacks[1]}}
 	res := simulate(t, 20260302, n, ell, tr, DefaultCutoff, DefaultEpsilon, scens)

@@ -131,34 +131,53 @@ func extractObject(t *Template, h *haystack) *objectHit {
 	return hit
 }
 
-// term is one observed position in one recipient's copy.
-type term struct {
-	pos   Position
-	p     float64 // bias of the observed symbol
-	match bool    // the recipient holds it
-}
-
 // tally is what a leak says of one recipient, before judging.
 type tally struct {
-	terms    []term
-	canaries []string        // its own labels found
-	labels   map[string]bool // every label found in front of its canaries' domains
+	score              float64
+	positions, matches int
+	parts              []partKey       // the releases its law is made of, in order
+	partsHash          uint64          // a hash of parts
+	canaries           []string        // its own labels found
+	labels             map[string]bool // every label found in front of its canaries' domains
+}
+
+// add adds the term of one observed position whose symbol has bias p.
+func (ta *tally) add(p float64, match bool) {
+	ta.positions++
+	if match {
+		ta.score += scoreMatch(p)
+		ta.matches++
+	} else {
+		ta.score += scoreMiss(p)
+	}
+}
+
+// partKey names the observed positions of one release: those of the
+// hit-th object version found, under one cutoff.
+type partKey struct {
+	hit    int
+	cutoff uint64 // math.Float64bits
+}
+
+// judged is a law with its accusation threshold, shared by every
+// recipient of the same releases.
+type judged struct {
+	parts     []partKey
+	l         *law
+	threshold float64
 }
 
 func (s *Scheme) score(res *Result) error {
 	tallies := map[string]*tally{}
-	get := func(r string) *tally {
-		if tallies[r] == nil {
-			tallies[r] = &tally{labels: map[string]bool{}}
-		}
-		return tallies[r]
-	}
-	for _, hit := range res.hits {
+	parts := map[partKey][]float64{} // biases of the observed symbols of each release
+	for hi, hit := range res.hits {
 		t := hit.cand.Template
 		om := ObjectMatch{Object: t.id, Version: t.version}
+		subs := 0
 		for i, m := range t.marks {
 			switch {
 			case m.Kind == KindSubdomain:
+				subs++
 				for _, l := range hit.labels[i] {
 					om.Canaries = append(om.Canaries, l+"."+m.Domain)
 				}
@@ -177,35 +196,68 @@ func (s *Scheme) score(res *Result) error {
 				continue
 			}
 			done[rec.Recipient] = true
-			if err := checkRecord(rec, t); err != nil {
+			if err := checkRecord(rec, t, subs); err != nil {
 				return fmt.Errorf("trace: %w", err)
 			}
 			lay := t.layout(s, rec.Cutoff)
-			ta := get(rec.Recipient)
+			ta := tallies[rec.Recipient]
+			if ta == nil {
+				ta = &tally{labels: map[string]bool{}}
+				tallies[rec.Recipient] = ta
+			}
+			key := partKey{hi, math.Float64bits(rec.Cutoff)}
+			ta.parts = append(ta.parts, key)
+			ta.partsHash = (ta.partsHash^uint64(hi+1)^key.cutoff<<1)*0x100000001b3 + 0x9e3779b97f4a7c15
+			_, known := parts[key]
+			var ps []float64
 			li := 0
 			for i, m := range t.marks {
 				if m.Kind == KindSubdomain {
 					label := rec.Labels[li]
-					li++
 					for _, l := range hit.labels[i] {
 						ta.labels[l] = true
 					}
-					if slices.Contains(hit.labels[i], label) && uniqueLabel(hit.cand.Records, li-1, label) {
+					if slices.Contains(hit.labels[i], label) && uniqueLabel(hit.cand.Records, li, label) {
 						ta.canaries = append(ta.canaries, label+"."+m.Domain)
 					}
+					li++
 					continue
 				}
 				if hit.state[i] != observed {
 					continue
 				}
 				y := hit.sym[i]
-				ta.terms = append(ta.terms, term{lay.pos[i], lay.bias[i][y], int(rec.Symbols[i]) == y})
+				p := lay.bias[i][y]
+				ta.add(p, int(rec.Symbols[i]) == y)
+				if !known {
+					ps = append(ps, p)
+				}
+			}
+			if !known {
+				parts[key] = ps
 			}
 		}
 	}
 	res.Recipients = len(tallies)
+	logNE := math.Log(float64(max(res.Recipients, 1))) - math.Log(res.Epsilon)
+	laws := map[uint64][]*judged{}
 	for r, ta := range tallies {
-		res.Scores = append(res.Scores, assess(r, ta, res.Recipients, len(ta.labels), res.Epsilon))
+		var j *judged
+		for _, c := range laws[ta.partsHash] {
+			if slices.Equal(c.parts, ta.parts) {
+				j = c
+			}
+		}
+		if j == nil {
+			var ps []float64
+			for _, k := range ta.parts {
+				ps = append(ps, parts[k]...)
+			}
+			l := newLaw(ps)
+			j = &judged{ta.parts, l, l.threshold(logNE)}
+			laws[ta.partsHash] = append(laws[ta.partsHash], j)
+		}
+		res.Scores = append(res.Scores, assess(r, ta, j, res.Recipients, res.Epsilon))
 	}
 	slices.SortFunc(res.Scores, compareScores)
 	for _, sc := range res.Scores {
@@ -234,14 +286,9 @@ func uniqueLabel(recs []*Record, k int, label string) bool {
 	return n == 1
 }
 
-// checkRecord checks that rec is a release of t.
-func checkRecord(rec *Record, t *Template) error {
-	subs := 0
-	for _, m := range t.marks {
-		if m.Kind == KindSubdomain {
-			subs++
-		}
-	}
+// checkRecord checks that rec is a release of t, which has subs
+// subdomain canaries.
+func checkRecord(rec *Record, t *Template, subs int) error {
 	switch {
 	case rec.Object != t.id || rec.Version != t.version:
 		return fmt.Errorf("record of %s@%s given for %s@%s", rec.Object, rec.Version, t.id, t.version)
@@ -261,31 +308,19 @@ func checkRecord(rec *Record, t *Template) error {
 // labelBits is the entropy of a subdomain canary's label.
 const labelBits = 5 * labelLen
 
-// assess scores one recipient and bounds the probability of a false
-// accusation: n recipients were scored, labels distinct canary labels
-// were found in the leak, eps is the threshold.
-func assess(recipient string, ta *tally, n, labels int, eps float64) Score {
-	ts := slices.Clone(ta.terms)
-	slices.SortFunc(ts, func(a, b term) int { return cmp.Compare(a.pos, b.pos) })
-	sc := Score{Recipient: recipient, Positions: len(ts), Canaries: ta.canaries}
-	ps := make([]float64, len(ts))
-	for i, t := range ts {
-		ps[i] = t.p
-		if t.match {
-			sc.Score += scoreMatch(t.p)
-			sc.Matches++
-		} else {
-			sc.Score += scoreMiss(t.p)
-		}
-	}
-	l := newLaw(ps)
+// assess judges one recipient: j is the law of an innocent's score over
+// its observed positions, with its threshold; n recipients were scored;
+// eps is the accusation threshold.
+func assess(recipient string, ta *tally, j *judged, n int, eps float64) Score {
+	sc := Score{Recipient: recipient, Score: ta.score, Positions: ta.positions, Matches: ta.matches, Canaries: ta.canaries}
 	logN := math.Log(float64(max(n, 1)))
-	if z := l.threshold(logN - math.Log(eps)); !math.IsInf(z, 1) {
+	if !math.IsInf(j.threshold, 1) {
+		z := j.threshold
 		sc.Threshold = &z
 	}
-	logB := l.logBound(sc.Score) + logN
+	logB := j.l.logBound(sc.Score) + logN
 	if len(ta.canaries) > 0 {
-		logB = min(logB, logN+math.Log(float64(max(labels, 1)))-labelBits*math.Ln2)
+		logB = min(logB, logN+math.Log(float64(max(len(ta.labels), 1)))-labelBits*math.Ln2)
 	}
 	logB = min(logB, 0)
 	sc.Log10Bound = logB / math.Ln10

@@ -126,3 +126,175 @@ func TestTraceForms(t *testing.T) {
 		}
 	}
 }
+
+// interleave merges two descriptions sentence by sentence.
+func interleave(a, b string) string {
+	as, bs := strings.SplitAfter(a, ". "), strings.SplitAfter(b, ". ")
+	var out strings.Builder
+	for i := range as {
+		if i%2 == 0 || i >= len(bs) {
+			out.WriteString(as[i])
+		} else {
+			out.WriteString(bs[i])
+		}
+	}
+	return out.String()
+}
+
+func TestTraceMergedCopies(t *testing.T) {
+	s := testScheme(t)
+	parts := recipients(3)
+	for _, canaries := range []bool{false, true} {
+		obj := testReport("report--5b1f0c2e-7a3d-4e8f-9b6c-1d2e3f4a5b6c", 400, canaries, 2)
+		tpl := mustParse(t, obj)
+		copies, recs := release(t, s, tpl, parts...)
+		a, b := copies[0].Object, copies[1].Object
+		byProperty := shallowClone(a)
+		byProperty["external_references"] = b["external_references"]
+		byProperty["name"] = b["name"]
+		bySentence := shallowClone(a)
+		bySentence["description"] = interleave(a["description"].(string), b["description"].(string))
+		leaks := []struct {
+			name string
+			doc  []byte
+		}{
+			{"properties from each", mustJSON(t, byProperty)},
+			{"sentences from each", mustJSON(t, bySentence)},
+			{"sentences pasted as text", []byte(pasted(bySentence["description"].(string)))},
+			{"both copies in one bundle", mustJSON(t, map[string]any{"type": "bundle", "id": "bundle--2", "objects": []any{a, b}})},
+			{"both copies as two documents", nil},
+		}
+		for _, l := range leaks {
+			t.Run(fmt.Sprintf("canaries=%v/%s", canaries, l.name), func(t *testing.T) {
+				docs := [][]byte{l.doc}
+				if l.doc == nil {
+					docs = [][]byte{mustJSON(t, a), mustJSON(t, b)}
+				}
+				res, err := s.Trace([]Candidate{{tpl, recs}}, docs...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := accused(res)
+				if len(got) == 0 || slices.Contains(got, parts[2]) {
+					t.Fatalf("accused %q: want one or both of the first two, never the third; scores %+v", got, res.Scores)
+				}
+				t.Logf("accused %d: %v; objects %+v", len(got), got, res.Objects)
+			})
+		}
+	}
+}
+
+func TestTraceParaphrase(t *testing.T) {
+	s := testScheme(t)
+	parts := recipients(3)
+	tpl := mustParse(t, testReport("report--9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b", 20, true, 3))
+	copies, recs := release(t, s, tpl, parts...)
+	o := copies[2].Object
+	label := recs[2].Labels[0]
+	// Only the subdomain canary survives the paraphrase: it names its
+	// recipient alone.
+	para := "Someone said the K cell bought guns from a dealer; their implants called home to " +
+		strings.ToUpper(label) + ".sinkhole.example.net, apparently."
+	res, err := s.Trace([]Candidate{{tpl, recs}}, []byte(para))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := accused(res); !slices.Equal(got, []string{parts[2]}) || res.Suspects[0].Log10Bound > -13 {
+		t.Fatalf("accused %q, want %s by its canary; %+v", got, parts[2], res.Scores)
+	}
+	// A time canary alone is one position of the code: traced, but far
+	// too little to accuse anyone.
+	desc := o["description"].(string)
+	i := strings.Index(desc, "2026-03-01T")
+	para = "The beacons fired at " + desc[i:i+20] + " or so."
+	res, err = s.Trace([]Candidate{{tpl, recs}}, []byte(para))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Objects) != 1 || res.Objects[0].Observed != 1 || len(res.Suspects) != 0 {
+		t.Fatalf("objects %+v, suspects %+v: want one position observed and nobody accused", res.Objects, res.Suspects)
+	}
+	// A number canary must be found as a whole number only.
+	res, err = s.Trace([]Candidate{{tpl, recs}}, []byte("about 12100 hosts, or 11400.5, or v1140"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Objects) != 0 {
+		t.Fatalf("parts of longer numbers read as canaries: %+v", res.Objects)
+	}
+}
+
+func TestTraceLocalCopies(t *testing.T) {
+	s := testScheme(t)
+	parts := recipients(100)
+	obj := testReport("report--0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", 300, true, 4)
+	tpl := mustParse(t, obj)
+	_, recs := release(t, s, tpl, parts...)
+	for _, leak := range []struct {
+		name string
+		doc  map[string]any
+	}{{"local display copy", tpl.Strip()}, {"local copy with markup", obj}} {
+		res, err := s.Trace([]Candidate{{tpl, recs}}, mustJSON(t, leak.doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Suspects) != 0 {
+			t.Errorf("%s: accused %q", leak.name, accused(res))
+		}
+		t.Logf("%s: %+v", leak.name, res.Objects)
+	}
+}
+
+func TestTraceAccumulates(t *testing.T) {
+	s := testScheme(t)
+	parts := recipients(100)
+	var cands []Candidate
+	var leaks [][]byte
+	for i := range 8 {
+		obj := testReport(fmt.Sprintf("report--00000000-0000-4000-8000-%012d", i), 25, false, uint64(10+i))
+		tpl := mustParse(t, obj)
+		copies, recs := release(t, s, tpl, parts...)
+		cands = append(cands, Candidate{tpl, recs})
+		leaks = append(leaks, []byte(pasted(copies[42].Object["description"].(string))))
+	}
+	for i, l := range leaks {
+		res, err := s.Trace(cands, l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.ContainsFunc(res.Suspects, func(sc Score) bool { return sc.Recipient != parts[42] }) {
+			t.Fatalf("document %d alone accuses %q", i, accused(res))
+		}
+	}
+	res, err := s.Trace(cands, leaks...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := accused(res); !slices.Equal(got, []string{parts[42]}) {
+		t.Fatalf("the 8 documents together accuse %q, want %s; best %+v", got, parts[42], res.Scores[:2])
+	}
+	t.Logf("together: %+v", res.Suspects[0])
+}
+
+func TestTraceNothing(t *testing.T) {
+	s := testScheme(t)
+	tpl := mustParse(t, testReport("report--11111111-2222-4333-8444-555555555555", 30, true, 5))
+	_, recs := release(t, s, tpl, recipients(5)...)
+	for _, doc := range []string{"", "nothing to see", `{"type":"bundle","objects":[]}`, "\xff\xfe binary"} {
+		res, err := s.Trace([]Candidate{{tpl, recs}}, []byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Objects) != 0 || len(res.Scores) != 0 {
+			t.Errorf("%q: %+v", doc, res)
+		}
+	}
+	if _, err := s.Trace([]Candidate{{tpl, recs}}); err == nil {
+		t.Error("no leaked document: no error")
+	}
+	bad := *recs[0]
+	bad.Symbols = bad.Symbols[1:]
+	if _, err := s.Trace([]Candidate{{tpl, []*Record{&bad}}}, mustJSON(t, tpl.Strip())); err == nil {
+		t.Error("a record that does not fit the template: no error")
+	}
+}
