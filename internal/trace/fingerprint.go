@@ -179,8 +179,7 @@ type Record struct {
 // Copy is one recipient's fingerprinted copy of an object version.
 type Copy struct {
 	// Object is the recipient's variant: one wording per [[…]], canary
-	// facts filled in, markup and escapes gone. It shares unchanged
-	// values with the template's object: copy before modifying.
+	// facts filled in, markup and escapes gone; a copy of its own.
 	Object map[string]any
 	// Record is kept by the node to trace leaks.
 	Record *Record

@@ -88,17 +88,18 @@ func normalize(s string) string {
 	return b.String()
 }
 
-// haystack is the normalized text of leaked documents, indexed by the
-// 8-byte substrings it contains so that most searches for absent text
-// cost two map lookups.
+// haystack is the normalized text of leaked documents, with a Bloom-like
+// bit set of the 8-byte substrings it contains, so that most searches for
+// text that is absent cost a few bit tests.
 type haystack struct {
-	text    string
-	grams   map[uint64]struct{}
-	strings int // number of strings taken from the documents
+	text  string
+	grams []uint64 // bit set indexed by the top bits of a hash of each 8-byte substring
+	shift uint     // 64 − log2(bits in grams)
 }
 
-// maxLeak bounds the size of one leaked document that is searched.
-const maxLeak = 64 << 20
+// MaxLeak bounds the size of each leaked document that is read: the rest
+// is ignored.
+const MaxLeak = 16 << 20
 
 // newHaystack returns the searchable text of leaked documents. A document
 // that is JSON (a STIX object, a bundle, any re-serialisation of them) is
@@ -113,11 +114,10 @@ func newHaystack(docs [][]byte) *haystack {
 		b.WriteByte(sep)
 		b.WriteString(normalize(s))
 		b.WriteByte(sep)
-		h.strings++
 	}
 	for _, d := range docs {
-		if len(d) > maxLeak {
-			d = d[:maxLeak]
+		if len(d) > MaxLeak {
+			d = d[:MaxLeak]
 		}
 		if v, ok := decodeJSON(d); ok {
 			walkStrings(v, add)
@@ -133,11 +133,26 @@ func newHaystack(docs [][]byte) *haystack {
 		}
 	}
 	h.text = b.String()
-	h.grams = make(map[uint64]struct{}, len(h.text))
+	// About 16 bits per substring, between 2¹⁶ and 2²⁸ bits.
+	logBits := uint(16)
+	for logBits < 28 && 1<<logBits < 16*len(h.text) {
+		logBits++
+	}
+	h.grams, h.shift = make([]uint64, 1<<(logBits-6)), 64-logBits
 	for i := 0; i+8 <= len(h.text); i++ {
-		h.grams[binary.LittleEndian.Uint64([]byte(h.text[i:i+8]))] = struct{}{}
+		g := h.slot(gram(h.text, i))
+		h.grams[g/64] |= 1 << (g % 64)
 	}
 	return h
+}
+
+// slot returns the bit of an 8-byte substring in h.grams.
+func (h *haystack) slot(g uint64) uint64 { return (g * 0x9e3779b97f4a7c15) >> h.shift }
+
+// has reports whether the 8-byte substring of p at i may be in h.
+func (h *haystack) has(p string, i int) bool {
+	g := h.slot(gram(p, i))
+	return h.grams[g/64]&(1<<(g%64)) != 0
 }
 
 // decodeJSON decodes d if it is one JSON value.
@@ -172,22 +187,14 @@ func walkStrings(v any, f func(string)) {
 	}
 }
 
-// gram returns the 8-byte substring of p at i as a map key.
+// gram returns the 8-byte substring of p at i as a number.
 func gram(p string, i int) uint64 { return binary.LittleEndian.Uint64([]byte(p[i : i+8])) }
 
 // contains reports whether the normalized pattern p occurs in h.
 func (h *haystack) contains(p string) bool {
 	if len(p) >= 8 {
-		if _, ok := h.grams[gram(p, 0)]; !ok {
+		if !h.has(p, 0) || !h.has(p, len(p)-8) || len(p) >= 16 && !h.has(p, len(p)/2-4) {
 			return false
-		}
-		if _, ok := h.grams[gram(p, len(p)-8)]; !ok {
-			return false
-		}
-		if len(p) >= 16 {
-			if _, ok := h.grams[gram(p, len(p)/2-4)]; !ok {
-				return false
-			}
 		}
 	}
 	return strings.Contains(h.text, p)

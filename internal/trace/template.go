@@ -217,9 +217,10 @@ func (t *Template) addString(s string, keys []any) error {
 }
 
 // render returns the variant of the object in which mark i renders as
-// value(i): a deep copy of the changed parts, sharing the rest.
+// value(i): a deep copy, so that the caller may change it (sign it, add
+// extensions) without touching the template's object.
 func (t *Template) render(value func(i int) string) map[string]any {
-	out := shallowClone(t.obj)
+	out := deepCopy(t.obj).(map[string]any)
 	var b strings.Builder
 	for _, f := range t.fields {
 		b.Reset()
@@ -235,55 +236,46 @@ func (t *Template) render(value func(i int) string) map[string]any {
 	return out
 }
 
-// set stores s at keys in root, cloning every map and slice on the way
-// that is still shared with the template's object.
+// deepCopy copies the maps and slices of decoded JSON; other values
+// (strings, numbers, booleans, nil) are immutable and shared.
+func deepCopy(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			out[k] = deepCopy(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = deepCopy(e)
+		}
+		return out
+	}
+	return v
+}
+
+// set stores s at keys in root.
 func set(root map[string]any, keys []any, s string) {
 	var cur any = root
 	for i, k := range keys {
 		last := i == len(keys)-1
 		switch c := cur.(type) {
 		case map[string]any:
-			name := k.(string)
 			if last {
-				c[name] = s
+				c[k.(string)] = s
 				return
 			}
-			next := cloneContainer(c[name])
-			c[name] = next
-			cur = next
+			cur = c[k.(string)]
 		case []any:
-			idx := k.(int)
 			if last {
-				c[idx] = s
+				c[k.(int)] = s
 				return
 			}
-			next := cloneContainer(c[idx])
-			c[idx] = next
-			cur = next
+			cur = c[k.(int)]
 		}
 	}
-}
-
-// cloneContainer returns a shallow copy of a map or slice. Cloning a
-// container that an earlier set already cloned copies that clone, so
-// every change survives; a few small extra copies are cheaper than
-// tracking which containers are shared.
-func cloneContainer(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		return shallowClone(v)
-	case []any:
-		return slices.Clone(v)
-	}
-	return v
-}
-
-func shallowClone(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 // Strip returns the local copy's display form of the object: each [[…]]

@@ -64,6 +64,22 @@ type Score struct {
 	Accused              bool    `json:"accused"` // FalseAccusationBound ≤ Epsilon
 }
 
+// Releases returns the records of recipient's releases of the object
+// versions found in the leak: those whose commitments, openings and
+// release events Evidence needs.
+func (res *Result) Releases(recipient string) []*Record {
+	var out []*Record
+	for _, hit := range res.hits {
+		for _, rec := range hit.cand.Records {
+			if rec != nil && rec.Recipient == recipient {
+				out = append(out, rec)
+				break
+			}
+		}
+	}
+	return out
+}
+
 // objectHit is what extraction found in one candidate.
 type objectHit struct {
 	cand   *Candidate

@@ -85,7 +85,7 @@ func TestTraceForms(t *testing.T) {
 		copies, recs := release(t, s, tpl, parts...)
 		leaker := copies[1].Object
 		desc := leaker["description"].(string)
-		stripped := shallowClone(leaker)
+		stripped := deepCopy(leaker).(map[string]any)
 		delete(stripped, "extensions")
 		delete(stripped, "external_references") // projected away
 		bundle := map[string]any{"type": "bundle", "id": "bundle--1", "objects": []any{
@@ -149,10 +149,10 @@ func TestTraceMergedCopies(t *testing.T) {
 		tpl := mustParse(t, obj)
 		copies, recs := release(t, s, tpl, parts...)
 		a, b := copies[0].Object, copies[1].Object
-		byProperty := shallowClone(a)
+		byProperty := deepCopy(a).(map[string]any)
 		byProperty["external_references"] = b["external_references"]
 		byProperty["name"] = b["name"]
-		bySentence := shallowClone(a)
+		bySentence := deepCopy(a).(map[string]any)
 		bySentence["description"] = interleave(a["description"].(string), b["description"].(string))
 		leaks := []struct {
 			name string
@@ -296,5 +296,38 @@ func TestTraceNothing(t *testing.T) {
 	bad.Symbols = bad.Symbols[1:]
 	if _, err := s.Trace([]Candidate{{tpl, []*Record{&bad}}}, mustJSON(t, tpl.Strip())); err == nil {
 		t.Error("a record that does not fit the template: no error")
+	}
+}
+
+func TestNormalize(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"  Hello,\tWorld \n", "hello, world"},
+		{"a\u00a0\u2003b\r\n\r\nc", "a b c"},
+		{"“Quoted” ‘single’ `tick` — dash – en … end", `"quoted" 'single' 'tick' - dash - en ... end`},
+		{"soft\u00adhy\u200bphen\ufeff", "softhyphen"},
+		{"ÉTÉ Straße ΣΊΣΥΦΟΣ", "été straße σίσυφοσ"},
+		{"x \x1f y\x1f\x1f", "x\x1fy\x1f\x1f"},
+		{"ctrl\x00\x07chars", "ctrlchars"},
+	}
+	for _, tt := range tests {
+		if got := normalize(tt.in); got != tt.want {
+			t.Errorf("normalize(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestReleasesOfResult(t *testing.T) {
+	s := testScheme(t)
+	tpl := mustParse(t, testReport("report--66666666-7777-4888-8999-000000000000", 10, true, 11))
+	copies, recs := release(t, s, tpl, recipients(3)...)
+	res, err := s.Trace([]Candidate{{tpl, recs}}, mustJSON(t, copies[0].Object))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Releases(recs[1].Recipient); len(got) != 1 || got[0] != recs[1] {
+		t.Errorf("Releases = %v", got)
+	}
+	if got := res.Releases("nobody"); got != nil {
+		t.Errorf("Releases of nobody = %v", got)
 	}
 }
