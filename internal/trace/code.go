@@ -360,7 +360,7 @@ func (m *moments) coalitionMGF(beta float64) float64 {
 // soundZ is the smallest threshold that keeps the accusation of an
 // innocent below e^(−l1) over ell positions.
 func (m *moments) soundZ(ell, l1 float64) float64 {
-	return -golden(math.Log(1e-6), math.Log(20), 60, func(x float64) float64 {
+	return -golden(math.Log(1e-6), math.Log(20), 40, func(x float64) float64 {
 		a := math.Exp(x)
 		return -(l1 + ell*math.Log(m.innocentMGF(a))) / a
 	})
@@ -369,7 +369,7 @@ func (m *moments) soundZ(ell, l1 float64) float64 {
 // completeZ is the largest threshold that the coalition's total score
 // exceeds c times except with probability e^(−l2).
 func (m *moments) completeZ(ell, l2 float64) float64 {
-	return golden(math.Log(1e-6), math.Log(20), 60, func(x float64) float64 {
+	return golden(math.Log(1e-6), math.Log(20), 40, func(x float64) float64 {
 		b := math.Exp(x)
 		return (-l2 - ell*math.Log(m.coalitionMGF(b))) / (b * float64(m.c))
 	})
@@ -377,10 +377,15 @@ func (m *moments) completeZ(ell, l2 float64) float64 {
 
 // length returns the smallest ℓ meeting both conditions, and Z for it.
 func (m *moments) length(l1, l2 float64) (int, float64) {
-	lo, hi := 0, 1<<27
+	ok := func(ell int) bool { return m.soundZ(float64(ell), l1) <= m.completeZ(float64(ell), l2) }
+	// Bracket from the asymptotic length, then bisect.
+	lo, hi := 0, max(16, int(math.Pi*math.Pi*float64(m.c*m.c)*l1))
+	for !ok(hi) && hi < 1<<30 {
+		lo, hi = hi, 2*hi
+	}
 	for hi-lo > 1 {
 		mid := (lo + hi) / 2
-		if m.soundZ(float64(mid), l1) <= m.completeZ(float64(mid), l2) {
+		if ok(mid) {
 			hi = mid
 		} else {
 			lo = mid

@@ -84,7 +84,7 @@ func TestDefaultCutoff(t *testing.T) {
 func TestDesignAsymptotics(t *testing.T) {
 	prev := &Design{Length: 0, Cutoff: 1}
 	prevD := math.Inf(1)
-	for _, c := range []int{3, 6, 12} {
+	for _, c := range []int{3, 5, 8} {
 		d := design3(t)
 		if c != 3 {
 			var err error

@@ -360,6 +360,9 @@ func (ev *Evidence) check(h *haystack) (*checked, error) {
 	if !(ev.Epsilon > 0 && ev.Epsilon < 1) || ev.Recipients < 1 {
 		return nil, errors.New("epsilon or recipients out of range")
 	}
+	if len(ev.Releases) == 0 {
+		return nil, errors.New("the evidence holds no release")
+	}
 	type pos struct {
 		m   *OpenedMark
 		o   *Opening

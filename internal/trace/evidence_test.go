@@ -33,7 +33,7 @@ type evidenceCase struct {
 	data     []byte
 }
 
-func newEvidenceCase(t *testing.T) *evidenceCase {
+func newEvidenceCase(t testing.TB) *evidenceCase {
 	t.Helper()
 	ctx := context.Background()
 	c := &evidenceCase{s: testScheme(t), parts: recipients(5), openings: map[Commitment][]byte{}}

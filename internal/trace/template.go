@@ -94,7 +94,13 @@ func (t *Template) ID() string { return t.id }
 func (t *Template) Version() string { return t.version }
 
 // Marks returns the marks of the object, in order of Index.
-func (t *Template) Marks() []Mark { return slices.Clone(t.marks) }
+func (t *Template) Marks() []Mark {
+	out := slices.Clone(t.marks)
+	for i := range out {
+		out[i].Alternatives = slices.Clone(out[i].Alternatives)
+	}
+	return out
+}
 
 // forbiddenTop are top-level properties that never carry markup, and why.
 var forbiddenTop = map[string]string{
