@@ -242,7 +242,7 @@ func (l *law) solve(f func(float64) (float64, float64)) float64 {
 // levels actually used), optimising α, β and δ, which only makes the
 // bounds tighter: for c = 3, ε1 = 10⁻⁸, ε2 = 10⁻², it gives δ ≈ 0.02,
 // ℓ ≈ 1230 positions (d_ℓ ≈ 7.4; the asymptotic formula says 818) and
-// Z ≈ 225; for c = 20 d_ℓ has come down to ≈ 6.5.
+// Z ≈ 225; for c = 20 d_ℓ has come down to ≈ 6.1.
 //
 // ℓ counts observed positions, over every leaked document traced together.
 // Scheme.Trace does not use Z: it accuses with the exact bound for the

@@ -41,7 +41,7 @@
 // Scheme.Trace reads leaked documents against Candidates — each released
 // object version's Template and Records — and returns every recipient's
 // Score and the Suspects, those whose false-accusation bound is at most
-// Scheme.Epsilon. Scheme.Evidence packages the result for some recipients
+// Scheme.Epsilon. Result.Evidence packages the result for some recipients
 // with their openings and a translog selection export of their release
 // events; VerifyEvidence checks it offline against the node's key.
 //

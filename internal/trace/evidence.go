@@ -94,13 +94,14 @@ type Suspect struct {
 
 const evidenceTag = "detente-leak-evidence/v1\n"
 
-// Evidence builds the evidence of res about the given recipients (usually
-// res.Suspects). openings returns the opening the node kept for a
-// commitment (Copy.Opening); log is a selection export
+// Evidence builds the evidence of the trace about the given recipients
+// (usually those of res.Suspects). openings returns the opening the node
+// kept for a commitment (Copy.Opening); log is a selection export
 // (translog.ExportProofs) of the node's log that holds the release events
-// of those recipients' releases of the object versions found; priv is the
-// node's signing key, whose public half signs the log.
-func (s *Scheme) Evidence(res *Result, recipients []string, openings func(Commitment) ([]byte, error), log *translog.Bundle, priv ed25519.PrivateKey) (*Evidence, error) {
+// of those recipients' releases of the object versions found (see
+// Releases); priv is the node's signing key, whose public half signs the
+// log. It needs no fingerprinting secret.
+func (res *Result) Evidence(recipients []string, openings func(Commitment) ([]byte, error), log *translog.Bundle, priv ed25519.PrivateKey) (*Evidence, error) {
 	if len(priv) != ed25519.PrivateKeySize {
 		return nil, errors.New("evidence: not an Ed25519 private key")
 	}

@@ -96,7 +96,7 @@ func newEvidenceCase(t testing.TB) *evidenceCase {
 	if got := accused(c.res); !slices.Equal(got, []string{c.parts[2]}) {
 		t.Fatalf("accused %q", got)
 	}
-	c.ev, err = c.s.Evidence(c.res, []string{c.parts[2]}, c.lookup, c.bundle, c.priv)
+	c.ev, err = c.res.Evidence([]string{c.parts[2]}, c.lookup, c.bundle, c.priv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,17 +284,17 @@ func TestEvidenceForged(t *testing.T) {
 func TestEvidenceBuildErrors(t *testing.T) {
 	c := newEvidenceCase(t)
 	none := func(Commitment) ([]byte, error) { return nil, errors.New("lost") }
-	if _, err := c.s.Evidence(c.res, []string{c.parts[2]}, none, c.bundle, c.priv); err == nil {
+	if _, err := c.res.Evidence([]string{c.parts[2]}, none, c.bundle, c.priv); err == nil {
 		t.Error("no opening: no error")
 	}
 	wrong := func(Commitment) ([]byte, error) { return c.copies[1].Opening, nil }
-	if _, err := c.s.Evidence(c.res, []string{c.parts[2]}, wrong, c.bundle, c.priv); err == nil {
+	if _, err := c.res.Evidence([]string{c.parts[2]}, wrong, c.bundle, c.priv); err == nil {
 		t.Error("another release's opening: no error")
 	}
-	if _, err := c.s.Evidence(c.res, []string{c.parts[1]}, c.lookup, c.bundle, c.priv); err == nil {
+	if _, err := c.res.Evidence([]string{c.parts[1]}, c.lookup, c.bundle, c.priv); err == nil {
 		t.Error("a release that is not in the log bundle: no error")
 	}
-	if _, err := c.s.Evidence(c.res, []string{"nobody"}, c.lookup, c.bundle, c.priv); err == nil {
+	if _, err := c.res.Evidence([]string{"nobody"}, c.lookup, c.bundle, c.priv); err == nil {
 		t.Error("a recipient that was not scored: no error")
 	}
 }

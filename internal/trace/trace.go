@@ -94,6 +94,7 @@ type objectHit struct {
 // found in them and accuses those whose false-accusation bound is at most
 // Epsilon. Several documents are read together: their positions add up,
 // and a position they show different symbols at counts for nobody.
+// Candidates of the same object version are merged.
 func (s *Scheme) Trace(cands []Candidate, leaked ...[]byte) (*Result, error) {
 	if len(leaked) == 0 {
 		return nil, errors.New("trace: no leaked document")
@@ -104,19 +105,27 @@ func (s *Scheme) Trace(cands []Candidate, leaked ...[]byte) (*Result, error) {
 	}
 	h := newHaystack(leaked)
 	res := &Result{Epsilon: eps, leaked: leaked}
-	seen := map[[2]string]bool{}
+	// One candidate per object version: the records of repeated ones join
+	// the first.
+	var merged []*Candidate
+	byVersion := map[[2]string]*Candidate{}
 	for i := range cands {
 		c := &cands[i]
 		t := c.Template
 		if t == nil {
 			return nil, fmt.Errorf("trace: candidate %d has no template", i)
 		}
-		if k := [2]string{t.id, t.version}; seen[k] {
+		k := [2]string{t.id, t.version}
+		if m := byVersion[k]; m != nil {
+			m.Records = append(m.Records, c.Records...)
 			continue
-		} else {
-			seen[k] = true
 		}
-		if hit := extractObject(t, h); hit != nil {
+		m := &Candidate{Template: t, Records: slices.Clone(c.Records)}
+		byVersion[k] = m
+		merged = append(merged, m)
+	}
+	for _, c := range merged {
+		if hit := extractObject(c.Template, h); hit != nil {
 			hit.cand = c
 			res.hits = append(res.hits, hit)
 		}

@@ -331,3 +331,19 @@ func TestReleasesOfResult(t *testing.T) {
 		t.Errorf("Releases of nobody = %v", got)
 	}
 }
+
+func TestTraceMergesCandidates(t *testing.T) {
+	s := testScheme(t)
+	parts := recipients(6)
+	tpl := mustParse(t, testReport("report--88888888-9999-4aaa-8bbb-cccccccccccc", 120, false, 13))
+	copies, recs := release(t, s, tpl, parts...)
+	// The same version given twice, its records split between the two.
+	tpl2 := mustParse(t, testReport("report--88888888-9999-4aaa-8bbb-cccccccccccc", 120, false, 13))
+	res, err := s.Trace([]Candidate{{tpl, recs[:3]}, {tpl2, recs[3:]}}, mustJSON(t, copies[4].Object))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := accused(res); !slices.Equal(got, []string{parts[4]}) || res.Recipients != 6 || len(res.Objects) != 1 {
+		t.Fatalf("accused %q among %d recipients in %d objects", got, res.Recipients, len(res.Objects))
+	}
+}
