@@ -329,7 +329,7 @@ func (s *taxiiSource) Add(ctx context.Context, c taxii.Caller, collection string
 		for _, r := range res.Receipts {
 			// Only what depends on the bytes the partner sent (Receipt.Public).
 			ok, msg := r.Public()
-			d := taxii.StatusDetail{ID: r.ID, Version: taxii.Timestamp{Time: r.Modified}, Message: msg}
+			d := taxii.StatusDetail{ID: r.ID, Version: taxii.VersionStamp{Time: r.Modified}, Message: msg}
 			if ok {
 				st.Successes = append(st.Successes, d)
 			} else {
@@ -351,7 +351,7 @@ func (s *taxiiSource) Add(ctx context.Context, c taxii.Caller, collection string
 			return taxii.Status{}, err
 		}
 		for _, o := range res.Objects {
-			st.Successes = append(st.Successes, taxii.StatusDetail{ID: o.ID, Version: taxii.Timestamp{Time: o.Modified}, Message: o.Status})
+			st.Successes = append(st.Successes, taxii.StatusDetail{ID: o.ID, Version: taxii.VersionStamp{Time: o.Modified}, Message: o.Status})
 		}
 	}
 	st.SuccessCount, st.FailureCount = len(st.Successes), len(st.Failures)

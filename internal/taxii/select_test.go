@@ -153,3 +153,23 @@ func TestTimestamp(t *testing.T) {
 		}
 	}
 }
+
+// Versions read like the objects' own modified times: the fewest of 3, 6
+// or 9 fractional digits that are exact, so clients comparing strings see
+// one version, not two.
+func TestFormatVersion(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"2017-01-27T13:49:53.997Z", "2017-01-27T13:49:53.997Z"},
+		{"2017-01-27T13:49:53Z", "2017-01-27T13:49:53.000Z"},
+		{"2017-01-27T13:49:53.997123Z", "2017-01-27T13:49:53.997123Z"},
+		{"2017-01-27T13:49:53.99712345Z", "2017-01-27T13:49:53.997123450Z"},
+	} {
+		tm, err := ParseTime(tc.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := FormatVersion(tm); got != tc.want {
+			t.Errorf("FormatVersion(%s) = %s, want %s", tc.in, got, tc.want)
+		}
+	}
+}

@@ -407,7 +407,7 @@ func (s *server) page(ctx context.Context, w http.ResponseWriter, r *http.Reques
 			m.Objects = append(m.Objects, ManifestRecord{
 				ID:        rec.ID,
 				DateAdded: Timestamp{rec.DateAdded},
-				Version:   Timestamp{rec.Version},
+				Version:   VersionStamp{rec.Version},
 				MediaType: mt,
 			})
 		}
@@ -415,7 +415,7 @@ func (s *server) page(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	case epVersions:
 		v := Versions{More: more, Next: next}
 		for _, rec := range recs {
-			v.Versions = append(v.Versions, Timestamp{rec.Version})
+			v.Versions = append(v.Versions, VersionStamp{rec.Version})
 		}
 		return s.writeJSON(w, http.StatusOK, v)
 	default:

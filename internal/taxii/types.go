@@ -35,6 +35,43 @@ const timestampLayout = "2006-01-02T15:04:05.000000Z"
 // written with exactly six fractional digits and read from any RFC 3339 form.
 type Timestamp struct{ time.Time }
 
+// VersionStamp is an object version (its modified time, TAXII 2.1 §3.4)
+// in a manifest, a versions resource or a status: written as STIX writes
+// timestamps, with the fewest of 3, 6 or 9 fractional digits that are
+// exact, so that it reads like the object's own modified
+// ("2017-01-27T13:49:53.997Z", never "…53.997000Z": clients compare the
+// strings). It is read from any RFC 3339 form. The zero value is written
+// as nothing by the structs that carry it (omitzero).
+type VersionStamp struct{ time.Time }
+
+// FormatVersion returns t as VersionStamp writes it.
+func FormatVersion(t time.Time) string {
+	t = t.UTC()
+	switch {
+	case t.Nanosecond()%1_000_000 == 0:
+		return t.Format("2006-01-02T15:04:05.000Z")
+	case t.Nanosecond()%1_000 == 0:
+		return t.Format("2006-01-02T15:04:05.000000Z")
+	}
+	return t.Format("2006-01-02T15:04:05.000000000Z")
+}
+
+// String returns the version as VersionStamp writes it.
+func (v VersionStamp) String() string { return FormatVersion(v.Time) }
+
+// MarshalJSON implements json.Marshaler.
+func (v VersionStamp) MarshalJSON() ([]byte, error) { return json.Marshal(FormatVersion(v.Time)) }
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (v *VersionStamp) UnmarshalJSON(b []byte) error {
+	var t Timestamp
+	if err := t.UnmarshalJSON(b); err != nil {
+		return err
+	}
+	v.Time = t.Time
+	return nil
+}
+
 // FormatTime returns t in the form this package writes timestamps.
 func FormatTime(t time.Time) string { return t.UTC().Format(timestampLayout) }
 
@@ -114,10 +151,10 @@ type Envelope struct {
 // ManifestRecord describes one object version in a manifest (TAXII 2.1
 // §5.3.1).
 type ManifestRecord struct {
-	ID        string    `json:"id"`
-	DateAdded Timestamp `json:"date_added"`
-	Version   Timestamp `json:"version"`
-	MediaType string    `json:"media_type,omitempty"`
+	ID        string       `json:"id"`
+	DateAdded Timestamp    `json:"date_added"`
+	Version   VersionStamp `json:"version"`
+	MediaType string       `json:"media_type,omitempty"`
 }
 
 // Manifest is the manifest resource (TAXII 2.1 §5.3.1). Next is carried as
@@ -131,9 +168,9 @@ type Manifest struct {
 // Versions is the versions resource (TAXII 2.1 §5.8.1). Next is carried as
 // in an envelope, so that version lists page by cursor too.
 type Versions struct {
-	More     bool        `json:"more"`
-	Next     string      `json:"next,omitempty"`
-	Versions []Timestamp `json:"versions,omitempty"`
+	More     bool           `json:"more"`
+	Next     string         `json:"next,omitempty"`
+	Versions []VersionStamp `json:"versions,omitempty"`
 }
 
 // Status is the status resource (TAXII 2.1 §4.3.1): the outcome of one
@@ -155,9 +192,9 @@ type Status struct {
 // §4.3.1, status-details). Version is the object's modified timestamp, or
 // its created or date added when it has none.
 type StatusDetail struct {
-	ID      string    `json:"id"`
-	Version Timestamp `json:"version"`
-	Message string    `json:"message,omitempty"`
+	ID      string       `json:"id"`
+	Version VersionStamp `json:"version,omitzero"`
+	Message string       `json:"message,omitempty"`
 }
 
 // Error is a TAXII error message (TAXII 2.1 §3.6.1). The client returns
