@@ -196,3 +196,38 @@ func TestParseBundlePartial(t *testing.T) {
 		t.Errorf("single bad object: %d, %v", len(objs), bad)
 	}
 }
+
+func TestAmend(t *testing.T) {
+	o, err := ParseObject([]byte(sampleIndicator))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := string(o.Raw)
+	a, err := o.Amend(map[string]any{
+		"object_marking_refs": []string{detente.MarkingRed},
+		"name":                nil,
+		"x_feed":              map[string]int{"n": 1},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(o.Raw) != before || o.Fields["name"] == nil {
+		t.Error("the original changed")
+	}
+	if m := a.Markings(); len(m) != 1 || m[0] != detente.MarkingRed || a.Fields["name"] != nil {
+		t.Errorf("amended: %s", a.Raw)
+	}
+	if want, _ := Canonicalize(a.Raw); string(want) != string(a.Raw) || !strings.Contains(string(a.Raw), `"x_feed":{"n":1}`) {
+		t.Errorf("not canonical: %s", a.Raw)
+	}
+	for name, set := range map[string]map[string]any{
+		"id":            {"id": "indicator--" + u1},
+		"type":          {"type": "malware"},
+		"invalid value": {"object_marking_refs": []string{"identity--" + u1}},
+		"required":      {"pattern": nil},
+	} {
+		if _, err := o.Amend(set); err == nil {
+			t.Errorf("%s: amended", name)
+		}
+	}
+}

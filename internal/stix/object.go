@@ -3,8 +3,10 @@ package stix
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -163,6 +165,33 @@ func newObject(m map[string]any, label string) (*Object, error) {
 		Created: c.created, Modified: c.mod,
 		Fields: m, Raw: raw,
 	}, nil
+}
+
+// Amend returns a copy of o with the top-level properties in set replaced,
+// or removed where the value is nil, validated and canonicalised again; o is
+// not changed. Values may be any Go values that encoding/json marshals;
+// they are stored as decoded JSON, as in Fields. id and type cannot be
+// amended. Amending a signed object invalidates its signature: Sign it
+// again, or remove the signature first.
+func (o *Object) Amend(set map[string]any) (*Object, error) {
+	m := maps.Clone(o.Fields)
+	for k, v := range set {
+		if k == "id" || k == "type" {
+			return nil, fmt.Errorf("amend %s: %s cannot be changed", o.ID, k)
+		}
+		if v == nil {
+			delete(m, k)
+			continue
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("amend %s: %s: %w", o.ID, k, err)
+		}
+		if m[k], err = decodeJSON(b); err != nil {
+			return nil, fmt.Errorf("amend %s: %s: %w", o.ID, k, err)
+		}
+	}
+	return newObject(m, "")
 }
 
 // syntaxErr turns a decoding error into a *ValidationError.
