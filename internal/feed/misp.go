@@ -92,7 +92,8 @@ func (s *mispSource) fetch(ctx context.Context, cur Cursor) (*batch, error) {
 			b.rejected = append(b.rejected, Rejected{ID: e.uuid, Index: -1, Reason: "the manifest lists the event but its file is not served (404)"})
 		case err != nil:
 			if len(b.events)+len(b.rejected) > 0 {
-				return b.done(s), nil // store what is fetched; the error comes back on the next fetch
+				b.more = true // store what is fetched; the error comes back on the next fetch
+				return b, nil
 			}
 			return nil, err
 		default:
@@ -102,13 +103,8 @@ func (s *mispSource) fetch(ctx context.Context, cur Cursor) (*batch, error) {
 		b.next.Events[e.uuid] = e.ts
 		s.todo = s.todo[1:]
 	}
-	return b.done(s), nil
-}
-
-// done sets whether more batches follow b.
-func (b *batch) done(s *mispSource) *batch {
 	b.more = len(s.todo) > 0
-	return b
+	return b, nil
 }
 
 // manifest fetches and reads manifest.json: an object whose keys are event

@@ -365,6 +365,29 @@ func TestConvertBadEvents(t *testing.T) {
 	}
 }
 
+// TestConvertReferences: a reference to nothing (an empty or unknown uuid)
+// makes no relationship, and attributes without uuids still convert, with
+// stable ids.
+func TestConvertReferences(t *testing.T) {
+	in := []byte(`{"Event":{"uuid":"5f3a9c2e-1b7d-4e8a-9c6f-2d4b8e1a7c30","timestamp":"1770000000","Attribute":[{"type":"domain","value":"a.example"}],
+		"Object":[{"name":"url","uuid":"0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d","Attribute":[{"type":"url","object_relation":"url","value":"https://a.example/"}],
+		"ObjectReference":[{"uuid":"a7b8c9d0-e1f2-4a3b-9c4d-5e6f7a8b9c0d","referenced_uuid":"","relationship_type":"related-to"},
+			{"uuid":"b7b8c9d0-e1f2-4a3b-9c4d-5e6f7a8b9c0d","referenced_uuid":"ffffffff-e1f2-4a3b-9c4d-5e6f7a8b9c0d","relationship_type":"related-to"}]}]}}`)
+	one := convert(t, in)
+	two := convert(t, in)
+	for id := range one {
+		if strings.HasPrefix(id, "relationship--") {
+			t.Errorf("%s made from a dangling reference", id)
+		}
+		if two[id] == nil {
+			t.Errorf("%s not stable", id)
+		}
+	}
+	if len(one) != 5 { // grouping, observed-data + domain-name, observed-data + url
+		t.Errorf("%d objects", len(one))
+	}
+}
+
 // mispServer serves the feed in testdata/misp over TLS with HTTP Basic
 // authentication. files overrides or adds files; status answers a file
 // with an error status instead.

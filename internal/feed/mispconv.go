@@ -369,7 +369,9 @@ func (c *converter) attribute(a *mispAttribute) {
 	}
 	t := strings.SplitN(id, "--", 2)[0]
 	c.emit(c.sdo(t, id, tlp, g, labels, props), true)
-	c.ids[strings.ToLower(a.UUID)] = id
+	if a.UUID != "" {
+		c.ids[strings.ToLower(a.UUID)] = id
+	}
 	c.linkGalaxies(id, a.Galaxy, tlp, g, indicates)
 }
 

@@ -79,7 +79,9 @@ func (c *converter) object(o *mispObject) func() {
 	}
 	t := strings.SplitN(id, "--", 2)[0]
 	c.emit(c.sdo(t, id, tlp, g, labels, props), true)
-	c.ids[strings.ToLower(o.UUID)] = id
+	if o.UUID != "" {
+		c.ids[strings.ToLower(o.UUID)] = id
+	}
 	for _, a := range attrs {
 		if a.UUID != "" {
 			c.ids[strings.ToLower(a.UUID)] = id
