@@ -3,8 +3,10 @@ package stix
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -165,6 +167,33 @@ func newObject(m map[string]any, label string) (*Object, error) {
 	}, nil
 }
 
+// Amend returns a copy of o with the top-level properties in set replaced,
+// or removed where the value is nil, validated and canonicalised again; o is
+// not changed. Values may be any Go values that encoding/json marshals;
+// they are stored as decoded JSON, as in Fields. id and type cannot be
+// amended. Amending a signed object invalidates its signature: Sign it
+// again, or remove the signature first.
+func (o *Object) Amend(set map[string]any) (*Object, error) {
+	m := maps.Clone(o.Fields)
+	for k, v := range set {
+		if k == "id" || k == "type" {
+			return nil, fmt.Errorf("amend %s: %s cannot be changed", o.ID, k)
+		}
+		if v == nil {
+			delete(m, k)
+			continue
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("amend %s: %s: %w", o.ID, k, err)
+		}
+		if m[k], err = decodeJSON(b); err != nil {
+			return nil, fmt.Errorf("amend %s: %s: %w", o.ID, k, err)
+		}
+	}
+	return newObject(m, "")
+}
+
 // syntaxErr turns a decoding error into a *ValidationError.
 func syntaxErr(err error) error {
 	var se *SyntaxError
@@ -199,33 +228,74 @@ func ParseObject(data []byte) (*Object, error) {
 // (modified, else created; SCOs have none) must have the same canonical
 // content: a difference is an error, an exact repeat is dropped.
 func ParseBundle(data []byte) ([]*Object, error) {
+	objs, bad := parseBundle(data, false)
+	if len(bad) > 0 {
+		return nil, bad[0].Err
+	}
+	return objs, nil
+}
+
+// ObjectError is an object ParseBundlePartial left out: its position in the
+// bundle's objects (-1 when the whole document is at fault: malformed JSON,
+// not a bundle, an invalid bundle id), its id when it has a usable one, and
+// why (a *ValidationError).
+type ObjectError struct {
+	Index int
+	ID    string
+	Err   error
+}
+
+// Error implements the error interface: the validation error's text, which
+// names the object.
+func (e ObjectError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the validation error.
+func (e ObjectError) Unwrap() error { return e.Err }
+
+// ParseBundlePartial is ParseBundle without atomicity, for callers that
+// store what is valid and report the rest: objs holds every valid object in
+// bundle order, bad every other one with its index, id and error. The rules
+// are ParseBundle's; of two versions of one id with the same version
+// timestamp and different content the first is kept and the second is bad.
+// A document that cannot be read at all (malformed JSON, not a bundle or
+// an object, an invalid bundle id or property) yields no objects and one
+// ObjectError with Index -1.
+func ParseBundlePartial(data []byte) (objs []*Object, bad []ObjectError) {
+	return parseBundle(data, true)
+}
+
+// parseBundle parses a bundle or one object. Unless partial, it stops at
+// the first invalid object and returns it alone in bad.
+func parseBundle(data []byte, partial bool) ([]*Object, []ObjectError) {
+	whole := func(err error) ([]*Object, []ObjectError) { return nil, []ObjectError{{Index: -1, Err: err}} }
 	v, err := decodeJSON(data)
 	if err != nil {
-		return nil, syntaxErr(err)
+		return whole(syntaxErr(err))
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil, &ValidationError{Message: "a STIX document must be a JSON object"}
+		return whole(&ValidationError{Message: "a STIX document must be a JSON object"})
 	}
 	if m["type"] != "bundle" {
 		o, err := newObject(m, "")
 		if err != nil {
-			return nil, err
+			id, _ := m["id"].(string)
+			return nil, []ObjectError{{Index: 0, ID: id, Err: err}}
 		}
 		return []*Object{o}, nil
 	}
 	bid, _ := m["id"].(string)
-	bundleErr := func(prop, format string, args ...any) error {
-		return &ValidationError{ObjectID: bid, Property: prop, Message: fmt.Sprintf(format, args...)}
+	bundleErr := func(prop, format string, args ...any) ([]*Object, []ObjectError) {
+		return whole(&ValidationError{ObjectID: bid, Property: prop, Message: fmt.Sprintf(format, args...)})
 	}
 	if t, ok := splitID(bid); !ok || t != "bundle" {
-		return nil, bundleErr("id", "%s is not a bundle identifier (want bundle--<RFC 4122 UUID>)", show(m["id"]))
+		return bundleErr("id", "%s is not a bundle identifier (want bundle--<RFC 4122 UUID>)", show(m["id"]))
 	}
 	for _, k := range sortedKeys(m) {
 		switch {
 		case k == "type", k == "id", k == "objects", strings.HasPrefix(k, "x_"):
 		default:
-			return nil, bundleErr(k, "unknown bundle property")
+			return bundleErr(k, "unknown bundle property")
 		}
 	}
 	ov, ok := m["objects"]
@@ -234,9 +304,10 @@ func ParseBundle(data []byte) ([]*Object, error) {
 	}
 	list, ok := ov.([]any)
 	if !ok {
-		return nil, bundleErr("objects", "must be a list of STIX objects")
+		return bundleErr("objects", "must be a list of STIX objects")
 	}
 	out := make([]*Object, 0, len(list))
+	var bad []ObjectError
 	type key struct {
 		id   string
 		sec  int64
@@ -245,27 +316,36 @@ func ParseBundle(data []byte) ([]*Object, error) {
 	seen := make(map[key]*Object, len(list))
 	for i, e := range list {
 		label := fmt.Sprintf("%s objects.[%d]", bid, i)
+		var o *Object
 		om, ok := e.(map[string]any)
-		if !ok {
-			return nil, &ValidationError{ObjectID: label, Message: "a STIX object must be a JSON object"}
+		switch {
+		case !ok:
+			err = &ValidationError{ObjectID: label, Message: "a STIX object must be a JSON object"}
+		case om["type"] == "bundle":
+			err = &ValidationError{ObjectID: label, Property: "type", Message: "bundles cannot be nested"}
+		default:
+			o, err = newObject(om, label)
 		}
-		if om["type"] == "bundle" {
-			return nil, &ValidationError{ObjectID: label, Property: "type", Message: "bundles cannot be nested"}
-		}
-		o, err := newObject(om, label)
-		if err != nil {
-			return nil, err
-		}
-		k := key{o.ID, o.Version().Unix(), o.Version().Nanosecond()}
-		if prev, dup := seen[k]; dup {
-			if !bytes.Equal(prev.Raw, o.Raw) {
-				return nil, &ValidationError{ObjectID: o.ID, Property: "modified",
+		if err == nil {
+			k := key{o.ID, o.Version().Unix(), o.Version().Nanosecond()}
+			prev, dup := seen[k]
+			switch {
+			case dup && bytes.Equal(prev.Raw, o.Raw):
+				continue
+			case dup:
+				err = &ValidationError{ObjectID: o.ID, Property: "modified",
 					Message: fmt.Sprintf("two versions with the same version timestamp %s and different content", o.Version().UTC().Format(time.RFC3339Nano))}
+			default:
+				seen[k] = o
+				out = append(out, o)
+				continue
 			}
-			continue
 		}
-		seen[k] = o
-		out = append(out, o)
+		id, _ := om["id"].(string)
+		bad = append(bad, ObjectError{Index: i, ID: id, Err: err})
+		if !partial {
+			return nil, bad
+		}
 	}
-	return out, nil
+	return out, bad
 }

@@ -55,7 +55,7 @@ type checker struct {
 	typ     string
 	spec    *typeSpec
 	cat     category
-	custom  bool // a type declared by a new-sdo/new-sco/new-sro extension
+	custom  bool // a type declared by a new-sdo/new-sco/new-sro extension, or a legacy x- type
 	topExt  bool // declares a toplevel-property-extension
 	created time.Time
 	mod     time.Time
@@ -106,8 +106,12 @@ func validate(o map[string]any, label string) (*checker, error) {
 	if c.spec == nil {
 		c.spec = types[typ]
 	}
+	if c.spec == nil && strings.HasPrefix(typ, "x-") {
+		c.spec = legacyCustom(o)
+		c.custom = true
+	}
 	if c.spec == nil {
-		return nil, c.errf("type", "unknown type %q (a custom type must declare an extension-definition with extension_type new-sdo, new-sco or new-sro in extensions)", typ)
+		return nil, c.errf("type", "unknown type %q (a custom type must start with x- or declare an extension-definition with extension_type new-sdo, new-sco or new-sro in extensions)", typ)
 	}
 	c.cat = c.spec.cat
 
@@ -215,6 +219,26 @@ func validate(o map[string]any, label string) (*checker, error) {
 		}
 	}
 	return c, nil
+}
+
+// Legacy custom objects: the deprecated custom objects of STIX 2.1 section
+// 11.1 (STIX 2.0 style), a type starting with x- and no extension-definition,
+// as MISP's converter still writes them (x-misp-attribute, x-misp-object,
+// x-misp-galaxy-cluster). One with created or modified is checked as an SDO
+// (spec_version, created and modified required), one with neither as an SCO.
+var (
+	legacySDO = &typeSpec{cat: catSDO}
+	legacySCO = &typeSpec{cat: catSCO}
+)
+
+// legacyCustom returns the spec of a legacy custom object.
+func legacyCustom(o map[string]any) *typeSpec {
+	_, created := o["created"]
+	_, modified := o["modified"]
+	if created || modified {
+		return legacySDO
+	}
+	return legacySCO
 }
 
 // show renders a JSON value briefly for an error message.

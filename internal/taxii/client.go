@@ -33,6 +33,9 @@ type Client struct {
 	// Username and Password, when either is set, are sent as HTTP Basic
 	// credentials.
 	Username, Password string
+	// Token, when set, is sent as a bearer token (Authorization: Bearer),
+	// as OpenCTI and other platforms expect, instead of Basic credentials.
+	Token string
 	// MaxResponseBytes bounds a response body; DefaultMaxResponseBytes if 0.
 	MaxResponseBytes int64
 }
@@ -290,7 +293,10 @@ func (c *Client) do(ctx context.Context, method, u string, body []byte, out any)
 	if body != nil {
 		req.Header.Set("Content-Type", MediaType)
 	}
-	if c.Username != "" || c.Password != "" {
+	switch {
+	case c.Token != "":
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	case c.Username != "" || c.Password != "":
 		req.SetBasicAuth(c.Username, c.Password)
 	}
 	hc := c.HTTP
@@ -317,7 +323,11 @@ func (c *Client) do(ctx context.Context, method, u string, body []byte, out any)
 		return resp.Header, responseError(resp, data)
 	}
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	if mt != "application/taxii+json" && mt != "application/json" {
+	switch mt {
+	// Real servers answer with the TAXII type, plain JSON, or (for envelopes
+	// of objects) the STIX type.
+	case "application/taxii+json", "application/json", "application/stix+json":
+	default:
 		return resp.Header, fmt.Errorf("taxii %s %s: unexpected content type %q", method, u, resp.Header.Get("Content-Type"))
 	}
 	if err := json.Unmarshal(data, out); err != nil {
@@ -338,6 +348,43 @@ func responseError(resp *http.Response, data []byte) error {
 		e.Title = http.StatusText(resp.StatusCode)
 	}
 	return e
+}
+
+// ParseCollectionURL splits the URL of a TAXII 2.1 collection,
+// "<api root>/collections/<id>/", into the API root (with its trailing
+// slash, as Client.BaseURL takes it) and the collection id. The trailing
+// slash of the collection URL is optional. A URL that is not absolute,
+// carries credentials, a query or a fragment, or does not end in
+// collections/<id> is an error.
+func ParseCollectionURL(s string) (apiRoot, collectionID string, err error) {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return "", "", fmt.Errorf("collection URL %q is not a URL", s)
+	case u.Scheme == "" || u.Host == "" || u.Opaque != "":
+		return "", "", fmt.Errorf("collection URL %q is not an absolute URL", s)
+	case u.User != nil:
+		return "", "", fmt.Errorf("collection URL %q must not carry credentials: give them separately", s)
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return "", "", fmt.Errorf("collection URL %q must not carry a query or a fragment", s)
+	}
+	segs := strings.Split(strings.TrimSuffix(u.EscapedPath(), "/"), "/")
+	n := len(segs)
+	if n < 3 || segs[n-2] != "collections" || segs[n-1] == "" {
+		return "", "", fmt.Errorf("collection URL %q does not end in /collections/<id>/ (an API root's collection)", s)
+	}
+	id, err := url.PathUnescape(segs[n-1])
+	if err != nil || id == "." || id == ".." || strings.Contains(id, "/") {
+		return "", "", fmt.Errorf("collection URL %q: invalid collection id %q", s, segs[n-1])
+	}
+	root := *u
+	root.Path, root.RawPath = "", ""
+	rootPath := strings.Join(segs[:n-2], "/") + "/"
+	if root.Path, err = url.PathUnescape(rootPath); err != nil {
+		return "", "", fmt.Errorf("collection URL %q: %w", s, err)
+	}
+	root.RawPath = rootPath
+	return root.String(), id, nil
 }
 
 // IsStatus reports whether err is an *Error with the given HTTP status.
