@@ -193,7 +193,7 @@ func TestIngestBadInput(t *testing.T) {
 	delete(missing, "pattern")
 	wrongPrefix := indicator("indicator--33333333-3333-4444-8555-666666666666", detente.MarkingGreen, "2026-01-10T10:00:00.000Z")
 	wrongPrefix["id"] = "malware--33333333-3333-4444-8555-666666666666"
-	unknown := map[string]any{"type": "x-spy-gadget", "spec_version": "2.1", "id": "x-spy-gadget--44444444-3333-4444-8555-666666666666",
+	unknown := map[string]any{"type": "spy-gadget", "spec_version": "2.1", "id": "spy-gadget--44444444-3333-4444-8555-666666666666",
 		"created": "2026-01-10T10:00:00.000Z", "modified": "2026-01-10T10:00:00.000Z"}
 	conflict := indicator(indID, detente.MarkingGreen, "2026-01-10T10:00:00.000Z")
 	conflict["name"] = "same version, other content"
@@ -208,7 +208,7 @@ func TestIngestBadInput(t *testing.T) {
 		{"not JSON", []byte("hello"), []string{"JSON"}},
 		{"missing property", bundle(okNew, missing), []string{"indicator--22222222", "pattern"}},
 		{"wrong id prefix", bundle(okNew, wrongPrefix), []string{"malware--33333333"}},
-		{"unknown type", bundle(okNew, unknown), []string{"x-spy-gadget"}},
+		{"unknown type", bundle(okNew, unknown), []string{"spy-gadget"}},
 		{"tampered signature", bundle(okNew, tampered), []string{"indicator--0a7b3f6e", "signature"}},
 		{"conflicting version", bundle(okNew, conflict), []string{indID}},
 	}
