@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"detente"
-	"detente/internal/node"
+	"detente/internal/federation"
 )
 
 func syncCommands() []*command {
@@ -26,16 +26,16 @@ func syncCommands() []*command {
 				return err
 			}
 			defer n.Close()
-			progress := func(r node.SyncResult) {
+			progress := func(r federation.SyncResult) {
 				if !e.json {
 					fmt.Fprintf(e.stderr, "\r%s: %d pages, %d added, %d quarantined, %d rejected", r.Partner, r.Pages, r.Added, r.Quarantined, r.Rejected)
 				}
 			}
-			var results []*node.SyncResult
+			var results []*federation.SyncResult
 			if partner != "" {
-				r, _ := n.Sync(ctx, partner, progress)
+				r, _ := n.Federation.Sync(ctx, partner, progress)
 				results = append(results, r)
-			} else if results, err = n.SyncAll(ctx, progress); err != nil {
+			} else if results, err = n.Federation.SyncAll(ctx, progress); err != nil {
 				return err
 			}
 			failed := false
@@ -44,7 +44,7 @@ func syncCommands() []*command {
 			}
 			if e.json {
 				if results == nil {
-					results = []*node.SyncResult{}
+					results = []*federation.SyncResult{}
 				}
 				if err := printJSON(e.stdout, results); err != nil {
 					return err
@@ -82,7 +82,7 @@ func syncCommands() []*command {
 			if err != nil {
 				return err
 			}
-			ss, err := n.SyncStates(ctx)
+			ss, err := n.Federation.SyncStates(ctx)
 			if err != nil {
 				return err
 			}
@@ -131,7 +131,7 @@ func syncCommands() []*command {
 			if until > 0 {
 				end = time.Now().Add(until)
 			}
-			c, err := n.IssueConsent(ctx, object, to, scope, end)
+			c, err := n.Federation.IssueConsent(ctx, object, to, scope, end)
 			if err != nil {
 				return err
 			}
@@ -158,7 +158,7 @@ func syncCommands() []*command {
 				return err
 			}
 			defer n.Close()
-			if err := n.RevokeConsent(ctx, id, reason); err != nil {
+			if err := n.Federation.RevokeConsent(ctx, id, reason); err != nil {
 				return err
 			}
 			fmt.Fprintf(e.stdout, "revoked %s\n", id)
@@ -175,7 +175,7 @@ func syncCommands() []*command {
 				return err
 			}
 			defer n.Close()
-			cs, err := n.Consents(ctx)
+			cs, err := n.Federation.Consents(ctx)
 			if err != nil {
 				return err
 			}

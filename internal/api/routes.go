@@ -185,7 +185,7 @@ func (s *Server) partnerStatus(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ss, err := s.node.SyncStates(r.Context())
+	ss, err := s.node.Federation.SyncStates(r.Context())
 	if err != nil {
 		return nil, err
 	}

@@ -49,7 +49,7 @@ func TestAdversarialPartner(t *testing.T) {
 	for i := range cases {
 		c := w.attack(rng)
 		if c.consent != nil {
-			err := w.n.AddConsent(ctx, c.consent)
+			err := w.n.Federation.AddConsent(ctx, c.consent)
 			if c.forged && err == nil {
 				t.Fatalf("case %d: a forged consent was accepted: %+v", i, c.consent)
 			}
@@ -186,7 +186,7 @@ func newWorld(t *testing.T) *world {
 			Scope: detente.ConsentObject, Issued: now.Add(-time.Minute)},
 	} {
 		c.Sign(w.keys["bravo"])
-		if err := n.AddConsent(ctx, c); err != nil {
+		if err := n.Federation.AddConsent(ctx, c); err != nil {
 			t.Fatal(err)
 		}
 	}

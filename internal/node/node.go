@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"detente"
+	"detente/internal/federation"
 )
 
 // Node is one running node: its identity, its store and the clock.
@@ -34,6 +35,10 @@ type Node struct {
 	// time may lie (partners' clocks differ); zero means DefaultMaxSkew.
 	MaxSkew time.Duration
 
+	// Federation pulls from partners, witnesses their logs and exchanges
+	// consents with them, over this node's store and log.
+	Federation *federation.Service
+
 	screening screening      // the screening index, built on first use
 	hotline   hotlineRuntime // the running outbox's wake-up and the cached deconflictor (hotline.go)
 }
@@ -43,8 +48,17 @@ func New(name string, key ed25519.PrivateKey, store detente.Store, logger *slog.
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Node{Name: name, Key: key, Store: store, Logger: logger, Now: time.Now}
+	n := &Node{Name: name, Key: key, Store: store, Logger: logger, Now: time.Now}
+	n.Federation = federation.New(federation.Config{
+		Store: store, Name: name, Key: key, Logger: logger,
+		Now:  func() time.Time { return n.Now() }, // tests set n.Now after New
+		Peer: n.PeerClient, TAXII: n.TAXIIClient, Log: n, Receive: n.receiveForSync,
+	})
+	return n
 }
+
+// The node's log is what federation serves to the partners witnessing it.
+var _ federation.Log = (*Node)(nil)
 
 // Bootstrap records a new node in s, an empty store: its name and key,
 // and the log's first event. It refuses, changing nothing, a store that
@@ -245,6 +259,14 @@ func (n *Node) Partners(ctx context.Context) ([]*detente.Partner, error) {
 	var ps []*detente.Partner
 	err := n.Store.View(ctx, func(tx detente.Tx) (err error) { ps, err = tx.Partners(ctx); return })
 	return ps, err
+}
+
+// PartnerByKey returns the partner pinned to key (ENOTFOUND when none
+// is), whatever its state.
+func (n *Node) PartnerByKey(ctx context.Context, key detente.PublicKey) (*detente.Partner, error) {
+	var p *detente.Partner
+	err := n.Store.View(ctx, func(tx detente.Tx) (err error) { p, err = tx.PartnerByKey(ctx, key); return })
+	return p, err
 }
 
 // ---- agreements ----

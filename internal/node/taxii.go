@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"detente"
+	"detente/internal/peer"
 	"detente/internal/policy"
 	"detente/internal/taxii"
 )
@@ -16,11 +17,11 @@ import (
 // kind, so the list reveals nothing about other partners.
 const (
 	// CollectionShared is, for a partner, what the egress policy releases
-	// to that partner.
-	CollectionShared = "5f0c2e61-7c1a-4b8e-9d3f-1a2b3c4d5e01"
+	// to that partner (the partner protocol fixes its id).
+	CollectionShared = peer.CollectionShared
 	// CollectionInbound is where a partner pushes objects; the ingress
-	// policy checks each.
-	CollectionInbound = "5f0c2e61-7c1a-4b8e-9d3f-1a2b3c4d5e02"
+	// policy checks each (the partner protocol fixes its id).
+	CollectionInbound = peer.CollectionInbound
 	// CollectionLocal is, for local users and tools (OpenCTI, MISP
 	// connectors), everything the node holds that is not quarantined.
 	CollectionLocal = "5f0c2e61-7c1a-4b8e-9d3f-1a2b3c4d5e03"
