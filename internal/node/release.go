@@ -219,6 +219,13 @@ func (n *Node) Release(ctx context.Context, object, partner string) (*ReleaseRes
 	return res, nil
 }
 
+// Releases returns the recorded release decisions f selects.
+func (n *Node) Releases(ctx context.Context, f detente.ReleaseFilter) ([]*detente.Release, error) {
+	var rs []*detente.Release
+	err := n.Store.View(ctx, func(tx detente.Tx) (err error) { rs, err = tx.Releases(ctx, f); return })
+	return rs, err
+}
+
 // releaseBody is the log entry of a release decision. A denied release
 // names its object only by commitment, so showing the log to the partner
 // does not reveal what it was refused.
