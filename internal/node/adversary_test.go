@@ -231,14 +231,14 @@ func (w *world) observe(t *testing.T) string {
 	var b strings.Builder
 	err := w.n.Store.View(ctx, func(tx detente.Tx) error {
 		now := w.n.now()
-		g := newGraph(ctx, tx) // its caches are per object and per partner
+		g := newGraph(tx) // its caches are per object and per partner
 		for _, partner := range []string{"bravo", "charlie", "delta"} {
 			for _, id := range w.held {
-				o, ok := g.Object(id)
+				o, ok := g.Object(ctx, id)
 				if !ok {
 					return fmt.Errorf("%s is no longer held", id)
 				}
-				d := policy.Egress(g, policy.Request{Self: w.n.PublicKey(), Partner: partner, Now: now, Object: o})
+				d := policy.Egress(ctx, g, policy.Request{Self: w.n.PublicKey(), Partner: partner, Now: now, Object: o})
 				if g.err != nil {
 					return g.err
 				}
@@ -251,7 +251,7 @@ func (w *world) observe(t *testing.T) string {
 			}
 		}
 		for _, id := range w.held {
-			o, ok := g.Object(id)
+			o, ok := g.Object(ctx, id)
 			if !ok {
 				return fmt.Errorf("%s is no longer held", id)
 			}

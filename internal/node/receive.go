@@ -119,7 +119,7 @@ func (n *Node) Receive(ctx context.Context, from string, raws []json.RawMessage,
 		if err != nil {
 			return err
 		}
-		g := newGraph(ctx, tx)
+		g := newGraph(tx)
 		for _, it := range items {
 			if it.predefined {
 				res.Unchanged++
@@ -135,7 +135,7 @@ func (n *Node) Receive(ctx context.Context, from string, raws []json.RawMessage,
 			v := it.v
 			v.Originator = originatorOf(v.OriginKey(), self, partners)
 			v.Received = now
-			d := policy.Ingress(g, policy.IngressRequest{Self: self, SelfName: n.Name, From: from, Now: now, Object: v})
+			d := policy.Ingress(ctx, g, policy.IngressRequest{Self: self, SelfName: n.Name, From: from, Now: now, Object: v})
 			if g.err != nil {
 				return g.err
 			}
