@@ -25,6 +25,17 @@ const (
 	EventWatchlist         = "watchlist.changed" // a watchlist added to or removed: name, type, marking, counts, never values
 	EventMatchEpoch        = "match.epoch"       // an encoded watchlist published to a partner: epoch, SHA-256 of its public key
 	EventChannel           = "channel"
+
+	// Federation: what a node records of its partners' logs.
+
+	// EventReleaseReceipt records, on the receiving side, a verified
+	// inclusion proof of a partner's log entry releasing objects to this
+	// node.
+	EventReleaseReceipt = "release.receipt"
+	// EventLogInconsistent records that a partner's log contradicted
+	// what this node saw of it before (a split view), with a commitment
+	// to the evidence kept in the alert.
+	EventLogInconsistent = "log.inconsistent"
 )
 
 // Event is one entry of the node's append-only log. State changes and their

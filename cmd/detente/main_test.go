@@ -239,14 +239,22 @@ func runtime_Gosched() { time.Sleep(time.Millisecond) }
 
 func TestMain(m *testing.M) {
 	// The golden CLI scripts (testdata/script) run "detente" as this test
-	// binary re-executed, through Run.
-	code := testscript.RunMain(m, map[string]func() int{
-		"detente": func() int { return Run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr) },
+	// binary re-executed, through Run. testscript.Main exits: the binary
+	// built for other tests is removed when the tests have run (cleanupM).
+	testscript.Main(cleanupM{m}, map[string]func(){
+		"detente": func() { os.Exit(Run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
 	})
+}
+
+// cleanupM runs the tests, then removes what they built.
+type cleanupM struct{ m *testing.M }
+
+func (c cleanupM) Run() int {
+	code := c.m.Run()
 	if built.dir != "" {
 		os.RemoveAll(built.dir)
 	}
-	os.Exit(code)
+	return code
 }
 
 // built is the binary built for the tests that run it.

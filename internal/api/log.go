@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"context"
 	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
@@ -109,34 +108,13 @@ func (s *Server) logEntries(r *http.Request) (any, error) {
 		to = from + MaxLogEntries
 	}
 	page := LogEntries{From: from, Entries: []translog.Entry{}}
-	err := s.node.Store.View(ctx, func(tx detente.Tx) error {
-		size, err := tx.CountEvents(ctx)
-		if err != nil {
-			return err
-		}
-		page.Size, page.To = size, max(from, min(to, size))
-		if page.To == from {
-			return nil
-		}
-		events, err := tx.Events(ctx, detente.EventFilter{FromSeq: from, Limit: int(page.To - from)})
-		if err != nil {
-			return err
-		}
-		nodes := make([]detente.LogNode, len(events))
-		for i, e := range events {
-			nodes[i] = detente.LogNode{Level: 0, Index: e.Seq}
-		}
-		leaves, err := tx.LogHashes(ctx, nodes)
-		if err != nil {
-			return fmt.Errorf("leaf hashes: %w", err)
-		}
-		for i, e := range events {
-			page.Entries = append(page.Entries, logEntry(e, tlog.Hash(leaves[i])))
-		}
-		return nil
-	})
+	size, entries, err := s.node.LogEntries(ctx, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("read log: %w", err)
+	}
+	page.Size, page.To = size, max(from, min(to, size))
+	for _, e := range entries {
+		page.Entries = append(page.Entries, logEntry(e.Event, e.LeafHash))
 	}
 	return page, nil
 }
@@ -181,18 +159,19 @@ func (s *Server) inclusionProof(r *http.Request) (any, error) {
 		return nil, err
 	}
 	res := InclusionProofJSON{Seq: seq, Size: size, Proof: append([]tlog.Hash{}, proof...)}
-	err = s.node.Store.View(ctx, func(tx detente.Tx) error {
-		leaves, err := tx.LogHashes(ctx, []detente.LogNode{{Level: 0, Index: seq}})
-		if err != nil {
-			return fmt.Errorf("leaf hash: %w", err)
-		}
-		res.LeafHash = tlog.Hash(leaves[0])
-		res.Checkpoint, err = cosignedNote(ctx, tx, size)
-		return err
-	})
+	_, entries, err := s.node.LogEntries(ctx, seq, seq+1)
+	if err == nil && (len(entries) == 0 || entries[0].Event.Seq != seq) {
+		err = detente.Errorf(detente.ENOTFOUND, "log entry %d not found", seq)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("inclusion proof: leaf hash: %w", err)
+	}
+	res.LeafHash = entries[0].LeafHash
+	note, err := s.node.CosignedCheckpoint(ctx, size)
 	if err != nil {
 		return nil, fmt.Errorf("inclusion proof: %w", err)
 	}
+	res.Checkpoint = string(note)
 	return res, nil
 }
 
@@ -220,16 +199,15 @@ func (s *Server) consistencyProof(r *http.Request) (any, error) {
 		return nil, err
 	}
 	res := ConsistencyProofJSON{Old: oldSize, New: newSize, Proof: append([]tlog.Hash{}, proof...)}
-	err = s.node.Store.View(ctx, func(tx detente.Tx) (err error) {
-		if res.OldCheckpoint, err = cosignedNote(ctx, tx, oldSize); err != nil {
-			return err
-		}
-		res.NewCheckpoint, err = cosignedNote(ctx, tx, newSize)
-		return err
-	})
+	oldNote, err := s.node.CosignedCheckpoint(ctx, oldSize)
 	if err != nil {
 		return nil, fmt.Errorf("consistency proof: %w", err)
 	}
+	newNote, err := s.node.CosignedCheckpoint(ctx, newSize)
+	if err != nil {
+		return nil, fmt.Errorf("consistency proof: %w", err)
+	}
+	res.OldCheckpoint, res.NewCheckpoint = string(oldNote), string(newNote)
 	return res, nil
 }
 
@@ -244,39 +222,6 @@ func (s *Server) treeSize(r *http.Request, name string) (int64, error) {
 		return 0, err
 	}
 	return cp.Size, nil
-}
-
-// cosignedNote returns the checkpoint the node signed for size with the
-// cosignatures collected for it, or "" if it signed none of that size.
-func cosignedNote(ctx context.Context, tx detente.Tx, size int64) (string, error) {
-	cp, err := tx.Checkpoint(ctx, size)
-	if detente.ErrorCode(err) == detente.ENOTFOUND {
-		return "", nil
-	}
-	if err != nil {
-		return "", err
-	}
-	lines, err := tx.Cosignatures(ctx, size)
-	if err != nil {
-		return "", err
-	}
-	if len(lines) == 0 {
-		return string(cp.Note), nil
-	}
-	witnesses := make([]string, 0, len(lines))
-	for w := range lines {
-		witnesses = append(witnesses, w)
-	}
-	slices.Sort(witnesses)
-	ls := make([][]byte, len(witnesses))
-	for i, w := range witnesses {
-		ls[i] = lines[w]
-	}
-	note, err := translog.AddSignatures(cp.Note, ls...)
-	if err != nil {
-		return "", fmt.Errorf("checkpoint %d with cosignatures: %w", size, err)
-	}
-	return string(note), nil
 }
 
 func (s *Server) exportLog(r *http.Request) (any, error) {
@@ -331,34 +276,30 @@ func (s *Server) logStats(r *http.Request) (any, error) {
 	for i := range st.Days {
 		st.Days[i].Date = first.AddDate(0, 0, i).Format(time.DateOnly)
 	}
-	err := s.node.Store.View(ctx, func(tx detente.Tx) error {
-		size, err := tx.CountEvents(ctx)
-		if err != nil {
-			return err
-		}
-		st.Size, st.From = size, max(0, size-StatsWindow)
-		st.Counted, st.Truncated = size-st.From, st.From > 0
-		for seq := st.From; seq < size; seq += statsChunk {
-			events, err := tx.Events(ctx, detente.EventFilter{FromSeq: seq, Limit: int(min(statsChunk, size-seq))})
-			if err != nil {
-				return err
-			}
-			for _, e := range events {
-				st.ByType[e.Type]++
-				if e.Partner != "" {
-					st.ByPartner[e.Partner]++
-				}
-				if t := e.Time.UTC(); !t.Before(first) {
-					if d := int(t.Sub(first) / (24 * time.Hour)); d < StatsDays {
-						st.Days[d].Count++
-					}
-				}
-			}
-		}
-		return nil
-	})
+	// The log is append-only: the entries below the size read first are
+	// the same whenever they are read, chunk by chunk.
+	size, err := s.node.LogSize(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("log stats: %w", err)
+	}
+	st.Size, st.From = size, max(0, size-StatsWindow)
+	st.Counted, st.Truncated = size-st.From, st.From > 0
+	for seq := st.From; seq < size; seq += statsChunk {
+		events, err := s.node.Events(ctx, detente.EventFilter{FromSeq: seq, Limit: int(min(statsChunk, size-seq))})
+		if err != nil {
+			return nil, fmt.Errorf("log stats: %w", err)
+		}
+		for _, e := range events {
+			st.ByType[e.Type]++
+			if e.Partner != "" {
+				st.ByPartner[e.Partner]++
+			}
+			if t := e.Time.UTC(); !t.Before(first) {
+				if d := int(t.Sub(first) / (24 * time.Hour)); d < StatsDays {
+					st.Days[d].Count++
+				}
+			}
+		}
 	}
 	return st, nil
 }
@@ -375,8 +316,7 @@ type AlertJSON struct {
 
 func (s *Server) listAlerts(r *http.Request) (any, error) {
 	limit := int(query(r).Int("limit", 100))
-	var as []*detente.Alert
-	err := s.node.Store.View(r.Context(), func(tx detente.Tx) (err error) { as, err = tx.Alerts(r.Context(), limit); return })
+	as, err := s.node.Alerts(r.Context(), limit)
 	out := make([]AlertJSON, 0, len(as))
 	for _, a := range as {
 		out = append(out, AlertJSON{ID: a.ID, Time: a.Time, Kind: a.Kind, Partner: a.Partner, Message: a.Message, Evidence: a.Evidence})

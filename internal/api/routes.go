@@ -185,7 +185,7 @@ func (s *Server) partnerStatus(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ss, err := s.node.SyncStates(r.Context())
+	ss, err := s.node.Federation.SyncStates(r.Context())
 	if err != nil {
 		return nil, err
 	}
@@ -308,8 +308,7 @@ type ReleaseJSON struct {
 func (s *Server) listReleases(r *http.Request) (any, error) {
 	q := query(r)
 	f := detente.ReleaseFilter{Object: q.Text("object"), Partner: q.Text("partner"), Limit: int(q.Int("limit", 100))}
-	var rs []*detente.Release
-	err := s.node.Store.View(r.Context(), func(tx detente.Tx) (err error) { rs, err = tx.Releases(r.Context(), f); return })
+	rs, err := s.node.Releases(r.Context(), f)
 	out := make([]ReleaseJSON, 0, len(rs))
 	for _, x := range rs {
 		out = append(out, ReleaseJSON(*x))
@@ -321,8 +320,7 @@ func (s *Server) listEvents(r *http.Request) (any, error) {
 	q := query(r)
 	f := detente.EventFilter{FromSeq: q.Int("from", 0), Type: q.Text("type"), Partner: q.Text("partner"),
 		Limit: int(q.Int("limit", 100)), Newest: q.Text("order") == "newest"}
-	var es []*detente.Event
-	err := s.node.Store.View(r.Context(), func(tx detente.Tx) (err error) { es, err = tx.Events(r.Context(), f); return })
+	es, err := s.node.Events(r.Context(), f)
 	if es == nil {
 		es = []*detente.Event{}
 	}

@@ -52,7 +52,7 @@ func TestDemoFederates(t *testing.T) {
 	// (GREEN and CLEAR only, not the bravo-only indicator).
 	for range 2 { // the second pass must change nothing
 		for _, a := range d.Agencies {
-			rs, err := a.Node.SyncAll(context.Background(), nil)
+			rs, err := a.Node.Federation.SyncAll(context.Background(), nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -49,7 +49,7 @@ func TestAdversarialPartner(t *testing.T) {
 	for i := range cases {
 		c := w.attack(rng)
 		if c.consent != nil {
-			err := w.n.AddConsent(ctx, c.consent)
+			err := w.n.Federation.AddConsent(ctx, c.consent)
 			if c.forged && err == nil {
 				t.Fatalf("case %d: a forged consent was accepted: %+v", i, c.consent)
 			}
@@ -186,7 +186,7 @@ func newWorld(t *testing.T) *world {
 			Scope: detente.ConsentObject, Issued: now.Add(-time.Minute)},
 	} {
 		c.Sign(w.keys["bravo"])
-		if err := n.AddConsent(ctx, c); err != nil {
+		if err := n.Federation.AddConsent(ctx, c); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -231,14 +231,14 @@ func (w *world) observe(t *testing.T) string {
 	var b strings.Builder
 	err := w.n.Store.View(ctx, func(tx detente.Tx) error {
 		now := w.n.now()
-		g := newGraph(ctx, tx) // its caches are per object and per partner
+		g := newGraph(tx) // its caches are per object and per partner
 		for _, partner := range []string{"bravo", "charlie", "delta"} {
 			for _, id := range w.held {
-				o, ok := g.Object(id)
+				o, ok := g.Object(ctx, id)
 				if !ok {
 					return fmt.Errorf("%s is no longer held", id)
 				}
-				d := policy.Egress(g, policy.Request{Self: w.n.PublicKey(), Partner: partner, Now: now, Object: o})
+				d := policy.Egress(ctx, g, policy.Request{Self: w.n.PublicKey(), Partner: partner, Now: now, Object: o})
 				if g.err != nil {
 					return g.err
 				}
@@ -251,7 +251,7 @@ func (w *world) observe(t *testing.T) string {
 			}
 		}
 		for _, id := range w.held {
-			o, ok := g.Object(id)
+			o, ok := g.Object(ctx, id)
 			if !ok {
 				return fmt.Errorf("%s is no longer held", id)
 			}

@@ -281,3 +281,11 @@ func parallel(n int, fn func(i int)) {
 	}
 	wg.Wait()
 }
+
+// CountObjects returns how many object versions the node holds,
+// quarantined ones included.
+func (n *Node) CountObjects(ctx context.Context) (int64, error) {
+	var c int64
+	err := n.Store.View(ctx, func(tx detente.Tx) (err error) { c, err = tx.CountObjects(ctx); return })
+	return c, err
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"slices"
 	"time"
 
 	"detente"
@@ -235,4 +236,115 @@ func (n *Node) RunCheckpointer(ctx context.Context, interval time.Duration) {
 			}
 		}
 	}
+}
+
+// ---- reading the log ----
+
+// LogSize returns how many entries the log holds.
+func (n *Node) LogSize(ctx context.Context) (int64, error) {
+	var size int64
+	err := n.Store.View(ctx, func(tx detente.Tx) (err error) { size, err = tx.CountEvents(ctx); return })
+	return size, err
+}
+
+// Events returns the log entries f selects.
+func (n *Node) Events(ctx context.Context, f detente.EventFilter) ([]*detente.Event, error) {
+	var es []*detente.Event
+	err := n.Store.View(ctx, func(tx detente.Tx) (err error) { es, err = tx.Events(ctx, f); return })
+	return es, err
+}
+
+// LogEntry is an entry of the log with the leaf hash the log stored for
+// it when it was appended (not a recomputation: comparing the two shows
+// whether the entry changed since).
+type LogEntry struct {
+	Event    *detente.Event
+	LeafHash tlog.Hash
+}
+
+// LogEntries returns the log's entries from seq from up to, not
+// including, seq to or the end of the log, with their stored leaf
+// hashes, and the log's size, read together. Entries missing from the
+// database are missing from the result: callers that need one entry check
+// its Seq.
+func (n *Node) LogEntries(ctx context.Context, from, to int64) (size int64, entries []LogEntry, err error) {
+	err = n.Store.View(ctx, func(tx detente.Tx) error {
+		var err error
+		if size, err = tx.CountEvents(ctx); err != nil {
+			return err
+		}
+		end := min(to, size)
+		if end <= from {
+			return nil
+		}
+		events, err := tx.Events(ctx, detente.EventFilter{FromSeq: from, Limit: int(end - from)})
+		if err != nil {
+			return err
+		}
+		nodes := make([]detente.LogNode, len(events))
+		for i, e := range events {
+			nodes[i] = detente.LogNode{Level: 0, Index: e.Seq}
+		}
+		leaves, err := tx.LogHashes(ctx, nodes)
+		if err != nil {
+			return fmt.Errorf("leaf hashes: %w", err)
+		}
+		entries = make([]LogEntry, len(events))
+		for i, e := range events {
+			entries[i] = LogEntry{Event: e, LeafHash: tlog.Hash(leaves[i])}
+		}
+		return nil
+	})
+	return size, entries, err
+}
+
+// CosignedCheckpoint returns the checkpoint the node signed for size, with
+// the cosignatures collected for it (in the order of the witnesses'
+// names), or nil if it signed none of that size.
+func (n *Node) CosignedCheckpoint(ctx context.Context, size int64) ([]byte, error) {
+	var (
+		cp    *detente.Checkpoint
+		lines map[string][]byte
+	)
+	err := n.Store.View(ctx, func(tx detente.Tx) error {
+		var err error
+		cp, err = tx.Checkpoint(ctx, size)
+		if detente.ErrorCode(err) == detente.ENOTFOUND {
+			cp = nil
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		lines, err = tx.Cosignatures(ctx, size)
+		return err
+	})
+	if err != nil || cp == nil {
+		return nil, err
+	}
+	if len(lines) == 0 {
+		return cp.Note, nil
+	}
+	witnesses := make([]string, 0, len(lines))
+	for w := range lines {
+		witnesses = append(witnesses, w)
+	}
+	slices.Sort(witnesses)
+	ls := make([][]byte, len(witnesses))
+	for i, w := range witnesses {
+		ls[i] = lines[w]
+	}
+	note, err := translog.AddSignatures(cp.Note, ls...)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint %d with cosignatures: %w", size, err)
+	}
+	return note, nil
+}
+
+// Alerts returns the newest alerts raised for the operators, at most
+// limit of them.
+func (n *Node) Alerts(ctx context.Context, limit int) ([]*detente.Alert, error) {
+	var as []*detente.Alert
+	err := n.Store.View(ctx, func(tx detente.Tx) (err error) { as, err = tx.Alerts(ctx, limit); return })
+	return as, err
 }

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"detente"
+	"detente/internal/federation"
 	"detente/internal/matching"
 )
 
@@ -43,6 +44,9 @@ type Node struct {
 	// Matching is private matching: watchlists, the owner's side that
 	// partners query, and queries to partners' watchlists.
 	Matching *matching.Service
+	// Federation pulls from partners, witnesses their logs and exchanges
+	// consents with them, over this node's store and log.
+	Federation *federation.Service
 
 	hotline hotlineRuntime // the running outbox's wake-up and the cached deconflictor (hotline.go)
 }
@@ -56,8 +60,16 @@ func New(name string, key ed25519.PrivateKey, store detente.Store, logger *slog.
 	n.Screening = screening.New(store, name, func() time.Time { return n.Now() })
 	n.Matching = matching.New(matching.Config{Store: store, Name: name, SealKey: n.SubKey(matching.OwnerKeyInfo),
 		Now: n.now, Logger: logger, PeerClient: n.PeerClient})
+	n.Federation = federation.New(federation.Config{
+		Store: store, Name: name, Key: key, Logger: logger,
+		Now:  func() time.Time { return n.Now() }, // tests set n.Now after New
+		Peer: n.PeerClient, TAXII: n.TAXIIClient, Log: n, Receive: n.receiveForSync,
+	})
 	return n
 }
+
+// The node's log is what federation serves to the partners witnessing it.
+var _ federation.Log = (*Node)(nil)
 
 // Bootstrap records a new node in s, an empty store: its name and key,
 // and the log's first event. It refuses, changing nothing, a store that
@@ -277,6 +289,14 @@ func (n *Node) Partners(ctx context.Context) ([]*detente.Partner, error) {
 	var ps []*detente.Partner
 	err := n.Store.View(ctx, func(tx detente.Tx) (err error) { ps, err = tx.Partners(ctx); return })
 	return ps, err
+}
+
+// PartnerByKey returns the partner pinned to key (ENOTFOUND when none
+// is), whatever its state.
+func (n *Node) PartnerByKey(ctx context.Context, key detente.PublicKey) (*detente.Partner, error) {
+	var p *detente.Partner
+	err := n.Store.View(ctx, func(tx detente.Tx) (err error) { p, err = tx.PartnerByKey(ctx, key); return })
+	return p, err
 }
 
 // ---- agreements ----

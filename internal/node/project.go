@@ -98,9 +98,9 @@ func (n *Node) unreleasable(ctx context.Context, vs []*detente.ObjectVersion) ([
 			if p.State != detente.PartnerActive {
 				continue
 			}
-			g := newGraph(ctx, tx)
+			g := newGraph(tx)
 			for _, v := range marked {
-				d := policy.Egress(g, policy.Request{Self: n.PublicKey(), Partner: p.Name, Now: now, Object: v})
+				d := policy.Egress(ctx, g, policy.Request{Self: n.PublicKey(), Partner: p.Name, Now: now, Object: v})
 				if g.err != nil {
 					return g.err
 				}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"detente"
+	"detente/internal/federation"
 	"detente/internal/policy"
 	"detente/internal/stix"
 )
@@ -118,7 +119,7 @@ func (n *Node) Receive(ctx context.Context, from string, raws []json.RawMessage,
 		if err != nil {
 			return err
 		}
-		g := newGraph(ctx, tx)
+		g := newGraph(tx)
 		for _, it := range items {
 			if it.predefined {
 				res.Unchanged++
@@ -140,7 +141,7 @@ func (n *Node) Receive(ctx context.Context, from string, raws []json.RawMessage,
 			v := it.v
 			v.Originator = originatorOf(v.OriginKey(), self, partners)
 			v.Received = now
-			d := policy.Ingress(g, policy.IngressRequest{Self: self, SelfName: n.Name, From: from, Now: now, Object: v})
+			d := policy.Ingress(ctx, g, policy.IngressRequest{Self: self, SelfName: n.Name, From: from, Now: now, Object: v})
 			if g.err != nil {
 				return g.err
 			}
@@ -212,6 +213,15 @@ func (n *Node) Receive(ctx context.Context, from string, raws []json.RawMessage,
 		n.Logger.WarnContext(ctx, "objects refused", "partner", from, "quarantined", res.Quarantined, "rejected", res.Rejected)
 	}
 	return res, nil
+}
+
+// receiveForSync is Receive as federation's sync stores each page it
+// pulls: with the cursor moved in the same transaction (after).
+func (n *Node) receiveForSync(ctx context.Context, from string, raws []json.RawMessage, after func(tx detente.Tx, r federation.Received) error) error {
+	_, err := n.Receive(ctx, from, raws, func(tx detente.Tx, r *ReceiveResult) error {
+		return after(tx, federation.Received{Added: r.Added, Unchanged: r.Unchanged, Quarantined: r.Quarantined, Rejected: r.Rejected})
+	})
+	return err
 }
 
 // namesForKeys replaces the node keys in a quarantine reason with the

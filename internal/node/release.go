@@ -17,7 +17,6 @@ import (
 // Lookups are cached; the first store error is kept and reported after the
 // decision, which is then discarded.
 type graph struct {
-	ctx     context.Context
 	tx      detente.Tx
 	objects map[string]*detente.ObjectVersion
 	// reportConsents caches the report-scoped consents, nil until read;
@@ -37,8 +36,8 @@ type graph struct {
 
 var _ policy.Graph = (*graph)(nil)
 
-func newGraph(ctx context.Context, tx detente.Tx) *graph {
-	return &graph{ctx: ctx, tx: tx, objects: map[string]*detente.ObjectVersion{},
+func newGraph(tx detente.Tx) *graph {
+	return &graph{tx: tx, objects: map[string]*detente.ObjectVersion{},
 		partners: map[string]*detente.Partner{}, byKey: map[string]*detente.Partner{}, agreements: map[string][]*detente.Agreement{}}
 }
 
@@ -48,11 +47,11 @@ func (g *graph) fail(err error) {
 	}
 }
 
-func (g *graph) Object(id string) (*detente.ObjectVersion, bool) {
+func (g *graph) Object(ctx context.Context, id string) (*detente.ObjectVersion, bool) {
 	if o, ok := g.objects[id]; ok {
 		return o, o != nil
 	}
-	o, err := g.tx.Object(g.ctx, id)
+	o, err := g.tx.Object(ctx, id)
 	if err != nil {
 		g.fail(err)
 		o = nil
@@ -61,19 +60,19 @@ func (g *graph) Object(id string) (*detente.ObjectVersion, bool) {
 	return o, o != nil
 }
 
-func (g *graph) Member(id string, from *detente.ObjectVersion) (*detente.ObjectVersion, bool) {
+func (g *graph) Member(ctx context.Context, id string, from *detente.ObjectVersion) (*detente.ObjectVersion, bool) {
 	origin := from.OriginKey()
 	if len(origin) == 0 {
-		return g.Object(id)
+		return g.Object(ctx, id)
 	}
 	k := memberKey{id, string(origin)}
 	if o, ok := g.members[k]; ok {
 		if o != nil {
 			return o, true
 		}
-		return g.Object(id)
+		return g.Object(ctx, id)
 	}
-	o, err := g.tx.ObjectFrom(g.ctx, id, origin)
+	o, err := g.tx.ObjectFrom(ctx, id, origin)
 	if err != nil {
 		g.fail(err)
 		o = nil
@@ -85,14 +84,14 @@ func (g *graph) Member(id string, from *detente.ObjectVersion) (*detente.ObjectV
 	if o != nil {
 		return o, true
 	}
-	return g.Object(id)
+	return g.Object(ctx, id)
 }
 
 // memberKey names a version of an id by its originator.
 type memberKey struct{ id, origin string }
 
-func (g *graph) Version(id string, modified time.Time) (*detente.ObjectVersion, bool) {
-	o, err := g.tx.ObjectVersion(g.ctx, id, modified)
+func (g *graph) Version(ctx context.Context, id string, modified time.Time) (*detente.ObjectVersion, bool) {
+	o, err := g.tx.ObjectVersion(ctx, id, modified)
 	if err != nil {
 		g.fail(err)
 		return nil, false
@@ -100,8 +99,8 @@ func (g *graph) Version(id string, modified time.Time) (*detente.ObjectVersion, 
 	return o, true
 }
 
-func (g *graph) Marking(id string) (*detente.Marking, bool) {
-	o, ok := g.Object(id)
+func (g *graph) Marking(ctx context.Context, id string) (*detente.Marking, bool) {
+	o, ok := g.Object(ctx, id)
 	if !ok || o.Type != "marking-definition" {
 		return nil, false
 	}
@@ -117,11 +116,11 @@ func (g *graph) Marking(id string) (*detente.Marking, bool) {
 	return m, true
 }
 
-func (g *graph) Partner(name string) (*detente.Partner, bool) {
+func (g *graph) Partner(ctx context.Context, name string) (*detente.Partner, bool) {
 	p, ok := g.partners[name]
 	if !ok {
 		var err error
-		if p, err = g.tx.Partner(g.ctx, name); err != nil {
+		if p, err = g.tx.Partner(ctx, name); err != nil {
 			g.fail(err)
 			p = nil
 		}
@@ -130,11 +129,11 @@ func (g *graph) Partner(name string) (*detente.Partner, bool) {
 	return p, p != nil
 }
 
-func (g *graph) PartnerByKey(k detente.PublicKey) (*detente.Partner, bool) {
+func (g *graph) PartnerByKey(ctx context.Context, k detente.PublicKey) (*detente.Partner, bool) {
 	p, ok := g.byKey[string(k)]
 	if !ok {
 		var err error
-		if p, err = g.tx.PartnerByKey(g.ctx, k); err != nil {
+		if p, err = g.tx.PartnerByKey(ctx, k); err != nil {
 			g.fail(err)
 			p = nil
 		}
@@ -143,11 +142,11 @@ func (g *graph) PartnerByKey(k detente.PublicKey) (*detente.Partner, bool) {
 	return p, p != nil
 }
 
-func (g *graph) Agreements(partner string) []*detente.Agreement {
+func (g *graph) Agreements(ctx context.Context, partner string) []*detente.Agreement {
 	as, ok := g.agreements[partner]
 	if !ok {
 		var err error
-		as, err = g.tx.Agreements(g.ctx, partner)
+		as, err = g.tx.Agreements(ctx, partner)
 		g.fail(err)
 		g.agreements[partner] = as
 	}
@@ -156,9 +155,9 @@ func (g *graph) Agreements(partner string) []*detente.Agreement {
 
 // Consents returns the consents naming object and every report-scoped
 // consent, whose report may contain object: the policy checks membership.
-func (g *graph) Consents(object string) []*detente.Consent {
+func (g *graph) Consents(ctx context.Context, object string) []*detente.Consent {
 	if g.reportConsents == nil {
-		all, err := g.tx.Consents(g.ctx, "")
+		all, err := g.tx.Consents(ctx, "")
 		g.fail(err)
 		g.reportConsents = []*detente.Consent{}
 		for _, c := range all {
@@ -170,7 +169,7 @@ func (g *graph) Consents(object string) []*detente.Consent {
 	if cs, ok := g.consents[object]; ok {
 		return cs
 	}
-	cs, err := g.tx.Consents(g.ctx, object)
+	cs, err := g.tx.Consents(ctx, object)
 	g.fail(err)
 	for _, c := range g.reportConsents {
 		if detente.NormalID(c.Object) != object {
@@ -186,12 +185,12 @@ func (g *graph) Consents(object string) []*detente.Consent {
 
 // decide runs the egress policy for the newest version of object to partner.
 func (n *Node) decide(ctx context.Context, tx detente.Tx, object, partner string) (*detente.ObjectVersion, detente.Decision, error) {
-	g := newGraph(ctx, tx)
+	g := newGraph(tx)
 	o, err := tx.Object(ctx, object)
 	if err != nil {
 		return nil, detente.Decision{}, err
 	}
-	d := policy.Egress(g, policy.Request{Self: n.PublicKey(), Partner: partner, Now: n.now(), Object: o})
+	d := policy.Egress(ctx, g, policy.Request{Self: n.PublicKey(), Partner: partner, Now: n.now(), Object: o})
 	if g.err != nil {
 		return nil, detente.Decision{}, fmt.Errorf("release decision: %w", g.err)
 	}
@@ -250,6 +249,13 @@ func (n *Node) Release(ctx context.Context, object, partner string) (*ReleaseRes
 		return nil, err
 	}
 	return res, nil
+}
+
+// Releases returns the recorded release decisions f selects.
+func (n *Node) Releases(ctx context.Context, f detente.ReleaseFilter) ([]*detente.Release, error) {
+	var rs []*detente.Release
+	err := n.Store.View(ctx, func(tx detente.Tx) (err error) { rs, err = tx.Releases(ctx, f); return })
+	return rs, err
 }
 
 // releaseBody is the log entry of a release decision. A denied release

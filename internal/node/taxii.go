@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"detente"
+	"detente/internal/peer"
 	"detente/internal/policy"
 	"detente/internal/taxii"
 )
@@ -16,11 +17,11 @@ import (
 // kind, so the list reveals nothing about other partners.
 const (
 	// CollectionShared is, for a partner, what the egress policy releases
-	// to that partner.
-	CollectionShared = "5f0c2e61-7c1a-4b8e-9d3f-1a2b3c4d5e01"
+	// to that partner (the partner protocol fixes its id).
+	CollectionShared = peer.CollectionShared
 	// CollectionInbound is where a partner pushes objects; the ingress
-	// policy checks each.
-	CollectionInbound = "5f0c2e61-7c1a-4b8e-9d3f-1a2b3c4d5e02"
+	// policy checks each (the partner protocol fixes its id).
+	CollectionInbound = peer.CollectionInbound
 	// CollectionLocal is, for local users and tools (OpenCTI, MISP
 	// connectors), everything the node holds that is not quarantined.
 	CollectionLocal = "5f0c2e61-7c1a-4b8e-9d3f-1a2b3c4d5e03"
@@ -82,10 +83,10 @@ func (s *taxiiSource) Records(ctx context.Context, c taxii.Caller, collection st
 		v    *viewer
 	)
 	err := s.n.Store.View(ctx, func(tx detente.Tx) error {
-		v = &viewer{n: s.n, ctx: ctx, tx: tx, partner: c.Partner, g: newGraph(ctx, tx), seen: map[string]*verdict{}, now: s.n.now(),
+		v = &viewer{n: s.n, tx: tx, partner: c.Partner, g: newGraph(tx), seen: map[string]*verdict{}, now: s.n.now(),
 			versions: map[string][]*detente.ObjectVersion{}}
 		var err error
-		recs, more, err = v.records(q)
+		recs, more, err = v.records(ctx, q)
 		return err
 	})
 	if err != nil {
@@ -109,7 +110,6 @@ type verdict struct {
 // viewer computes one caller's view over one transaction.
 type viewer struct {
 	n              *Node
-	ctx            context.Context
 	tx             detente.Tx
 	partner        string
 	g              *graph
@@ -126,13 +126,13 @@ type viewer struct {
 }
 
 // see decides whether version o is in the view.
-func (v *viewer) see(o *detente.ObjectVersion) (*verdict, error) {
+func (v *viewer) see(ctx context.Context, o *detente.ObjectVersion) (*verdict, error) {
 	if vd, ok := v.seen[o.Key()]; ok {
 		return vd, nil
 	}
 	vd := &verdict{ok: true, raw: o.Raw}
 	if v.partner != "" {
-		vd.d = policy.Egress(v.g, policy.Request{Self: v.n.PublicKey(), Partner: v.partner, Now: v.now, Object: o})
+		vd.d = policy.Egress(ctx, v.g, policy.Request{Self: v.n.PublicKey(), Partner: v.partner, Now: v.now, Object: o})
 		if v.g.err != nil {
 			return nil, v.g.err
 		}
@@ -155,7 +155,7 @@ func (v *viewer) see(o *detente.ObjectVersion) (*verdict, error) {
 
 // selected applies match[version] to o among the versions of its object in
 // the view, as taxii.Select does.
-func (v *viewer) selected(o *detente.ObjectVersion, q taxii.Query) (bool, error) {
+func (v *viewer) selected(ctx context.Context, o *detente.ObjectVersion, q taxii.Query) (bool, error) {
 	vs := q.Versions
 	if vs.All {
 		return true, nil
@@ -174,7 +174,7 @@ func (v *viewer) selected(o *detente.ObjectVersion, q taxii.Query) (bool, error)
 	all, ok := v.versions[o.ID]
 	if !ok {
 		var err error
-		if all, err = v.tx.ObjectVersions(v.ctx, o.ID); err != nil {
+		if all, err = v.tx.ObjectVersions(ctx, o.ID); err != nil {
 			return false, err
 		}
 	}
@@ -183,7 +183,7 @@ func (v *viewer) selected(o *detente.ObjectVersion, q taxii.Query) (bool, error)
 		if w.Quarantine != "" {
 			continue
 		}
-		vd, err := v.see(w)
+		vd, err := v.see(ctx, w)
 		if err != nil {
 			return false, err
 		}
@@ -212,7 +212,7 @@ func recordVersion(o *detente.ObjectVersion) time.Time {
 
 // loadVersions reads every version of the objects of one batch in one
 // query, for match[version] first/last, instead of a query per object.
-func (v *viewer) loadVersions(objs []*detente.ObjectVersion) error {
+func (v *viewer) loadVersions(ctx context.Context, objs []*detente.ObjectVersion) error {
 	ids := make([]string, 0, len(objs))
 	for _, o := range objs {
 		if _, ok := v.versions[o.ID]; !ok {
@@ -222,7 +222,7 @@ func (v *viewer) loadVersions(objs []*detente.ObjectVersion) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	vs, err := v.tx.Objects(v.ctx, detente.ObjectFilter{IDs: ids})
+	vs, err := v.tx.Objects(ctx, detente.ObjectFilter{IDs: ids})
 	if err != nil {
 		return err
 	}
@@ -236,7 +236,7 @@ func (v *viewer) loadVersions(objs []*detente.ObjectVersion) error {
 }
 
 // records returns the page q asks for.
-func (v *viewer) records(q taxii.Query) ([]taxii.Record, bool, error) {
+func (v *viewer) records(ctx context.Context, q taxii.Query) ([]taxii.Record, bool, error) {
 	if len(q.SpecVersions) > 0 && !slices.Contains(q.SpecVersions, "2.1") {
 		return nil, false, nil // the node holds STIX 2.1 only
 	}
@@ -245,25 +245,25 @@ func (v *viewer) records(q taxii.Query) ([]taxii.Record, bool, error) {
 	after := q.AfterSeq
 	var out []taxii.Record
 	for {
-		objs, err := v.tx.Objects(v.ctx, detente.ObjectFilter{IDs: q.IDs, Types: q.Types, AfterSeq: after, AddedAfter: q.AddedAfter, Limit: batch})
+		objs, err := v.tx.Objects(ctx, detente.ObjectFilter{IDs: q.IDs, Types: q.Types, AfterSeq: after, AddedAfter: q.AddedAfter, Limit: batch})
 		if err != nil {
 			return nil, false, err
 		}
 		if !q.Versions.All {
-			if err := v.loadVersions(objs); err != nil {
+			if err := v.loadVersions(ctx, objs); err != nil {
 				return nil, false, err
 			}
 		}
 		for _, o := range objs {
 			after = o.Seq
-			vd, err := v.see(o)
+			vd, err := v.see(ctx, o)
 			if err != nil {
 				return nil, false, err
 			}
 			if !vd.ok {
 				continue
 			}
-			if ok, err := v.selected(o, q); err != nil {
+			if ok, err := v.selected(ctx, o, q); err != nil {
 				return nil, false, err
 			} else if !ok {
 				continue

@@ -7,7 +7,13 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"net/http"
+	"strings"
 	"time"
+
+	"detente"
+	"detente/internal/peer"
+	"detente/internal/taxii"
 )
 
 // TLSCertificate returns a self-signed certificate for the node's own
@@ -36,4 +42,31 @@ func (n *Node) TLSCertificate(hosts []string) (tls.Certificate, error) {
 		return tls.Certificate{}, fmt.Errorf("create certificate: %w", err)
 	}
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: n.Key}, nil
+}
+
+// PartnerClient returns an HTTP client for p over mutual TLS: this node
+// presents its certificate and accepts only a server carrying p's pinned
+// key (peer.ClientTLS).
+func (n *Node) PartnerClient(p *detente.Partner) (*http.Client, error) {
+	cert, err := n.TLSCertificate(nil)
+	if err != nil {
+		return nil, err
+	}
+	return peer.HTTPClient(cert, p), nil
+}
+
+// PeerClient returns a client of the partner protocol (internal/peer) for
+// p.
+func (n *Node) PeerClient(p *detente.Partner) (*peer.Client, error) {
+	hc, err := n.PartnerClient(p)
+	if err != nil {
+		return nil, err
+	}
+	return &peer.Client{HTTP: hc, BaseURL: p.URL, Partner: p.Name}, nil
+}
+
+// TAXIIClient returns a TAXII client for partner p's API root, over hc
+// (a client from PartnerClient).
+func (n *Node) TAXIIClient(p *detente.Partner, hc *http.Client) *taxii.Client {
+	return &taxii.Client{HTTP: hc, BaseURL: strings.TrimSuffix(p.URL, "/") + "/taxii2/api/"}
 }

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
@@ -53,13 +54,13 @@ func BenchmarkEgress(b *testing.B) {
 
 func benchEgress(b *testing.B, w *world, rep *detente.ObjectVersion, closure int) {
 	r := Request{Self: pub("home"), Partner: "bravo", Now: now, Object: rep}
-	d := Egress(w.g, r)
+	d := Egress(context.Background(), w.g, r)
 	if !d.Allowed || len(d.Closure) != closure+1 { // + the purpose definition
 		b.Fatalf("setup: allowed %v, closure of %d: %+v", d.Allowed, len(d.Closure), d.Reasons)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		Egress(w.g, r)
+		Egress(context.Background(), w.g, r)
 	}
 }
 
@@ -68,11 +69,11 @@ func BenchmarkIngress(b *testing.B) {
 	w := newWorld()
 	o := w.obj(ind1, from("bravo"), marks(amber, mPurposeCT, mRelHome), gran(green, "description"))
 	r := IngressRequest{Self: pub("home"), SelfName: "home", From: "bravo", Now: now, Object: o}
-	if d := Ingress(w.g, r); !d.Allowed {
+	if d := Ingress(context.Background(), w.g, r); !d.Allowed {
 		b.Fatalf("setup: %+v", d.Reasons)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		Ingress(w.g, r)
+		Ingress(context.Background(), w.g, r)
 	}
 }

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"sync"
@@ -20,12 +21,12 @@ import (
 // decides, and the allowing reason names it; when none allows, the reasons
 // of all are reported. Decision.Closure and Decision.Redacted are set only
 // when the release is allowed.
-func Egress(g Graph, r Request) detente.Decision {
+func Egress(ctx context.Context, g Graph, r Request) detente.Decision {
 	if r.Object == nil {
 		return noObject(r.Partner)
 	}
 	d := detente.Decision{Object: r.Object.ID, Partner: r.Partner}
-	p, reasons, deny := partnerReasons(g, r.Partner, nil)
+	p, reasons, deny := partnerReasons(ctx, g, r.Partner, nil)
 	if p == nil {
 		if r.Object.Quarantine != "" {
 			reasons = append(reasons, quarantined(r.Object))
@@ -33,7 +34,7 @@ func Egress(g Graph, r Request) detente.Decision {
 		d.Reasons = reasons
 		return d
 	}
-	in, why := agreementsInForce(g, r.Partner, r.Now)
+	in, why := agreementsInForce(ctx, g, r.Partner, r.Now)
 	if len(in) == 0 {
 		reasons = append(reasons, why...)
 		if r.Object.Quarantine != "" {
@@ -50,7 +51,7 @@ func Egress(g Graph, r Request) detente.Decision {
 	}
 	var refused []detente.Reason // the reasons of agreements that deny, once each
 	for _, a := range in {
-		rs := e.evaluate(a)
+		rs := e.evaluate(ctx, a)
 		if e.denied {
 			refused = appendUnique(refused, rs...)
 			continue
@@ -157,7 +158,7 @@ const (
 
 // evaluate runs every rule for the object and its closure under a. It
 // returns the reasons found and sets e.denied, e.closure and e.redacted.
-func (e *egress) evaluate(a *detente.Agreement) []detente.Reason {
+func (e *egress) evaluate(ctx context.Context, a *detente.Agreement) []detente.Reason {
 	e.a, e.denied = a, false
 	e.reasons, e.redacted = nil, nil
 	e.closure = make([]string, 0, 1+len(e.r.Object.Refs)+len(e.r.Object.Markings))
@@ -166,9 +167,9 @@ func (e *egress) evaluate(a *detente.Agreement) []detente.Reason {
 
 	root := e.r.Object
 	e.visited[root.ID] = struct{}{}
-	or := e.origin(root)
+	or := e.origin(ctx, root)
 	e.backHome = or.kind == originPartner && or.partner.Name == e.p.Name
-	rs, denied := e.check(root, true)
+	rs, denied := e.check(ctx, root, true)
 	e.reasons = append(e.reasons, rs...)
 	e.denied = denied
 	e.closure = append(e.closure, root.ID)
@@ -187,7 +188,7 @@ func (e *egress) evaluate(a *detente.Agreement) []detente.Reason {
 		e.follow(root)
 	}
 	for i := 0; i < len(e.queue); i++ {
-		e.visit(e.queue[i])
+		e.visit(ctx, e.queue[i])
 	}
 	if len(e.closure) > 2 {
 		slices.Sort(e.closure[1:])
@@ -200,7 +201,7 @@ func (e *egress) evaluate(a *detente.Agreement) []detente.Reason {
 }
 
 // visit checks one object of the closure and queues what it references.
-func (e *egress) visit(x edge) {
+func (e *egress) visit(ctx context.Context, x edge) {
 	if _, seen := e.visited[x.id]; seen {
 		return
 	}
@@ -210,14 +211,14 @@ func (e *egress) visit(x edge) {
 		if _, ok := detente.TLPOfMarking(x.id); ok {
 			return // well known to every node: nothing to send
 		}
-		if m, ok := e.definition(x.id); ok {
+		if m, ok := e.definition(ctx, x.id); ok {
 			if m.Caveat == detente.CaveatReleasableTo {
 				return // a local handling instruction, never sent
 			}
 			def = m
 		}
 	}
-	o, held := e.g.Member(x.id, x.source)
+	o, held := e.g.Member(ctx, x.id, x.source)
 	if !held || o == nil {
 		switch {
 		case def != nil:
@@ -234,7 +235,7 @@ func (e *egress) visit(x edge) {
 		}
 		return
 	}
-	rs, denied := e.check(o, false)
+	rs, denied := e.check(ctx, o, false)
 	if denied {
 		first := rs[0]
 		for _, r := range rs {
@@ -256,11 +257,11 @@ func (e *egress) visit(x edge) {
 
 // definition returns the held marking-definition id, asking the graph once
 // per decision.
-func (e *egress) definition(id string) (*detente.Marking, bool) {
+func (e *egress) definition(ctx context.Context, id string) (*detente.Marking, bool) {
 	m, seen := e.defs[id]
 	if !seen {
 		held := false
-		if m, held = e.g.Marking(id); !held {
+		if m, held = e.g.Marking(ctx, id); !held {
 			m = nil
 		}
 		e.defs[id] = m
@@ -340,7 +341,7 @@ func (e *egress) redactedAll(sels []string) bool {
 // object markings, originator control and granular markings. It returns
 // o's reasons (valid until the next check) and whether one denies. It
 // leaves in e.sels the selectors redacted in o and adds them to e.redacted.
-func (e *egress) check(o *detente.ObjectVersion, root bool) ([]detente.Reason, bool) {
+func (e *egress) check(ctx context.Context, o *detente.ObjectVersion, root bool) ([]detente.Reason, bool) {
 	a := e.a
 	out := e.scratch[:0]
 	e.sels, e.travel = e.sels[:0], e.travel[:0]
@@ -357,7 +358,7 @@ func (e *egress) check(o *detente.ObjectVersion, root bool) ([]detente.Reason, b
 	// are exempt from type scope and from originator control.
 	travelling := !root && o.Type == markingDefinitionType
 	if root && o.Type == markingDefinitionType {
-		if m, ok := e.definition(o.ID); ok && m.Caveat == detente.CaveatReleasableTo {
+		if m, ok := e.definition(ctx, o.ID); ok && m.Caveat == detente.CaveatReleasableTo {
 			add(detente.Reason{Code: detente.ReasonNotReleasableTo, Object: o.ID, Deny: true,
 				Detail: "releasable-to definitions are local handling instructions and are never sent"})
 		}
@@ -369,7 +370,7 @@ func (e *egress) check(o *detente.ObjectVersion, root bool) ([]detente.Reason, b
 
 	hasTLP, tpr := false, false
 	for _, id := range o.Markings {
-		v := e.marking(id, a)
+		v := e.marking(ctx, id, a)
 		hasTLP = hasTLP || v.tlp != 0
 		tpr = tpr || v.tpr
 		if v.code != "" {
@@ -388,8 +389,8 @@ func (e *egress) check(o *detente.ObjectVersion, root bool) ([]detente.Reason, b
 
 	var or origin
 	if !travelling {
-		or = e.origin(o)
-		for _, r := range e.originatorReasons(o, or, tpr) {
+		or = e.origin(ctx, o)
+		for _, r := range e.originatorReasons(ctx, o, or, tpr) {
 			add(r)
 		}
 	}
@@ -397,9 +398,9 @@ func (e *egress) check(o *detente.ObjectVersion, root bool) ([]detente.Reason, b
 	// Granular definitions travel unless every property they mark is redacted.
 	var travel []string
 	for _, gm := range o.Granular {
-		v := e.marking(gm.Marking, a)
+		v := e.marking(ctx, gm.Marking, a)
 		code, detail := v.code, v.detail
-		if code == "" && v.tpr && !travelling && !e.mayPassOn(o, or) {
+		if code == "" && v.tpr && !travelling && !e.mayPassOn(ctx, o, or) {
 			code, detail = detente.ReasonThirdPartyRule, "third-party-rule caveat "+gm.Marking+" and no consent"
 		}
 		if code == "" {

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"context"
 	"fmt"
 	"reflect"
 	"slices"
@@ -520,7 +521,7 @@ func TestEgress(t *testing.T) {
 			if tt.req != nil {
 				tt.req(&r)
 			}
-			d := Egress(w.g, r)
+			d := Egress(context.Background(), w.g, r)
 			if d.Allowed != tt.allowed {
 				t.Errorf("Allowed = %v, want %v; reasons %+v", d.Allowed, tt.allowed, d.Reasons)
 			}
@@ -541,9 +542,9 @@ func TestEgress(t *testing.T) {
 // TestEgressNoObject checks that a request without an object is denied.
 func TestEgressNoObject(t *testing.T) {
 	w := newWorld()
-	d := Egress(w.g, Request{Partner: "bravo", Now: now})
+	d := Egress(context.Background(), w.g, Request{Partner: "bravo", Now: now})
 	if d.Allowed || len(d.Reasons) != 1 || !d.Reasons[0].Deny {
-		t.Errorf("Egress(nil object) = %+v, want one denying reason", d)
+		t.Errorf("Egress(context.Background(), nil object) = %+v, want one denying reason", d)
 	}
 }
 
@@ -557,7 +558,7 @@ func TestEgressRedLeak(t *testing.T) {
 			w.obj(ind2, marks(red))
 			root := w.obj(rep1, marks(green), refs(path, ind2))
 			for _, partner := range []string{"bravo", "charlie"} {
-				d := Egress(w.g, Request{Self: pub("home"), Partner: partner, Now: now, Object: root})
+				d := Egress(context.Background(), w.g, Request{Self: pub("home"), Partner: partner, Now: now, Object: root})
 				if d.Allowed {
 					t.Fatalf("%s: released %v with a TLP:RED reference", partner, d.Closure)
 				}
@@ -568,7 +569,7 @@ func TestEgressRedLeak(t *testing.T) {
 			}
 			// The same object under a RED ceiling goes, RED member included.
 			w.g.agreements[0].TLPCeiling = detente.TLPRed
-			d := Egress(w.g, Request{Self: pub("home"), Partner: "bravo", Now: now, Object: root})
+			d := Egress(context.Background(), w.g, Request{Self: pub("home"), Partner: "bravo", Now: now, Object: root})
 			if !d.Allowed || !slices.Equal(d.Closure, []string{rep1, ind2}) {
 				t.Errorf("under a red ceiling: allowed %v closure %v, want allowed [%s %s]", d.Allowed, d.Closure, rep1, ind2)
 			}
@@ -618,7 +619,7 @@ func TestEgressConcurrent(t *testing.T) {
 	}
 	want := make([]detente.Decision, len(reqs))
 	for i, r := range reqs {
-		want[i] = Egress(w.g, r)
+		want[i] = Egress(context.Background(), w.g, r)
 	}
 	done := make(chan error)
 	for g := range 4 {
@@ -626,7 +627,7 @@ func TestEgressConcurrent(t *testing.T) {
 			var err error
 			for i := range 50 {
 				k := (g + i) % len(reqs)
-				if got := Egress(w.g, reqs[k]); !reflect.DeepEqual(got, want[k]) && err == nil {
+				if got := Egress(context.Background(), w.g, reqs[k]); !reflect.DeepEqual(got, want[k]) && err == nil {
 					err = fmt.Errorf("request %d: got %+v, want %+v", k, got, want[k])
 				}
 			}

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"context"
 	"crypto/ed25519"
 	"maps"
 	"slices"
@@ -35,16 +36,16 @@ func newMemGraph() *memGraph {
 	}
 }
 
-func (g *memGraph) Object(id string) (*detente.ObjectVersion, bool) {
+func (g *memGraph) Object(_ context.Context, id string) (*detente.ObjectVersion, bool) {
 	o, ok := g.objects[id]
 	return o, ok
 }
 
-func (g *memGraph) Member(id string, from *detente.ObjectVersion) (*detente.ObjectVersion, bool) {
-	return g.Object(id)
+func (g *memGraph) Member(ctx context.Context, id string, from *detente.ObjectVersion) (*detente.ObjectVersion, bool) {
+	return g.Object(ctx, id)
 }
 
-func (g *memGraph) Version(id string, modified time.Time) (*detente.ObjectVersion, bool) {
+func (g *memGraph) Version(_ context.Context, id string, modified time.Time) (*detente.ObjectVersion, bool) {
 	if o, ok := g.objects[id]; ok && o.Modified.Equal(modified) {
 		return o, true
 	}
@@ -56,17 +57,17 @@ func (g *memGraph) Version(id string, modified time.Time) (*detente.ObjectVersio
 	return nil, false
 }
 
-func (g *memGraph) Marking(id string) (*detente.Marking, bool) {
+func (g *memGraph) Marking(_ context.Context, id string) (*detente.Marking, bool) {
 	m, ok := g.markings[id]
 	return m, ok
 }
 
-func (g *memGraph) Partner(name string) (*detente.Partner, bool) {
+func (g *memGraph) Partner(_ context.Context, name string) (*detente.Partner, bool) {
 	p, ok := g.partners[name]
 	return p, ok
 }
 
-func (g *memGraph) PartnerByKey(k detente.PublicKey) (*detente.Partner, bool) {
+func (g *memGraph) PartnerByKey(_ context.Context, k detente.PublicKey) (*detente.Partner, bool) {
 	for _, p := range g.partners {
 		if p.Key.Equal(k) {
 			return p, true
@@ -75,7 +76,7 @@ func (g *memGraph) PartnerByKey(k detente.PublicKey) (*detente.Partner, bool) {
 	return nil, false
 }
 
-func (g *memGraph) Agreements(partner string) []*detente.Agreement {
+func (g *memGraph) Agreements(_ context.Context, partner string) []*detente.Agreement {
 	var out []*detente.Agreement
 	for _, a := range g.agreements {
 		if a.Covers(partner) {
@@ -85,7 +86,7 @@ func (g *memGraph) Agreements(partner string) []*detente.Agreement {
 	return out
 }
 
-func (g *memGraph) Consents(object string) []*detente.Consent {
+func (g *memGraph) Consents(_ context.Context, object string) []*detente.Consent {
 	if g.allConsents {
 		return g.consents
 	}

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"context"
 	"strconv"
 	"strings"
 
@@ -18,25 +19,25 @@ import (
 // not understand, is accepted with an informational reason: it fails closed
 // later, on egress. A denied decision tells the caller to quarantine the
 // version with the reasons given.
-func Ingress(g Graph, r IngressRequest) detente.Decision {
+func Ingress(ctx context.Context, g Graph, r IngressRequest) detente.Decision {
 	if r.Object == nil {
 		return noObject(r.From)
 	}
 	o := r.Object
 	d := detente.Decision{Object: o.ID, Partner: r.From}
-	p, reasons, deny := partnerReasons(g, r.From, nil)
+	p, reasons, deny := partnerReasons(ctx, g, r.From, nil)
 	if p == nil {
 		d.Reasons = reasons
 		return d
 	}
-	in, why := agreementsInForce(g, r.From, r.Now)
+	in, why := agreementsInForce(ctx, g, r.From, r.Now)
 	if len(in) == 0 {
 		d.Reasons = append(reasons, why...)
 		return d
 	}
 	var refused []detente.Reason // the reasons of agreements that deny, once each
 	for _, a := range in {
-		rs, denied := ingressCheck(g, &r, a, nil)
+		rs, denied := ingressCheck(ctx, g, &r, a, nil)
 		if denied {
 			refused = appendUnique(refused, rs...)
 			continue
@@ -56,7 +57,7 @@ func Ingress(g Graph, r IngressRequest) detente.Decision {
 
 // ingressCheck applies the ingress rules for r.Object under a, appending
 // its reasons to out.
-func ingressCheck(g Graph, r *IngressRequest, a *detente.Agreement, out []detente.Reason) ([]detente.Reason, bool) {
+func ingressCheck(ctx context.Context, g Graph, r *IngressRequest, a *detente.Agreement, out []detente.Reason) ([]detente.Reason, bool) {
 	o := r.Object
 	denied := false
 	add := func(rs detente.Reason) {
@@ -68,12 +69,12 @@ func ingressCheck(g Graph, r *IngressRequest, a *detente.Agreement, out []detent
 			Detail: "type " + o.Type + " is not in the scope of agreement " + a.ID})
 	}
 	for _, id := range o.Markings {
-		if rs, ok := ingressMarking(g, r, a, id, ""); ok {
+		if rs, ok := ingressMarking(ctx, g, r, a, id, ""); ok {
 			add(rs)
 		}
 	}
 	for _, gm := range o.Granular {
-		if rs, ok := ingressMarking(g, r, a, gm.Marking, strings.Join(gm.Selectors, ", ")); ok {
+		if rs, ok := ingressMarking(ctx, g, r, a, gm.Marking, strings.Join(gm.Selectors, ", ")); ok {
 			add(rs)
 		}
 	}
@@ -83,7 +84,7 @@ func ingressCheck(g Graph, r *IngressRequest, a *detente.Agreement, out []detent
 // ingressMarking judges one marking of an incoming object under a. sels is
 // "" for an object marking, else the selectors of a granular marking. It
 // returns a reason and true when there is something to report.
-func ingressMarking(g Graph, r *IngressRequest, a *detente.Agreement, id, sels string) (detente.Reason, bool) {
+func ingressMarking(ctx context.Context, g Graph, r *IngressRequest, a *detente.Agreement, id, sels string) (detente.Reason, bool) {
 	o := r.Object
 	on := ""
 	if sels != "" {
@@ -92,7 +93,7 @@ func ingressMarking(g Graph, r *IngressRequest, a *detente.Agreement, id, sels s
 	rs := detente.Reason{Object: o.ID, Deny: true}
 	t, ok := detente.TLPOfMarking(id)
 	if !ok {
-		m, held := g.Marking(id)
+		m, held := g.Marking(ctx, id)
 		if !held || m == nil {
 			rs.Code, rs.Deny = detente.ReasonMarkingUnknown, false
 			rs.Detail = "marking-definition " + id + on + " is not held; accepted, it fails closed on egress"

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"context"
 	"slices"
 	"testing"
 	"time"
@@ -89,7 +90,7 @@ func TestIngress(t *testing.T) {
 			if !tt.now.IsZero() {
 				at = tt.now
 			}
-			d := Ingress(w.g, IngressRequest{Self: pub("home"), SelfName: "home", From: tt.from, Now: at, Object: o})
+			d := Ingress(context.Background(), w.g, IngressRequest{Self: pub("home"), SelfName: "home", From: tt.from, Now: at, Object: o})
 			if d.Allowed != tt.allowed {
 				t.Errorf("Allowed = %v, want %v; reasons %+v", d.Allowed, tt.allowed, d.Reasons)
 			}
@@ -106,7 +107,7 @@ func TestIngress(t *testing.T) {
 			}
 		})
 	}
-	if d := Ingress(newWorld().g, IngressRequest{From: "bravo", Now: now}); d.Allowed {
-		t.Errorf("Ingress(nil object) allowed")
+	if d := Ingress(context.Background(), newWorld().g, IngressRequest{From: "bravo", Now: now}); d.Allowed {
+		t.Errorf("Ingress(context.Background(), nil object) allowed")
 	}
 }

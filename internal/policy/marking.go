@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"context"
 	"strconv"
 	"strings"
 
@@ -23,14 +24,14 @@ func supportedTLP(t detente.TLP) bool {
 
 // egressMarking judges marking id for a release to e's partner under a.
 // Unknown and unsupported markings fail closed.
-func (e *egress) marking(id string, a *detente.Agreement) verdict {
+func (e *egress) marking(ctx context.Context, id string, a *detente.Agreement) verdict {
 	if t, ok := detente.TLPOfMarking(id); ok {
 		if t > a.TLPCeiling {
 			return verdict{code: detente.ReasonAboveCeiling, tlp: t, detail: aboveCeiling(id, t, a)}
 		}
 		return verdict{tlp: t}
 	}
-	m, ok := e.definition(id)
+	m, ok := e.definition(ctx, id)
 	if !ok {
 		return verdict{code: detente.ReasonMarkingUnknown,
 			detail: "marking-definition " + id + " is not held, so what it requires is unknown"}

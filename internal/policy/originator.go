@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"context"
 	"strings"
 
 	"detente"
@@ -15,7 +16,7 @@ var onwardRank = map[string]int{
 
 // origin resolves o's originator: this node, a partner, or unknown. An
 // Originator may be OriginSelf, a partner name, or the text form of a key.
-func (e *egress) origin(o *detente.ObjectVersion) origin {
+func (e *egress) origin(ctx context.Context, o *detente.ObjectVersion) origin {
 	name := o.Originator
 	if name == detente.OriginSelf {
 		return origin{kind: originSelf}
@@ -23,7 +24,7 @@ func (e *egress) origin(o *detente.ObjectVersion) origin {
 	if or, ok := e.origins[name]; ok {
 		return e.signedBy(o, or)
 	}
-	or := e.resolve(name)
+	or := e.resolve(ctx, name)
 	if e.origins == nil {
 		e.origins = make(map[string]origin, 4)
 	}
@@ -32,7 +33,7 @@ func (e *egress) origin(o *detente.ObjectVersion) origin {
 }
 
 // resolve resolves an originator text, uncached.
-func (e *egress) resolve(name string) origin {
+func (e *egress) resolve(ctx context.Context, name string) origin {
 	var p *detente.Partner
 	switch {
 	case name == "":
@@ -45,13 +46,13 @@ func (e *egress) resolve(name string) origin {
 		if len(e.r.Self) > 0 && k.Equal(e.r.Self) {
 			return origin{kind: originSelf}
 		}
-		q, ok := e.g.PartnerByKey(k)
+		q, ok := e.g.PartnerByKey(ctx, k)
 		if !ok || q == nil {
 			return origin{why: "the originator key " + name + " is not a partner's"}
 		}
 		p = q
 	default:
-		q, ok := e.g.Partner(name)
+		q, ok := e.g.Partner(ctx, name)
 		if !ok || q == nil {
 			return origin{why: "the originator " + name + " is not a partner"}
 		}
@@ -59,7 +60,7 @@ func (e *egress) resolve(name string) origin {
 	}
 	or := origin{kind: originPartner, partner: p, onward: detente.OnwardThirdPartyRule}
 	rank := 0
-	for _, a := range e.g.Agreements(p.Name) {
+	for _, a := range e.g.Agreements(ctx, p.Name) {
 		if a == nil || !a.Covers(p.Name) {
 			continue
 		}
@@ -93,7 +94,7 @@ func (e *egress) signedBy(o *detente.ObjectVersion, or origin) origin {
 
 // originatorReasons applies originator control to o going to e's partner.
 // tpr is whether o carries a third-party-rule caveat as an object marking.
-func (e *egress) originatorReasons(o *detente.ObjectVersion, or origin, tpr bool) []detente.Reason {
+func (e *egress) originatorReasons(ctx context.Context, o *detente.ObjectVersion, or origin, tpr bool) []detente.Reason {
 	switch or.kind {
 	case originSelf:
 		// Our own object: a third-party-rule caveat restricts nothing for
@@ -117,7 +118,7 @@ func (e *egress) originatorReasons(o *detente.ObjectVersion, or origin, tpr bool
 			return nil
 		}
 	}
-	if c := e.consent(o, x); c != nil {
+	if c := e.consent(ctx, o, x); c != nil {
 		return []detente.Reason{{Code: detente.ReasonConsent, Object: o.ID,
 			Detail: "consent " + c.ID + " of " + x.Name + " lets " + e.p.Name + " receive it"}}
 	}
@@ -131,7 +132,7 @@ func (e *egress) originatorReasons(o *detente.ObjectVersion, or origin, tpr bool
 // mayPassOn reports whether o may go to e's partner even where a
 // third-party-rule caveat applies: it is ours, it goes back to its
 // originator, or its originator consented.
-func (e *egress) mayPassOn(o *detente.ObjectVersion, or origin) bool {
+func (e *egress) mayPassOn(ctx context.Context, o *detente.ObjectVersion, or origin) bool {
 	switch or.kind {
 	case originSelf:
 		return true
@@ -141,7 +142,7 @@ func (e *egress) mayPassOn(o *detente.ObjectVersion, or origin) bool {
 	if or.partner.Name == e.p.Name {
 		return true
 	}
-	return or.onward != detente.OnwardNone && e.consent(o, or.partner) != nil
+	return or.onward != detente.OnwardNone && e.consent(ctx, o, or.partner) != nil
 }
 
 // consent returns a consent signed by x that lets e's partner receive o,
@@ -149,15 +150,15 @@ func (e *egress) mayPassOn(o *detente.ObjectVersion, or origin) bool {
 // its originator is x's pinned key, its recipient is the partner's pinned
 // key, and it names o, or names a report version x signed itself whose
 // object_refs list o (see reportLists).
-func (e *egress) consent(o *detente.ObjectVersion, x *detente.Partner) *detente.Consent {
-	for _, c := range e.g.Consents(o.ID) {
+func (e *egress) consent(ctx context.Context, o *detente.ObjectVersion, x *detente.Partner) *detente.Consent {
+	for _, c := range e.g.Consents(ctx, o.ID) {
 		if c == nil || !c.Valid(e.r.Now) || !c.Originator.Equal(x.Key) || !c.Recipient.Equal(e.p.Key) {
 			continue
 		}
 		named := detente.NormalID(c.Object) == o.ID
 		switch {
 		case named && (c.Scope == detente.ConsentObject || c.Scope == detente.ConsentReport):
-		case c.Scope == detente.ConsentReport && !named && e.reportLists(c, o.ID):
+		case c.Scope == detente.ConsentReport && !named && e.reportLists(ctx, c, o.ID):
 		default:
 			continue
 		}
@@ -174,16 +175,16 @@ func (e *egress) consent(o *detente.ObjectVersion, x *detente.Partner) *detente.
 // was issued. Either way it must be signed by the consenting originator
 // itself: a version someone else made, or relayed, never stretches a
 // consent.
-func (e *egress) reportLists(c *detente.Consent, id string) bool {
+func (e *egress) reportLists(ctx context.Context, c *detente.Consent, id string) bool {
 	var rep *detente.ObjectVersion
 	if c.Version.IsZero() {
-		r, ok := e.g.Object(detente.NormalID(c.Object))
+		r, ok := e.g.Object(ctx, detente.NormalID(c.Object))
 		if !ok || r == nil || r.Modified.After(c.Issued) {
 			return false
 		}
 		rep = r
 	} else {
-		r, ok := e.g.Version(detente.NormalID(c.Object), c.Version)
+		r, ok := e.g.Version(ctx, detente.NormalID(c.Object), c.Version)
 		if !ok || r == nil {
 			return false
 		}

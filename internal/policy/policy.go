@@ -5,7 +5,8 @@
 // and the members of containers, recursively. Ingress re-checks an object a
 // partner sent against this node's own copy of the agreement with that
 // partner. Both are pure functions of a read-only Graph and a request: they
-// do no I/O of their own, keep no state between calls and never write.
+// do no I/O of their own (the context they take is passed on to the
+// graph's lookups), keep no state between calls and never write.
 //
 // The default is to deny. A decision lists every reason that applies,
 // allowing or denying, and is allowed only when no reason denies. The rules,
@@ -14,6 +15,7 @@ package policy
 
 import (
 	"cmp"
+	"context"
 	"slices"
 	"strconv"
 	"time"
@@ -38,35 +40,36 @@ const markingDefinitionPrefix = markingDefinitionType + "--"
 // it. The node implements it over one store transaction; every method must
 // answer from the same snapshot for the duration of one decision. Methods
 // must not modify what they return, and the policy does not modify it
-// either.
+// either. ctx is the decision's context (Egress's or Ingress's), for the
+// lookups that read a store.
 type Graph interface {
 	// Object returns the newest non-quarantined version of id the node
 	// holds, and false when it holds none.
-	Object(id string) (*detente.ObjectVersion, bool)
+	Object(ctx context.Context, id string) (*detente.ObjectVersion, bool)
 	// Member returns the version a reference from version from resolves
 	// to: the newest non-quarantined version of id that from's originator
 	// originated when the node holds one (each originator's graph stands
 	// on its own: an observable two partners both hold is each one's
 	// own), else Object(id). False when the node holds none.
-	Member(id string, from *detente.ObjectVersion) (*detente.ObjectVersion, bool)
+	Member(ctx context.Context, id string, from *detente.ObjectVersion) (*detente.ObjectVersion, bool)
 	// Version returns the version of id modified at modified, quarantined
 	// or not, and false when the node does not hold it.
-	Version(id string, modified time.Time) (*detente.ObjectVersion, bool)
+	Version(ctx context.Context, id string, modified time.Time) (*detente.ObjectVersion, bool)
 	// Marking returns the parsed marking-definition id, and false when the
 	// node does not hold it. The well-known TLP marking ids
 	// (detente.TLPOfMarking) are resolved without the graph.
-	Marking(id string) (*detente.Marking, bool)
+	Marking(ctx context.Context, id string) (*detente.Marking, bool)
 	// Partner returns the partner called name.
-	Partner(name string) (*detente.Partner, bool)
+	Partner(ctx context.Context, name string) (*detente.Partner, bool)
 	// PartnerByKey returns the partner whose pinned key is k.
-	PartnerByKey(k detente.PublicKey) (*detente.Partner, bool)
+	PartnerByKey(ctx context.Context, k detente.PublicKey) (*detente.Partner, bool)
 	// Agreements returns the latest version of each agreement covering
 	// partner, whatever its state.
-	Agreements(partner string) []*detente.Agreement
+	Agreements(ctx context.Context, partner string) []*detente.Agreement
 	// Consents returns the consents naming object, or naming a report that
 	// may contain it, revoked ones included. The policy verifies each one
 	// it uses; returning too many is safe, returning too few denies.
-	Consents(object string) []*detente.Consent
+	Consents(ctx context.Context, object string) []*detente.Consent
 }
 
 // Request asks whether Object may be released to Partner at Now.
@@ -105,8 +108,8 @@ type IngressRequest struct {
 
 // agreementsInForce returns the agreements covering partner that are in
 // force at now, ordered by id, and, when there are none, the reasons why.
-func agreementsInForce(g Graph, partner string, now time.Time) ([]*detente.Agreement, []detente.Reason) {
-	all := g.Agreements(partner)
+func agreementsInForce(ctx context.Context, g Graph, partner string, now time.Time) ([]*detente.Agreement, []detente.Reason) {
+	all := g.Agreements(ctx, partner)
 	var in []*detente.Agreement
 	var why []detente.Reason
 	for _, a := range all {
@@ -147,8 +150,8 @@ func agreementsInForce(g Graph, partner string, now time.Time) ([]*detente.Agree
 
 // partnerReasons checks that the partner called name is known and active.
 // It returns the partner (nil when unknown) and whether a reason denies.
-func partnerReasons(g Graph, name string, out []detente.Reason) (*detente.Partner, []detente.Reason, bool) {
-	p, ok := g.Partner(name)
+func partnerReasons(ctx context.Context, g Graph, name string, out []detente.Reason) (*detente.Partner, []detente.Reason, bool) {
+	p, ok := g.Partner(ctx, name)
 	if !ok || p == nil {
 		return nil, append(out, detente.Reason{
 			Code: detente.ReasonPartnerUnknown, Deny: true,

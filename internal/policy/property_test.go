@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -236,7 +237,7 @@ func oracle(g *memGraph, o *detente.ObjectVersion, root bool, p *detente.Partner
 		if err != nil {
 			return "originator unknown"
 		}
-		x, _ = g.PartnerByKey(k)
+		x, _ = g.PartnerByKey(context.Background(), k)
 	default:
 		x = g.partners[orig]
 	}
@@ -297,10 +298,10 @@ func TestEgressProperties(t *testing.T) {
 		for _, root := range objs {
 			for _, partner := range genPartners {
 				req := Request{Self: pub("home"), Partner: partner, Now: now, Object: root}
-				d := Egress(g, req)
+				d := Egress(context.Background(), g, req)
 				decisions++
 				checkConsistent(t, d)
-				if again := Egress(g, req); !reflect.DeepEqual(d, again) {
+				if again := Egress(context.Background(), g, req); !reflect.DeepEqual(d, again) {
 					t.Fatalf("world %d: Egress is not deterministic:\n%+v\n%+v", i, d, again)
 				}
 				if !d.Allowed {
@@ -322,9 +323,9 @@ func TestEgressProperties(t *testing.T) {
 					if _, ok := detente.TLPOfMarking(id); ok {
 						t.Errorf("world %d: closure of %s carries the TLP definition %s", i, root.ID, id)
 					}
-					o, held := g.Object(id)
+					o, held := g.Object(context.Background(), id)
 					if !held {
-						if _, ok := g.Marking(id); !ok {
+						if _, ok := g.Marking(context.Background(), id); !ok {
 							t.Errorf("world %d: closure of %s carries %s, which is not held", i, root.ID, id)
 						}
 						continue
@@ -335,18 +336,18 @@ func TestEgressProperties(t *testing.T) {
 					if o.Type == markingDefinitionType && id != root.ID {
 						continue // travels with what it marks; as a root it would face type scope
 					}
-					if di := Egress(g, Request{Self: pub("home"), Partner: partner, Now: now, Object: o}); !di.Allowed {
+					if di := Egress(context.Background(), g, Request{Self: pub("home"), Partner: partner, Now: now, Object: o}); !di.Allowed {
 						t.Errorf("world %d: %s to %s allowed with %s in its closure, which alone is denied: %+v",
 							i, root.ID, partner, id, di.Reasons)
 					}
 				}
 				// Monotonicity, where one agreement alone decides.
-				in, _ := agreementsInForce(g, partner, now)
+				in, _ := agreementsInForce(context.Background(), g, partner, now)
 				if len(in) != 1 || in[0].TLPCeiling == detente.TLPRed {
 					continue
 				}
 				for _, id := range d.Closure {
-					o, held := g.Object(id)
+					o, held := g.Object(context.Background(), id)
 					if !held {
 						continue
 					}
@@ -359,7 +360,7 @@ func TestEgressProperties(t *testing.T) {
 					if id == root.ID {
 						r2 = &o2
 					}
-					d2 := Egress(g2, Request{Self: pub("home"), Partner: partner, Now: now, Object: r2})
+					d2 := Egress(context.Background(), g2, Request{Self: pub("home"), Partner: partner, Now: now, Object: r2})
 					if d2.Allowed {
 						t.Errorf("world %d: %s to %s still allowed after marking member %s red", i, root.ID, partner, id)
 						continue

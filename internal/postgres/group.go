@@ -36,6 +36,11 @@ const maxGroup = 32
 
 // call is one Update call.
 type call struct {
+	// ctx is the caller's context, carried with the call because the call
+	// is queued and run by another goroutine, the group's leader, as
+	// http.Request carries its own: the leader skips a call whose caller
+	// has given up, and runs a lone call's statements under it. It is a
+	// request in flight, not a context kept by a long-lived value.
 	ctx context.Context
 	fn  func(detente.Tx) error
 	// wake is signalled when the call is decided or is to lead the next

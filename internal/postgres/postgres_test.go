@@ -14,6 +14,7 @@ import (
 	"detente/internal/postgres"
 	"detente/internal/storetest"
 	"detente/internal/translog"
+	"detente/internal/translog/translogtest"
 
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/mod/sumdb/tlog"
@@ -40,6 +41,13 @@ func openURL(t testing.TB, url string) *postgres.Store {
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) detente.Store { return openTemp(t) })
+}
+
+// TestHashStoreConformance runs the log's hash-store suite against
+// translog.TxHashes over this store's transactions (and its cache of
+// committed hashes).
+func TestHashStoreConformance(t *testing.T) {
+	translogtest.Run(t, func(t *testing.T) translogtest.Log { return translogtest.Store(openTemp(t)) })
 }
 
 func TestRefusesNewerSchema(t *testing.T) {

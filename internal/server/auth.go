@@ -6,6 +6,7 @@ import (
 	"detente"
 	"detente/internal/bearer"
 	"detente/internal/node"
+	"detente/internal/peer"
 	"detente/internal/taxii"
 )
 
@@ -17,7 +18,7 @@ import (
 func taxiiAuth(n *node.Node, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
-			p := partnerOf(n, r)
+			p := peer.Authenticate(r, n.PartnerByKey)
 			if p == nil {
 				n.Logger.WarnContext(r.Context(), "taxii: refused a node certificate that is not an active partner's", "remote", r.RemoteAddr)
 				next.ServeHTTP(w, r) // no caller: the TAXII server answers 401

@@ -59,7 +59,7 @@ func BenchmarkSync100k(b *testing.B) {
 		bravo := startPeer(b, fmt.Sprintf("bravo%d", round))
 		link(b, alpha, bravo, "amber", "indicator")
 		b.StartTimer()
-		r, err := bravo.Sync(context.Background(), "alpha", nil)
+		r, err := bravo.Federation.Sync(context.Background(), "alpha", nil)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"detente"
+	"detente/internal/federation"
 	"detente/internal/node"
 	"detente/internal/nodetest"
 	"detente/internal/pgtest"
@@ -42,7 +43,7 @@ func crashChildSync() {
 		fmt.Println("error", err)
 		os.Exit(1)
 	}
-	n.Sync(ctx, "alpha", func(r node.SyncResult) { fmt.Println("page", r.Pages) })
+	n.Federation.Sync(ctx, "alpha", func(r federation.SyncResult) { fmt.Println("page", r.Pages) })
 	fmt.Println("done")
 	select {} // wait to be killed
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"detente"
+	"detente/internal/federation"
 	"detente/internal/node"
 	"detente/internal/nodetest"
 	"detente/internal/screen"
@@ -99,9 +100,9 @@ func ingest(t testing.TB, p *peer, objs ...map[string]any) {
 	}
 }
 
-func sync(t *testing.T, p *peer, from string) *node.SyncResult {
+func sync(t *testing.T, p *peer, from string) *federation.SyncResult {
 	t.Helper()
-	r, err := p.Sync(context.Background(), from, nil)
+	r, err := p.Federation.Sync(context.Background(), from, nil)
 	if err != nil {
 		t.Fatalf("%s syncs from %s: %v", p.Name, from, err)
 	}
@@ -167,7 +168,7 @@ func TestThreeNodes(t *testing.T) {
 	if _, err := alpha.AddPartner(context.Background(), "charlie", charlie.PublicKey(), ""); err != nil {
 		t.Fatal(err)
 	}
-	consent, err := alpha.IssueConsent(context.Background(), green, "charlie", detente.ConsentObject, time.Time{})
+	consent, err := alpha.Federation.IssueConsent(context.Background(), green, "charlie", detente.ConsentObject, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,14 +189,14 @@ func TestThreeNodes(t *testing.T) {
 	}
 
 	// alpha revokes: once bravo has synced, bravo may no longer pass it on.
-	if err := alpha.RevokeConsent(context.Background(), consent.ID, "operation compromised"); err != nil {
+	if err := alpha.Federation.RevokeConsent(context.Background(), consent.ID, "operation compromised"); err != nil {
 		t.Fatal(err)
 	}
 	sync(t, bravo, "alpha")
 	if d, _ := bravo.CheckRelease(context.Background(), green, "charlie"); d.Allowed {
 		t.Error("bravo may still pass on alpha's object after the consent was revoked")
 	}
-	if err := bravo.RevokeConsent(context.Background(), consent.ID, "not mine"); detente.ErrorCode(err) != detente.EFORBIDDEN {
+	if err := bravo.Federation.RevokeConsent(context.Background(), consent.ID, "not mine"); detente.ErrorCode(err) != detente.EFORBIDDEN {
 		t.Errorf("a holder revoked the originator's consent: %v", err)
 	}
 
@@ -224,7 +225,7 @@ func TestPartnerAuthentication(t *testing.T) {
 	if _, err := mallory.AddPartner(ctx, "alpha", alpha.PublicKey(), alpha.srv.URL()); err != nil {
 		t.Fatal(err)
 	}
-	if r, err := mallory.Sync(ctx, "alpha", nil); err == nil || holds(mallory, green) != nil {
+	if r, err := mallory.Federation.Sync(ctx, "alpha", nil); err == nil || holds(mallory, green) != nil {
 		t.Fatalf("unknown node synced: %+v", r)
 	}
 
@@ -243,7 +244,7 @@ func TestPartnerAuthentication(t *testing.T) {
 	if _, err := alpha.SetPartnerState(ctx, "bravo", detente.PartnerSuspended, "review"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := bravo.Sync(ctx, "alpha", nil); err == nil || holds(bravo, green) != nil {
+	if _, err := bravo.Federation.Sync(ctx, "alpha", nil); err == nil || holds(bravo, green) != nil {
 		t.Error("suspended partner synced")
 	}
 	if _, err := alpha.SetPartnerState(ctx, "bravo", detente.PartnerActive, "review over"); err != nil {
@@ -339,7 +340,7 @@ func TestResumeAfterRestart(t *testing.T) {
 
 	// Cancel the pull after its first page: the cursor is committed with that page.
 	ctx, cancel := context.WithCancel(context.Background())
-	_, err := bravo.Sync(ctx, "alpha", func(r node.SyncResult) { cancel() })
+	_, err := bravo.Federation.Sync(ctx, "alpha", func(r federation.SyncResult) { cancel() })
 	if err == nil {
 		t.Fatal("cancelled sync reported success")
 	}
@@ -349,25 +350,25 @@ func TestResumeAfterRestart(t *testing.T) {
 		return n
 	}
 	first := count(bravo)
-	if first != node.SyncPageSize {
-		t.Fatalf("after one page bravo holds %d objects, want %d", first, node.SyncPageSize)
+	if first != federation.SyncPageSize {
+		t.Fatalf("after one page bravo holds %d objects, want %d", first, federation.SyncPageSize)
 	}
 	// Restart bravo from its data directory.
 	dir := bravo.dir
 	bravo.stop()
 	bravo = openPeer(t, dir, "127.0.0.1:0")
 	r := sync(t, bravo, "alpha")
-	if r.Added != 1200-node.SyncPageSize || r.Unchanged != 0 || count(bravo) != 1200 {
+	if r.Added != 1200-federation.SyncPageSize || r.Unchanged != 0 || count(bravo) != 1200 {
 		t.Fatalf("resumed pass: %+v, bravo holds %d", r, count(bravo))
 	}
 
 	// alpha goes down: bravo's pass fails and the failure is recorded.
 	alphaDir, alphaAddr := alpha.dir, strings.TrimPrefix(alpha.srv.URL(), "https://")
 	alpha.stop()
-	if _, err := bravo.Sync(context.Background(), "alpha", nil); err == nil {
+	if _, err := bravo.Federation.Sync(context.Background(), "alpha", nil); err == nil {
 		t.Fatal("sync from a stopped partner succeeded")
 	}
-	states, _ := bravo.SyncStates(context.Background())
+	states, _ := bravo.Federation.SyncStates(context.Background())
 	if states[0].Errors != 1 || states[0].LastError == "" {
 		t.Errorf("state after failure: %+v", states[0])
 	}
@@ -377,7 +378,7 @@ func TestResumeAfterRestart(t *testing.T) {
 	if r := sync(t, bravo, "alpha"); r.Added != 1 {
 		t.Errorf("after the partner came back: %+v", r)
 	}
-	states, _ = bravo.SyncStates(context.Background())
+	states, _ = bravo.Federation.SyncStates(context.Background())
 	if states[0].Errors != 0 || states[0].Received != 1201 {
 		t.Errorf("state after recovery: %+v", states[0])
 	}

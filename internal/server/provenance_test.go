@@ -230,7 +230,7 @@ func TestConsentStretching(t *testing.T) {
 	}
 	ingest(t, bravo, indicator(indicatorX, detente.MarkingGreen, "in the report"), indicator(indicatorY, detente.MarkingGreen, "not in the report"),
 		report(reportR, detente.MarkingGreen, indicatorX))
-	if _, err := bravo.IssueConsent(ctx, reportR, "charlie", detente.ConsentReport, time.Time{}); err != nil {
+	if _, err := bravo.Federation.IssueConsent(ctx, reportR, "charlie", detente.ConsentReport, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	sync(t, alpha, "bravo")
@@ -310,7 +310,7 @@ func TestRelayKeepsProvenance(t *testing.T) {
 	ind["description"] = "source: a named informant"
 	ind["granular_markings"] = []map[string]any{{"marking_ref": detente.MarkingRed, "selectors": []string{"description"}}}
 	ingest(t, bravo, ind)
-	if _, err := bravo.IssueConsent(ctx, indicatorY, "charlie", detente.ConsentObject, time.Time{}); err != nil {
+	if _, err := bravo.Federation.IssueConsent(ctx, indicatorY, "charlie", detente.ConsentObject, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	// bravo's agreement with alpha admits RED, so alpha holds the whole.

@@ -18,6 +18,7 @@ import (
 
 	"detente/internal/api"
 	"detente/internal/node"
+	"detente/internal/peer"
 	"detente/internal/taxii"
 	"detente/internal/web"
 )
@@ -72,6 +73,9 @@ func New(n *node.Node, logger *slog.Logger, opts Options) *Server {
 	})
 	mux.Handle("/taxii2/", taxiiAuth(n, tx))
 	partnerRoutes(mux, n, logger)
+	peers := peer.NewServer(mux, n.PartnerByKey, logger)
+	peers.LogRoutes(n.Federation)
+	peers.ConsentRoutes(n.Federation)
 	mux.Handle("/", web.New(n, logger))
 	s := &Server{node: n, logger: logger, opts: opts}
 	s.http = &http.Server{
@@ -123,7 +127,7 @@ func (s *Server) Listen(addr string) error {
 	s.startHotline(ctx)
 	if s.opts.SyncInterval > 0 {
 		s.wg.Add(1)
-		go func() { defer s.wg.Done(); s.node.RunSync(ctx, s.opts.SyncInterval, s.opts.MaxBackoff) }()
+		go func() { defer s.wg.Done(); s.node.Federation.RunSync(ctx, s.opts.SyncInterval, s.opts.MaxBackoff) }()
 	}
 	s.logger.Info("serving", "node", s.node.Name, "url", s.URL())
 	return nil

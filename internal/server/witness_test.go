@@ -15,7 +15,6 @@ import (
 	_ "modernc.org/sqlite"
 
 	"detente"
-	"detente/internal/node"
 	"detente/internal/translog"
 )
 
@@ -32,7 +31,7 @@ func TestWitnessing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := translog.VerifyCosignature(note, bravo.WitnessName(), ed25519.PublicKey(bravo.PublicKey())); err != nil {
+	if _, err := translog.VerifyCosignature(note, bravo.Federation.WitnessName(), ed25519.PublicKey(bravo.PublicKey())); err != nil {
 		t.Fatalf("alpha's published checkpoint (size %d) lacks bravo's cosignature: %v\n%s", cp.Size, err, note)
 	}
 	if _, err := translog.ParseCheckpoint(note, alpha.Origin(), ed25519.PublicKey(alpha.PublicKey())); err != nil {
@@ -47,7 +46,7 @@ func TestWitnessing(t *testing.T) {
 		return
 	})
 	bravo.Store.View(ctx, func(tx detente.Tx) (err error) {
-		receipts, err = tx.Events(ctx, detente.EventFilter{Type: node.EventReleaseReceipt, Partner: "alpha"})
+		receipts, err = tx.Events(ctx, detente.EventFilter{Type: detente.EventReleaseReceipt, Partner: "alpha"})
 		return
 	})
 	if len(releases) == 0 || len(receipts) != len(releases) {
@@ -100,10 +99,10 @@ func TestSplitView(t *testing.T) {
 	ingest(t, alpha, indicator(amber, detente.MarkingGreen, "what bravo is told"))
 	ingest(t, fork, indicator(red, detente.MarkingGreen, "what charlie is told"))
 
-	if _, err := charlie.Sync(ctx, "alpha", nil); err != nil && !strings.Contains(err.Error(), "split view") {
+	if _, err := charlie.Federation.Sync(ctx, "alpha", nil); err != nil && !strings.Contains(err.Error(), "split view") {
 		t.Fatalf("charlie: %v", err)
 	}
-	_, err = bravo.Sync(ctx, "alpha", nil)
+	_, err = bravo.Federation.Sync(ctx, "alpha", nil)
 	if err == nil || !strings.Contains(err.Error(), "split view") {
 		t.Fatalf("bravo did not detect the split view: %v", err)
 	}
@@ -185,7 +184,7 @@ func TestWitnessRollback(t *testing.T) {
 	}
 	ingest(t, alpha, objs...)
 	sync(t, bravo, "alpha")
-	witnessed, err := bravo.WitnessedCheckpoint(ctx, alpha.Origin())
+	witnessed, err := bravo.Federation.WitnessedCheckpoint(ctx, alpha.Origin())
 	if err != nil || witnessed == nil {
 		t.Fatalf("bravo witnessed nothing: %v", err)
 	}
@@ -204,7 +203,7 @@ func TestWitnessRollback(t *testing.T) {
 
 	refused := func(kind translog.InconsistencyKind) {
 		t.Helper()
-		_, err := bravo.Sync(ctx, "alpha", nil)
+		_, err := bravo.Federation.Sync(ctx, "alpha", nil)
 		if err == nil || detente.ErrorCode(err) != detente.ECONFLICT || !strings.Contains(err.Error(), string(kind)) {
 			t.Fatalf("bravo accepted alpha's %s log: %v", kind, err)
 		}
@@ -212,10 +211,10 @@ func TestWitnessRollback(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := translog.VerifyCosignature(note, bravo.WitnessName(), ed25519.PublicKey(bravo.PublicKey())); err == nil {
+		if _, err := translog.VerifyCosignature(note, bravo.Federation.WitnessName(), ed25519.PublicKey(bravo.PublicKey())); err == nil {
 			t.Errorf("bravo cosigned alpha's checkpoint of size %d", cp.Size)
 		}
-		if still, _ := bravo.WitnessedCheckpoint(ctx, alpha.Origin()); string(still) != string(witnessed) {
+		if still, _ := bravo.Federation.WitnessedCheckpoint(ctx, alpha.Origin()); string(still) != string(witnessed) {
 			t.Errorf("bravo replaced the checkpoint it witnessed:\n%s", still)
 		}
 		alerts := alertsOf(t, bravo)

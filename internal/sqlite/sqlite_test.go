@@ -10,6 +10,7 @@ import (
 	"detente"
 	"detente/internal/sqlite"
 	"detente/internal/storetest"
+	"detente/internal/translog/translogtest"
 )
 
 func openTemp(t testing.TB) *sqlite.Store {
@@ -91,4 +92,10 @@ func TestOwnershipMigration(t *testing.T) {
 	}
 	defer s.Close()
 	storetest.CheckOwnershipMigration(t, s)
+}
+
+// TestHashStoreConformance runs the log's hash-store suite against
+// translog.TxHashes over this store's transactions.
+func TestHashStoreConformance(t *testing.T) {
+	translogtest.Run(t, func(t *testing.T) translogtest.Log { return translogtest.Store(openTemp(t)) })
 }

@@ -47,8 +47,10 @@ type HashStore interface {
 	// slice of another length with a nil error.
 	ReadHashes(ctx context.Context, nodes []Node) ([]tlog.Hash, error)
 	// WriteHashes stores hashes[i] as the hash of nodes[i]. Nodes are new
-	// (never written before) unless the caller retries after a rollback;
-	// a store may reject a node that already holds a different hash.
+	// (never written before) unless the caller retries after a rollback:
+	// writing a node with the hash it holds changes nothing, and writing
+	// it with a different hash is an error that leaves the stored one.
+	// translogtest.Run checks an implementation against this contract.
 	WriteHashes(ctx context.Context, nodes []Node, hashes []tlog.Hash) error
 }
 

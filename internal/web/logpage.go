@@ -64,39 +64,32 @@ func (h *Handler) logPage(w http.ResponseWriter, r *http.Request, v *visit) erro
 	if q.Has("from") {
 		p.From, p.Forward = q.Int("from", 0), true
 	}
-	err = h.node.Store.View(ctx, func(tx detente.Tx) error {
-		var err error
-		if p.Partners, err = tx.Partners(ctx); err != nil {
-			return err
-		}
-		if p.Size, err = tx.CountEvents(ctx); err != nil {
-			return err
-		}
-		f := detente.EventFilter{Type: p.Type, Partner: p.Partner, Limit: logPerPage + 1, FromSeq: p.From, Newest: !p.Forward}
-		es, err := tx.Events(ctx, f)
-		if err != nil {
-			return err
-		}
-		if p.Forward && len(es) > logPerPage {
-			nq := url.Values{"from": {strconv.FormatInt(es[logPerPage].Seq, 10)}}
-			if p.Type != "" {
-				nq.Set("type", p.Type)
-			}
-			if p.Partner != "" {
-				nq.Set("partner", p.Partner)
-			}
-			p.Next = nq.Encode()
-		}
-		for i, e := range es {
-			if i == logPerPage {
-				break
-			}
-			p.Events = append(p.Events, eventRow{Event: e, Summary: compactBody(e.Body)})
-		}
-		return nil
-	})
+	if p.Partners, err = h.node.Partners(ctx); err != nil {
+		return err
+	}
+	if p.Size, err = h.node.LogSize(ctx); err != nil {
+		return err
+	}
+	f := detente.EventFilter{Type: p.Type, Partner: p.Partner, Limit: logPerPage + 1, FromSeq: p.From, Newest: !p.Forward}
+	es, err := h.node.Events(ctx, f)
 	if err != nil {
 		return err
+	}
+	if p.Forward && len(es) > logPerPage {
+		nq := url.Values{"from": {strconv.FormatInt(es[logPerPage].Seq, 10)}}
+		if p.Type != "" {
+			nq.Set("type", p.Type)
+		}
+		if p.Partner != "" {
+			nq.Set("partner", p.Partner)
+		}
+		p.Next = nq.Encode()
+	}
+	for i, e := range es {
+		if i == logPerPage {
+			break
+		}
+		p.Events = append(p.Events, eventRow{Event: e, Summary: compactBody(e.Body)})
 	}
 	h.render(w, r, v, http.StatusOK, "log", "Log", "log", p)
 	return nil
@@ -124,30 +117,17 @@ func (h *Handler) logEntry(w http.ResponseWriter, r *http.Request, v *visit) err
 	if err != nil || seq < 0 {
 		return detente.Errorf(detente.ENOTFOUND, "there is no log entry %q", r.PathValue("seq"))
 	}
-	var (
-		p        logEntryPage
-		partners []*detente.Partner
-	)
-	err = h.node.Store.View(ctx, func(tx detente.Tx) error {
-		es, err := tx.Events(ctx, detente.EventFilter{FromSeq: seq, Limit: 1})
-		if err != nil {
-			return err
-		}
-		if len(es) == 0 || es[0].Seq != seq {
-			return detente.Errorf(detente.ENOTFOUND, "there is no log entry %d", seq)
-		}
-		p.Event = es[0]
-		if p.Size, err = tx.CountEvents(ctx); err != nil {
-			return err
-		}
-		leaves, err := tx.LogHashes(ctx, []detente.LogNode{{Level: 0, Index: seq}})
-		if err != nil {
-			return err
-		}
-		p.StoredLeaf = base64.StdEncoding.EncodeToString(leaves[0][:])
-		partners, err = tx.Partners(ctx)
+	var p logEntryPage
+	size, entries, err := h.node.LogEntries(ctx, seq, seq+1)
+	if err != nil {
 		return err
-	})
+	}
+	if len(entries) == 0 || entries[0].Event.Seq != seq {
+		return detente.Errorf(detente.ENOTFOUND, "there is no log entry %d", seq)
+	}
+	p.Event, p.Size = entries[0].Event, size
+	p.StoredLeaf = base64.StdEncoding.EncodeToString(entries[0].LeafHash[:])
+	partners, err := h.node.Partners(ctx)
 	if err != nil {
 		return err
 	}

@@ -48,41 +48,44 @@ func viewAgreement(a *detente.Agreement, now time.Time) agreementView {
 }
 
 // partnerRows reads every partner with its sync state and agreements, and
-// every agreement, in one snapshot.
+// every agreement.
 func (h *Handler) partnerRows(ctx context.Context) ([]partnerRow, []agreementView, error) {
-	var (
-		rows []partnerRow
-		all  []agreementView
-	)
 	now := h.node.Now().UTC()
-	err := h.node.Store.View(ctx, func(tx detente.Tx) error {
-		ps, err := tx.Partners(ctx)
-		if err != nil {
-			return err
+	ps, err := h.node.Partners(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	as, err := h.node.Agreements(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	states, err := h.node.Federation.SyncStates(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	sync := make(map[string]*detente.SyncState, len(states))
+	for _, s := range states {
+		sync[s.Partner] = s
+	}
+	var all []agreementView
+	for _, a := range as {
+		all = append(all, viewAgreement(a, now))
+	}
+	rows := make([]partnerRow, 0, len(ps))
+	for _, p := range ps {
+		s := sync[p.Name]
+		if s == nil { // added since the partners were read: never synced
+			s = &detente.SyncState{Partner: p.Name}
 		}
-		as, err := tx.Agreements(ctx, "")
-		if err != nil {
-			return err
-		}
-		for _, a := range as {
-			all = append(all, viewAgreement(a, now))
-		}
-		for _, p := range ps {
-			s, err := tx.SyncState(ctx, p.Name)
-			if err != nil {
-				return err
+		row := partnerRow{Partner: p, Sync: s}
+		for _, a := range all {
+			if a.Covers(p.Name) {
+				row.Agreements = append(row.Agreements, a)
 			}
-			row := partnerRow{Partner: p, Sync: s}
-			for _, a := range all {
-				if a.Covers(p.Name) {
-					row.Agreements = append(row.Agreements, a)
-				}
-			}
-			rows = append(rows, row)
 		}
-		return nil
-	})
-	return rows, all, err
+		rows = append(rows, row)
+	}
+	return rows, all, nil
 }
 
 // checkpointView is a signed checkpoint with its cosigners.
@@ -183,31 +186,25 @@ func (h *Handler) overview(w http.ResponseWriter, r *http.Request, v *visit) err
 	if p.Partners, _, err = h.partnerRows(ctx); err != nil {
 		return err
 	}
-	err = h.node.Store.View(ctx, func(tx detente.Tx) error {
-		if p.Objects, err = tx.CountObjects(ctx); err != nil {
+	if p.Objects, err = h.node.CountObjects(ctx); err != nil {
+		return err
+	}
+	if p.LogSize, err = h.node.LogSize(ctx); err != nil {
+		return err
+	}
+	if v.Can("log") {
+		if p.Alerts, err = h.node.Alerts(ctx, overviewAlerts); err != nil {
 			return err
 		}
-		if p.LogSize, err = tx.CountEvents(ctx); err != nil {
-			return err
-		}
-		if v.Can("log") {
-			if p.Alerts, err = tx.Alerts(ctx, overviewAlerts); err != nil {
-				return err
-			}
-		}
-		rs, err := tx.Releases(ctx, detente.ReleaseFilter{Limit: deniedScan})
-		if err != nil {
-			return err
-		}
-		for _, x := range rs {
-			if !x.Allowed && len(p.Denied) < overviewDenied {
-				p.Denied = append(p.Denied, x)
-			}
-		}
-		return nil
-	})
+	}
+	rs, err := h.node.Releases(ctx, detente.ReleaseFilter{Limit: deniedScan})
 	if err != nil {
 		return err
+	}
+	for _, x := range rs {
+		if !x.Allowed && len(p.Denied) < overviewDenied {
+			p.Denied = append(p.Denied, x)
+		}
 	}
 	note, cp, err := h.node.LatestCheckpoint(ctx)
 	switch {
