@@ -43,7 +43,7 @@ func channelCommands() []*command {
 					return err
 				}
 				defer n.Close()
-				res, err := n.ChangeChannel(ctx, id, to, reason)
+				res, err := n.Hotline.ChangeChannel(ctx, id, to, reason)
 				if err != nil {
 					return err
 				}
@@ -74,7 +74,7 @@ func channelCommands() []*command {
 				return usagef("--partner and --purpose are required")
 			}
 			now := time.Now()
-			req := node.ChannelRequest{Purpose: purpose, Event: event, Reason: reason, Contacts: map[string][]hotline.Contact{}}
+			req := hotline.ChannelRequest{Purpose: purpose, Event: event, Reason: reason, Contacts: map[string][]hotline.Contact{}}
 			for _, p := range partners {
 				req.Partners = append(req.Partners, strings.Split(p, ",")...)
 			}
@@ -115,7 +115,7 @@ func channelCommands() []*command {
 				}
 				req.Heartbeat = hotline.Duration(d)
 			}
-			res, err := n.ProposeChannel(ctx, req)
+			res, err := n.Hotline.ProposeChannel(ctx, req)
 			if err != nil {
 				return err
 			}
@@ -140,14 +140,14 @@ func channelCommands() []*command {
 				return err
 			}
 			defer n.Close()
-			ch, err := n.Channel(ctx, id)
+			ch, err := n.Hotline.Channel(ctx, id)
 			if err != nil {
 				return err
 			}
 			if ch.State != hotline.StateProposed {
 				return detente.Errorf(detente.ECONFLICT, "channel %s is %s, not proposed", id, ch.State)
 			}
-			res, err := n.ChangeChannel(ctx, id, hotline.StateOpen, reason)
+			res, err := n.Hotline.ChangeChannel(ctx, id, hotline.StateOpen, reason)
 			if err != nil {
 				return err
 			}
@@ -165,7 +165,7 @@ func channelCommands() []*command {
 				return err
 			}
 			defer n.Close()
-			chs, err := n.Channels(ctx)
+			chs, err := n.Hotline.Channels(ctx)
 			if err != nil {
 				return err
 			}
@@ -221,7 +221,7 @@ func messageCommands() []*command {
 			if typ == "" || channel == "" {
 				return usagef("--type and --to-channel are required")
 			}
-			req := node.MessageRequest{Channel: channel, Type: hotline.MessageType(typ), Author: by, Subject: subject, Body: text,
+			req := hotline.MessageRequest{Channel: channel, Type: hotline.MessageType(typ), Author: by, Subject: subject, Body: text,
 				InReplyTo: replyTo, IdempotencyKey: key}
 			if due != "" {
 				t, err := parseWhen(due, time.Now())
@@ -247,7 +247,7 @@ func messageCommands() []*command {
 				return err
 			}
 			defer n.Close()
-			res, err := n.SendMessage(ctx, req)
+			res, err := n.Hotline.SendMessage(ctx, req)
 			if err != nil {
 				return err
 			}
@@ -270,7 +270,7 @@ func messageCommands() []*command {
 				return err
 			}
 			defer n.Close()
-			r, err := n.AckMessage(ctx, id, by)
+			r, err := n.Hotline.AckMessage(ctx, id, by)
 			if err != nil {
 				return err
 			}
@@ -289,7 +289,7 @@ func messageCommands() []*command {
 				return err
 			}
 			defer n.Close()
-			vs, err := n.Messages(ctx, channel)
+			vs, err := n.Hotline.Messages(ctx, channel)
 			if err != nil {
 				return err
 			}
@@ -348,7 +348,7 @@ func noticeCommands() []*command {
 			if channel == "" || alt == "" || from == "" || until == "" || nature == "" || (geojson == "") == (circle == "") {
 				return usagef("--channel, --alt, --from, --until, --nature and one of --geojson or --circle are required")
 			}
-			req := node.NoticeRequest{Channel: channel, Author: by, Nature: nature}
+			req := hotline.NoticeRequest{Channel: channel, Author: by, Nature: nature}
 			var err error
 			if req.Area, err = readArea(e.stdin, geojson, circle); err != nil {
 				return err
@@ -368,7 +368,7 @@ func noticeCommands() []*command {
 				return err
 			}
 			defer n.Close()
-			res, err := n.FileNotice(ctx, req)
+			res, err := n.Hotline.FileNotice(ctx, req)
 			if err != nil {
 				return err
 			}
@@ -394,7 +394,7 @@ func noticeCommands() []*command {
 				return err
 			}
 			defer n.Close()
-			res, err := n.CancelNotice(ctx, id, by, reason)
+			res, err := n.Hotline.CancelNotice(ctx, id, by, reason)
 			if err != nil {
 				return err
 			}
@@ -424,7 +424,7 @@ func noticeCommands() []*command {
 			if geojson != "" && circle != "" {
 				return usagef("give --geojson or --circle, not both")
 			}
-			req := node.AmendNoticeRequest{Author: by, Reason: reason, Nature: nature}
+			req := hotline.AmendNoticeRequest{Author: by, Reason: reason, Nature: nature}
 			if geojson != "" || circle != "" {
 				area, err := readArea(e.stdin, geojson, circle)
 				if err != nil {
@@ -461,7 +461,7 @@ func noticeCommands() []*command {
 				return err
 			}
 			defer n.Close()
-			res, err := n.AmendNotice(ctx, id, req)
+			res, err := n.Hotline.AmendNotice(ctx, id, req)
 			if err != nil {
 				return err
 			}
@@ -480,7 +480,7 @@ func noticeCommands() []*command {
 				return err
 			}
 			defer n.Close()
-			ns, err := n.Notices(ctx)
+			ns, err := n.Hotline.Notices(ctx)
 			if err != nil {
 				return err
 			}
@@ -501,7 +501,7 @@ func noticeCommands() []*command {
 			if err := tw.Flush(); err != nil {
 				return err
 			}
-			cs, err := n.Conflicts(ctx)
+			cs, err := n.Hotline.Conflicts(ctx)
 			if err != nil {
 				return err
 			}
@@ -515,9 +515,9 @@ func noticeCommands() []*command {
 // message id stands.
 func deliverAndReport(ctx context.Context, e *env, n *node.Node, id string) error {
 	dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	err := n.DeliverNow(dctx)
+	err := n.Hotline.DeliverNow(dctx)
 	cancel()
-	r, err2 := n.HotlineStore().Message(ctx, id)
+	r, err2 := n.Hotline.Message(ctx, id)
 	if err2 != nil {
 		return err2
 	}
@@ -537,7 +537,7 @@ func deliverAndReport(ctx context.Context, e *env, n *node.Node, id string) erro
 	return nil
 }
 
-func printChannelResult(w io.Writer, res *node.ChannelResult) {
+func printChannelResult(w io.Writer, res *hotline.ChannelResult) {
 	ch := res.Channel
 	fmt.Fprintf(w, "channel %s is %s (%s)\n", ch.ID, ch.State, ch.Purpose)
 	for _, p := range res.Pushed {
@@ -559,12 +559,12 @@ func printConflicts(w io.Writer, cs []hotline.Conflict) {
 		return
 	}
 	for _, c := range cs {
-		fmt.Fprintln(w, "CONFLICT: "+strings.TrimPrefix(node.ConflictText(c), "deconfliction conflict: "))
+		fmt.Fprintln(w, "CONFLICT: "+strings.TrimPrefix(hotline.ConflictText(c), "deconfliction conflict: "))
 	}
 }
 
 // progress renders a message's delivery as the steps it has passed.
-func progress(v node.MessageView) string {
+func progress(v hotline.MessageView) string {
 	r := v.Record
 	steps := []string{}
 	if r.Outgoing {

@@ -13,21 +13,21 @@ import (
 	"detente"
 )
 
-// peer is one node in a test: its key and its store.
-type peer struct {
+// testPeer is one node in a test: its key and its store.
+type testPeer struct {
 	name string
 	priv ed25519.PrivateKey
 	pub  detente.PublicKey
 	st   *MemStore
 }
 
-func newPeer(name string) *peer {
+func newPeer(name string) *testPeer {
 	seed := sha256.Sum256([]byte("hotline test key " + name))
 	priv := ed25519.NewKeyFromSeed(seed[:])
-	return &peer{name: name, priv: priv, pub: detente.PublicKey(priv.Public().(ed25519.PublicKey)), st: NewMemStore()}
+	return &testPeer{name: name, priv: priv, pub: detente.PublicKey(priv.Public().(ed25519.PublicKey)), st: NewMemStore()}
 }
 
-func (p *peer) party() Party {
+func (p *testPeer) party() Party {
 	return Party{Name: p.name, Key: p.pub, Contacts: []Contact{
 		{Name: "Liaison " + p.name, Role: "liaison officer"},
 		{Name: "Duty " + p.name, Role: RoleDutyOfficer, Phone: "+1 555 0100"},
@@ -36,7 +36,7 @@ func (p *peer) party() Party {
 
 var t0 = time.Date(2028, 5, 1, 12, 0, 0, 0, time.UTC)
 
-func testTerms(id string, peers ...*peer) Terms {
+func testTerms(id string, peers ...*testPeer) Terms {
 	t := Terms{
 		ID: id, Purpose: "Euro 2028 security", Event: "UEFA Euro 2028",
 		NotBefore: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC),
@@ -50,7 +50,7 @@ func testTerms(id string, peers ...*peer) Terms {
 
 // openChannel proposes a channel from peers[0], has every other peer
 // accept it, and stores the open channel in every peer's store.
-func openChannel(t testing.TB, now time.Time, peers ...*peer) *Channel {
+func openChannel(t testing.TB, now time.Time, peers ...*testPeer) *Channel {
 	t.Helper()
 	ch, err := Propose(testTerms("channel--"+strings.Repeat("0", 8)+"-euro", peers...), "tournament security liaison", now, peers[0].priv)
 	if err != nil {
@@ -74,7 +74,7 @@ func openChannel(t testing.TB, now time.Time, peers ...*peer) *Channel {
 
 // setState moves the stored channel in every peer's store to state s
 // through signed transitions made by by.
-func setState(t testing.TB, id string, s State, by *peer, peers ...*peer) {
+func setState(t testing.TB, id string, s State, by *testPeer, peers ...*testPeer) {
 	t.Helper()
 	for _, p := range peers {
 		err := p.st.UpdateChannel(context.Background(), id, func(ch *Channel) error {
@@ -90,7 +90,7 @@ func setState(t testing.TB, id string, s State, by *peer, peers ...*peer) {
 // uses. Messages go through their wire encoding.
 type network struct {
 	mu    sync.Mutex
-	peers map[string]*peer
+	peers map[string]*testPeer
 	// down makes every send to the named peer fail (not delivered).
 	down map[string]bool
 	// lose makes the next n sends to the named peer deliver the message
@@ -100,19 +100,19 @@ type network struct {
 	sends map[string]int
 }
 
-func newNetwork(peers ...*peer) *network {
-	n := &network{peers: map[string]*peer{}, down: map[string]bool{}, lose: map[string]int{}, sends: map[string]int{}}
+func newNetwork(peers ...*testPeer) *network {
+	n := &network{peers: map[string]*testPeer{}, down: map[string]bool{}, lose: map[string]int{}, sends: map[string]int{}}
 	for _, p := range peers {
 		n.peers[p.name] = p
 	}
 	return n
 }
 
-func (n *network) from(p *peer) Transport { return &wire{n: n, from: p} }
+func (n *network) from(p *testPeer) Transport { return &wire{n: n, from: p} }
 
 type wire struct {
 	n    *network
-	from *peer
+	from *testPeer
 }
 
 func (w *wire) Send(ctx context.Context, partner string, m *Message) error {

@@ -13,7 +13,7 @@ import (
 const tlpAmber = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
 
 // msg returns a valid signed message of type typ from p on channel ch.
-func msg(p *peer, ch string, typ MessageType, now time.Time) *Message {
+func msg(p *testPeer, ch string, typ MessageType, now time.Time) *Message {
 	m := NewMessage(ch, typ, now)
 	m.Author = "Liaison " + p.name
 	switch typ {
@@ -32,7 +32,7 @@ func msg(p *peer, ch string, typ MessageType, now time.Time) *Message {
 	return m
 }
 
-func reply(p *peer, to *Message, typ MessageType, now time.Time) *Message {
+func reply(p *testPeer, to *Message, typ MessageType, now time.Time) *Message {
 	m := NewMessage(to.Channel, typ, now)
 	m.InReplyTo, m.Author = to.ID, "Duty "+p.name
 	if typ == TypeResponse {

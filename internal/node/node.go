@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"detente"
+	"detente/internal/hotline"
 )
 
 // Node is one running node: its identity, its store and the clock.
@@ -34,8 +35,10 @@ type Node struct {
 	// time may lie (partners' clocks differ); zero means DefaultMaxSkew.
 	MaxSkew time.Duration
 
-	screening screening      // the screening index, built on first use
-	hotline   hotlineRuntime // the running outbox's wake-up and the cached deconflictor (hotline.go)
+	// Hotline is the node's liaison channels (internal/hotline).
+	Hotline *hotline.Service
+
+	screening screening // the screening index, built on first use
 }
 
 // New returns a Node over an open store; a nil logger logs nothing.
@@ -43,7 +46,10 @@ func New(name string, key ed25519.PrivateKey, store detente.Store, logger *slog.
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Node{Name: name, Key: key, Store: store, Logger: logger, Now: time.Now}
+	n := &Node{Name: name, Key: key, Store: store, Logger: logger, Now: time.Now}
+	n.Hotline = hotline.NewService(hotline.Config{Store: store, Name: name, Key: key, Logger: logger,
+		Now: func() time.Time { return n.Now() }, PeerClient: n.PeerClient, CheckRelease: n.CheckRelease})
+	return n
 }
 
 // Bootstrap records a new node in s, an empty store: its name and key,

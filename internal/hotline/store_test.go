@@ -1,28 +1,45 @@
-package node_test
+package hotline_test
 
 import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"detente"
 	"detente/internal/hotline"
+	"detente/internal/peer"
+	"detente/internal/sqlite"
 )
 
-// TestHotlineStore checks the node's hotline.Store: insert-if-absent by
-// (sender, idempotency key), the pending index, the heard times, that a
-// failed update changes nothing, and that each change is logged with it.
-func TestHotlineStore(t *testing.T) {
+// openSQLite opens a new SQLite store, closed when t ends.
+func openSQLite(t testing.TB) detente.Store {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "node.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// TestDocStoreLogs checks that each change of the Store over the node's
+// documents is logged with it: insert-if-absent by (sender, idempotency
+// key), the pending index, the heard times, that a failed update changes
+// nothing, and the log events of what did change.
+func TestDocStoreLogs(t *testing.T) {
 	ctx := context.Background()
-	n := newNode(t, "alpha")
-	st := n.HotlineStore()
+	db := openSQLite(t)
+	_, key, _ := ed25519.GenerateKey(nil)
+	self := detente.PublicKey(key.Public().(ed25519.PublicKey))
+	st := hotline.NewService(hotline.Config{Store: db, Name: "alpha", Key: key}).Store()
 	pub, _, _ := ed25519.GenerateKey(nil)
 	now := time.Now().UTC()
 	terms := hotline.Terms{ID: hotline.NewID("channel"), Purpose: "Euro 2028 security", Parties: []hotline.Party{
-		{Name: "alpha", Key: n.PublicKey()}, {Name: "bravo", Key: detente.PublicKey(pub)}}}
-	ch, err := hotline.Propose(terms, "liaison", now, n.Key)
+		{Name: "alpha", Key: self}, {Name: "bravo", Key: detente.PublicKey(pub)}}}
+	ch, err := hotline.Propose(terms, "liaison", now, key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +51,7 @@ func TestHotlineStore(t *testing.T) {
 	}
 	m := hotline.NewMessage(ch.ID, hotline.TypeNotice, now)
 	m.Subject = "x"
-	m.Sign(n.Key)
+	m.Sign(key)
 	r := &hotline.Record{Message: m, Outgoing: true, State: hotline.Sent, Stored: now, Pending: true,
 		Deliveries: []hotline.Delivery{{Partner: "bravo", Key: detente.PublicKey(pub), NextAttempt: now}}}
 	if _, ins, err := st.PutMessage(ctx, r); err != nil || !ins {
@@ -75,7 +92,7 @@ func TestHotlineStore(t *testing.T) {
 	}
 
 	var actions []string
-	n.Store.View(ctx, func(tx detente.Tx) error {
+	db.View(ctx, func(tx detente.Tx) error {
 		es, err := tx.Events(ctx, detente.EventFilter{Type: detente.EventChannel})
 		for _, e := range es {
 			var b map[string]any
@@ -87,5 +104,13 @@ func TestHotlineStore(t *testing.T) {
 	want := []string{"transition", "message", "message.state"}
 	if len(actions) != len(want) || actions[0] != want[0] || actions[1] != want[1] || actions[2] != want[2] {
 		t.Errorf("logged %v, want %v", actions, want)
+	}
+}
+
+// TestMaxChannelBody: the partner endpoints take the largest message the
+// package accepts, and one byte more (for its decoder to refuse).
+func TestMaxChannelBody(t *testing.T) {
+	if peer.MaxChannelBody != hotline.MaxMessageSize {
+		t.Fatalf("peer.MaxChannelBody is %d, hotline.MaxMessageSize %d", peer.MaxChannelBody, hotline.MaxMessageSize)
 	}
 }
