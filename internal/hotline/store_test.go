@@ -10,9 +10,24 @@ import (
 
 	"detente"
 	"detente/internal/hotline"
+	"detente/internal/hotline/hotlinetest"
 	"detente/internal/peer"
+	"detente/internal/pgtest"
+	"detente/internal/postgres"
 	"detente/internal/sqlite"
 )
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// service returns a Service over s for a new node key.
+func service(t testing.TB, s detente.Store) *hotline.Service {
+	t.Helper()
+	_, key, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hotline.NewService(hotline.Config{Store: s, Name: "alpha", Key: key})
+}
 
 // openSQLite opens a new SQLite store, closed when t ends.
 func openSQLite(t testing.TB) detente.Store {
@@ -23,6 +38,35 @@ func openSQLite(t testing.TB) detente.Store {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// openPostgres opens a store on a new PostgreSQL database, closed when t
+// ends. Without PostgreSQL the test skips, except in CI (pgtest).
+func openPostgres(t testing.TB) detente.Store {
+	t.Helper()
+	s, err := postgres.Open(context.Background(), pgtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestMemStore(t *testing.T) {
+	hotlinetest.Run(t, func(t *testing.T) hotline.Store { return hotline.NewMemStore() })
+}
+
+func TestDocStoreSQLite(t *testing.T) {
+	hotlinetest.Run(t, func(t *testing.T) hotline.Store { return service(t, openSQLite(t)).Store() })
+}
+
+func TestDocStorePostgres(t *testing.T) {
+	// The first database starts the throwaway cluster (pgtest), here
+	// rather than inside a bubble of fake time (testing/synctest), where
+	// the cluster's process would outlive the bubble; and without
+	// PostgreSQL the test skips, or in CI fails, once.
+	openPostgres(t)
+	hotlinetest.Run(t, func(t *testing.T) hotline.Store { return service(t, openPostgres(t)).Store() })
 }
 
 // TestDocStoreLogs checks that each change of the Store over the node's
