@@ -28,6 +28,7 @@ const (
 	AlertSplitView  = "split-view" // a partner's log is inconsistent with what it showed before
 	AlertQuarantine = "quarantine" // an incoming object was quarantined
 	AlertWitness    = "witness"    // a partner's checkpoint could not be witnessed
+	AlertChannel    = "channel"    // a liaison channel: a missed acknowledgement, an overdue request, a refused delivery, a silent line, a deconfliction conflict
 )
 
 // Alert is something an operator must look at, with its evidence.

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"detente/internal/hotline"
-	"detente/internal/node"
 	"detente/internal/nodetest"
 	"detente/internal/server"
 )
@@ -26,7 +25,7 @@ func servedNode(t *testing.T, name string) (dir, url, key string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := server.New(n, nil, server.Options{Hotline: node.HotlineOptions{Poll: 20 * time.Millisecond, MinBackoff: 50 * time.Millisecond}})
+	srv := server.New(n, nil, server.Options{Hotline: hotline.RunOptions{Poll: 20 * time.Millisecond, MinBackoff: 50 * time.Millisecond}})
 	if err := srv.Listen("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
@@ -39,9 +38,9 @@ func servedNode(t *testing.T, name string) (dir, url, key string) {
 	return dir, srv.URL(), n.PublicKey().String()
 }
 
-func messagesOf(t *testing.T, dir string) []node.MessageView {
+func messagesOf(t *testing.T, dir string) []hotline.MessageView {
 	t.Helper()
-	var vs []node.MessageView
+	var vs []hotline.MessageView
 	if err := json.Unmarshal([]byte(mustCLI(t, "", "message", "list", "--dir", dir, "--json")), &vs); err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +85,7 @@ func TestChannelCommands(t *testing.T) {
 	crisis := regexp.MustCompile(`message--[0-9a-f-]+`).FindString(out)
 	mustCLI(t, "", "message", "ack", "--dir", bravo, "--id", crisis, "--by", "K. Jones")
 	mustCLI(t, "", "message", "send", "--dir", bravo, "--type", "response", "--to-channel", id, "--reply-to", req, "--text", "About 40 000")
-	states := map[string]node.MessageView{}
+	states := map[string]hotline.MessageView{}
 	for _, v := range messagesOf(t, alpha) {
 		states[v.Message.ID] = v
 	}

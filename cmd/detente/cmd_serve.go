@@ -12,7 +12,7 @@ import (
 
 	"detente/internal/datadir"
 	"detente/internal/demo"
-	"detente/internal/node"
+	"detente/internal/hotline"
 	"detente/internal/server"
 )
 
@@ -47,7 +47,7 @@ func serveCommands() []*command {
 				addr = orDefault(cfg.Listen, datadir.DefaultListen)
 			}
 			srv := server.New(n, logger, server.Options{Insecure: insecure, SyncInterval: syncInterval, PublicURL: publicURL,
-				Hotline: node.HotlineOptions{Webhook: webhook}})
+				Hotline: hotline.RunOptions{Webhook: webhook}})
 			if err := srv.Listen(addr); err != nil {
 				return err
 			}

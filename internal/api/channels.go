@@ -5,7 +5,6 @@ import (
 
 	"detente"
 	"detente/internal/hotline"
-	"detente/internal/node"
 	"detente/internal/params"
 )
 
@@ -34,7 +33,7 @@ func (s *Server) channelRoutes() {
 }
 
 func (s *Server) listChannels(r *http.Request) (any, error) {
-	chs, err := s.node.Channels(r.Context())
+	chs, err := s.node.Hotline.Channels(r.Context())
 	if chs == nil {
 		chs = []*hotline.Channel{}
 	}
@@ -42,15 +41,15 @@ func (s *Server) listChannels(r *http.Request) (any, error) {
 }
 
 func (s *Server) getChannel(r *http.Request) (any, error) {
-	return s.node.Channel(r.Context(), r.PathValue("id"))
+	return s.node.Hotline.Channel(r.Context(), r.PathValue("id"))
 }
 
 func (s *Server) postChannel(r *http.Request) (any, error) {
-	var req node.ChannelRequest
+	var req hotline.ChannelRequest
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
-	return s.node.ProposeChannel(r.Context(), req)
+	return s.node.Hotline.ProposeChannel(r.Context(), req)
 }
 
 func (s *Server) channelState(to hotline.State) handlerFunc {
@@ -59,20 +58,20 @@ func (s *Server) channelState(to hotline.State) handlerFunc {
 		if err := decode(r, &req); err != nil {
 			return nil, err
 		}
-		return updated(s.node.ChangeChannel(r.Context(), r.PathValue("id"), to, req.Reason))
+		return updated(s.node.Hotline.ChangeChannel(r.Context(), r.PathValue("id"), to, req.Reason))
 	}
 }
 
 func (s *Server) listMessages(r *http.Request) (any, error) {
-	return s.node.Messages(r.Context(), query(r).Text("channel"))
+	return s.node.Hotline.Messages(r.Context(), query(r).Text("channel"))
 }
 
 func (s *Server) postMessage(r *http.Request) (any, error) {
-	var req node.MessageRequest
+	var req hotline.MessageRequest
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
-	return s.node.SendMessage(r.Context(), req)
+	return s.node.Hotline.SendMessage(r.Context(), req)
 }
 
 // AckRequest is the body of POST /api/v1/messages/{id}/ack: the person who
@@ -86,22 +85,22 @@ func (s *Server) ackMessage(r *http.Request) (any, error) {
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
-	return s.node.AckMessage(r.Context(), r.PathValue("id"), req.By)
+	return s.node.Hotline.AckMessage(r.Context(), r.PathValue("id"), req.By)
 }
 
 func (s *Server) listNotices(r *http.Request) (any, error) {
-	return s.node.Notices(r.Context())
+	return s.node.Hotline.Notices(r.Context())
 }
 
 func (s *Server) postNotice(r *http.Request) (any, error) {
-	var req node.NoticeRequest
+	var req hotline.NoticeRequest
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
 	if req.Start.IsZero() || req.End.IsZero() {
 		return nil, detente.Errorf(detente.EINVALID, "a notice needs a start and an end")
 	}
-	return s.node.FileNotice(r.Context(), req)
+	return s.node.Hotline.FileNotice(r.Context(), req)
 }
 
 // CancelNoticeRequest is the body of POST /api/v1/notices/{id}/cancel.
@@ -115,17 +114,17 @@ func (s *Server) cancelNotice(r *http.Request) (any, error) {
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
-	return s.node.CancelNotice(r.Context(), r.PathValue("id"), req.By, req.Reason)
+	return s.node.Hotline.CancelNotice(r.Context(), r.PathValue("id"), req.By, req.Reason)
 }
 
 func (s *Server) amendNotice(r *http.Request) (any, error) {
-	var req node.AmendNoticeRequest
+	var req hotline.AmendNoticeRequest
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
-	return s.node.AmendNotice(r.Context(), r.PathValue("id"), req)
+	return s.node.Hotline.AmendNotice(r.Context(), r.PathValue("id"), req)
 }
 
 func (s *Server) listConflicts(r *http.Request) (any, error) {
-	return s.node.Conflicts(r.Context())
+	return s.node.Hotline.Conflicts(r.Context())
 }

@@ -34,7 +34,7 @@ func (d *Demo) openChannels(ctx context.Context, opts Options) error {
 	}
 	alpha, bravo := d.Agencies[0].Node, d.Agencies[1].Node
 	now := time.Now().UTC()
-	res, err := alpha.ProposeChannel(ctx, node.ChannelRequest{
+	res, err := alpha.Hotline.ProposeChannel(ctx, hotline.ChannelRequest{
 		Purpose: demoPurpose, Event: demoEvent, NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(0, 1, 0),
 		Partners: []string{"bravo"}, Reason: "liaison for the tournament",
 		Contacts: map[string][]hotline.Contact{
@@ -47,18 +47,18 @@ func (d *Demo) openChannels(ctx context.Context, opts Options) error {
 		return fmt.Errorf("demo: channel: %w", err)
 	}
 	id := res.Channel.ID
-	if _, err := bravo.ChangeChannel(ctx, id, hotline.StateOpen, "agreed by bravo's liaison office"); err != nil {
+	if _, err := bravo.Hotline.ChangeChannel(ctx, id, hotline.StateOpen, "agreed by bravo's liaison office"); err != nil {
 		return fmt.Errorf("demo: accept channel: %w", err)
 	}
 	if err := waitFor(ctx, "alpha sees the channel open", func() bool {
-		ch, err := alpha.Channel(ctx, id)
+		ch, err := alpha.Hotline.Channel(ctx, id)
 		return err == nil && ch.State == hotline.StateOpen
 	}); err != nil {
 		return err
 	}
-	send := func(n *node.Node, req node.MessageRequest) (string, error) {
+	send := func(n *node.Node, req hotline.MessageRequest) (string, error) {
 		req.Channel = id
-		r, err := n.SendMessage(ctx, req)
+		r, err := n.Hotline.SendMessage(ctx, req)
 		if err != nil {
 			return "", fmt.Errorf("demo: message: %w", err)
 		}
@@ -66,23 +66,23 @@ func (d *Demo) openChannels(ctx context.Context, opts Options) error {
 	}
 	received := func(n *node.Node, mid string) error {
 		return waitFor(ctx, n.Name+" receives "+mid, func() bool {
-			_, err := n.HotlineStore().Message(ctx, mid)
+			_, err := n.Hotline.Message(ctx, mid)
 			return err == nil
 		})
 	}
 	// Three requests from alpha: one answered, one acknowledged, one
 	// that nobody answers and that will be overdue a minute from now.
-	answered, err := send(alpha, node.MessageRequest{Type: hotline.TypeRequest, Author: "J. Smith", Subject: "Fan zone attendance",
+	answered, err := send(alpha, hotline.MessageRequest{Type: hotline.TypeRequest, Author: "J. Smith", Subject: "Fan zone attendance",
 		Body: "Expected attendance at the fan zone on match days?", Due: now.Add(2 * time.Hour), Markings: []string{detente.MarkingGreen}})
 	if err != nil {
 		return err
 	}
-	acked, err := send(alpha, node.MessageRequest{Type: hotline.TypeRequest, Author: "J. Smith", Subject: "Approach roads",
+	acked, err := send(alpha, hotline.MessageRequest{Type: hotline.TypeRequest, Author: "J. Smith", Subject: "Approach roads",
 		Body: "Closure times of the stadium approach roads?", Due: now.Add(3 * time.Hour)})
 	if err != nil {
 		return err
 	}
-	if _, err := send(alpha, node.MessageRequest{Type: hotline.TypeRequest, Author: "J. Smith", Subject: "Travelling supporters",
+	if _, err := send(alpha, hotline.MessageRequest{Type: hotline.TypeRequest, Author: "J. Smith", Subject: "Travelling supporters",
 		Body: "Numbers of travelling supporters by ferry?", Due: now.Add(time.Minute)}); err != nil {
 		return err
 	}
@@ -91,29 +91,29 @@ func (d *Demo) openChannels(ctx context.Context, opts Options) error {
 			return err
 		}
 	}
-	if _, err := send(bravo, node.MessageRequest{Type: hotline.TypeResponse, InReplyTo: answered, Author: "K. Jones",
+	if _, err := send(bravo, hotline.MessageRequest{Type: hotline.TypeResponse, InReplyTo: answered, Author: "K. Jones",
 		Body: "About 40 000 a day; twice that on the final."}); err != nil {
 		return err
 	}
-	if _, err := bravo.AckMessage(ctx, acked, "K. Jones"); err != nil {
+	if _, err := bravo.Hotline.AckMessage(ctx, acked, "K. Jones"); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
 	// A crisis alert nobody acknowledges: overdue after 30 s.
-	if _, err := send(alpha, node.MessageRequest{Type: hotline.TypeCrisisAlert, Author: "J. Smith", Subject: "Unidentified drone",
+	if _, err := send(alpha, hotline.MessageRequest{Type: hotline.TypeCrisisAlert, Author: "J. Smith", Subject: "Unidentified drone",
 		Body: "Unidentified drone over the north stand; requesting your counter-drone team's position."}); err != nil {
 		return err
 	}
 	// Two notices of planned activity that overlap near the stadium, in
 	// altitude (FL30 ≈ 914 m) and in time.
 	start := now.Add(time.Hour).Truncate(time.Minute)
-	if _, err := alpha.FileNotice(ctx, node.NoticeRequest{Channel: id, Author: "J. Smith",
+	if _, err := alpha.Hotline.FileNotice(ctx, hotline.NoticeRequest{Channel: id, Author: "J. Smith",
 		Area:  hotline.Area{Circle: &hotline.Circle{Lat: 51.5560, Lon: -0.2796, Radius: 3000}},
 		Band:  hotline.Band{Lower: hotline.Height{Value: 0, Unit: hotline.UnitMetres}, Upper: hotline.Height{Value: 30, Unit: hotline.UnitFlightLevel}},
 		Start: start, End: start.Add(4 * time.Hour), Nature: "police helicopter patrols"}); err != nil {
 		return fmt.Errorf("demo: notice: %w", err)
 	}
 	area := &hotline.Polygon{Type: "Polygon", Coordinates: [][][]float64{{{-0.30, 51.54}, {-0.24, 51.54}, {-0.24, 51.57}, {-0.30, 51.57}, {-0.30, 51.54}}}}
-	if _, err := bravo.FileNotice(ctx, node.NoticeRequest{Channel: id, Author: "K. Jones", Area: hotline.Area{Polygon: area},
+	if _, err := bravo.Hotline.FileNotice(ctx, hotline.NoticeRequest{Channel: id, Author: "K. Jones", Area: hotline.Area{Polygon: area},
 		Band:  hotline.Band{Lower: hotline.Height{Value: 150, Unit: hotline.UnitMetres}, Upper: hotline.Height{Value: 600, Unit: hotline.UnitMetres}},
 		Start: start.Add(2 * time.Hour), End: start.Add(6 * time.Hour), Nature: "counter-drone jamming trials"}); err != nil {
 		return fmt.Errorf("demo: notice: %w", err)
@@ -144,7 +144,7 @@ func (d *Demo) printChannels(w io.Writer) {
 		return
 	}
 	a, b := d.Agencies[0], d.Agencies[1]
-	chs, err := a.Node.Channels(context.Background())
+	chs, err := a.Node.Hotline.Channels(context.Background())
 	if err != nil || len(chs) == 0 {
 		return
 	}

@@ -16,7 +16,7 @@ func TestLifecycle(t *testing.T) {
 	// signing (a tampered or forged transition).
 	type step struct {
 		to      State
-		by      *peer
+		by      *testPeer
 		reason  string
 		mutate  func(*Transition)
 		code    string // "" for success
@@ -25,62 +25,62 @@ func TestLifecycle(t *testing.T) {
 	}
 	tests := []struct {
 		name    string
-		parties []*peer
+		parties []*testPeer
 		steps   []step
 	}{
-		{"full lifecycle", []*peer{alpha, bravo}, []step{
+		{"full lifecycle", []*testPeer{alpha, bravo}, []step{
 			{to: StateOpen, by: bravo, wantNow: StateOpen},
 			{to: StateSuspended, by: alpha, wantNow: StateSuspended},
 			{to: StateOpen, by: bravo, wantNow: StateOpen},
 			{to: StateSuspended, by: bravo, wantNow: StateSuspended},
 			{to: StateClosed, by: alpha, wantNow: StateClosed},
 		}},
-		{"rejected proposal", []*peer{alpha, bravo}, []step{
+		{"rejected proposal", []*testPeer{alpha, bravo}, []step{
 			{to: StateClosed, by: bravo, wantNow: StateClosed},
 		}},
-		{"closed is final", []*peer{alpha, bravo}, []step{
+		{"closed is final", []*testPeer{alpha, bravo}, []step{
 			{to: StateOpen, by: bravo, wantNow: StateOpen},
 			{to: StateClosed, by: bravo, wantNow: StateClosed},
 			{to: StateOpen, by: alpha, code: detente.ECONFLICT, sub: "closed is final", wantNow: StateClosed},
 			{to: StateSuspended, by: alpha, code: detente.ECONFLICT, sub: "closed is final", wantNow: StateClosed},
 		}},
-		{"proposer cannot accept its own proposal", []*peer{alpha, bravo}, []step{
+		{"proposer cannot accept its own proposal", []*testPeer{alpha, bravo}, []step{
 			{to: StateOpen, by: alpha, code: detente.ECONFLICT, sub: "already agreed", wantNow: StateProposed},
 		}},
-		{"proposed cannot be suspended", []*peer{alpha, bravo}, []step{
+		{"proposed cannot be suspended", []*testPeer{alpha, bravo}, []step{
 			{to: StateSuspended, by: bravo, code: detente.ECONFLICT, sub: "cannot go from proposed to suspended", wantNow: StateProposed},
 		}},
-		{"open cannot go back to proposed", []*peer{alpha, bravo}, []step{
+		{"open cannot go back to proposed", []*testPeer{alpha, bravo}, []step{
 			{to: StateOpen, by: bravo, wantNow: StateOpen},
 			{to: StateProposed, by: bravo, code: detente.ECONFLICT, sub: "cannot go from open to proposed", wantNow: StateOpen},
 			{to: StateOpen, by: bravo, code: detente.ECONFLICT, sub: "cannot go from open to open", wantNow: StateOpen},
 		}},
-		{"a reason is required", []*peer{alpha, bravo}, []step{
+		{"a reason is required", []*testPeer{alpha, bravo}, []step{
 			{to: StateOpen, by: bravo, reason: " ", code: detente.EINVALID, sub: "needs a reason", wantNow: StateProposed},
 		}},
-		{"outsider", []*peer{alpha, bravo}, []step{
+		{"outsider", []*testPeer{alpha, bravo}, []step{
 			{to: StateClosed, by: outsider, code: detente.EFORBIDDEN, sub: "not a party", wantNow: StateProposed},
 		}},
-		{"tampered reason", []*peer{alpha, bravo}, []step{
+		{"tampered reason", []*testPeer{alpha, bravo}, []step{
 			{to: StateOpen, by: bravo, mutate: func(t *Transition) { t.Reason = "agreed, reluctantly" }, code: detente.EINVALID, sub: "signature", wantNow: StateProposed},
 		}},
-		{"signed by another party's key", []*peer{alpha, bravo}, []step{
+		{"signed by another party's key", []*testPeer{alpha, bravo}, []step{
 			{to: StateOpen, by: charlie, mutate: func(t *Transition) { t.By = bravo.pub }, code: detente.EINVALID, sub: "signature", wantNow: StateProposed},
 		}},
-		{"other terms", []*peer{alpha, bravo}, []step{
+		{"other terms", []*testPeer{alpha, bravo}, []step{
 			{to: StateOpen, by: bravo, mutate: func(t *Transition) { t.TermsHash = make([]byte, 32); t.Sign(bravo.priv) }, code: detente.EINVALID, sub: "other terms", wantNow: StateProposed},
 		}},
-		{"out of sequence", []*peer{alpha, bravo}, []step{
+		{"out of sequence", []*testPeer{alpha, bravo}, []step{
 			{to: StateOpen, by: bravo, mutate: func(t *Transition) { t.Seq = 5; t.Sign(bravo.priv) }, code: detente.ECONFLICT, sub: "out of sequence", wantNow: StateProposed},
 		}},
-		{"wrong from-state", []*peer{alpha, bravo}, []step{
+		{"wrong from-state", []*testPeer{alpha, bravo}, []step{
 			{to: StateOpen, by: bravo, wantNow: StateOpen},
 			{to: StateClosed, by: bravo, mutate: func(t *Transition) { t.From = StateSuspended; t.Sign(bravo.priv) }, code: detente.ECONFLICT, sub: "is open, not suspended", wantNow: StateOpen},
 		}},
-		{"time going back", []*peer{alpha, bravo}, []step{
+		{"time going back", []*testPeer{alpha, bravo}, []step{
 			{to: StateOpen, by: bravo, mutate: func(t *Transition) { t.Time = t.Time.Add(-time.Hour); t.Sign(bravo.priv) }, code: detente.EINVALID, sub: "before the previous", wantNow: StateProposed},
 		}},
-		{"three parties open with the last acceptance", []*peer{alpha, bravo, charlie}, []step{
+		{"three parties open with the last acceptance", []*testPeer{alpha, bravo, charlie}, []step{
 			{to: StateOpen, by: bravo, wantNow: StateProposed},
 			{to: StateOpen, by: bravo, code: detente.ECONFLICT, sub: "already agreed", wantNow: StateProposed},
 			{to: StateOpen, by: charlie, wantNow: StateOpen},

@@ -45,8 +45,9 @@ type Change struct {
 // of each area by S2 cells) keeps a check against thousands of activities
 // to a few exact geometry tests. It is safe for concurrent use.
 //
-// It is in memory: the lead rebuilds it at start from the stored notices,
-// putting each activity's latest version.
+// It is in memory: the Service rebuilds it from the stored notices,
+// putting each activity's latest version, whenever another process or an
+// uncommitted transaction may have changed them.
 type Deconflictor struct {
 	mu        sync.Mutex
 	entries   map[string]*entry          // by owner and id

@@ -4,11 +4,21 @@
 // beats that make a silent line visible, and deconfliction of notices of
 // planned activity (area × altitude × time) on the sphere.
 //
-// The package is storage- and transport-agnostic. Persistence goes through
-// the Store interface (MemStore is the in-memory implementation used by the
-// tests); messages leave the node through the Transport interface; people
-// are alerted through the Alerter interface. cmd/detente wires these to the
-// node's database, its partner mTLS client and its log.
+// The protocol is storage- and transport-agnostic. Persistence goes through
+// the Store interface (MemStore is the in-memory implementation); messages
+// leave the node through the Transport interface; people are alerted
+// through the Alerter interface.
+//
+// Service puts it to work in a node: the node (internal/node) hands it the
+// database, its name and key, a clock, a logger, a client of the partner
+// protocol (internal/peer) and the egress check, and keeps nothing else of
+// channels. The Service keeps its Store over the node's documents, each
+// change written with its log event in one transaction; sends to partners
+// through the protocol's channel endpoints and answers them
+// (peer.Channels); offers the operations of the CLI, the API and the
+// console (proposing and changing channels, messages, notices and their
+// deconfliction); and runs the outbox, the escalator, the heartbeats and
+// the delivery of channel histories (Runner).
 //
 // Everything a partner can see is signed with the sending node's Ed25519
 // key over a canonical, domain-separated encoding, the way detente.Consent

@@ -22,12 +22,12 @@ type Escalator struct {
 	Self    detente.PublicKey // this node's key, to find its duty officer
 	Node    string            // this node's name, for alerts
 	// Report is called with every alert, before the Alerter, so that the
-	// lead records it in the node's log. It must not block for long.
+	// Service records it in the node's log. It must not block for long.
 	Report func(context.Context, Alert)
 	// Interval is how often Run checks: 5s if zero. A deadline is seen at
 	// most Interval after it passes.
 	Interval time.Duration
-	Logger   *slog.Logger // slog.Default() if nil
+	Logger   *slog.Logger // nil logs nothing
 }
 
 // Check escalates what is overdue at now and returns the alerts it raised.
@@ -151,7 +151,7 @@ func (e *Escalator) logger() *slog.Logger {
 	if e.Logger != nil {
 		return e.Logger
 	}
-	return slog.Default()
+	return discard
 }
 
 // raise reports a and hands it to the Alerter; a failed alerter is logged,

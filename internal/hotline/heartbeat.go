@@ -36,9 +36,9 @@ type Heartbeats struct {
 	Node      string             // this node's name, for alerts
 	Alerter   Alerter            // nil for none
 	// Report is called with every alert, before the Alerter, so that the
-	// lead records it in the node's log.
+	// Service records it in the node's log.
 	Report func(context.Context, Alert)
-	Logger *slog.Logger // slog.Default() if nil
+	Logger *slog.Logger // nil logs nothing
 
 	mu       sync.Mutex
 	started  time.Time
@@ -58,7 +58,7 @@ func (h *Heartbeats) logger() *slog.Logger {
 	if h.Logger != nil {
 		return h.Logger
 	}
-	return slog.Default()
+	return discard
 }
 
 // live returns the channels whose lines are watched: open and suspended

@@ -10,8 +10,8 @@ import (
 	"detente"
 )
 
-// Transport carries messages to partner nodes. The lead implements it over
-// the partners' mutually authenticated HTTPS.
+// Transport carries messages to partner nodes. The Service implements it
+// over the partner protocol (internal/peer: mutual TLS, pinned keys).
 type Transport interface {
 	// Send delivers m to the node of the party called partner and returns
 	// nil once that node has stored it, or had stored it before (a
@@ -42,7 +42,7 @@ type OutboxOptions struct {
 	// Poll is how often Run looks for work when nothing is due, so that
 	// messages enqueued by another process sharing the store go out: 5s.
 	Poll   time.Duration
-	Logger *slog.Logger // slog.Default() if nil
+	Logger *slog.Logger // nil logs nothing
 }
 
 // NewOutbox returns an outbox that sends messages signed by the node whose
@@ -61,7 +61,7 @@ func NewOutbox(st Store, tr Transport, self detente.PublicKey, opts OutboxOption
 		opts.Poll = 5 * time.Second
 	}
 	if opts.Logger == nil {
-		opts.Logger = slog.Default()
+		opts.Logger = discard
 	}
 	return &Outbox{store: st, transport: tr, self: self, opts: opts, poke: make(chan struct{}, 1)}
 }

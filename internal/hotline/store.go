@@ -135,9 +135,10 @@ type MessageFilter struct {
 // atomic; implementations must be safe for concurrent use. Lookups of
 // missing things return a *detente.Error with code ENOTFOUND.
 //
-// The lead implements it on the node's database, writing the log event of
-// each change in the same transaction (see docs/channels.md); MemStore is
-// the in-memory implementation.
+// Service.Store implements it over the node's documents, writing the log
+// event of each change in the same transaction (see docs/channels.md);
+// MemStore is the in-memory implementation. Package hotlinetest is the
+// conformance suite both pass.
 type Store interface {
 	// CreateChannel stores a new channel; EEXISTS if ch.ID is taken.
 	CreateChannel(ctx context.Context, ch *Channel) error

@@ -23,6 +23,7 @@ import (
 
 	"detente"
 	"detente/internal/federation"
+	"detente/internal/hotline"
 	"detente/internal/matching"
 )
 
@@ -47,8 +48,8 @@ type Node struct {
 	// Federation pulls from partners, witnesses their logs and exchanges
 	// consents with them, over this node's store and log.
 	Federation *federation.Service
-
-	hotline hotlineRuntime // the running outbox's wake-up and the cached deconflictor (hotline.go)
+	// Hotline is the node's liaison channels (internal/hotline).
+	Hotline *hotline.Service
 }
 
 // New returns a Node over an open store; a nil logger logs nothing.
@@ -65,6 +66,8 @@ func New(name string, key ed25519.PrivateKey, store detente.Store, logger *slog.
 		Now:  func() time.Time { return n.Now() }, // tests set n.Now after New
 		Peer: n.PeerClient, TAXII: n.TAXIIClient, Log: n, Receive: n.receiveForSync,
 	})
+	n.Hotline = hotline.NewService(hotline.Config{Store: store, Name: name, Key: key, Logger: logger,
+		Now: func() time.Time { return n.Now() }, PeerClient: n.PeerClient, CheckRelease: n.CheckRelease})
 	return n
 }
 

@@ -24,7 +24,7 @@ func benchChannel(b *testing.B, a, o *peer) string {
 	b.Helper()
 	ctx := context.Background()
 	now := time.Now().UTC()
-	res, err := a.ProposeChannel(ctx, node.ChannelRequest{Purpose: "Euro 2028 security", Event: "Euro 2028",
+	res, err := a.Hotline.ProposeChannel(ctx, hotline.ChannelRequest{Purpose: "Euro 2028 security", Event: "Euro 2028",
 		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), Partners: []string{o.Name},
 		Contacts: map[string][]hotline.Contact{a.Name: {{Name: "J. Smith", Role: hotline.RoleDutyOfficer}}}})
 	if err != nil {
@@ -34,12 +34,12 @@ func benchChannel(b *testing.B, a, o *peer) string {
 		b.Fatalf("proposal not delivered: %v", res.Pending)
 	}
 	id := res.Channel.ID
-	if _, err := o.ChangeChannel(ctx, id, hotline.StateOpen, "agreed"); err != nil {
+	if _, err := o.Hotline.ChangeChannel(ctx, id, hotline.StateOpen, "agreed"); err != nil {
 		b.Fatal(err)
 	}
 	for _, p := range []*peer{a, o} {
 		waitFor(b, p.Name+" sees the channel open", func() bool {
-			ch, err := p.Channel(ctx, id)
+			ch, err := p.Hotline.Channel(ctx, id)
 			return err == nil && ch.State == hotline.StateOpen
 		})
 	}
@@ -87,24 +87,24 @@ func BenchmarkCrisisAlertDelivery(b *testing.B) {
 	for b.Loop() {
 		i++
 		t0 := time.Now()
-		res, err := alpha.SendMessage(ctx, node.MessageRequest{Channel: id, Type: hotline.TypeCrisisAlert, Author: "J. Smith",
+		res, err := alpha.Hotline.SendMessage(ctx, hotline.MessageRequest{Channel: id, Type: hotline.TypeCrisisAlert, Author: "J. Smith",
 			Subject: fmt.Sprintf("crisis alert %d", i), Body: "unidentified drone over the stadium"})
 		if err != nil {
 			b.Fatal(err)
 		}
 		mid := res.Record.Message.ID
 		waitFor(b, "bravo holds the alert", func() bool {
-			_, err := bravo.HotlineStore().Message(ctx, mid)
+			_, err := bravo.Hotline.Message(ctx, mid)
 			return err == nil
 		})
 		delivery = append(delivery, time.Since(t0))
 
 		t1 := time.Now()
-		if _, err := bravo.AckMessage(ctx, mid, "K. Jones"); err != nil {
+		if _, err := bravo.Hotline.AckMessage(ctx, mid, "K. Jones"); err != nil {
 			b.Fatal(err)
 		}
 		waitFor(b, "alpha sees the alert acknowledged", func() bool {
-			r, err := alpha.HotlineStore().Message(ctx, mid)
+			r, err := alpha.Hotline.Message(ctx, mid)
 			return err == nil && r.State == hotline.Acknowledged
 		})
 		ack = append(ack, time.Since(t1))
@@ -148,17 +148,17 @@ func BenchmarkNoticeConflictCheck(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := alpha.ReceiveMessage(ctx, from, body); err != nil {
+		if _, err := alpha.Hotline.ReceiveMessage(ctx, from, body); err != nil {
 			b.Fatalf("notice %d: %v", i, err)
 		}
 	}
-	if ns, err := alpha.Notices(ctx); err != nil || len(ns) != held {
+	if ns, err := alpha.Hotline.Notices(ctx); err != nil || len(ns) != held {
 		b.Fatalf("alpha holds %d notices, %v", len(ns), err)
 	}
 	conflicts := 0
 	for b.Loop() {
 		a := benchActivity(rng, now)
-		res, err := alpha.FileNotice(ctx, node.NoticeRequest{Channel: id, Author: "J. Smith", Area: a.Area, Band: a.Band,
+		res, err := alpha.Hotline.FileNotice(ctx, hotline.NoticeRequest{Channel: id, Author: "J. Smith", Area: a.Area, Band: a.Band,
 			Start: a.Start, End: a.End, Nature: a.Nature})
 		if err != nil {
 			b.Fatal(err)
@@ -177,15 +177,15 @@ func TestNoticeDeconflictorAcrossProcesses(t *testing.T) {
 	link(t, alpha, bravo, "amber", intel...)
 	id := openChannel(t, nil, alpha, bravo)
 	start := time.Now().UTC().Add(time.Hour).Truncate(time.Second)
-	req := node.NoticeRequest{Channel: id, Area: hotline.Area{Circle: &hotline.Circle{Lat: 10, Lon: 10, Radius: 3000}},
+	req := hotline.NoticeRequest{Channel: id, Area: hotline.Area{Circle: &hotline.Circle{Lat: 10, Lon: 10, Radius: 3000}},
 		Band:  hotline.Band{Lower: hotline.Height{Value: 0, Unit: "m"}, Upper: hotline.Height{Value: 500, Unit: "m"}},
 		Start: start, End: start.Add(time.Hour), Nature: "police helicopter patrols"}
-	if _, err := alpha.FileNotice(ctx, req); err != nil { // builds alpha's deconflictor
+	if _, err := alpha.Hotline.FileNotice(ctx, req); err != nil { // builds alpha's deconflictor
 		t.Fatal(err)
 	}
 	cli := node.New(alpha.Name, alpha.Key, alpha.Store, alpha.Logger)
 	req.Area.Circle = &hotline.Circle{Lat: 48.9, Lon: 2.36, Radius: 3000}
-	if _, err := cli.FileNotice(ctx, req); err != nil {
+	if _, err := cli.Hotline.FileNotice(ctx, req); err != nil {
 		t.Fatal(err)
 	}
 	m := hotline.NewMessage(id, hotline.TypeNotice, time.Now())
@@ -193,13 +193,13 @@ func TestNoticeDeconflictorAcrossProcesses(t *testing.T) {
 	m.Activity = &hotline.Activity{ID: hotline.NewID("activity"), Version: 1, Status: hotline.ActivityActive, Area: req.Area, Band: req.Band, Start: start, End: start.Add(time.Hour), Nature: "counter-drone trials"}
 	m.Sign(bravo.Key)
 	body, _ := json.Marshal(m)
-	if _, err := alpha.ReceiveMessage(ctx, &detente.Partner{Name: "bravo", Key: bravo.PublicKey()}, body); err != nil {
+	if _, err := alpha.Hotline.ReceiveMessage(ctx, &detente.Partner{Name: "bravo", Key: bravo.PublicKey()}, body); err != nil {
 		t.Fatal(err)
 	}
-	cs, _ := alpha.Conflicts(ctx)
+	cs, _ := alpha.Hotline.Conflicts(ctx)
 	al := 0
 	for _, a := range alertsOf(t, alpha) {
-		if a.Kind == node.AlertChannel {
+		if a.Kind == detente.AlertChannel {
 			al++
 		}
 	}

@@ -18,17 +18,17 @@ import (
 
 	"detente"
 	"detente/internal/hotline"
-	"detente/internal/node"
 	"detente/internal/nodetest"
+	proto "detente/internal/peer"
 	"detente/internal/server"
 )
 
 // fastHotline makes retries, escalation and pushes quick enough for tests
 // on loopback.
-var fastHotline = node.HotlineOptions{Poll: 20 * time.Millisecond, MinBackoff: 50 * time.Millisecond,
+var fastHotline = hotline.RunOptions{Poll: 20 * time.Millisecond, MinBackoff: 50 * time.Millisecond,
 	MaxBackoff: 300 * time.Millisecond, Escalate: 50 * time.Millisecond, Push: 50 * time.Millisecond}
 
-func startHotlinePeer(t *testing.T, name string, opts node.HotlineOptions) *peer {
+func startHotlinePeer(t *testing.T, name string, opts hotline.RunOptions) *peer {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), name)
 	if _, err := nodetest.Init(context.Background(), dir, name); err != nil {
@@ -37,7 +37,7 @@ func startHotlinePeer(t *testing.T, name string, opts node.HotlineOptions) *peer
 	return openHotlinePeer(t, dir, "127.0.0.1:0", opts)
 }
 
-func openHotlinePeer(t *testing.T, dir, addr string, opts node.HotlineOptions) *peer {
+func openHotlinePeer(t *testing.T, dir, addr string, opts hotline.RunOptions) *peer {
 	t.Helper()
 	n, err := nodetest.Open(context.Background(), dir, nil)
 	if err != nil {
@@ -51,7 +51,7 @@ func openHotlinePeer(t *testing.T, dir, addr string, opts node.HotlineOptions) *
 	return p
 }
 
-func (p *peer) restart(t *testing.T, opts node.HotlineOptions) *peer {
+func (p *peer) restart(t *testing.T, opts hotline.RunOptions) *peer {
 	t.Helper()
 	dir, addr := p.dir, strings.TrimPrefix(p.srv.URL(), "https://")
 	p.stop()
@@ -74,7 +74,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 
 func stateOf(t *testing.T, p *peer, id string) hotline.State {
 	t.Helper()
-	ch, err := p.Channel(context.Background(), id)
+	ch, err := p.Hotline.Channel(context.Background(), id)
 	if detente.ErrorCode(err) == detente.ENOTFOUND {
 		return ""
 	}
@@ -128,7 +128,7 @@ func openChannel(t *testing.T, ack map[hotline.MessageType]hotline.Duration, a *
 	for _, o := range others {
 		names = append(names, o.Name)
 	}
-	res, err := a.ProposeChannel(ctx, node.ChannelRequest{Purpose: "Euro 2028 security", Event: "Euro 2028",
+	res, err := a.Hotline.ProposeChannel(ctx, hotline.ChannelRequest{Purpose: "Euro 2028 security", Event: "Euro 2028",
 		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), Partners: names, AckWithin: ack,
 		Contacts: map[string][]hotline.Contact{a.Name: {{Name: "J. Smith", Role: hotline.RoleDutyOfficer}}}})
 	if err != nil {
@@ -139,7 +139,7 @@ func openChannel(t *testing.T, ack map[hotline.MessageType]hotline.Duration, a *
 	}
 	id := res.Channel.ID
 	for _, o := range others {
-		if _, err := o.ChangeChannel(ctx, id, hotline.StateOpen, "agreed"); err != nil {
+		if _, err := o.Hotline.ChangeChannel(ctx, id, hotline.StateOpen, "agreed"); err != nil {
 			t.Fatalf("%s accepts: %v", o.Name, err)
 		}
 	}
@@ -157,7 +157,7 @@ func TestChannelLifecycle(t *testing.T) {
 	alpha, bravo := startHotlinePeer(t, "alpha", fastHotline), startHotlinePeer(t, "bravo", fastHotline)
 	link(t, alpha, bravo, "amber", intel...)
 	now := time.Now().UTC()
-	res, err := alpha.ProposeChannel(ctx, node.ChannelRequest{Purpose: "Euro 2028 security", Event: "Euro 2028",
+	res, err := alpha.Hotline.ProposeChannel(ctx, hotline.ChannelRequest{Purpose: "Euro 2028 security", Event: "Euro 2028",
 		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), Partners: []string{"bravo"},
 		AckWithin: map[hotline.MessageType]hotline.Duration{hotline.TypeCrisisAlert: hotline.Duration(5 * time.Minute)}})
 	if err != nil {
@@ -167,7 +167,7 @@ func TestChannelLifecycle(t *testing.T) {
 	if !slices.Equal(res.Pushed, []string{"bravo"}) || stateOf(t, bravo, id) != hotline.StateProposed {
 		t.Fatalf("proposal: pushed %v pending %v, bravo sees %q", res.Pushed, res.Pending, stateOf(t, bravo, id))
 	}
-	if _, err := alpha.ChangeChannel(ctx, id, hotline.StateOpen, "self-accept"); detente.ErrorCode(err) != detente.ECONFLICT {
+	if _, err := alpha.Hotline.ChangeChannel(ctx, id, hotline.StateOpen, "self-accept"); detente.ErrorCode(err) != detente.ECONFLICT {
 		t.Errorf("the proposer accepted its own proposal: %v", err)
 	}
 	steps := []struct {
@@ -181,7 +181,7 @@ func TestChannelLifecycle(t *testing.T) {
 		{alpha, hotline.StateClosed, "tournament over"},
 	}
 	for _, s := range steps {
-		res, err := s.by.ChangeChannel(ctx, id, s.to, s.reason)
+		res, err := s.by.Hotline.ChangeChannel(ctx, id, s.to, s.reason)
 		if err != nil {
 			t.Fatalf("%s → %s: %v", s.by.Name, s.to, err)
 		}
@@ -192,7 +192,7 @@ func TestChannelLifecycle(t *testing.T) {
 			t.Fatalf("after %s → %s: alpha %s, bravo %s", s.by.Name, s.to, a, b)
 		}
 	}
-	if _, err := bravo.ChangeChannel(ctx, id, hotline.StateOpen, "again"); detente.ErrorCode(err) != detente.ECONFLICT {
+	if _, err := bravo.Hotline.ChangeChannel(ctx, id, hotline.StateOpen, "again"); detente.ErrorCode(err) != detente.ECONFLICT {
 		t.Errorf("a closed channel reopened: %v", err)
 	}
 	for _, p := range []*peer{alpha, bravo} {
@@ -206,7 +206,7 @@ func TestChannelLifecycle(t *testing.T) {
 		}
 	}
 	// The running nodes do not push what the partner holds already.
-	ch, _ := bravo.Channel(ctx, id)
+	ch, _ := bravo.Hotline.Channel(ctx, id)
 	if len(ch.Transitions) != 5 {
 		t.Errorf("bravo holds %d transitions", len(ch.Transitions))
 	}
@@ -221,53 +221,53 @@ func TestChannelThreeNodes(t *testing.T) {
 	link(t, alpha, charlie, "amber", intel...)
 	link(t, bravo, charlie, "amber", intel...)
 	now := time.Now().UTC()
-	res, err := alpha.ProposeChannel(ctx, node.ChannelRequest{Purpose: "Euro 2028 security", Partners: []string{"bravo", "charlie"},
+	res, err := alpha.Hotline.ProposeChannel(ctx, hotline.ChannelRequest{Purpose: "Euro 2028 security", Partners: []string{"bravo", "charlie"},
 		NotBefore: now.Add(-time.Hour), Reason: "tournament liaison"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	id := res.Channel.ID
-	if _, err := bravo.ChangeChannel(ctx, id, hotline.StateOpen, "bravo agrees"); err != nil {
+	if _, err := bravo.Hotline.ChangeChannel(ctx, id, hotline.StateOpen, "bravo agrees"); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []*peer{alpha, bravo, charlie} {
 		eventually(t, p.Name+" holds bravo's acceptance", func() bool {
-			ch, err := p.Channel(ctx, id)
+			ch, err := p.Hotline.Channel(ctx, id)
 			return err == nil && len(ch.Transitions) == 2
 		})
 		if s := stateOf(t, p, id); s != hotline.StateProposed {
 			t.Fatalf("%s: channel is %s after one of two acceptances", p.Name, s)
 		}
 	}
-	if _, err := charlie.ChangeChannel(ctx, id, hotline.StateOpen, "charlie agrees"); err != nil {
+	if _, err := charlie.Hotline.ChangeChannel(ctx, id, hotline.StateOpen, "charlie agrees"); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []*peer{alpha, bravo, charlie} {
 		eventually(t, p.Name+" sees the channel open", func() bool { return stateOf(t, p, id) == hotline.StateOpen })
 	}
-	sent, err := alpha.SendMessage(ctx, node.MessageRequest{Channel: id, Type: hotline.TypeRequest, Author: "J. Smith",
+	sent, err := alpha.Hotline.SendMessage(ctx, hotline.MessageRequest{Channel: id, Type: hotline.TypeRequest, Author: "J. Smith",
 		Subject: "stadium perimeter", Body: "Confirm your teams' arrival times.", Due: time.Now().Add(time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	mid := sent.Record.Message.ID
 	for _, p := range []*peer{bravo, charlie} {
-		eventually(t, p.Name+" holds the request", func() bool { _, err := p.HotlineStore().Message(ctx, mid); return err == nil })
+		eventually(t, p.Name+" holds the request", func() bool { _, err := p.Hotline.Message(ctx, mid); return err == nil })
 	}
 	eventually(t, "alpha sees it delivered", func() bool {
-		r, _ := alpha.HotlineStore().Message(ctx, mid)
+		r, _ := alpha.Hotline.Message(ctx, mid)
 		return r.State == hotline.Delivered
 	})
 	// bravo answers; the response goes to alpha only.
-	resp, err := bravo.SendMessage(ctx, node.MessageRequest{Channel: id, Type: hotline.TypeResponse, InReplyTo: mid, Body: "18:00 at gate C"})
+	resp, err := bravo.Hotline.SendMessage(ctx, hotline.MessageRequest{Channel: id, Type: hotline.TypeResponse, InReplyTo: mid, Body: "18:00 at gate C"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "alpha sees the request answered", func() bool {
-		r, _ := alpha.HotlineStore().Message(ctx, mid)
+		r, _ := alpha.Hotline.Message(ctx, mid)
 		return r.State == hotline.Answered
 	})
-	if _, err := charlie.HotlineStore().Message(ctx, resp.Record.Message.ID); detente.ErrorCode(err) != detente.ENOTFOUND {
+	if _, err := charlie.Hotline.Message(ctx, resp.Record.Message.ID); detente.ErrorCode(err) != detente.ENOTFOUND {
 		t.Errorf("charlie received bravo's response to alpha: %v", err)
 	}
 }
@@ -285,11 +285,11 @@ func TestMessagesAcrossRestart(t *testing.T) {
 	bravo.stop()
 	var ids []string
 	send := func(typ hotline.MessageType, i int) {
-		req := node.MessageRequest{Channel: id, Type: typ, Author: "J. Smith", Subject: fmt.Sprintf("message %d", i), Body: "text"}
+		req := hotline.MessageRequest{Channel: id, Type: typ, Author: "J. Smith", Subject: fmt.Sprintf("message %d", i), Body: "text"}
 		if typ == hotline.TypeRequest {
 			req.Due = time.Now().Add(time.Hour)
 		}
-		r, err := alpha.SendMessage(ctx, req)
+		r, err := alpha.Hotline.SendMessage(ctx, req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -301,14 +301,14 @@ func TestMessagesAcrossRestart(t *testing.T) {
 	send(hotline.TypeCrisisAlert, 5)
 	// Let the outbox fail a few times, then restart the sender as well.
 	eventually(t, "alpha's outbox has tried", func() bool {
-		r, _ := alpha.HotlineStore().Message(ctx, ids[0])
+		r, _ := alpha.Hotline.Message(ctx, ids[0])
 		return r.Deliveries[0].Attempts >= 2
 	})
 	alpha = alpha.restart(t, fastHotline)
 	bravo = openHotlinePeer(t, bravoDir, bravoAddr, fastHotline)
 
 	incoming := func(p *peer) map[string]int {
-		rs, err := p.HotlineStore().Messages(ctx, hotline.MessageFilter{Channel: id})
+		rs, err := p.Hotline.Store().Messages(ctx, hotline.MessageFilter{Channel: id})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -323,7 +323,7 @@ func TestMessagesAcrossRestart(t *testing.T) {
 	eventually(t, "bravo holds all six", func() bool { return len(incoming(bravo)) == len(ids) })
 	eventually(t, "alpha sees all delivered", func() bool {
 		for _, mid := range ids {
-			if r, _ := alpha.HotlineStore().Message(ctx, mid); r.State == hotline.Sent {
+			if r, _ := alpha.Hotline.Message(ctx, mid); r.State == hotline.Sent {
 				return false
 			}
 		}
@@ -333,19 +333,19 @@ func TestMessagesAcrossRestart(t *testing.T) {
 	// bravo acknowledges the crisis alert, then restarts before alpha is
 	// even told: the acknowledgement still arrives.
 	crisis := ids[5]
-	if _, err := bravo.AckMessage(ctx, crisis, "K. Jones"); err != nil {
+	if _, err := bravo.Hotline.AckMessage(ctx, crisis, "K. Jones"); err != nil {
 		t.Fatal(err)
 	}
 	bravo = bravo.restart(t, fastHotline)
 	eventually(t, "alpha sees the crisis alert acknowledged", func() bool {
-		r, _ := alpha.HotlineStore().Message(ctx, crisis)
+		r, _ := alpha.Hotline.Message(ctx, crisis)
 		return r.State == hotline.Acknowledged
 	})
-	r, _ := alpha.HotlineStore().Message(ctx, crisis)
+	r, _ := alpha.Hotline.Message(ctx, crisis)
 	if r.Deliveries[0].AckedBy != "K. Jones" {
 		t.Errorf("acknowledged by %q", r.Deliveries[0].AckedBy)
 	}
-	if _, err := bravo.AckMessage(ctx, crisis, "K. Jones"); detente.ErrorCode(err) != detente.ECONFLICT {
+	if _, err := bravo.Hotline.AckMessage(ctx, crisis, "K. Jones"); detente.ErrorCode(err) != detente.ECONFLICT {
 		t.Errorf("second acknowledgement: %v", err)
 	}
 
@@ -356,9 +356,9 @@ func TestMessagesAcrossRestart(t *testing.T) {
 	eventually(t, "bravo holds all nine", func() bool { return len(incoming(bravo)) == len(ids) })
 
 	// Redelivery of a stored message is a duplicate: success, not stored again.
-	stored, _ := alpha.HotlineStore().Message(ctx, ids[0])
+	stored, _ := alpha.Hotline.Message(ctx, ids[0])
 	b, _ := hotline.EncodeMessage(stored.Message)
-	status, body := postTo(t, alpha, bravo, node.HotlineMessagesPath, b)
+	status, body := postTo(t, alpha, bravo, proto.ChannelMessagesPath, b)
 	if status != http.StatusOK || !strings.Contains(body, `"duplicate":true`) {
 		t.Errorf("redelivery: %d %s", status, body)
 	}
@@ -420,43 +420,43 @@ func TestChannelStates(t *testing.T) {
 	alpha, bravo := startHotlinePeer(t, "alpha", fastHotline), startHotlinePeer(t, "bravo", fastHotline)
 	link(t, alpha, bravo, "amber", intel...)
 	id := openChannel(t, nil, alpha, bravo)
-	if _, err := alpha.ChangeChannel(ctx, id, hotline.StateSuspended, "incident under review"); err != nil {
+	if _, err := alpha.Hotline.ChangeChannel(ctx, id, hotline.StateSuspended, "incident under review"); err != nil {
 		t.Fatal(err)
 	}
-	_, err := alpha.SendMessage(ctx, node.MessageRequest{Channel: id, Type: hotline.TypeRequest, Subject: "x", Due: time.Now().Add(time.Hour)})
+	_, err := alpha.Hotline.SendMessage(ctx, hotline.MessageRequest{Channel: id, Type: hotline.TypeRequest, Subject: "x", Due: time.Now().Add(time.Hour)})
 	if detente.ErrorCode(err) != detente.ECONFLICT || !strings.Contains(err.Error(), "suspended") {
 		t.Errorf("request on a suspended channel: %v", err)
 	}
 	// A partner that ignores the state is refused by bravo.
 	m := hotline.NewMessage(id, hotline.TypeNotice, time.Now())
 	m.Subject = "routine"
-	if status, body := postTo(t, alpha, bravo, node.HotlineMessagesPath, signed(t, m, alpha.Key)); status != http.StatusConflict || !strings.Contains(body, "suspended") {
+	if status, body := postTo(t, alpha, bravo, proto.ChannelMessagesPath, signed(t, m, alpha.Key)); status != http.StatusConflict || !strings.Contains(body, "suspended") {
 		t.Errorf("notice on a suspended channel: %d %s", status, body)
 	}
-	crisis, err := alpha.SendMessage(ctx, node.MessageRequest{Channel: id, Type: hotline.TypeCrisisAlert, Subject: "drone over the stadium"})
+	crisis, err := alpha.Hotline.SendMessage(ctx, hotline.MessageRequest{Channel: id, Type: hotline.TypeCrisisAlert, Subject: "drone over the stadium"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cid := crisis.Record.Message.ID
-	eventually(t, "bravo holds the crisis alert", func() bool { _, err := bravo.HotlineStore().Message(ctx, cid); return err == nil })
-	if _, err := bravo.AckMessage(ctx, cid, "K. Jones"); err != nil {
+	eventually(t, "bravo holds the crisis alert", func() bool { _, err := bravo.Hotline.Message(ctx, cid); return err == nil })
+	if _, err := bravo.Hotline.AckMessage(ctx, cid, "K. Jones"); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "alpha sees the acknowledgement", func() bool {
-		r, _ := alpha.HotlineStore().Message(ctx, cid)
+		r, _ := alpha.Hotline.Message(ctx, cid)
 		return r.State == hotline.Acknowledged
 	})
 
-	if _, err := bravo.ChangeChannel(ctx, id, hotline.StateClosed, "tournament over"); err != nil {
+	if _, err := bravo.Hotline.ChangeChannel(ctx, id, hotline.StateClosed, "tournament over"); err != nil {
 		t.Fatal(err)
 	}
-	_, err = alpha.SendMessage(ctx, node.MessageRequest{Channel: id, Type: hotline.TypeCrisisAlert, Subject: "late alert"})
+	_, err = alpha.Hotline.SendMessage(ctx, hotline.MessageRequest{Channel: id, Type: hotline.TypeCrisisAlert, Subject: "late alert"})
 	if detente.ErrorCode(err) != detente.ECONFLICT || !strings.Contains(err.Error(), "closed") {
 		t.Errorf("crisis alert on a closed channel: %v", err)
 	}
 	m = hotline.NewMessage(id, hotline.TypeCrisisAlert, time.Now())
 	m.Subject = "late alert"
-	if status, body := postTo(t, alpha, bravo, node.HotlineMessagesPath, signed(t, m, alpha.Key)); status != http.StatusConflict || !strings.Contains(body, "closed") {
+	if status, body := postTo(t, alpha, bravo, proto.ChannelMessagesPath, signed(t, m, alpha.Key)); status != http.StatusConflict || !strings.Contains(body, "closed") {
 		t.Errorf("crisis alert on a closed channel: %d %s", status, body)
 	}
 	codes := map[any]int{}
@@ -514,7 +514,7 @@ func TestHotlineBadInput(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			status, body := postTo(t, alpha, bravo, node.HotlineMessagesPath, c.body)
+			status, body := postTo(t, alpha, bravo, proto.ChannelMessagesPath, c.body)
 			if status != c.status || !strings.Contains(body, c.want) {
 				t.Errorf("got %d %s, want %d and %q", status, body, c.status, c.want)
 			}
@@ -529,16 +529,16 @@ func TestHotlineBadInput(t *testing.T) {
 			t.Errorf("refusal logged without its reason: %v", e)
 		}
 	}
-	rs, _ := bravo.HotlineStore().Messages(ctx, hotline.MessageFilter{})
+	rs, _ := bravo.Hotline.Store().Messages(ctx, hotline.MessageFilter{})
 	if len(rs) != 0 {
 		t.Errorf("bravo stored %d refused messages", len(rs))
 	}
 
 	// The same mistakes made locally are refused before anything is stored.
-	if _, err := bravo.AckMessage(ctx, "message--00000000-0000-4000-8000-000000000000", "K. Jones"); detente.ErrorCode(err) != detente.ENOTFOUND {
+	if _, err := bravo.Hotline.AckMessage(ctx, "message--00000000-0000-4000-8000-000000000000", "K. Jones"); detente.ErrorCode(err) != detente.ENOTFOUND {
 		t.Errorf("local ack of an unknown message: %v", err)
 	}
-	_, err := alpha.FileNotice(ctx, node.NoticeRequest{Channel: id, Area: badGeo.Activity.Area, Band: badGeo.Activity.Band,
+	_, err := alpha.Hotline.FileNotice(ctx, hotline.NoticeRequest{Channel: id, Area: badGeo.Activity.Area, Band: badGeo.Activity.Band,
 		Start: time.Now(), End: time.Now().Add(time.Hour), Nature: "UAV flights"})
 	if detente.ErrorCode(err) != detente.EINVALID || !strings.Contains(err.Error(), "GeoJSON polygon: exterior ring position 1") {
 		t.Errorf("local malformed GeoJSON: %v", err)
@@ -547,15 +547,15 @@ func TestHotlineBadInput(t *testing.T) {
 		t.Error("an unclosed two-point ring parsed")
 	}
 	// A transition signed by a non-party is refused and logged too.
-	ch, _ := alpha.Channel(ctx, id)
+	ch, _ := alpha.Hotline.Channel(ctx, id)
 	tr := hotline.NewTransition(ch, hotline.StateClosed, "not yours", time.Now(), other)
-	var w node.TransitionsWire
+	var w proto.ChannelHistory
 	for _, x := range append(ch.Transitions, tr) {
 		b, _ := json.Marshal(x)
 		w.Transitions = append(w.Transitions, b)
 	}
 	b, _ := json.Marshal(w)
-	if status, body := postTo(t, alpha, bravo, node.HotlineTransitionsPath, b); status != http.StatusForbidden || !strings.Contains(body, "not a party") {
+	if status, body := postTo(t, alpha, bravo, proto.ChannelTransitionsPath, b); status != http.StatusForbidden || !strings.Contains(body, "not a party") {
 		t.Errorf("transition by a non-party: %d %s", status, body)
 	}
 	if s := stateOf(t, bravo, id); s != hotline.StateOpen {
@@ -573,7 +573,7 @@ func TestHotlineDeconfliction(t *testing.T) {
 	link(t, alpha, bravo, "amber", intel...)
 	id := openChannel(t, nil, alpha, bravo)
 	start := time.Now().UTC().Add(time.Hour).Truncate(time.Second)
-	a, err := alpha.FileNotice(ctx, node.NoticeRequest{Channel: id, Author: "J. Smith",
+	a, err := alpha.Hotline.FileNotice(ctx, hotline.NoticeRequest{Channel: id, Author: "J. Smith",
 		Area:  hotline.Area{Circle: &hotline.Circle{Lat: 48.9245, Lon: 2.3602, Radius: 3000}},
 		Band:  hotline.Band{Lower: hotline.Height{Value: 0, Unit: "m"}, Upper: hotline.Height{Value: 50, Unit: "fl"}},
 		Start: start, End: start.Add(4 * time.Hour), Nature: "police helicopter patrols"})
@@ -581,7 +581,7 @@ func TestHotlineDeconfliction(t *testing.T) {
 		t.Fatal(err)
 	}
 	poly := &hotline.Polygon{Type: "Polygon", Coordinates: [][][]float64{{{2.37, 48.91}, {2.42, 48.91}, {2.42, 48.94}, {2.37, 48.94}, {2.37, 48.91}}}}
-	b, err := bravo.FileNotice(ctx, node.NoticeRequest{Channel: id, Author: "K. Jones", Area: hotline.Area{Polygon: poly},
+	b, err := bravo.Hotline.FileNotice(ctx, hotline.NoticeRequest{Channel: id, Author: "K. Jones", Area: hotline.Area{Polygon: poly},
 		Band:  hotline.Band{Lower: hotline.Height{Value: 500, Unit: "m"}, Upper: hotline.Height{Value: 1500, Unit: "m"}},
 		Start: start.Add(2 * time.Hour), End: start.Add(8 * time.Hour), Nature: "counter-drone trials"})
 	if err != nil {
@@ -590,7 +590,7 @@ func TestHotlineDeconfliction(t *testing.T) {
 	aid, bid := a.Record.Message.Activity.ID, b.Record.Message.Activity.ID
 	names := func(p *peer) bool {
 		for _, al := range alertsOf(t, p) {
-			if al.Kind == node.AlertChannel && strings.Contains(al.Message, aid) && strings.Contains(al.Message, bid) {
+			if al.Kind == detente.AlertChannel && strings.Contains(al.Message, aid) && strings.Contains(al.Message, bid) {
 				return true
 			}
 		}
@@ -598,7 +598,7 @@ func TestHotlineDeconfliction(t *testing.T) {
 	}
 	for _, p := range []*peer{alpha, bravo} {
 		eventually(t, p.Name+" has a conflict alert naming both notices", func() bool { return names(p) })
-		cs, err := p.Conflicts(ctx)
+		cs, err := p.Hotline.Conflicts(ctx)
 		if err != nil || len(cs) != 1 {
 			t.Fatalf("%s conflicts: %v %v", p.Name, cs, err)
 		}
@@ -612,7 +612,7 @@ func TestHotlineDeconfliction(t *testing.T) {
 	// Amending alpha's notice to end when bravo's starts resolves the
 	// conflict on both sides; amending it again to overlap raises it again.
 	early, later := start.Add(2*time.Hour), start.Add(3*time.Hour)
-	am, err := alpha.AmendNotice(ctx, aid, node.AmendNoticeRequest{Author: "J. Smith", End: &early, Reason: "patrols end earlier"})
+	am, err := alpha.Hotline.AmendNotice(ctx, aid, hotline.AmendNoticeRequest{Author: "J. Smith", End: &early, Reason: "patrols end earlier"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -620,10 +620,10 @@ func TestHotlineDeconfliction(t *testing.T) {
 		t.Errorf("amendment: version %d, conflicts %v", v, am.Conflicts)
 	}
 	for _, p := range []*peer{alpha, bravo} {
-		eventually(t, p.Name+" sees the conflict resolved by the amendment", func() bool { cs, _ := p.Conflicts(ctx); return len(cs) == 0 })
+		eventually(t, p.Name+" sees the conflict resolved by the amendment", func() bool { cs, _ := p.Hotline.Conflicts(ctx); return len(cs) == 0 })
 	}
 	held := func(p *peer) int {
-		ns, _ := p.Notices(ctx)
+		ns, _ := p.Hotline.Notices(ctx)
 		for _, x := range ns {
 			if x.Activity.ID == aid {
 				return x.Activity.Version
@@ -632,28 +632,28 @@ func TestHotlineDeconfliction(t *testing.T) {
 		return 0
 	}
 	eventually(t, "bravo holds version 2 of alpha's notice", func() bool { return held(bravo) == 2 })
-	if _, err := alpha.AmendNotice(ctx, aid, node.AmendNoticeRequest{End: &early}); detente.ErrorCode(err) != detente.EINVALID {
+	if _, err := alpha.Hotline.AmendNotice(ctx, aid, hotline.AmendNoticeRequest{End: &early}); detente.ErrorCode(err) != detente.EINVALID {
 		t.Errorf("an amendment that changes nothing: %v", err)
 	}
-	if _, err := alpha.AmendNotice(ctx, bid, node.AmendNoticeRequest{End: &early}); detente.ErrorCode(err) != detente.ENOTFOUND {
+	if _, err := alpha.Hotline.AmendNotice(ctx, bid, hotline.AmendNoticeRequest{End: &early}); detente.ErrorCode(err) != detente.ENOTFOUND {
 		t.Errorf("amending bravo's notice at alpha: %v", err)
 	}
-	if _, err := alpha.AmendNotice(ctx, aid, node.AmendNoticeRequest{End: &later}); err != nil {
+	if _, err := alpha.Hotline.AmendNotice(ctx, aid, hotline.AmendNoticeRequest{End: &later}); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []*peer{alpha, bravo} {
 		eventually(t, p.Name+" sees the conflict again", func() bool {
-			cs, _ := p.Conflicts(ctx)
+			cs, _ := p.Hotline.Conflicts(ctx)
 			return len(cs) == 1 && cs[0].End.Equal(later)
 		})
 	}
-	if _, err := alpha.CancelNotice(ctx, aid, "J. Smith", "patrols moved"); err != nil {
+	if _, err := alpha.Hotline.CancelNotice(ctx, aid, "J. Smith", "patrols moved"); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []*peer{alpha, bravo} {
-		eventually(t, p.Name+" sees the conflict resolved", func() bool { cs, _ := p.Conflicts(ctx); return len(cs) == 0 })
+		eventually(t, p.Name+" sees the conflict resolved", func() bool { cs, _ := p.Hotline.Conflicts(ctx); return len(cs) == 0 })
 	}
-	if _, err := alpha.AmendNotice(ctx, aid, node.AmendNoticeRequest{End: &later}); detente.ErrorCode(err) != detente.ECONFLICT {
+	if _, err := alpha.Hotline.AmendNotice(ctx, aid, hotline.AmendNoticeRequest{End: &later}); detente.ErrorCode(err) != detente.ECONFLICT {
 		t.Errorf("amending a cancelled notice: %v", err)
 	}
 }
@@ -667,19 +667,19 @@ func TestMessageEgress(t *testing.T) {
 	link(t, alpha, bravo, "amber", intel...)
 	ingest(t, alpha, indicator(green, detente.MarkingGreen, "ok"), indicator(red, detente.MarkingRed, "protected source"))
 	id := openChannel(t, nil, alpha, bravo)
-	_, err := alpha.SendMessage(ctx, node.MessageRequest{Channel: id, Type: hotline.TypeNotice, Subject: "see these", Refs: []string{green, red}})
+	_, err := alpha.Hotline.SendMessage(ctx, hotline.MessageRequest{Channel: id, Type: hotline.TypeNotice, Subject: "see these", Refs: []string{green, red}})
 	if detente.ErrorCode(err) != detente.EDENIED || !strings.Contains(err.Error(), red) || strings.Contains(err.Error(), green+":") {
 		t.Errorf("refs with a RED object: %v", err)
 	}
-	_, err = alpha.SendMessage(ctx, node.MessageRequest{Channel: id, Type: hotline.TypeNotice, Subject: "eyes only", Markings: []string{detente.MarkingRed}})
+	_, err = alpha.Hotline.SendMessage(ctx, hotline.MessageRequest{Channel: id, Type: hotline.TypeNotice, Subject: "eyes only", Markings: []string{detente.MarkingRed}})
 	if detente.ErrorCode(err) != detente.EDENIED || !strings.Contains(err.Error(), "TLP:RED") {
 		t.Errorf("RED message under an AMBER agreement: %v", err)
 	}
-	ok, err := alpha.SendMessage(ctx, node.MessageRequest{Channel: id, Type: hotline.TypeNotice, Subject: "see this", Refs: []string{green}, Markings: []string{detente.MarkingAmber}})
+	ok, err := alpha.Hotline.SendMessage(ctx, hotline.MessageRequest{Channel: id, Type: hotline.TypeNotice, Subject: "see this", Refs: []string{green}, Markings: []string{detente.MarkingAmber}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "bravo holds the message", func() bool { _, err := bravo.HotlineStore().Message(ctx, ok.Record.Message.ID); return err == nil })
+	eventually(t, "bravo holds the message", func() bool { _, err := bravo.Hotline.Message(ctx, ok.Record.Message.ID); return err == nil })
 }
 
 // TestHotlineEscalation: an unacknowledged crisis alert is resent,
@@ -702,10 +702,10 @@ func TestHotlineEscalation(t *testing.T) {
 	alpha, bravo := startHotlinePeer(t, "alpha", opts), startHotlinePeer(t, "bravo", fastHotline)
 	link(t, alpha, bravo, "amber", intel...)
 	id := openChannel(t, map[hotline.MessageType]hotline.Duration{hotline.TypeCrisisAlert: hotline.Duration(300 * time.Millisecond)}, alpha, bravo)
-	if _, err := alpha.SendMessage(ctx, node.MessageRequest{Channel: id, Type: hotline.TypeNotice, Subject: "routine"}); err != nil {
+	if _, err := alpha.Hotline.SendMessage(ctx, hotline.MessageRequest{Channel: id, Type: hotline.TypeNotice, Subject: "routine"}); err != nil {
 		t.Fatal(err)
 	}
-	c, err := alpha.SendMessage(ctx, node.MessageRequest{Channel: id, Type: hotline.TypeCrisisAlert, Subject: "drone over the fan zone"})
+	c, err := alpha.Hotline.SendMessage(ctx, hotline.MessageRequest{Channel: id, Type: hotline.TypeCrisisAlert, Subject: "drone over the fan zone"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -722,7 +722,7 @@ func TestHotlineEscalation(t *testing.T) {
 	}
 	mu.Unlock()
 	if !slices.ContainsFunc(alertsOf(t, alpha), func(a *detente.Alert) bool {
-		return a.Kind == node.AlertChannel && strings.Contains(a.Message, cid)
+		return a.Kind == detente.AlertChannel && strings.Contains(a.Message, cid)
 	}) {
 		t.Error("no alert in alpha's alerts table")
 	}
@@ -731,16 +731,16 @@ func TestHotlineEscalation(t *testing.T) {
 	}
 	for _, p := range []*peer{alpha, bravo} {
 		eventually(t, p.Name+" lists the crisis alert first, overdue", func() bool {
-			vs, err := p.Messages(ctx, id)
+			vs, err := p.Hotline.Messages(ctx, id)
 			return err == nil && len(vs) == 2 && vs[0].Message.ID == cid && vs[0].Overdue == "ack"
 		})
 	}
-	if _, err := bravo.AckMessage(ctx, cid, "K. Jones"); err != nil {
+	if _, err := bravo.Hotline.AckMessage(ctx, cid, "K. Jones"); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the acknowledgement ends the escalation", func() bool {
-		vs, _ := alpha.Messages(ctx, id)
-		return len(vs) == 2 && vs[0].Overdue == "" && slices.ContainsFunc(vs, func(v node.MessageView) bool { return v.State == hotline.Acknowledged })
+		vs, _ := alpha.Hotline.Messages(ctx, id)
+		return len(vs) == 2 && vs[0].Overdue == "" && slices.ContainsFunc(vs, func(v hotline.MessageView) bool { return v.State == hotline.Acknowledged })
 	})
 
 }

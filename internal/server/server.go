@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"detente/internal/api"
+	"detente/internal/hotline"
 	"detente/internal/node"
 	"detente/internal/peer"
 	"detente/internal/taxii"
@@ -40,7 +41,7 @@ type Options struct {
 	PublicURL string
 	// Hotline tunes the liaison channels' background work (outbox,
 	// escalation, heartbeats) and names the alert webhook.
-	Hotline node.HotlineOptions
+	Hotline hotline.RunOptions
 }
 
 // Server serves one node.

@@ -9,7 +9,6 @@ import (
 
 	"detente"
 	"detente/internal/hotline"
-	"detente/internal/node"
 	"detente/internal/params"
 )
 
@@ -19,7 +18,7 @@ type channelsPage struct {
 	Purpose  map[string]string // channel id → purpose
 	// What the channels carry, for roles that may read intelligence.
 	Filter    string // the channel whose messages are shown, "" for all
-	Messages  []node.MessageView
+	Messages  []hotline.MessageView
 	Overdue   int
 	Notices   []noticeRow
 	Conflicts []conflictRow
@@ -35,7 +34,7 @@ type channelRow struct {
 
 // noticeRow is a notice of planned activity with its number on the map.
 type noticeRow struct {
-	node.Notice
+	hotline.Notice
 	Number int
 	Drawn  bool // on the map (active notices only)
 }
@@ -49,7 +48,7 @@ type conflictRow struct {
 
 func (h *Handler) channels(w http.ResponseWriter, r *http.Request, v *visit) error {
 	ctx := r.Context()
-	chs, err := h.node.Channels(ctx)
+	chs, err := h.node.Hotline.Channels(ctx)
 	if err != nil {
 		return err
 	}
@@ -73,7 +72,7 @@ func (h *Handler) channels(w http.ResponseWriter, r *http.Request, v *visit) err
 				p.Filter = f
 			}
 		}
-		if p.Messages, err = h.node.Messages(ctx, p.Filter); err != nil {
+		if p.Messages, err = h.node.Hotline.Messages(ctx, p.Filter); err != nil {
 			return err
 		}
 		for _, m := range p.Messages {
@@ -81,7 +80,7 @@ func (h *Handler) channels(w http.ResponseWriter, r *http.Request, v *visit) err
 				p.Overdue++
 			}
 		}
-		ns, err := h.node.Notices(ctx)
+		ns, err := h.node.Hotline.Notices(ctx)
 		if err != nil {
 			return err
 		}
@@ -91,12 +90,12 @@ func (h *Handler) channels(w http.ResponseWriter, r *http.Request, v *visit) err
 			p.Notices = append(p.Notices, row)
 			number[n.Owner+"\x00"+n.Activity.ID] = i + 1
 		}
-		cs, err := h.node.Conflicts(ctx)
+		cs, err := h.node.Hotline.Conflicts(ctx)
 		if err != nil {
 			return err
 		}
 		for _, c := range cs {
-			p.Conflicts = append(p.Conflicts, conflictRow{Conflict: c, A: number[c.A.Owner+"\x00"+c.A.ID], B: number[c.B.Owner+"\x00"+c.B.ID], Text: node.ConflictText(c)})
+			p.Conflicts = append(p.Conflicts, conflictRow{Conflict: c, A: number[c.A.Owner+"\x00"+c.A.ID], B: number[c.B.Owner+"\x00"+c.B.ID], Text: hotline.ConflictText(c)})
 		}
 		p.Map = drawNotices(p.Notices)
 	}
@@ -117,11 +116,11 @@ func (h *Handler) ackMessage(w http.ResponseWriter, r *http.Request, v *visit) e
 		return h.refused(w, r, v, back, detente.Errorf(detente.EINVALID, "a name of at most 200 bytes"))
 	}
 	id := r.PathValue("id")
-	if _, err := h.node.AckMessage(r.Context(), id, by); err != nil {
+	if _, err := h.node.Hotline.AckMessage(r.Context(), id, by); err != nil {
 		return h.refused(w, r, v, back, err)
 	}
 	subject := id
-	if rec, err := h.node.HotlineStore().Message(r.Context(), id); err == nil && rec.Message.Subject != "" {
+	if rec, err := h.node.Hotline.Message(r.Context(), id); err == nil && rec.Message.Subject != "" {
 		subject = rec.Message.Subject
 	}
 	return h.done(w, r, v, back, "acknowledged “"+subject+"” as "+by)

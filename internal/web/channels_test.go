@@ -13,7 +13,6 @@ import (
 	"detente"
 	"detente/internal/hotline"
 	"detente/internal/matching"
-	"detente/internal/node"
 )
 
 // addChannel opens a channel between alpha and bravo (bravo's acceptance
@@ -40,12 +39,12 @@ func (f *fixture) addChannel(t testing.TB, bravoKey ed25519.PrivateKey) {
 	if err := hotline.Apply(ch, hotline.NewTransition(ch, hotline.StateOpen, "accepted", now, bravoKey)); err != nil {
 		t.Fatal(err)
 	}
-	if err := n.HotlineStore().CreateChannel(ctx, ch); err != nil {
+	if err := n.Hotline.Store().CreateChannel(ctx, ch); err != nil {
 		t.Fatal(err)
 	}
 	f.channel = ch.ID
 
-	if _, err := n.SendMessage(ctx, node.MessageRequest{Channel: ch.ID, Type: hotline.TypeRequest, Author: "Ana Duty",
+	if _, err := n.Hotline.SendMessage(ctx, hotline.MessageRequest{Channel: ch.ID, Type: hotline.TypeRequest, Author: "Ana Duty",
 		Subject: "Request " + xssScript, Body: "Please confirm " + xssImg, Due: now.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +66,7 @@ func (f *fixture) addChannel(t testing.TB, bravoKey ed25519.PrivateKey) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := n.ReceiveMessage(ctx, bravo, b); err != nil {
+		if _, err := n.Hotline.ReceiveMessage(ctx, bravo, b); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -76,7 +75,7 @@ func (f *fixture) addChannel(t testing.TB, bravoKey ed25519.PrivateKey) {
 	receive(alert)
 
 	band := hotline.Band{Lower: hotline.Height{Value: 0, Unit: hotline.UnitMetres}, Upper: hotline.Height{Value: 120, Unit: hotline.UnitMetres}}
-	if _, err := n.FileNotice(ctx, node.NoticeRequest{Channel: ch.ID, Author: "Ana Duty", Nature: "UAV trials " + xssScript,
+	if _, err := n.Hotline.FileNotice(ctx, hotline.NoticeRequest{Channel: ch.ID, Author: "Ana Duty", Nature: "UAV trials " + xssScript,
 		Area: hotline.Area{Circle: &hotline.Circle{Lon: 2.36, Lat: 48.92, Radius: 3000}}, Band: band,
 		Start: now.Add(time.Hour), End: now.Add(3 * time.Hour)}); err != nil {
 		t.Fatal(err)
@@ -159,7 +158,7 @@ func TestChannelsPage(t *testing.T) {
 func TestChannelsAck(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	ms, err := f.node.Messages(ctx, "")
+	ms, err := f.node.Hotline.Messages(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +208,7 @@ func TestChannelsAck(t *testing.T) {
 	if strings.Contains(page, "⚠ 1 overdue") || strings.Contains(page, ">Acknowledge</button>") {
 		t.Errorf("the alert is still shown overdue or awaiting acknowledgement")
 	}
-	r, err := f.node.HotlineStore().Message(ctx, alert)
+	r, err := f.node.Hotline.Message(ctx, alert)
 	if err != nil || r.State != hotline.Acknowledged {
 		t.Errorf("stored alert: %v %v", r, err)
 	}
@@ -308,11 +307,11 @@ func TestMatching(t *testing.T) {
 // graticule, and conflicts marked by pattern, outline and text.
 func TestNoticeMap(t *testing.T) {
 	ns := []noticeRow{
-		{Number: 1, Drawn: true, Notice: node.Notice{Owner: "alpha", Activity: &hotline.Activity{Nature: "a",
+		{Number: 1, Drawn: true, Notice: hotline.Notice{Owner: "alpha", Activity: &hotline.Activity{Nature: "a",
 			Area: hotline.Area{Circle: &hotline.Circle{Lon: 10, Lat: 50, Radius: 5000}}}, Conflicts: []hotline.Conflict{{}}}},
-		{Number: 2, Drawn: true, Notice: node.Notice{Owner: "bravo", Activity: &hotline.Activity{Nature: "b",
+		{Number: 2, Drawn: true, Notice: hotline.Notice{Owner: "bravo", Activity: &hotline.Activity{Nature: "b",
 			Area: hotline.Area{Polygon: &hotline.Polygon{Type: "Polygon", Coordinates: [][][]float64{{{10.2, 50.1}, {10.3, 50.1}, {10.3, 50.2}, {10.2, 50.1}}}}}}}},
-		{Number: 3, Drawn: false, Notice: node.Notice{Owner: "bravo", Activity: &hotline.Activity{Status: hotline.ActivityCancelled}}},
+		{Number: 3, Drawn: false, Notice: hotline.Notice{Owner: "bravo", Activity: &hotline.Activity{Status: hotline.ActivityCancelled}}},
 	}
 	m := drawNotices(ns)
 	if m == nil || len(m.Areas) != 2 {

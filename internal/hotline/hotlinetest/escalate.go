@@ -1,4 +1,4 @@
-package hotline
+package hotlinetest
 
 import (
 	"bytes"
@@ -8,24 +8,28 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"detente/internal/hotline"
 )
+
+// The protocol over the store: escalation and heartbeats.
 
 // alerts collects reported alerts.
 type alerts struct {
 	mu  sync.Mutex
-	got []Alert
+	got []hotline.Alert
 }
 
-func (a *alerts) report(_ context.Context, x Alert) {
+func (a *alerts) report(_ context.Context, x hotline.Alert) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.got = append(a.got, x)
 }
 
-func (a *alerts) list() []Alert {
+func (a *alerts) list() []hotline.Alert {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return append([]Alert(nil), a.got...)
+	return append([]hotline.Alert(nil), a.got...)
 }
 
 // lockedBuffer is a bytes.Buffer safe for concurrent use.
@@ -34,19 +38,21 @@ type lockedBuffer struct {
 	b  bytes.Buffer
 }
 
+// Write implements io.Writer.
 func (l *lockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
+// String returns what was written.
 func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
 }
 
-func kinds(as []Alert) string {
+func kinds(as []hotline.Alert) string {
 	var ks []string
 	for _, a := range as {
 		ks = append(ks, a.Kind)
@@ -54,28 +60,28 @@ func kinds(as []Alert) string {
 	return strings.Join(ks, ",")
 }
 
-// TestEscalation runs the outbox and the escalator over fake time: a crisis
+// testEscalation runs the outbox and the escalator over fake time: a crisis
 // alert that bravo does not acknowledge is resent and escalated every
 // acknowledgement period until bravo acknowledges it.
-func TestEscalation(t *testing.T) {
+func testEscalation(t *testing.T, open func(t *testing.T) hotline.Store) {
 	synctest.Test(t, func(t *testing.T) {
+		alpha, bravo := newPeer(t, open, "alpha"), newPeer(t, open, "bravo")
 		ctx, stop := context.WithCancel(t.Context())
-		alpha, bravo := newPeer("alpha"), newPeer("bravo")
 		n := newNetwork(alpha, bravo)
 		start := time.Now()
 		ch := openChannel(t, start, alpha, bravo)
-		out := NewOutbox(alpha.st, n.from(alpha), alpha.pub, OutboxOptions{})
+		out := hotline.NewOutbox(alpha.st, n.from(alpha), alpha.pub, hotline.OutboxOptions{})
 		var console lockedBuffer
 		rep := &alerts{}
-		esc := &Escalator{
+		esc := &hotline.Escalator{
 			Store: alpha.st, Outbox: out, Self: alpha.pub, Node: "alpha",
-			Alerter: &ConsoleAlerter{W: &console}, Report: rep.report, Interval: 5 * time.Second,
+			Alerter: &hotline.ConsoleAlerter{W: &console}, Report: rep.report, Interval: 5 * time.Second,
 		}
 		var wg sync.WaitGroup
 		wg.Go(func() { out.Run(ctx) })
 		wg.Go(func() { esc.Run(ctx) })
 
-		alert := msg(alpha, ch.ID, TypeCrisisAlert, start)
+		alert := msg(alpha, ch.ID, hotline.TypeCrisisAlert, start)
 		if _, err := out.Enqueue(ctx, alert); err != nil {
 			t.Fatal(err)
 		}
@@ -96,12 +102,12 @@ func TestEscalation(t *testing.T) {
 			t.Fatalf("alerts at the deadline: %+v", got)
 		}
 		a := got[0]
-		if a.Kind != AlertAckOverdue || a.Escalation != 1 || a.Message != alert.ID || a.Partners[0] != "bravo" ||
+		if a.Kind != hotline.AlertAckOverdue || a.Escalation != 1 || a.Message != alert.ID || a.Partners[0] != "bravo" ||
 			a.DutyOfficer != "Duty alpha" || !a.Due.Equal(start.Add(5*time.Minute)) || a.Time.Sub(a.Due) > 5*time.Second {
 			t.Fatalf("alert %+v", a)
 		}
-		if n.sent("bravo") != 2 || count(t, bravo.st, MessageFilter{}) != 1 {
-			t.Fatalf("resend: %d sends, bravo holds %d", n.sent("bravo"), count(t, bravo.st, MessageFilter{}))
+		if n.sent("bravo") != 2 || count(t, bravo.st, hotline.MessageFilter{}) != 1 {
+			t.Fatalf("resend: %d sends, bravo holds %d", n.sent("bravo"), count(t, bravo.st, hotline.MessageFilter{}))
 		}
 		if !strings.Contains(console.String(), "ALERT ack-overdue") {
 			t.Fatalf("console: %q", console.String())
@@ -112,8 +118,8 @@ func TestEscalation(t *testing.T) {
 		}
 		// Bravo's duty officer acknowledges; nothing more is escalated.
 		at(11 * time.Minute)
-		bout := NewOutbox(bravo.st, n.from(bravo), bravo.pub, OutboxOptions{})
-		if _, err := bout.Enqueue(ctx, NewAck(alert, "Duty bravo", time.Now(), bravo.priv)); err != nil {
+		bout := hotline.NewOutbox(bravo.st, n.from(bravo), bravo.pub, hotline.OutboxOptions{})
+		if _, err := bout.Enqueue(ctx, hotline.NewAck(alert, "Duty bravo", time.Now(), bravo.priv)); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := bout.Flush(ctx); err != nil {
@@ -124,7 +130,7 @@ func TestEscalation(t *testing.T) {
 			t.Fatalf("alerts after the ack: %s", kinds(got))
 		}
 		r := mustRecord(t, alpha.st, alert.ID)
-		if r.State != Acknowledged || r.Open || r.Escalations != 2 || r.Deliveries[0].AckedBy != "Duty bravo" {
+		if r.State != hotline.Acknowledged || r.Open || r.Escalations != 2 || r.Deliveries[0].AckedBy != "Duty bravo" {
 			t.Fatalf("record %+v", r)
 		}
 		stop()
@@ -132,19 +138,19 @@ func TestEscalation(t *testing.T) {
 	})
 }
 
-// TestRequestOverdue flags a request past its due time once.
-func TestRequestOverdue(t *testing.T) {
+// testRequestOverdue flags a request past its due time once.
+func testRequestOverdue(t *testing.T, open func(t *testing.T) hotline.Store) {
 	synctest.Test(t, func(t *testing.T) {
+		alpha, bravo := newPeer(t, open, "alpha"), newPeer(t, open, "bravo")
 		ctx := t.Context()
-		alpha, bravo := newPeer("alpha"), newPeer("bravo")
 		n := newNetwork(alpha, bravo)
 		start := time.Now()
 		ch := openChannel(t, start, alpha, bravo)
-		out := NewOutbox(alpha.st, n.from(alpha), alpha.pub, OutboxOptions{})
+		out := hotline.NewOutbox(alpha.st, n.from(alpha), alpha.pub, hotline.OutboxOptions{})
 		rep := &alerts{}
-		esc := &Escalator{Store: alpha.st, Outbox: out, Self: alpha.pub, Node: "alpha", Report: rep.report}
+		esc := &hotline.Escalator{Store: alpha.st, Outbox: out, Self: alpha.pub, Node: "alpha", Report: rep.report}
 
-		req := msg(alpha, ch.ID, TypeRequest, start)
+		req := msg(alpha, ch.ID, hotline.TypeRequest, start)
 		req.Due = start.Add(30 * time.Minute)
 		req.Sign(alpha.priv)
 		if _, err := out.Enqueue(ctx, req); err != nil {
@@ -154,8 +160,8 @@ func TestRequestOverdue(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Bravo acknowledges at once but never answers.
-		bout := NewOutbox(bravo.st, n.from(bravo), bravo.pub, OutboxOptions{})
-		if _, err := bout.Enqueue(ctx, NewAck(req, "Duty bravo", start, bravo.priv)); err != nil {
+		bout := hotline.NewOutbox(bravo.st, n.from(bravo), bravo.pub, hotline.OutboxOptions{})
+		if _, err := bout.Enqueue(ctx, hotline.NewAck(req, "Duty bravo", start, bravo.priv)); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := bout.Flush(ctx); err != nil {
@@ -167,8 +173,8 @@ func TestRequestOverdue(t *testing.T) {
 		}{
 			{29 * time.Minute, ""},
 			{30*time.Minute - 1, ""},
-			{30 * time.Minute, AlertRequestOverdue},
-			{2 * time.Hour, AlertRequestOverdue},
+			{30 * time.Minute, hotline.AlertRequestOverdue},
+			{2 * time.Hour, hotline.AlertRequestOverdue},
 		} {
 			time.Sleep(time.Until(start.Add(c.at)))
 			if _, err := esc.Check(ctx, time.Now()); err != nil {
@@ -181,28 +187,28 @@ func TestRequestOverdue(t *testing.T) {
 		if a := rep.list()[0]; !a.Due.Equal(req.Due) || a.Partners[0] != "bravo" {
 			t.Fatalf("alert %+v", a)
 		}
-		if r := mustRecord(t, alpha.st, req.ID); r.Open || r.State != Acknowledged || !r.DueFlagged {
+		if r := mustRecord(t, alpha.st, req.ID); r.Open || r.State != hotline.Acknowledged || !r.DueFlagged {
 			t.Fatalf("record %+v", r)
 		}
 	})
 }
 
-// TestEscalationStopsOnClose checks that nothing is escalated on a closed
+// testEscalationStopsOnClose checks that nothing is escalated on a closed
 // channel.
-func TestEscalationStopsOnClose(t *testing.T) {
+func testEscalationStopsOnClose(t *testing.T, open func(t *testing.T) hotline.Store) {
 	synctest.Test(t, func(t *testing.T) {
+		alpha, bravo := newPeer(t, open, "alpha"), newPeer(t, open, "bravo")
 		ctx := t.Context()
-		alpha, bravo := newPeer("alpha"), newPeer("bravo")
 		n := newNetwork(alpha, bravo)
 		ch := openChannel(t, time.Now(), alpha, bravo)
-		out := NewOutbox(alpha.st, n.from(alpha), alpha.pub, OutboxOptions{})
-		m := msg(alpha, ch.ID, TypeCrisisAlert, time.Now())
+		out := hotline.NewOutbox(alpha.st, n.from(alpha), alpha.pub, hotline.OutboxOptions{})
+		m := msg(alpha, ch.ID, hotline.TypeCrisisAlert, time.Now())
 		if _, err := out.Enqueue(ctx, m); err != nil {
 			t.Fatal(err)
 		}
-		setState(t, ch.ID, StateClosed, alpha, alpha)
+		setState(t, ch.ID, hotline.StateClosed, alpha, alpha)
 		rep := &alerts{}
-		esc := &Escalator{Store: alpha.st, Outbox: out, Self: alpha.pub, Report: rep.report}
+		esc := &hotline.Escalator{Store: alpha.st, Outbox: out, Self: alpha.pub, Report: rep.report}
 		time.Sleep(time.Hour)
 		if _, err := esc.Check(ctx, time.Now()); err != nil {
 			t.Fatal(err)
@@ -216,24 +222,24 @@ func TestEscalationStopsOnClose(t *testing.T) {
 	})
 }
 
-// TestHeartbeats runs both ends' heartbeats over fake time: a live line
+// testHeartbeats runs both ends' heartbeats over fake time: a live line
 // raises nothing; when bravo goes quiet alpha sees the line silent after
 // 2N (within a minute), and alive again as soon as bravo is back.
-func TestHeartbeats(t *testing.T) {
+func testHeartbeats(t *testing.T, open func(t *testing.T) hotline.Store) {
 	synctest.Test(t, func(t *testing.T) {
-		alpha, bravo := newPeer("alpha"), newPeer("bravo")
+		alpha, bravo := newPeer(t, open, "alpha"), newPeer(t, open, "bravo")
 		n := newNetwork(alpha, bravo)
 		start := time.Now()
 		ch := openChannel(t, start, alpha, bravo)
 		interval := ch.HeartbeatInterval()
 		arep, brep := &alerts{}, &alerts{}
-		ahb := &Heartbeats{Store: alpha.st, Transport: n.from(alpha), Key: alpha.priv, Node: "alpha", Report: arep.report}
+		ahb := &hotline.Heartbeats{Store: alpha.st, Transport: n.from(alpha), Key: alpha.priv, Node: "alpha", Report: arep.report}
 		ctx, stop := context.WithCancel(t.Context())
 		var wg sync.WaitGroup
 		wg.Go(func() { ahb.Run(ctx) })
 		runBravo := func() context.CancelFunc {
 			bctx, bstop := context.WithCancel(ctx)
-			bhb := &Heartbeats{Store: bravo.st, Transport: n.from(bravo), Key: bravo.priv, Node: "bravo", Report: brep.report}
+			bhb := &hotline.Heartbeats{Store: bravo.st, Transport: n.from(bravo), Key: bravo.priv, Node: "bravo", Report: brep.report}
 			wg.Go(func() { bhb.Run(bctx) })
 			return bstop
 		}
@@ -269,7 +275,7 @@ func TestHeartbeats(t *testing.T) {
 		time.Sleep(time.Second)
 		synctest.Wait()
 		got := arep.list()
-		if len(got) != 1 || got[0].Kind != AlertLineSilent || !got[0].LastHeard.Equal(last.UTC()) || got[0].Partners[0] != "bravo" {
+		if len(got) != 1 || got[0].Kind != hotline.AlertLineSilent || !got[0].LastHeard.Equal(last.UTC()) || got[0].Partners[0] != "bravo" {
 			t.Fatalf("alerts after 2N: %+v", got)
 		}
 		if seen := got[0].Time.Sub(quiet); seen > time.Minute || !got[0].Time.Equal(last.Add(2*interval)) {
@@ -287,7 +293,7 @@ func TestHeartbeats(t *testing.T) {
 		time.Sleep(10 * time.Second)
 		synctest.Wait()
 		got = arep.list()
-		if len(got) != 2 || got[1].Kind != AlertLineRestored || got[1].Time.Sub(back) > 5*time.Second {
+		if len(got) != 2 || got[1].Kind != hotline.AlertLineRestored || got[1].Time.Sub(back) > 5*time.Second {
 			t.Fatalf("alerts after bravo is back: %+v", got)
 		}
 		if got := brep.list(); len(got) != 0 {
@@ -299,23 +305,23 @@ func TestHeartbeats(t *testing.T) {
 	})
 }
 
-// TestHeartbeatsSuspended checks that a suspended channel keeps its
+// testHeartbeatsSuspended checks that a suspended channel keeps its
 // heartbeats and a closed one drops them.
-func TestHeartbeatsSuspended(t *testing.T) {
+func testHeartbeatsSuspended(t *testing.T, open func(t *testing.T) hotline.Store) {
 	synctest.Test(t, func(t *testing.T) {
+		alpha, bravo := newPeer(t, open, "alpha"), newPeer(t, open, "bravo")
 		ctx := t.Context()
-		alpha, bravo := newPeer("alpha"), newPeer("bravo")
 		n := newNetwork(alpha, bravo)
 		ch := openChannel(t, time.Now(), alpha, bravo)
-		setState(t, ch.ID, StateSuspended, alpha, alpha, bravo)
-		hb := &Heartbeats{Store: alpha.st, Transport: n.from(alpha), Key: alpha.priv}
+		setState(t, ch.ID, hotline.StateSuspended, alpha, alpha, bravo)
+		hb := &hotline.Heartbeats{Store: alpha.st, Transport: n.from(alpha), Key: alpha.priv}
 		if err := hb.Beat(ctx, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 		if heard, _ := bravo.st.Heard(ctx, ch.ID); heard["alpha"].IsZero() {
 			t.Fatal("no heartbeat on a suspended channel")
 		}
-		setState(t, ch.ID, StateClosed, alpha, alpha, bravo)
+		setState(t, ch.ID, hotline.StateClosed, alpha, alpha, bravo)
 		time.Sleep(time.Minute)
 		if err := hb.Beat(ctx, time.Now()); err != nil {
 			t.Fatal(err)
