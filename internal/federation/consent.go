@@ -74,22 +74,25 @@ func (s *Service) AddConsent(ctx context.Context, c *detente.Consent) error {
 		if err != nil {
 			return detente.Errorf(detente.EINVALID, "consent %s is signed by %s, who is not a partner", c.ID, c.Originator)
 		}
-		held, err := tx.Consents(ctx, c.Object)
-		if err != nil {
-			return err
-		}
-		for _, h := range held {
-			if h.ID != c.ID {
-				continue
+		// A consent is found by its id, whatever object it names: another
+		// node's consent under a held id, or a held one unrevoked, must
+		// change nothing.
+		h, err := tx.Consent(ctx, c.ID)
+		switch {
+		case err == nil:
+			if !h.Originator.Equal(c.Originator) || !sameConsent(h, c) {
+				return detente.Errorf(detente.ECONFLICT, "consent %s from %s is not the consent held under that id: refused", c.ID, p.Name)
 			}
 			if h.Revoked || !c.Revoked {
-				return nil // nothing new
+				return nil // nothing new: a revocation is final
 			}
 			h.Revoked, h.RevokedReason = true, c.RevokedReason
 			if err := tx.PutConsent(ctx, h); err != nil {
 				return err
 			}
 			return s.logEvent(ctx, tx, detente.EventConsentRevoked, p.Name, map[string]string{"id": c.ID, "reason": c.RevokedReason})
+		case detente.ErrorCode(err) != detente.ENOTFOUND:
+			return err
 		}
 		c.Received = s.clock()
 		if err := tx.PutConsent(ctx, c); err != nil {
@@ -181,4 +184,10 @@ func (s *Service) fetchConsents(ctx context.Context, pc *peer.Client, p *detente
 		}
 	}
 	return nil
+}
+
+// sameConsent reports whether a and b are the same signed consent.
+func sameConsent(a, b *detente.Consent) bool {
+	return a.ID == b.ID && a.Object == b.Object && a.Scope == b.Scope && a.Recipient.Equal(b.Recipient) &&
+		a.Issued.Equal(b.Issued) && a.Until.Equal(b.Until) && a.Version.Equal(b.Version) && string(a.Signature) == string(b.Signature)
 }

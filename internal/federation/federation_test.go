@@ -312,14 +312,19 @@ func TestWitnessedCheckpoint(t *testing.T) {
 }
 
 // TestReleaseReceipts: the receipts for a partner are its release
-// entries, each with an inclusion proof that checks against the node's
-// checkpoint; only sizes of the log are accepted.
+// entries — what was released to it, never a refusal — each with an
+// inclusion proof that checks against the node's checkpoint; only sizes of
+// the log are accepted.
 func TestReleaseReceipts(t *testing.T) {
 	ctx := context.Background()
 	n, _ := alphaWithBravo(t)
-	for _, id := range []string{green, amber, green} {
-		if _, err := n.Release(ctx, id, "bravo"); err != nil {
+	for _, id := range []string{green, amber, green, green} {
+		res, err := n.Release(ctx, id, "bravo")
+		if err != nil {
 			t.Fatal(err)
+		}
+		if id == amber && res.Decision.Allowed {
+			t.Fatal("the amber indicator goes to bravo: the test needs a refusal")
 		}
 	}
 	cp, err := n.Checkpoint(ctx)
@@ -332,10 +337,10 @@ func TestReleaseReceipts(t *testing.T) {
 	}
 	rs, err := n.Federation.ReleaseReceipts(ctx, "bravo", -1, cp.Size)
 	if err != nil || len(rs) != 3 {
-		t.Fatalf("ReleaseReceipts = %d, %v; want 3", len(rs), err)
+		t.Fatalf("ReleaseReceipts = %d, %v; want 3 (the refusal left out)", len(rs), err)
 	}
 	for _, r := range rs {
-		if r.Event.Type != detente.EventRelease || r.Size != cp.Size {
+		if r.Event.Type != detente.EventRelease || r.Size != cp.Size || !strings.Contains(string(r.Event.Body), `"allowed":true`) {
 			t.Errorf("receipt %+v", r)
 		}
 		if err := parsed.VerifyInclusion(r.Event.Seq, translog.LeafHash(r.Event), r.Proof); err != nil {

@@ -3,6 +3,7 @@ package federation
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"strconv"
 
@@ -29,19 +30,30 @@ func (s *Service) ReleaseReceipts(ctx context.Context, partner string, after, si
 		if size < 1 || size > have {
 			return detente.Errorf(detente.EINVALID, "tree size %d is not between 1 and the log's size %d", size, have)
 		}
-		es, err := tx.Events(ctx, detente.EventFilter{FromSeq: after + 1, Type: detente.EventRelease, Partner: partner, Limit: maxReceipts})
-		if err != nil {
-			return err
-		}
-		for _, e := range es {
-			if e.Seq >= size {
-				break
-			}
-			p, err := translog.ProveInclusion(ctx, translog.TxHashes(tx), size, e.Seq)
+		// Receipts are for what was released: a decision to refuse the
+		// partner something is the node's own record, never shown to it.
+		for from := after + 1; len(out) == 0 && from < size; {
+			es, err := tx.Events(ctx, detente.EventFilter{FromSeq: from, Type: detente.EventRelease, Partner: partner, Limit: maxReceipts})
 			if err != nil {
 				return err
 			}
-			out = append(out, peer.Receipt{Event: e, Size: size, Proof: p})
+			if len(es) == 0 {
+				break
+			}
+			for _, e := range es {
+				from = e.Seq + 1
+				if e.Seq >= size {
+					return nil
+				}
+				if !released(e) {
+					continue
+				}
+				p, err := translog.ProveInclusion(ctx, translog.TxHashes(tx), size, e.Seq)
+				if err != nil {
+					return err
+				}
+				out = append(out, peer.Receipt{Event: e, Size: size, Proof: p})
+			}
 		}
 		return nil
 	})
@@ -97,4 +109,12 @@ func (s *Service) fetchReceipts(ctx context.Context, pc *peer.Client, p *detente
 			return nil
 		}
 	}
+}
+
+// released reports whether a release event records something released.
+func released(e *detente.Event) bool {
+	var b struct {
+		Allowed bool `json:"allowed"`
+	}
+	return json.Unmarshal(e.Body, &b) == nil && b.Allowed
 }

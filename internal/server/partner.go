@@ -2,42 +2,31 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 
-	"detente"
-	"detente/internal/httperr"
 	"detente/internal/node"
 	"detente/internal/peer"
 )
 
-// partnerKey is the context key of the partner a request authenticated as.
-type partnerKey struct{}
-
-// partnerOnly admits only requests from an active partner, authenticated
-// by the node key of its TLS client certificate; anyone else gets 401.
-func partnerOnly(n *node.Node, next http.HandlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p := peer.Authenticate(r, n.PartnerByKey)
-		if p == nil {
-			httperr.Write(w, r, nil, "", detente.Errorf(detente.EUNAUTHORIZED, "partner authentication (mutual TLS with a pinned node key) required"))
-			return
-		}
-		next(w, r.WithContext(context.WithValue(r.Context(), partnerKey{}, p)))
-	})
-}
-
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	json.NewEncoder(w).Encode(v)
-}
-
-// partnerRoutes serves what partner nodes ask of each other besides TAXII
-// and the endpoints internal/peer serves (the log, consents): private
-// matching and liaison channels.
+// partnerRoutes serves what partner nodes ask of each other besides TAXII,
+// the protocol of internal/peer: the transparency log and consents
+// (answered by the federation service), liaison channels (the hotline
+// service) and private matching (the matching service). Every route is
+// partner-only: the caller's node key, from its TLS client certificate,
+// must be an active partner's pinned key.
 func partnerRoutes(mux *http.ServeMux, n *node.Node, logger *slog.Logger) {
-	matchRoutes(mux, n, logger)
-	hotlineRoutes(mux, n, logger)
+	peers := peer.NewServer(mux, n.PartnerByKey, logger)
+	peers.LogRoutes(n.Federation)
+	peers.ConsentRoutes(n.Federation)
+	peers.ChannelRoutes(n.Hotline)
+	peers.MatchRoutes(n.Matching)
+}
+
+// startHotline runs the node's hotline (outbox, escalator, heartbeats,
+// channel histories) until ctx is done.
+func (s *Server) startHotline(ctx context.Context) {
+	r := s.node.Hotline.NewRunner(s.opts.Hotline)
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); r.Run(ctx) }()
 }

@@ -713,3 +713,59 @@ func TestLogGrowthSaysNothing(t *testing.T) {
 		t.Errorf("log growth: %d for a designation on an id alpha owns, %d on a new one", foreign, designating)
 	}
 }
+
+// TestConsentIDSquatting: charlie serves bravo a consent of its own under
+// the id of alpha's revoked consent; bravo's copy of alpha's consent stays
+// revoked, and alpha's object does not reach charlie through bravo.
+func TestConsentIDSquatting(t *testing.T) {
+	alpha, bravo, charlie := startPeer(t, "alpha"), startPeer(t, "bravo"), startPeer(t, "charlie")
+	linkTerms(t, alpha, bravo, nil)
+	linkTerms(t, bravo, charlie, nil)
+	ctx := context.Background()
+	if _, err := alpha.AddPartner(ctx, "charlie", charlie.PublicKey(), ""); err != nil {
+		t.Fatal(err)
+	}
+	ingest(t, alpha, indicator(green, detente.MarkingGreen, "alpha's"))
+	c, err := alpha.Federation.IssueConsent(ctx, green, "charlie", detente.ConsentObject, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sync(t, bravo, "alpha")
+	if d := decide(t, bravo, green, "charlie"); !d.Allowed {
+		t.Fatalf("before the revocation: %+v", d)
+	}
+	if err := alpha.Federation.RevokeConsent(ctx, c.ID, "operation compromised"); err != nil {
+		t.Fatal(err)
+	}
+	sync(t, bravo, "alpha")
+	if d := decide(t, bravo, green, "charlie"); d.Allowed {
+		t.Fatalf("after the revocation: %+v", d)
+	}
+	// charlie's consent, same id, its own object, not revoked: what
+	// charlie's consents endpoint would serve bravo.
+	forged := &detente.Consent{ID: c.ID, Originator: charlie.PublicKey(), Recipient: charlie.PublicKey(),
+		Object: "indicator--00000000-0000-4000-8000-0000000000c9", Scope: detente.ConsentObject, Issued: c.Issued}
+	forged.Sign(charlie.Key)
+	before := logSize(t, bravo)
+	for range 3 {
+		if err := bravo.Federation.AddConsent(ctx, forged); detente.ErrorCode(err) != detente.ECONFLICT {
+			t.Errorf("charlie's consent under alpha's id: %v", err)
+		}
+	}
+	if d := decide(t, bravo, green, "charlie"); d.Allowed {
+		t.Errorf("charlie un-revoked alpha's consent at bravo: %+v", d)
+	}
+	if got := logSize(t, bravo); got != before {
+		t.Errorf("refused consents grew bravo's log by %d", got-before)
+	}
+}
+
+func logSize(t testing.TB, p *peer) int64 {
+	t.Helper()
+	ctx := context.Background()
+	var n int64
+	if err := p.Store.View(ctx, func(tx detente.Tx) (err error) { n, err = tx.CountEvents(ctx); return }); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

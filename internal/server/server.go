@@ -19,7 +19,6 @@ import (
 	"detente/internal/api"
 	"detente/internal/hotline"
 	"detente/internal/node"
-	"detente/internal/peer"
 	"detente/internal/taxii"
 	"detente/internal/web"
 )
@@ -74,9 +73,6 @@ func New(n *node.Node, logger *slog.Logger, opts Options) *Server {
 	})
 	mux.Handle("/taxii2/", taxiiAuth(n, tx))
 	partnerRoutes(mux, n, logger)
-	peers := peer.NewServer(mux, n.PartnerByKey, logger)
-	peers.LogRoutes(n.Federation)
-	peers.ConsentRoutes(n.Federation)
 	mux.Handle("/", web.New(n, logger))
 	s := &Server{node: n, logger: logger, opts: opts}
 	s.http = &http.Server{
