@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"detente"
+	"detente/internal/datadir"
 	"detente/internal/lists"
 	"detente/internal/node"
 	"detente/internal/screening"
@@ -26,15 +27,18 @@ import (
 
 // Agency is one demo partner.
 type Agency struct {
-	Name     string // node name
-	Title    string // the fictitious agency
-	Node     *node.Node
-	Server   *server.Server
-	Token    string // an admin token
-	Analyst  string // an analyst token
-	Dir      string
-	sample   func(now time.Time) []map[string]any
-	reportID string
+	Name    string // node name
+	Title   string // the fictitious agency
+	Node    *node.Node
+	Server  *server.Server
+	Token   string // an admin token
+	Analyst string // an analyst token
+	Dir     string
+	// WebFingerprint is the SHA-256 fingerprint of the certificate the
+	// node's listener shows browsers.
+	WebFingerprint string
+	sample         func(now time.Time) []map[string]any
+	reportID       string
 }
 
 // Demo is the running demo.
@@ -110,7 +114,13 @@ func (d *Demo) setup(ctx context.Context, opts Options) error {
 		if a.Node, err = opts.Open(ctx, a.Dir, opts.Logger.With("node", a.Name)); err != nil {
 			return fmt.Errorf("demo: open %s: %w", a.Name, err)
 		}
-		a.Server = server.New(a.Node, opts.Logger.With("node", a.Name), server.Options{Insecure: opts.Insecure, SyncInterval: max(opts.SyncInterval, 0)})
+		web, err := datadir.WebCertificate(a.Dir, a.Name, []string{"127.0.0.1", "localhost", "::1"}, time.Now())
+		if err != nil {
+			return fmt.Errorf("demo: %s: %w", a.Name, err)
+		}
+		a.WebFingerprint = datadir.Fingerprint(web)
+		a.Server = server.New(a.Node, opts.Logger.With("node", a.Name), server.Options{Insecure: opts.Insecure, SyncInterval: max(opts.SyncInterval, 0),
+			WebCert: &web})
 		if err := a.Server.Listen("127.0.0.1:0"); err != nil {
 			return fmt.Errorf("demo: %s: %w", a.Name, err)
 		}
@@ -232,8 +242,8 @@ func (d *Demo) Close() error {
 func (d *Demo) PrintSummary(w io.Writer) {
 	fmt.Fprintf(w, "detente demo: %d partner nodes on loopback (data in %s)\n", len(d.Agencies), d.Dir)
 	for _, a := range d.Agencies {
-		fmt.Fprintf(w, "\n%s — %s\n  URL:           %s\n  key:           %s\n  admin token:   %s\n  analyst token: %s\n  data dir:      %s\n",
-			a.Name, a.Title, a.Server.URL(), a.Node.PublicKey(), a.Token, a.Analyst, a.Dir)
+		fmt.Fprintf(w, "\n%s — %s\n  URL:           %s\n  key:           %s\n  TLS SHA-256:   %s\n  admin token:   %s\n  analyst token: %s\n  data dir:      %s\n",
+			a.Name, a.Title, a.Server.URL(), a.Node.PublicKey(), a.WebFingerprint, a.Token, a.Analyst, a.Dir)
 	}
 	a := d.Agencies[0]
 	fmt.Fprintf(w, `

@@ -53,13 +53,20 @@ func CertificateKey(raw [][]byte) (detente.PublicKey, error) {
 	return detente.PublicKey(k), nil
 }
 
+// ServerName is the TLS server name (SNI) partner nodes ask for: a node's
+// listener answers it with its Ed25519 node certificate, which partners
+// pin, and every other client (browsers, third-party tools) with a
+// certificate they accept (ECDSA, or the operator's own).
+const ServerName = "peer.detente.invalid"
+
 // ClientTLS returns the TLS configuration for talking to partner p: this
-// node presents cert (mutual TLS), and accepts only a server whose
-// certificate carries p's pinned key. No CA is involved.
+// node presents cert (mutual TLS), asks for ServerName, and accepts only a
+// server whose certificate carries p's pinned key. No CA is involved.
 func ClientTLS(cert tls.Certificate, p *detente.Partner) *tls.Config {
 	pinned := p.Key
 	return &tls.Config{
 		Certificates: []tls.Certificate{cert},
+		ServerName:   ServerName,
 		MinVersion:   tls.VersionTLS13,
 		// Verification is by pinned key, in VerifyPeerCertificate below.
 		InsecureSkipVerify: true,

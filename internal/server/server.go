@@ -7,6 +7,9 @@ package server
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -17,8 +20,10 @@ import (
 	"time"
 
 	"detente/internal/api"
+	"detente/internal/datadir"
 	"detente/internal/hotline"
 	"detente/internal/node"
+	"detente/internal/peer"
 	"detente/internal/taxii"
 	"detente/internal/web"
 )
@@ -38,6 +43,12 @@ type Options struct {
 	// PublicURL is the node's URL as partners reach it; "" derives it from
 	// requests.
 	PublicURL string
+	// WebCert is the certificate the listener presents to browsers and
+	// third-party clients (datadir.WebCertificate, or the operator's own);
+	// partners, which ask for peer.ServerName, get the node's Ed25519
+	// certificate. Nil means a self-signed ECDSA certificate made for this
+	// run.
+	WebCert *tls.Certificate
 	// Hotline tunes the liaison channels' background work (outbox,
 	// escalation, heartbeats) and names the alert webhook.
 	Hotline hotline.RunOptions
@@ -95,19 +106,42 @@ func (s *Server) Listen(addr string) error {
 	}
 	if !s.opts.Insecure {
 		host, _, _ := net.SplitHostPort(ln.Addr().String())
-		cert, err := s.node.TLSCertificate([]string{host, "localhost", "127.0.0.1", "::1"})
+		hosts := []string{host, "localhost", "127.0.0.1", "::1"}
+		nodeCert, err := s.node.TLSCertificate(hosts)
 		if err != nil {
 			ln.Close()
 			return err
 		}
+		web := s.opts.WebCert
+		if web == nil {
+			key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+			if err == nil {
+				var c tls.Certificate
+				c, err = datadir.SelfSigned(key, s.node.Name, hosts, time.Now())
+				web = &c
+			}
+			if err != nil {
+				ln.Close()
+				return err
+			}
+		}
 		s.http.TLSConfig = &tls.Config{
-			Certificates: []tls.Certificate{cert},
-			MinVersion:   tls.VersionTLS13,
+			MinVersion: tls.VersionTLS13,
+			// Partners ask for peer.ServerName and pin the node's Ed25519
+			// key; browsers do not accept Ed25519 certificates, so
+			// everyone else gets the web certificate.
+			GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+				if hello.ServerName == peer.ServerName {
+					return &nodeCert, nil
+				}
+				return web, nil
+			},
 			// Partners present their node certificate; it is checked
 			// against the pinned keys per request. Local users have none.
 			ClientAuth: tls.RequestClientCert,
 		}
 		ln = tls.NewListener(ln, s.http.TLSConfig)
+		s.logger.Info("TLS certificate for browsers and tools", "sha256", datadir.Fingerprint(*web))
 	}
 	s.ln = ln
 	ctx, cancel := context.WithCancel(context.Background())
