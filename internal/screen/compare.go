@@ -89,7 +89,7 @@ func parse(name string) parsed { return parsed{name: name, toks: tokenize(name)}
 
 // Compare compares two names with their evidence and explains the score.
 func Compare(a, b Query) Result {
-	r := compareNames(parse(a.Name), parse(b.Name))
+	r := compareNames(parse(a.Name), parse(b.Name), a.Type == detente.EntityPerson || b.Type == detente.EntityPerson)
 	applyEvidence(&r, a.Type, b.Type, a.DatesOfBirth, b.DatesOfBirth, a.Nationalities, b.Nationalities)
 	finish(&r, DefaultThreshold)
 	return r
@@ -98,46 +98,84 @@ func Compare(a, b Query) Result {
 // CompareNames compares two names alone.
 func CompareNames(a, b string) Result { return Compare(Query{Name: a}, Query{Name: b}) }
 
-// mergeJoined joins adjacent tokens of xs written apart when the other name
-// writes them as one word (Sergei Lavrov / SergeiLavrov, Good Will /
-// Goodwill, Siemens AG / SiemensAG).
+// mergeJoined joins two or three adjacent tokens of xs written apart when
+// the other name writes them as one word (Sergei Lavrov / SergeiLavrov,
+// Good Will / Goodwill, Siemens AG / SiemensAG, Chan-o-cha / Chanocha,
+// Tse-tung / 泽东).
 func mergeJoined(xs, ys []token) []token {
 	if len(xs) < 2 {
 		return xs
 	}
 	var out []token
 	for i := 0; i < len(xs); i++ {
-		if i+1 < len(xs) && xs[i].latin && xs[i+1].latin && !xs[i].arabic && !xs[i+1].arabic {
-			c := xs[i].text + xs[i+1].text
-			merged := false
-			for k := range ys {
-				y := &ys[k]
-				if !y.latin || len(y.text) < 5 || y.kind != kindName || y.text[0] != c[0] || abs(len(y.text)-len(c)) > 2 {
-					continue
-				}
-				if y.text == c || (len(c) >= 7 && blend(y.text, c) >= 0.9) || Skeleton(c) == y.skel {
-					// Only when the parts do not match the word on their own.
-					if s, _ := tokenSim(&xs[i], y); s >= 0.9 {
-						continue
-					}
-					if s, _ := tokenSim(&xs[i+1], y); s >= 0.9 {
-						continue
-					}
-					t := latinToken(xs[i].raw+" "+xs[i+1].raw, c, nil)
-					t.kind, t.weight = kindName, 1
-					out = append(out, t)
-					i++
-					merged = true
-					break
-				}
-			}
-			if merged {
-				continue
+		merged := false
+		for n := min(3, len(xs)-i); n >= 2 && !merged; n-- {
+			if t, ok := joinedMatch(xs[i:i+n], ys); ok {
+				out = append(out, t)
+				i += n - 1
+				merged = true
 			}
 		}
-		out = append(out, xs[i])
+		if !merged {
+			out = append(out, xs[i])
+		}
 	}
 	return out
+}
+
+// joinedMatch reports whether the tokens ps written together match a
+// token of ys that none of them matches alone, and returns the joined
+// token.
+func joinedMatch(ps []token, ys []token) (token, bool) {
+	var c, raw strings.Builder
+	for k := range ps {
+		p := &ps[k]
+		if !p.latin || p.abjad || p.kind == kindNumber {
+			return token{}, false
+		}
+		c.WriteString(p.text)
+		if k > 0 {
+			raw.WriteByte(' ')
+		}
+		raw.WriteString(p.raw)
+	}
+	cs := c.String()
+	csk := Skeleton(cs)
+	for k := range ys {
+		y := &ys[k]
+		if !y.latin || y.kind != kindName || len(y.text) < 4 || abs(len(y.text)-len(cs)) > 3 {
+			continue
+		}
+		ok := false
+		y.spellings(func(text, skel string) bool {
+			switch {
+			case text == cs || skel == csk && len(csk) >= 3:
+				ok = true
+			case len(cs) >= 6 && editDistance(text, cs) <= 1:
+				ok = true
+			case len(cs) >= 10 && editDistance(text, cs) <= 2:
+				ok = true
+			}
+			return !ok
+		})
+		if !ok {
+			continue
+		}
+		// Only when the parts do not match the word on their own.
+		alone := false
+		for j := range ps {
+			if s, _ := tokenSim(&ps[j], y); s >= 0.9 {
+				alone = true
+			}
+		}
+		if alone {
+			continue
+		}
+		t := latinToken(raw.String(), cs, nil)
+		t.kind, t.weight = kindName, 1
+		return t, true
+	}
+	return token{}, false
 }
 
 type pairScore struct {
@@ -146,8 +184,9 @@ type pairScore struct {
 	how  string
 }
 
-// compareNames scores two parsed names and records the alignment.
-func compareNames(pa, pb parsed) Result {
+// compareNames scores two parsed names and records the alignment; person
+// says that either name is known to be a person's.
+func compareNames(pa, pb parsed, person bool) Result {
 	r := Result{NameA: pa.name, NameB: pb.name}
 	ta := mergeJoined(pa.toks, pb.toks)
 	tb := mergeJoined(pb.toks, ta)
@@ -263,12 +302,86 @@ func compareNames(pa, pb parsed) Result {
 		score -= pen
 		r.Evidence = append(r.Evidence, Evidence{Kind: "name", Detail: fmt.Sprintf("%d conflicting token(s) on both sides", c), Adjustment: -pen})
 	}
+	if person {
+		if pen, why := subsetPenalty(ta, tb, usedA, usedB); pen > 0 {
+			score -= pen
+			r.Evidence = append(r.Evidence, Evidence{Kind: "name", Detail: why, Adjustment: -pen})
+		}
+	}
 	if !strong && score > 0.6 {
 		r.Evidence = append(r.Evidence, Evidence{Kind: "name", Detail: "no distinctive name token matched well: capped", Adjustment: 0.6 - score})
 		score = 0.6
 	}
 	r.NameScore = clamp(score)
 	return r
+}
+
+// subsetPenalty applies to persons the rule that a shorter name found
+// whole inside a longer one stands for the same person only if it holds
+// one of the longer name's family names and one of its given names, and
+// the first family name when the longer name has two written before a
+// comma (GARCIA LOPEZ, Juan Carlos: Juan Garcia, not Juan Lopez or Juan
+// Carlos). Without a comma which words are family names is not known (the
+// last word in one culture, the first in another), and the rule does not
+// apply.
+func subsetPenalty(ta, tb []token, usedA, usedB []bool) (float64, string) {
+	content := func(ts []token) int {
+		n := 0
+		for i := range ts {
+			if ts[i].weight >= 0.5 && ts[i].kind != kindInitial {
+				n++
+			}
+		}
+		return n
+	}
+	ns, nl := content(ta), content(tb)
+	short, long, usedS, usedL := ta, tb, usedA, usedB
+	if ns > nl {
+		short, long, usedS, usedL = tb, ta, usedB, usedA
+		ns, nl = nl, ns
+	}
+	if ns < 2 || nl < 3 || nl <= ns {
+		return 0, ""
+	}
+	for i := range short {
+		if short[i].weight >= 0.5 && !usedS[i] {
+			return 0, "" // not a subset: the scoring already counts it
+		}
+	}
+	var fam []int
+	for i := range long {
+		if long[i].family && long[i].weight > 0 {
+			fam = append(fam, i)
+		}
+	}
+	first := -1
+	if len(fam) == 2 {
+		first = fam[0] // a double family name: the first one counts
+	}
+	if len(fam) == 0 {
+		return 0, "" // which words are family names is not known
+	}
+	coversFam, coversFirst, coversGiven := false, false, false
+	for i := range long {
+		if !usedL[i] || long[i].weight == 0 {
+			continue
+		}
+		if slices.Contains(fam, i) {
+			coversFam = true
+			coversFirst = coversFirst || i == first
+		} else {
+			coversGiven = true
+		}
+	}
+	switch {
+	case !coversFam:
+		return 0.15, "the shorter name holds none of the longer name's family names"
+	case !coversGiven:
+		return 0.15, "the shorter name holds only family names of the longer name"
+	case first >= 0 && !coversFirst:
+		return 0.1, "the shorter name holds the second family name, not the first"
+	}
+	return 0, ""
 }
 
 // sameTokens reports whether two names have the same tokens in the same

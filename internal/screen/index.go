@@ -79,7 +79,7 @@ func NewIndex(ds []detente.Designation) *Index {
 					continue
 				}
 				key := t.text
-				if t.arabic {
+				if t.abjad {
 					key = "\x00" + t.raw
 				}
 				v, ok := vocabID[key]
@@ -100,10 +100,13 @@ func NewIndex(ds []detente.Designation) *Index {
 }
 
 func (ix *Index) addVocab(v int32, t *token) {
-	if t.arabic {
-		if t.ckey != "" {
-			ix.byCKey[t.ckey] = append(ix.byCKey[t.ckey], v)
-		}
+	if t.abjad {
+		t.consonantKeys(func(k string) bool {
+			if k != "" {
+				ix.byCKey[k] = appendOnce(ix.byCKey[k], v)
+			}
+			return true
+		})
 		return
 	}
 	t.spellings(func(text, skel string) bool {
@@ -158,14 +161,17 @@ type vocabHit struct {
 // retrieve candidates.
 func (ix *Index) similarVocab(q *token) []vocabHit {
 	cand := map[int32]int{}
-	if q.arabic {
-		for _, v := range ix.byCKey[q.ckey] {
-			cand[v] = 99
-		}
-		// Latin vocabulary meets Arabic script on consonant keys.
-		for _, v := range ix.latCK[q.ckey] {
-			cand[v] = 99
-		}
+	if q.abjad {
+		q.consonantKeys(func(k string) bool {
+			for _, v := range ix.byCKey[k] {
+				cand[v] = 99
+			}
+			// Latin vocabulary meets abjads on consonant keys.
+			for _, v := range ix.latCK[k] {
+				cand[v] = 99
+			}
+			return true
+		})
 	} else {
 		q.spellings(func(text, skel string) bool {
 			for _, v := range ix.byText[text] {
@@ -263,7 +269,7 @@ func (ix *Index) Search(q Query, limit int) []Hit {
 	for _, c := range cands {
 		in := &ix.names[c.n]
 		d := &ix.ds[in.desig]
-		r := compareNames(qp, in.p)
+		r := compareNames(qp, in.p, q.Type == detente.EntityPerson || d.Type == detente.EntityPerson)
 		applyEvidence(&r, q.Type, d.Type, q.DatesOfBirth, d.DatesOfBirth, q.Nationalities, d.Nationalities)
 		if in.weak && r.Score > ix.Threshold-0.01 && r.NameScore < 1 {
 			// A weak alias is too broad to alert on unless it is exact.

@@ -1,6 +1,7 @@
 package screen
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -33,13 +34,16 @@ type token struct {
 	alts   []string // other Latin spellings (transliteration systems)
 	skel   string   // Skeleton of text
 	skels  []string // skeletons of alts
-	ckey   string   // consonant key, for Arabic-script comparisons
-	canon  string   // name-variant group, "" when none
+	ckey   string   // consonant key, for abjad (Arabic, Hebrew) comparisons
+	ckeys  []string // other consonant keys of an abjad token
+	canon  []uint16 // name groups (forms and nicknames, names.go)
 	kind   tokKind
 	weight float64
-	arabic bool // written in Arabic script
+	abjad  bool // written in an abjad (Arabic or Hebrew script)
 	// patronym marks a name that follows bin/ibn/ben: the father's name.
 	patronym bool
+	// family marks a word written before the comma of "FAMILY, Given".
+	family bool
 	latin    bool // written in (or transliterated into) Latin letters
 }
 
@@ -69,7 +73,7 @@ func fold(s string) string {
 			continue
 		}
 		r = unicode.ToLower(r)
-		if unicode.Is(unicode.Cyrillic, r) {
+		if unicode.Is(unicode.Cyrillic, r) || keepsMarks(r) {
 			b.WriteRune(r)
 			continue
 		}
@@ -92,6 +96,13 @@ func fold(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// keepsMarks reports whether r belongs to a script whose combining marks
+// are letters or vowels (Thai, Devanagari, kana voicing marks) or whose
+// syllables NFKD would take apart (Hangul).
+func keepsMarks(r rune) bool {
+	return isHangul(r) || isKana(r) || isThai(r) || isDevanagari(r) || r == 0x3099 || r == 0x309A
 }
 
 // rawPiece is a word cut from a name with the separator that followed it.
@@ -330,46 +341,6 @@ func skeletonSet(s string) map[string]bool {
 	return m
 }
 
-// variantGroups are spellings of one name that skeletons do not unite:
-// established renderings and nicknames.
-var variantGroups = [][]string{
-	{"qaddafi", "gaddafi", "kadhafi", "qadhafi", "gadhafi", "kaddafi", "qadafi", "gadafi", "khadafy"},
-	{"jamal", "gamal", "djamal"},
-	{"yusuf", "youssef", "yousef", "yosef", "joseph", "josef", "jusuf", "yousif", "yusif", "yousuf"},
-	{"john", "juan", "johann", "johannes", "jean", "ivan", "giovanni", "joao", "jon", "sean", "ian"},
-	{"mohammed", "mehmet", "mehmed", "mamadou", "mohd", "muhd", "mhd"},
-	{"theodore", "ted", "teddy", "fyodor", "fedor", "theodor"},
-	{"benjamin", "bibi", "binyamin"},
-	{"william", "bill", "billy", "wilhelm", "guillaume", "guillermo"},
-	{"robert", "bob", "bobby", "rob"},
-	{"james", "jim", "jimmy", "diego", "jaime", "jacques"},
-	{"michael", "mike", "mikhail", "michel", "miguel", "mikael"},
-	{"richard", "dick", "rick"},
-	{"alexander", "alex", "sasha", "alexandre", "aleksandr", "alexandr", "oleksandr", "iskander", "iskandar"},
-	{"barack", "barry"},
-	{"peter", "pyotr", "pierre", "pedro", "pietro", "petr", "petro"},
-	{"paul", "pavel", "pablo", "paolo", "pol"},
-	{"george", "georgy", "georgiy", "jorge", "giorgio", "georges", "jurgen"},
-	{"nicholas", "nikolai", "nikolay", "nicolas", "nicola", "mykola"},
-	{"vladimir", "volodymyr", "wladimir", "uladzimir"},
-	{"osama", "usama", "ussama", "oussama"},
-	{"xi", "hsi", "si", "shi"},
-	{"jinping", "chinping"},
-	{"muammar", "moammar", "moamar", "muamar"},
-	{"ahmadinejad", "ahmadinezhad"},
-	{"gazprom", "gasprom"},
-}
-
-var variantOf = func() map[string]string {
-	m := map[string]string{}
-	for _, g := range variantGroups {
-		for _, n := range g {
-			m[n] = g[0]
-		}
-	}
-	return m
-}()
-
 // scopeWords mark part of an organisation: a wing, faction or branch.
 var scopeWords = set("wing military armed faction branch political youth division battalion unit " +
 	"brigade brigades cell command regional section")
@@ -424,27 +395,76 @@ func Normalize(name string) string {
 	return strings.Join(parts, " ")
 }
 
-// scriptOf returns the dominant script of a word: 'L' Latin or digits, 'C'
-// Cyrillic, 'G' Greek, 'A' Arabic, 'H' Armenian, 'O' other.
+// Scripts of words, as scriptOf returns them.
+const (
+	scriptLatin      = 'L' // Latin letters or digits
+	scriptCyrillic   = 'C'
+	scriptGreek      = 'G'
+	scriptArabic     = 'A'
+	scriptHebrew     = 'E'
+	scriptArmenian   = 'H'
+	scriptGeorgian   = 'Y'
+	scriptHan        = 'Z'
+	scriptKana       = 'J' // hiragana or katakana, possibly with Han
+	scriptHangul     = 'K'
+	scriptThai       = 'T'
+	scriptDevanagari = 'D'
+	scriptOther      = 'O'
+)
+
+// scriptOf returns the dominant script of a word (one of the script…
+// constants): that of its first letter, except that kana anywhere makes a
+// word Japanese.
 func scriptOf(w string) byte {
+	var first byte
 	for _, r := range w {
+		var s byte
 		switch {
 		case r < 0x250 && unicode.IsLetter(r):
-			return 'L'
+			s = scriptLatin
+		case isKana(r):
+			return scriptKana
 		case unicode.Is(unicode.Cyrillic, r):
-			return 'C'
+			s = scriptCyrillic
 		case unicode.Is(unicode.Greek, r):
-			return 'G'
+			s = scriptGreek
 		case isArabicScript(r):
-			return 'A'
-		case unicode.Is(unicode.Armenian, r):
-			return 'H'
+			s = scriptArabic
+		case isHebrew(r):
+			s = scriptHebrew
+		case isArmenian(r):
+			s = scriptArmenian
+		case isGeorgian(r):
+			s = scriptGeorgian
+		case isHangul(r):
+			s = scriptHangul
+		case isHan(r):
+			s = scriptHan
+		case isThai(r):
+			s = scriptThai
+		case isDevanagari(r):
+			s = scriptDevanagari
 		case unicode.IsLetter(r):
-			return 'O'
+			s = scriptOther
+		}
+		if first == 0 && s != 0 {
+			first = s
+			if s != scriptHan {
+				return s
+			}
 		}
 	}
-	return 'L'
+	if first == 0 {
+		return scriptLatin
+	}
+	return first
 }
+
+func isThai(r rune) bool { return r >= 0x0E00 && r <= 0x0E7F }
+
+// foreignNameDots separate the parts of foreign names written in Chinese or
+// Japanese (贝拉克·奥巴马): such names are not family name then given name.
+const foreignNameDots = "·・•‧"
 
 // tokenize turns a name into tokens ready for matching.
 func tokenize(name string) []token {
@@ -458,31 +478,165 @@ func tokenize(name string) []token {
 	}
 	words = numbers(words)
 	words = replacePhrases(words)
+	foreign := strings.ContainsAny(name, foreignNameDots)
+	// Words before a comma are family names ("GARCIA LOPEZ, Juan").
+	nfam := 0
+	if before, _, ok := strings.Cut(name, ","); ok {
+		nfam = len(joinDotted(split(fold(before))))
+	}
 
 	toks := make([]token, 0, len(words)+2)
 	for i := 0; i < len(words); i++ {
 		w := words[i]
+		from, fam := len(toks), i < nfam
 		switch scriptOf(w) {
-		case 'C':
-			alts := dedupe(TransliterateCyrillic(w))
-			toks = append(toks, latinToken(w, alts[0], alts[1:]))
-		case 'G':
-			alts := dedupe(TransliterateGreek(w))
-			toks = append(toks, latinToken(w, alts[0], alts[1:]))
-		case 'H':
-			toks = append(toks, latinToken(w, TransliterateArmenian(w), nil))
-		case 'A':
+		case scriptCyrillic:
+			toks = append(toks, variantToken(w, TransliterateCyrillic(w)))
+		case scriptGreek:
+			toks = append(toks, variantToken(w, TransliterateGreek(w)))
+		case scriptArmenian:
+			toks = append(toks, variantToken(w, TransliterateArmenian(w)))
+		case scriptGeorgian:
+			toks = append(toks, variantToken(w, TransliterateGeorgian(w)))
+		case scriptThai:
+			toks = append(toks, variantToken(w, TransliterateThai(w)))
+		case scriptDevanagari:
+			toks = append(toks, variantToken(w, TransliterateDevanagari(w)))
+		case scriptKana:
+			toks = append(toks, variantToken(w, TransliterateKana(w)))
+		case scriptHangul:
+			raws, forms := []string{w}, [][]string{TransliterateHangul(w)}
+			if !foreign {
+				raws, forms = readHangulName(w)
+			}
+			for k := range raws {
+				toks = append(toks, variantToken(raws[k], forms[k]))
+			}
+		case scriptHan:
+			n := hanName{raw: []string{w}, forms: [][]string{readHanWord([]rune(w), false)}}
+			if !foreign {
+				n = readHanName(w)
+			}
+			for k := range n.raw {
+				toks = append(toks, variantToken(n.raw[k], n.forms[k]))
+			}
+		case scriptHebrew:
+			toks = append(toks, hebrewToken(w))
+		case scriptArabic:
 			toks = append(toks, arabicTokens(w, &i, words)...)
-		case 'O':
+		case scriptOther:
 			t := token{raw: w, text: w, kind: kindName, weight: 1}
 			toks = append(toks, t)
 		default:
-			toks = append(toks, latinToken(w, w, nil))
+			toks = append(toks, latinToken(w, w, pinyinAlts(w)))
+		}
+		for k := from; k < len(toks); k++ {
+			toks[k].family = fam
 		}
 	}
 	toks = canonicaliseArabicLatin(toks)
+	givenBen(toks)
 	markPatronyms(toks)
 	return toks
+}
+
+// variantToken builds a token from the Latin spellings of a word written in
+// another script, the first being its canonical spelling.
+func variantToken(raw string, forms []string) token {
+	forms = dedupe(forms)
+	return latinToken(raw, forms[0], forms[1:])
+}
+
+// hebrewToken romanises a Hebrew word as an abjad token.
+func hebrewToken(w string) token {
+	switch w {
+	case "בן", "בת":
+		return token{raw: w, text: "ben", kind: kindParticle, abjad: true}
+	}
+	lat, keys := romaniseHebrew(w)
+	t := token{raw: w, text: lat, kind: kindName, weight: 1, abjad: true}
+	for i, k := range keys {
+		ck := consonantKey(k)
+		if i == 0 {
+			t.ckey = ck
+		} else if ck != t.ckey {
+			t.ckeys = append(t.ckeys, ck)
+		}
+	}
+	t.ckeys = dedupe(t.ckeys)
+	if len(t.ckey) <= 2 {
+		t.weight = 0.7
+	}
+	t.canon = abjadNameGroups(&t)
+	return t
+}
+
+// nameGroupsByCKey maps the consonant keys (of three consonants or more)
+// of every spelling in the name tables to its groups, so that a name
+// written in an abjad finds its forms (בנימין, bnmn: Binyamin, Benjamin).
+var nameGroupsByCKey = func() map[string][]uint16 {
+	m := map[string][]uint16{}
+	for n, gs := range nameGroups {
+		k := consonantKey(Skeleton(n))
+		if len(k) < 3 {
+			continue
+		}
+		for _, g := range gs {
+			if !slices.Contains(m[k], g) {
+				m[k] = append(m[k], g)
+			}
+		}
+	}
+	return m
+}()
+
+// abjadNameGroups returns the name groups an abjad token's consonant keys
+// reach.
+func abjadNameGroups(t *token) []uint16 {
+	var gs []uint16
+	t.consonantKeys(func(k string) bool {
+		for _, g := range nameGroupsByCKey[k] {
+			if !slices.Contains(gs, g) {
+				gs = append(gs, g)
+			}
+		}
+		return true
+	})
+	return gs
+}
+
+// pinyinAlts returns the Wade–Giles spelling of a Latin word that reads as
+// pinyin of one to three syllables and is spelt differently in Wade–Giles
+// (Jinping, Chinping), so that pinyin and Wade–Giles spellings of a Chinese
+// name meet.
+func pinyinAlts(w string) []string {
+	// Wade–Giles writes pinyin r as j, which skeletons would confuse with
+	// pinyin j and zh: words with r keep their spelling.
+	if len(w) < 2 || len(w) > 14 || !strings.ContainsAny(w, "xqjzc") || strings.IndexByte(w, 'r') >= 0 {
+		return nil
+	}
+	syls, ok := splitPinyin(w)
+	if !ok || len(syls) > 3 {
+		return nil
+	}
+	var b strings.Builder
+	for _, s := range syls {
+		b.WriteString(wadeGilesSyllable(s))
+	}
+	if wg := b.String(); wg != w {
+		return []string{wg}
+	}
+	return nil
+}
+
+// givenBen reads "ben" at the start of a name of two or three words as the
+// given name (Ben Smith), not the patronymic particle (Ali ben Hassan).
+func givenBen(toks []token) {
+	if len(toks) < 2 || len(toks) > 3 || toks[0].text != "ben" || toks[0].abjad || toks[1].kind == kindParticle {
+		return
+	}
+	toks[0].kind, toks[0].weight = kindName, 0.7
+	toks[0].canon = nameGroups["ben"]
 }
 
 var patronymMarkers = set("bin ibn ben bint binti bn ibnu ould walad")
@@ -583,14 +737,20 @@ func classify(t *token) {
 	case commonNames[t.skel]:
 		t.weight = 0.7
 	}
-	if v, ok := variantOf[w]; ok {
-		t.canon = v
-	}
+	t.canon = nameGroupsOf(t)
+}
+
+// nameGroupsOf returns the name groups of any spelling of t.
+func nameGroupsOf(t *token) []uint16 {
+	gs := nameGroups[t.text]
 	for _, a := range t.alts {
-		if v, ok := variantOf[a]; ok && t.canon == "" {
-			t.canon = v
+		for _, g := range nameGroups[a] {
+			if !slices.Contains(gs, g) {
+				gs = append(slices.Clip(gs), g)
+			}
 		}
 	}
+	return gs
 }
 
 // nearLegal reports whether a long word is a misspelt legal form
@@ -619,7 +779,7 @@ func arabicTokens(w string, i *int, words []string) []token {
 	var out []token
 	rs := []rune(w)
 	if len(rs) > 3 && rs[0] == 'ا' && rs[1] == 'ل' {
-		out = append(out, token{raw: "ال", text: "al", kind: kindParticle, arabic: true})
+		out = append(out, token{raw: "ال", text: "al", kind: kindParticle, abjad: true})
 		rs = rs[2:]
 		w = string(rs)
 	}
@@ -630,32 +790,33 @@ func arabicTokens(w string, i *int, words []string) []token {
 			rest = rest[2:]
 		}
 		rw := romaniseArabic(string(rest))
-		t := token{raw: string(rest), text: rw.latin, ckey: consonantKey(rw.skel), kind: kindName, weight: 1, arabic: true}
-		return append(out, token{raw: "عبد", text: "abd", ckey: "bd", kind: kindName, weight: 0.5, arabic: true}, t)
+		t := token{raw: string(rest), text: rw.latin, ckey: consonantKey(rw.skel), kind: kindName, weight: 1, abjad: true}
+		return append(out, token{raw: "عبد", text: "abd", ckey: "bd", kind: kindName, weight: 0.5, abjad: true}, t)
 	}
 	switch w {
 	case "ولد":
-		return append(out, token{raw: w, text: "ould", kind: kindParticle, arabic: true})
+		return append(out, token{raw: w, text: "ould", kind: kindParticle, abjad: true})
 	case "بن", "ابن", "بنت":
-		return append(out, token{raw: w, text: "bin", kind: kindParticle, arabic: true})
+		return append(out, token{raw: w, text: "bin", kind: kindParticle, abjad: true})
 	case "ابو", "أبو", "ابى", "أبي":
-		t := token{raw: w, text: "abu", skel: "aba", kind: kindName, weight: 0.7, arabic: true}
+		t := token{raw: w, text: "abu", skel: "aba", kind: kindName, weight: 0.7, abjad: true}
 		return append(out, t)
 	case "عبد":
 		if *i+1 < len(words) && (words[*i+1] == "الله" || words[*i+1] == "اللہ") {
 			*i++
-			return append(out, token{raw: "عبد الله", text: "abdullah", ckey: "bdl", kind: kindName, weight: 1, arabic: true})
+			return append(out, token{raw: "عبد الله", text: "abdullah", ckey: "bdl", kind: kindName, weight: 1, abjad: true})
 		}
-		return append(out, token{raw: w, text: "abd", ckey: "bd", kind: kindName, weight: 0.5, arabic: true})
+		return append(out, token{raw: w, text: "abd", ckey: "bd", kind: kindName, weight: 0.5, abjad: true})
 	case "عبدالله":
-		return append(out, token{raw: w, text: "abdullah", ckey: "bdl", kind: kindName, weight: 1, arabic: true})
+		return append(out, token{raw: w, text: "abdullah", ckey: "bdl", kind: kindName, weight: 1, abjad: true})
 	}
 	rw := romaniseArabic(w)
-	t := token{raw: w, text: rw.latin, kind: kindName, weight: 1, arabic: true}
+	t := token{raw: w, text: rw.latin, kind: kindName, weight: 1, abjad: true}
 	t.ckey = consonantKey(rw.skel)
 	if commonNames[Skeleton(rw.latin)] || len(t.ckey) <= 2 {
 		t.weight = 0.7
 	}
+	t.canon = abjadNameGroups(&t)
 	return append(out, t)
 }
 
@@ -669,22 +830,22 @@ func canonicaliseArabicLatin(toks []token) []token {
 		if t.kind == kindStop && strings.HasPrefix(t.raw, "~") {
 			continue // honorific
 		}
-		if !t.latin || t.arabic {
-			out = append(out, t)
+		if !t.latin || t.abjad {
+			out = emitFamily(out, t.family, t)
 			continue
 		}
 		w := t.text
 		if isAbdullah(w) {
-			out = append(out, latinToken(t.raw, "abdullah", nil))
+			out = emitFamily(out, t.family, latinToken(t.raw, "abdullah", nil))
 			continue
 		}
 		if isAbdForm(w) {
 			if i+1 < len(toks) && isAbdullah("abd"+toks[i+1].text) {
-				out = append(out, latinToken(t.raw+" "+toks[i+1].raw, "abdullah", nil))
+				out = emitFamily(out, t.family, latinToken(t.raw+" "+toks[i+1].raw, "abdullah", nil))
 				i++
 				continue
 			}
-			out = append(out, abdToken(t.raw))
+			out = emitFamily(out, t.family, abdToken(t.raw))
 			continue
 		}
 		if len(w) > 5 && strings.HasPrefix(w, "abd") {
@@ -705,22 +866,31 @@ func canonicaliseArabicLatin(toks []token) []token {
 					break
 				}
 			}
-			out = append(out, abdToken(t.raw), latinToken(rest, rest, nil))
+			out = emitFamily(out, t.family, abdToken(t.raw), latinToken(rest, rest, nil))
 			continue
 		}
 		split := false
 		if t.kind == kindName {
 			for _, suf := range arabicSuffixDin {
 				if len(w) >= len(suf)+3 && strings.HasSuffix(w, suf) {
-					out = append(out, latinToken(w[:len(w)-len(suf)], w[:len(w)-len(suf)], nil), latinToken("din", "din", nil))
+					out = emitFamily(out, t.family, latinToken(w[:len(w)-len(suf)], w[:len(w)-len(suf)], nil), latinToken("din", "din", nil))
 					split = true
 					break
 				}
 			}
 		}
 		if !split {
-			out = append(out, t)
+			out = emitFamily(out, t.family, t)
 		}
+	}
+	return out
+}
+
+// emitFamily appends ts to out with their family mark set to fam.
+func emitFamily(out []token, fam bool, ts ...token) []token {
+	for _, t := range ts {
+		t.family = fam
+		out = append(out, t)
 	}
 	return out
 }
