@@ -44,7 +44,7 @@ type token struct {
 	patronym bool
 	// family marks a word written before the comma of "FAMILY, Given".
 	family bool
-	latin    bool // written in (or transliterated into) Latin letters
+	latin  bool // written in (or transliterated into) Latin letters
 }
 
 // specialLetters are Latin letters that NFKD does not decompose.
