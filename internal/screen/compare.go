@@ -2,6 +2,7 @@ package screen
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -24,6 +25,31 @@ type Query struct {
 	DatesOfBirth []string `json:"dates_of_birth,omitempty"`
 	// Nationalities are ISO 3166 alpha-2 codes (or country names).
 	Nationalities []string `json:"nationalities,omitempty"`
+	// Threshold is the score from which a comparison or hit is a match,
+	// in (0, 1]; DefaultThreshold when 0. Compare uses the first query's.
+	// See docs/screening.md for the precision and recall it buys.
+	Threshold float64 `json:"threshold,omitempty"`
+}
+
+// ErrThreshold is returned by CheckThreshold for a threshold outside (0, 1].
+var ErrThreshold = errors.New("threshold must be a number above 0 and at most 1")
+
+// CheckThreshold reports whether t is a usable Query.Threshold: 0 (the
+// default) or a number in (0, 1]. The CLI and the API call it on the value
+// a user gives.
+func CheckThreshold(t float64) error {
+	if t < 0 || t > 1 || t != t {
+		return ErrThreshold
+	}
+	return nil
+}
+
+// threshold returns q's threshold, or def when q has none or a bad one.
+func (q *Query) threshold(def float64) float64 {
+	if q.Threshold > 0 && q.Threshold <= 1 {
+		return q.Threshold
+	}
+	return def
 }
 
 // Result is the outcome of comparing two names, with its explanation.
@@ -89,9 +115,9 @@ func parse(name string) parsed { return parsed{name: name, toks: tokenize(name)}
 
 // Compare compares two names with their evidence and explains the score.
 func Compare(a, b Query) Result {
-	r := compareNames(parse(a.Name), parse(b.Name), a.Type == detente.EntityPerson || b.Type == detente.EntityPerson)
+	r := compareNames(parse(a.Name), parse(b.Name), classOf(a.Type, b.Type))
 	applyEvidence(&r, a.Type, b.Type, a.DatesOfBirth, b.DatesOfBirth, a.Nationalities, b.Nationalities)
-	finish(&r, DefaultThreshold)
+	finish(&r, a.threshold(b.threshold(DefaultThreshold)))
 	return r
 }
 
@@ -184,9 +210,101 @@ type pairScore struct {
 	how  string
 }
 
-// compareNames scores two parsed names and records the alignment; person
-// says that either name is known to be a person's.
-func compareNames(pa, pb parsed, person bool) Result {
+// nameClass is what two names are known to be, which decides some rules.
+type nameClass uint8
+
+const (
+	classUnknown nameClass = iota
+	classPerson
+	classOrg
+)
+
+// classOf returns the class of two names from their entity types: person
+// when either is a person, organisation when either is an organisation
+// and neither a person.
+func classOf(a, b detente.EntityType) nameClass {
+	switch {
+	case a == detente.EntityPerson || b == detente.EntityPerson:
+		return classPerson
+	case a == detente.EntityOrganization || b == detente.EntityOrganization:
+		return classOrg
+	}
+	return classUnknown
+}
+
+// brandScore returns the score of an organisation name that is a brand
+// alone (one distinctive word, with at most legal forms beside it) matched
+// by the other name's first distinctive word, followed only by common
+// words, countries and legal forms (Faberlic, Faberlic Europe Sp. z o.o.);
+// 0 when the rule does not apply.
+func brandScore(ta, tb []token, pairs []pairScore) float64 {
+	distinct := func(ts []token) []int {
+		var out []int
+		for i := range ts {
+			if ts[i].kind == kindName && ts[i].weight >= 0.7 {
+				out = append(out, i)
+			}
+		}
+		return out
+	}
+	da, db := distinct(ta), distinct(tb)
+	if len(da) != 1 && len(db) != 1 {
+		return 0
+	}
+	content := func(ts []token) int {
+		n := 0
+		for i := range ts {
+			if ts[i].weight > 0 {
+				n++
+			}
+		}
+		return n
+	}
+	brandA := len(da) == 1 && (len(db) != 1 || content(ta) <= content(tb))
+	brand, bi, fd := ta, da, db
+	if !brandA {
+		brand, bi, fd = tb, db, da
+	}
+	if content(brand) != 1 || len(fd) != 1 {
+		return 0
+	}
+	for _, p := range pairs {
+		i, j := p.i, p.j
+		if !brandA {
+			i, j = p.j, p.i
+		}
+		if i == bi[0] && j == fd[0] && p.s >= 0.9 {
+			return 0.85 + 0.1*(p.s-0.9)
+		}
+	}
+	return 0
+}
+
+// orgFuzzyOK reports whether a fuzzy match of two words of organisation
+// names counts: common words must agree exactly (Gas, Oil; Construction,
+// Constructors), distinctive ones may differ by one edit, or two in long
+// words (Petromechanical, Petrochemical differ by more).
+func orgFuzzyOK(a, b *token) bool {
+	d := editDistance(a.text, b.text)
+	if a.kind == kindCommon || b.kind == kindCommon || a.kind == kindCountry || b.kind == kindCountry {
+		return d <= 1 // spelling only (Organisation, Organization)
+	}
+	return d <= 1 || d == 2 && max(len(a.text), len(b.text)) >= 7
+}
+
+// diffWeight is how much an unmatched token of an organisation name
+// counts against a match: a common word present on one side only still
+// tells two companies apart (Crystalord, Crystalord Systems).
+func diffWeight(t *token, class nameClass) float64 {
+	if class == classOrg && t.kind == kindCommon {
+		return 0.6
+	}
+	return t.weight
+}
+
+// compareNames scores two parsed names and records the alignment; class
+// is what the names are known to be.
+func compareNames(pa, pb parsed, class nameClass) Result {
 	r := Result{NameA: pa.name, NameB: pb.name}
 	ta := mergeJoined(pa.toks, pb.toks)
 	tb := mergeJoined(pb.toks, ta)
@@ -211,6 +329,9 @@ func compareNames(pa, pb parsed, person bool) Result {
 				continue
 			}
 			s, how := tokenSim(&ta[i], &tb[j])
+			if class == classOrg && how == MethodFuzzy && !orgFuzzyOK(&ta[i], &tb[j]) {
+				continue
+			}
 			if roles && ta[i].patronym != tb[j].patronym {
 				s *= 0.7 // a given name aligned with a father's name
 			}
@@ -250,18 +371,22 @@ func compareNames(pa, pb parsed, person bool) Result {
 		r.Tokens = append(r.Tokens, TokenMatch{A: ta[p.i].text, B: tb[p.j].text, Method: p.how,
 			Kind: ta[p.i].kind.String(), Score: round(p.s), Weight: round(max(wa, wb))})
 	}
-	var nA, nB, unA, unB int
+	var nA, nB, unA, unB, addA, addB int
 	for i := range ta {
 		denA += ta[i].weight
 		if ta[i].weight > 0 {
 			nA++
 		}
 		if !usedA[i] {
+			denA += diffWeight(&ta[i], class) - ta[i].weight
 			m := "ignored"
 			if ta[i].weight > 0 {
 				m = "unmatched"
-				if ta[i].weight >= 0.5 {
+				if ta[i].weight >= 0.5 || class == classOrg && ta[i].kind == kindCommon {
 					unA++
+				}
+				if ta[i].kind == kindCountry || ta[i].kind == kindNumber {
+					addA++
 				}
 			}
 			r.Tokens = append(r.Tokens, TokenMatch{A: ta[i].text, Method: m, Kind: ta[i].kind.String(), Weight: ta[i].weight})
@@ -273,11 +398,15 @@ func compareNames(pa, pb parsed, person bool) Result {
 			nB++
 		}
 		if !usedB[j] {
+			denB += diffWeight(&tb[j], class) - tb[j].weight
 			m := "ignored"
 			if tb[j].weight > 0 {
 				m = "unmatched"
-				if tb[j].weight >= 0.5 {
+				if tb[j].weight >= 0.5 || class == classOrg && tb[j].kind == kindCommon {
 					unB++
+				}
+				if tb[j].kind == kindCountry || tb[j].kind == kindNumber {
+					addB++
 				}
 			}
 			r.Tokens = append(r.Tokens, TokenMatch{B: tb[j].text, Method: m, Kind: tb[j].kind.String(), Weight: tb[j].weight})
@@ -295,14 +424,31 @@ func compareNames(pa, pb parsed, person bool) Result {
 	alpha := 0.55
 	if nS >= 2 {
 		alpha = 0.7
+		if class == classOrg {
+			// Organisations: what one name adds matters as much as what
+			// it lacks (Bowne Solutions, Bowne Litigation Solutions).
+			alpha = 0.5
+		}
 	}
 	score := alpha*covS + (1-alpha)*covL
+	if class == classOrg {
+		// A country or series marker that only one name has (Santander,
+		// Santander Mexico; fund III, fund) is another entity of the group.
+		if (addA > 0) != (addB > 0) {
+			score -= 0.1
+			r.Evidence = append(r.Evidence, Evidence{Kind: "name", Detail: "a country or series marker on one side only", Adjustment: -0.1})
+		}
+		if b := brandScore(ta, tb, pairs); b > score {
+			r.Evidence = append(r.Evidence, Evidence{Kind: "name", Detail: "a brand alone matches the company's distinctive name", Adjustment: b - score})
+			score = b
+		}
+	}
 	if c := min(unA, unB); c > 0 {
 		pen := 0.08 * float64(c)
 		score -= pen
 		r.Evidence = append(r.Evidence, Evidence{Kind: "name", Detail: fmt.Sprintf("%d conflicting token(s) on both sides", c), Adjustment: -pen})
 	}
-	if person {
+	if class == classPerson {
 		if pen, why := subsetPenalty(ta, tb, usedA, usedB); pen > 0 {
 			score -= pen
 			r.Evidence = append(r.Evidence, Evidence{Kind: "name", Detail: why, Adjustment: -pen})

@@ -259,3 +259,23 @@ func FuzzTransliterate(f *testing.F) {
 		_ = romaniseArabic(s)
 	})
 }
+
+func TestThreshold(t *testing.T) {
+	a, b := Query{Name: "Abdel Fattah el-Sirri"}, Query{Name: "Abdel Fattah el-Sisi"}
+	r := Compare(a, b)
+	if r.Threshold != DefaultThreshold {
+		t.Errorf("threshold = %v, want the default", r.Threshold)
+	}
+	a.Threshold = 0.7
+	if r := Compare(a, b); r.Threshold != 0.7 || r.Match != (r.Score >= 0.7) {
+		t.Errorf("threshold 0.7: %+v", r)
+	}
+	for _, bad := range []float64{-0.1, 1.5} {
+		if CheckThreshold(bad) == nil {
+			t.Errorf("CheckThreshold(%v) = nil", bad)
+		}
+	}
+	if CheckThreshold(0) != nil || CheckThreshold(0.9) != nil {
+		t.Error("CheckThreshold refuses a good threshold")
+	}
+}

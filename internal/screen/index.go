@@ -215,13 +215,15 @@ func (ix *Index) similarVocab(q *token) []vocabHit {
 const maxCandidates = 150
 
 // Search screens q against the index and returns at most limit hits, best
-// first, one per designation. Hits below the threshold are included when
+// first, one per designation; q.Threshold, when set, replaces the index's
+// Threshold. Hits below the threshold are included when
 // there are fewer than limit matches, so that near misses can be shown;
 // check Hit.Match.
 func (ix *Index) Search(q Query, limit int) []Hit {
 	if limit <= 0 {
 		limit = 10
 	}
+	th := q.threshold(ix.Threshold)
 	qp := parse(q.Name)
 	var qWeight float64
 	acc := map[int32]float64{}
@@ -269,14 +271,14 @@ func (ix *Index) Search(q Query, limit int) []Hit {
 	for _, c := range cands {
 		in := &ix.names[c.n]
 		d := &ix.ds[in.desig]
-		r := compareNames(qp, in.p, q.Type == detente.EntityPerson || d.Type == detente.EntityPerson)
+		r := compareNames(qp, in.p, classOf(q.Type, d.Type))
 		applyEvidence(&r, q.Type, d.Type, q.DatesOfBirth, d.DatesOfBirth, q.Nationalities, d.Nationalities)
-		if in.weak && r.Score > ix.Threshold-0.01 && r.NameScore < 1 {
+		if in.weak && r.Score > th-0.01 && r.NameScore < 1 {
 			// A weak alias is too broad to alert on unless it is exact.
 			r.Evidence = append(r.Evidence, Evidence{Kind: "name", Detail: "weak alias matched inexactly", Adjustment: -0.1})
 			r.Score = clamp(r.Score - 0.1)
 		}
-		finish(&r, ix.Threshold)
+		finish(&r, th)
 		if h, ok := best[in.desig]; ok && h.Score >= r.Score {
 			continue
 		}

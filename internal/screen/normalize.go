@@ -21,10 +21,16 @@ const (
 	kindParticle                // a naming particle (al-, bin, van): never counts
 	kindInitial                 // a single letter standing for a name
 	kindNumber                  // digits, must agree exactly
+	kindCountry                 // a country or region: tells subsidiaries apart
 )
 
+// numberWeight is the weight of a number or series marker (2004-1, III):
+// it must agree exactly to count, and one that differs says less than a
+// distinctive word that differs (fund III and fund IV are one family).
+const numberWeight = 0.3
+
 func (k tokKind) String() string {
-	return [...]string{"name", "common", "legal-form", "stopword", "particle", "initial", "number"}[k]
+	return [...]string{"name", "common", "legal-form", "stopword", "particle", "initial", "number", "country"}[k]
 }
 
 // token is one word of a normalised name with everything the matcher needs.
@@ -103,6 +109,24 @@ func fold(s string) string {
 // syllables NFKD would take apart (Hangul).
 func keepsMarks(r rune) bool {
 	return isHangul(r) || isKana(r) || isThai(r) || isDevanagari(r) || r == 0x3099 || r == 0x309A
+}
+
+// dropPossessive removes the English possessive 's (Deutsche Bank's).
+func dropPossessive(s string) string {
+	if !strings.Contains(s, "'s") && !strings.Contains(s, "’s") {
+		return s
+	}
+	rs := []rune(s)
+	out := rs[:0:0]
+	for i := 0; i < len(rs); i++ {
+		if (rs[i] == '\'' || rs[i] == '’') && i > 0 && unicode.IsLetter(rs[i-1]) && i+1 < len(rs) && rs[i+1] == 's' &&
+			(i+2 == len(rs) || !unicode.IsLetter(rs[i+2])) {
+			i++
+			continue
+		}
+		out = append(out, rs[i])
+	}
+	return string(out)
 }
 
 // rawPiece is a word cut from a name with the separator that followed it.
@@ -212,6 +236,17 @@ func fixDigits(w string) string {
 	}, w)
 }
 
+// abbreviations are words of organisation names written short.
+var abbreviations = map[string]string{
+	"intl": "international", "int": "international", "natl": "national", "assn": "association",
+	"assoc": "association", "dept": "department", "mgmt": "management", "grp": "group",
+	"hldgs": "holdings", "hldg": "holding", "inv": "investment", "invest": "investment",
+	"svcs": "services", "svc": "service", "bros": "brothers", "ind": "industries", "inds": "industries",
+	"intern": "international", "manuf": "manufacturing", "eng": "engineering", "engg": "engineering",
+	"tech": "technology", "techs": "technologies", "univ": "university", "fdn": "foundation",
+	"org": "organization", "cttee": "committee", "comm": "committee", "govt": "government",
+}
+
 var numberWords = map[string]int{
 	"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
 	"seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
@@ -221,6 +256,44 @@ var numberWords = map[string]int{
 	"seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100,
 	"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5,
 	"sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10,
+}
+
+// romanNumeral returns the value of a Roman numeral of two letters or more
+// made of i, v and x (II to XXXIX), 0 for anything else; xi and vi, which
+// are also names, are left alone.
+func romanNumeral(w string) int {
+	if len(w) < 2 || w == "xi" || w == "vi" || strings.Trim(w, "ivx") != "" {
+		return 0
+	}
+	val := map[byte]int{'i': 1, 'v': 5, 'x': 10}
+	n := 0
+	for i := 0; i < len(w); i++ {
+		v := val[w[i]]
+		if i+1 < len(w) && val[w[i+1]] > v {
+			n -= v
+		} else {
+			n += v
+		}
+	}
+	// Only canonical spellings: xx, iv, xiv, not iiv or vx.
+	if n <= 0 || n > 39 || toRoman(n) != w {
+		return 0
+	}
+	return n
+}
+
+func toRoman(n int) string {
+	var b strings.Builder
+	for _, p := range []struct {
+		v int
+		s string
+	}{{10, "x"}, {9, "ix"}, {5, "v"}, {4, "iv"}, {1, "i"}} {
+		for n >= p.v {
+			b.WriteString(p.s)
+			n -= p.v
+		}
+	}
+	return b.String()
 }
 
 func isDigits(s string) bool {
@@ -239,8 +312,11 @@ func isDigits(s string) bool {
 // (forty four, forty 4 → 44).
 func numbers(ws []string) []string {
 	out := ws[:0:0]
-	for _, w := range ws {
+	for i, w := range ws {
 		if n, ok := numberWords[w]; ok {
+			w = strconv.Itoa(n)
+		}
+		if n := romanNumeral(w); n > 0 && len(ws) >= 3 && i > 0 {
 			w = strconv.Itoa(n)
 		}
 		if len(out) > 0 && isDigits(w) && len(w) == 1 {
@@ -312,7 +388,33 @@ var commonWords = set("bank banque banco group groupe gruppe grupo holding holdi
 	"marine maritime transport airlines airline aviation exchange agency center centre " +
 	"institute committee council office ministry department army front party movement " +
 	"brigade brigades battalion forces force network charity charitable relief " +
-	"islamic islamiyya islami al-islamiyya mujahideen")
+	"islamic islamiyya islami al-islamiyya mujahideen " +
+	"mortgage loan loans securities credit ventures realty properties property media communications " +
+	"pharmaceuticals pharmaceutical chemicals chemical petrochemical petrochemicals metals mining steel " +
+	"motors automotive electric electrical electronics power water foods food agro agricultural " +
+	"textile textiles manufacturing mfg products supplies supply equipment machinery tech telecom " +
+	"software digital health healthcare medical research laboratories labs studios hotel hotels " +
+	"travel tours airways lines navigation freight cargo express refinery refining drilling " +
+	"exploration production oilfield constructors contractors contracting builders building cement " +
+	"consultants advisory asset assets wealth equity brokerage leasing payments money remittance " +
+	"welfare aid humanitarian series trading_co")
+
+// countryWords are names and adjectives of countries and regions. In an
+// organisation's name they tell subsidiaries apart (Santander, Santander
+// Mexico): they weigh more than common words and one present on one side
+// only is a difference.
+var countryWords = set("afghanistan afghan albania algeria algerian america american angola arab arabia argentina " +
+	"armenia asia asian australia austria azerbaijan bahrain bangladesh belarus belgium bolivia bosnia brazil " +
+	"britain british bulgaria burma cambodia cameroon canada chad chile china chinese colombia congo croatia cuba " +
+	"cyprus czech denmark deutschland ecuador egypt egyptian emirates eritrea estonia ethiopia europe european " +
+	"finland france french gaza georgia german germany ghana greece guatemala guinea haiti honduras hungary " +
+	"india indian indonesia iran iranian iraq iraqi ireland israel italia italy japan jordan kazakhstan kenya " +
+	"korea kosovo kuwait kyrgyzstan laos latvia lebanon lebanese libya libyan lithuania malaysia mali mauritania " +
+	"mexico mexican moldova mongolia morocco mozambique myanmar nepal netherlands nicaragua niger nigeria norway " +
+	"oman pakistan pakistani palestine palestinian panama paraguay peru philippines poland portugal qatar romania " +
+	"russia russian rwanda saudi senegal serbia singapore slovakia somalia spain sudan sweden switzerland syria " +
+	"syrian taiwan tajikistan tanzania thailand tunisia turkey turkish turkmenistan uae uganda ukraine uk usa " +
+	"uruguay uzbekistan venezuela vietnam yemen yemeni zambia zimbabwe")
 
 // particles are naming particles that come and go between spellings.
 var particles = set("al el ul ad ash as az at ar an ed es ez ud ur un " +
@@ -471,13 +573,18 @@ func tokenize(name string) []token {
 	if len(name) > 1024 {
 		name = name[:1024]
 	}
-	words := joinDotted(split(fold(name)))
+	words := joinDotted(split(dropPossessive(fold(name))))
 	// Latin-side rewriting that needs word context.
 	for i, w := range words {
 		words[i] = fixDigits(w)
 	}
 	words = numbers(words)
 	words = replacePhrases(words)
+	for i, w := range words {
+		if full, ok := abbreviations[w]; ok {
+			words[i] = full
+		}
+	}
 	foreign := strings.ContainsAny(name, foreignNameDots)
 	// Words before a comma are family names ("GARCIA LOPEZ, Juan").
 	nfam := 0
@@ -721,10 +828,10 @@ func classify(t *token) {
 		t.kind, t.weight = kindStop, 0
 		t.raw = "~" + t.raw // marked for removal
 	case isDigits(w):
-		t.kind, t.weight = kindNumber, 1
+		t.kind, t.weight = kindNumber, numberWeight
 	case legalForms[w] || strings.HasSuffix(w, "llc") && len(w) <= 5:
 		t.kind, t.weight = kindLegal, 0
-	case len(w) > 8 && (legalPhraseWord(w) || nearLegal(w)):
+	case legalPhraseWord(w) || len(w) > 8 && nearLegal(w):
 		t.kind, t.weight = kindLegal, 0
 	case stopwords[w]:
 		t.kind, t.weight = kindStop, 0
@@ -734,6 +841,8 @@ func classify(t *token) {
 		t.kind, t.weight = kindInitial, 0.5
 	case commonWords[w]:
 		t.kind, t.weight = kindCommon, 0.35
+	case countryWords[w]:
+		t.kind, t.weight = kindCountry, 0.6
 	case commonNames[t.skel]:
 		t.weight = 0.7
 	}

@@ -255,7 +255,19 @@ func (t *token) spellings(f func(text, skel string) bool) {
 // tokenSim rates how well two tokens match, and how.
 func tokenSim(a, b *token) (float64, string) {
 	if a.text == b.text || (!a.latin && !b.latin && a.raw != "" && a.raw == b.raw) {
+		if syllabic(a.raw) && syllabic(b.raw) && a.raw != b.raw {
+			return 0, "" // homophones written with other characters
+		}
 		return 1, MethodExact
+	}
+	if syllabic(a.raw) && syllabic(b.raw) {
+		// Both in Han or Hangul, where one character is a syllable or a
+		// word: other characters are another name, however close their
+		// readings (近平, 近朋).
+		if a.raw == b.raw {
+			return 1, MethodExact
+		}
+		return 0, ""
 	}
 	if a.kind == kindNumber || b.kind == kindNumber {
 		return 0, ""
