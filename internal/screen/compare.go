@@ -232,6 +232,10 @@ func classOf(a, b detente.EntityType) nameClass {
 	return classUnknown
 }
 
+// addedMarkerPenalty is what a country or series marker that only one
+// organisation name has costs.
+const addedMarkerPenalty = 0.12
+
 // brandScore returns the score of an organisation name that is a brand
 // alone (one distinctive word, with at most legal forms beside it) matched
 // by the other name's first distinctive word, followed only by common
@@ -435,8 +439,8 @@ func compareNames(pa, pb parsed, class nameClass) Result {
 		// A country or series marker that only one name has (Santander,
 		// Santander Mexico; fund III, fund) is another entity of the group.
 		if (addA > 0) != (addB > 0) {
-			score -= 0.1
-			r.Evidence = append(r.Evidence, Evidence{Kind: "name", Detail: "a country or series marker on one side only", Adjustment: -0.1})
+			score -= addedMarkerPenalty
+			r.Evidence = append(r.Evidence, Evidence{Kind: "name", Detail: "a country or series marker on one side only", Adjustment: -addedMarkerPenalty})
 		}
 		if b := brandScore(ta, tb, pairs); b > score {
 			r.Evidence = append(r.Evidence, Evidence{Kind: "name", Detail: "a brand alone matches the company's distinctive name", Adjustment: b - score})

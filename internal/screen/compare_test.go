@@ -245,7 +245,7 @@ func FuzzNormalize(f *testing.F) {
 }
 
 func FuzzTransliterate(f *testing.F) {
-	for _, s := range []string{"Сергей", "щука", "Йод", "Ёлка", "Κυριάκος", "Բարակ", "عبد الله"} {
+	for _, s := range []string{"Сергей", "щука", "Йод", "Ёлка", "Κυριάκος", "Բարակ", "عبد الله", "习近平", "バラク・オバマ", "김정은", "יצחק", "ประยุทธ์", "नरेन्द्र", "შევარდნაძე"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -255,8 +255,13 @@ func FuzzTransliterate(f *testing.F) {
 		if got := TransliterateGreek(s); len(got) != 2 {
 			t.Fatalf("TransliterateGreek(%q) returned %d spellings", s, len(got))
 		}
-		_ = TransliterateArmenian(s)
+		if len(TransliterateArmenian(s)) == 0 || len(TransliterateGeorgian(s)) == 0 || len(TransliterateKana(s)) == 0 ||
+			len(TransliterateHangul(s)) == 0 || len(TransliterateThai(s)) == 0 || len(TransliterateDevanagari(s)) == 0 {
+			t.Fatalf("a transliteration of %q returned no spelling", s)
+		}
 		_ = romaniseArabic(s)
+		_, _ = romaniseHebrew(s)
+		_ = readHanName(s)
 	})
 }
 

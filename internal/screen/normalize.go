@@ -202,8 +202,40 @@ func joinDotted(ps []rawPiece) []string {
 	return out
 }
 
-// leet maps digits written for look-alike letters (Ig0r Sech1n).
-var leet = map[rune]rune{'0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b'}
+// leet maps digits written for look-alike letters (Ig0r Sech1n), and
+// leetAlt the second letter one of them stands for (V1adimir).
+var (
+	leet    = map[rune]rune{'0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b'}
+	leetAlt = map[rune]rune{'1': 'l'}
+)
+
+// digitAlt returns the spelling of a word written with look-alike digits
+// that reads 1 as l, "" when there is none.
+func digitAlt(orig string) string {
+	if !strings.Contains(orig, "1") {
+		return ""
+	}
+	letters, digits := 0, 0
+	for _, r := range orig {
+		if unicode.IsDigit(r) {
+			digits++
+		} else {
+			letters++
+		}
+	}
+	if digits == 0 || letters < 2 {
+		return ""
+	}
+	return strings.Map(func(r rune) rune {
+		if l, ok := leetAlt[r]; ok {
+			return l
+		}
+		if l, ok := leet[r]; ok {
+			return l
+		}
+		return r
+	}, orig)
+}
 
 var ordinalSuffix = map[string]bool{"st": true, "nd": true, "rd": true, "th": true}
 
@@ -575,8 +607,17 @@ func tokenize(name string) []token {
 	}
 	words := joinDotted(split(dropPossessive(fold(name))))
 	// Latin-side rewriting that needs word context.
+	var digitAlts map[string]string
 	for i, w := range words {
 		words[i] = fixDigits(w)
+		if words[i] != w {
+			if a := digitAlt(w); a != "" && a != words[i] {
+				if digitAlts == nil {
+					digitAlts = map[string]string{}
+				}
+				digitAlts[words[i]] = a
+			}
+		}
 	}
 	words = numbers(words)
 	words = replacePhrases(words)
@@ -635,7 +676,11 @@ func tokenize(name string) []token {
 			t := token{raw: w, text: w, kind: kindName, weight: 1}
 			toks = append(toks, t)
 		default:
-			toks = append(toks, latinToken(w, w, pinyinAlts(w)))
+			alts := pinyinAlts(w)
+			if a, ok := digitAlts[w]; ok {
+				alts = append(alts, a)
+			}
+			toks = append(toks, latinToken(w, w, alts))
 		}
 		for k := from; k < len(toks); k++ {
 			toks[k].family = fam
