@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"detente"
 )
@@ -107,16 +108,21 @@ type Evidence struct {
 
 // parsed is a name prepared for comparison.
 type parsed struct {
-	name string
-	toks []token
+	name  string
+	toks  []token
+	joins []joinCand // toks written together, for mergeJoined
 }
 
-func parse(name string) parsed { return parsed{name: name, toks: tokenize(name)} }
+func parse(name string) parsed {
+	p := parsed{name: name, toks: tokenize(name)}
+	p.joins = joinCands(p.toks)
+	return p
+}
 
 // Compare compares two names with their evidence and explains the score.
 func Compare(a, b Query) Result {
-	r := compareNames(parse(a.Name), parse(b.Name), classOf(a.Type, b.Type))
-	applyEvidence(&r, a.Type, b.Type, a.DatesOfBirth, b.DatesOfBirth, a.Nationalities, b.Nationalities)
+	r := compareNames(parse(a.Name), parse(b.Name), classOf(a.Type, b.Type), false)
+	applyEvidence(&r, a.Type, b.Type, a.DatesOfBirth, b.DatesOfBirth, a.Nationalities, b.Nationalities, false)
 	finish(&r, a.threshold(b.threshold(DefaultThreshold)))
 	return r
 }
@@ -124,85 +130,13 @@ func Compare(a, b Query) Result {
 // CompareNames compares two names alone.
 func CompareNames(a, b string) Result { return Compare(Query{Name: a}, Query{Name: b}) }
 
-// mergeJoined joins two or three adjacent tokens of xs written apart when
-// the other name writes them as one word (Sergei Lavrov / SergeiLavrov,
-// Good Will / Goodwill, Siemens AG / SiemensAG, Chan-o-cha / Chanocha,
-// Tse-tung / 泽东).
-func mergeJoined(xs, ys []token) []token {
-	if len(xs) < 2 {
-		return xs
-	}
-	var out []token
-	for i := 0; i < len(xs); i++ {
-		merged := false
-		for n := min(3, len(xs)-i); n >= 2 && !merged; n-- {
-			if t, ok := joinedMatch(xs[i:i+n], ys); ok {
-				out = append(out, t)
-				i += n - 1
-				merged = true
-			}
-		}
-		if !merged {
-			out = append(out, xs[i])
-		}
-	}
-	return out
+// cmpBuf is the working memory of compareNames, reused across calls.
+type cmpBuf struct {
+	pairs        []pairScore
+	usedA, usedB []bool
 }
 
-// joinedMatch reports whether the tokens ps written together match a
-// token of ys that none of them matches alone, and returns the joined
-// token.
-func joinedMatch(ps []token, ys []token) (token, bool) {
-	var c, raw strings.Builder
-	for k := range ps {
-		p := &ps[k]
-		if !p.latin || p.abjad || p.kind == kindNumber {
-			return token{}, false
-		}
-		c.WriteString(p.text)
-		if k > 0 {
-			raw.WriteByte(' ')
-		}
-		raw.WriteString(p.raw)
-	}
-	cs := c.String()
-	csk := Skeleton(cs)
-	for k := range ys {
-		y := &ys[k]
-		if !y.latin || y.kind != kindName || len(y.text) < 4 || abs(len(y.text)-len(cs)) > 3 {
-			continue
-		}
-		ok := false
-		y.spellings(func(text, skel string) bool {
-			switch {
-			case text == cs || skel == csk && len(csk) >= 3:
-				ok = true
-			case len(cs) >= 6 && editDistance(text, cs) <= 1:
-				ok = true
-			case len(cs) >= 10 && editDistance(text, cs) <= 2:
-				ok = true
-			}
-			return !ok
-		})
-		if !ok {
-			continue
-		}
-		// Only when the parts do not match the word on their own.
-		alone := false
-		for j := range ps {
-			if s, _ := tokenSim(&ps[j], y); s >= 0.9 {
-				alone = true
-			}
-		}
-		if alone {
-			continue
-		}
-		t := latinToken(raw.String(), cs, nil)
-		t.kind, t.weight = kindName, 1
-		return t, true
-	}
-	return token{}, false
-}
+var cmpBufs = sync.Pool{New: func() any { return new(cmpBuf) }}
 
 type pairScore struct {
 	i, j int
@@ -307,23 +241,30 @@ func diffWeight(t *token, class nameClass) float64 {
 }
 
 // compareNames scores two parsed names and records the alignment; class
-// is what the names are known to be.
-func compareNames(pa, pb parsed, class nameClass) Result {
+// is what the names are known to be. A quiet comparison computes the
+// scores alone, without the alignment and evidence that explain them.
+func compareNames(pa, pb parsed, class nameClass, quiet bool) Result {
+	rec := !quiet
 	r := Result{NameA: pa.name, NameB: pb.name}
-	ta := mergeJoined(pa.toks, pb.toks)
-	tb := mergeJoined(pb.toks, ta)
+	ta := mergeJoined(pa.toks, pa.joins, pb.toks)
+	tb := mergeJoined(pb.toks, pb.joins, ta)
 	if len(tb) != len(pb.toks) {
-		ta = mergeJoined(ta, tb)
+		ta = mergeJoined(ta, joinCands(ta), tb)
 	}
 	if sameTokens(ta, tb) {
 		for i := range ta {
-			r.Tokens = append(r.Tokens, TokenMatch{A: ta[i].text, B: tb[i].text, Method: MethodExact, Kind: ta[i].kind.String(), Score: 1, Weight: ta[i].weight})
+			if rec {
+				r.Tokens = append(r.Tokens, TokenMatch{A: ta[i].text, B: tb[i].text, Method: MethodExact, Kind: ta[i].kind.String(), Score: 1, Weight: ta[i].weight})
+			}
 		}
 		r.NameScore, r.CoverageA, r.CoverageB = 1, 1, 1
 		return r
 	}
 	roles := hasPatronym(ta) && hasPatronym(tb)
-	var pairs []pairScore
+	buf := cmpBufs.Get().(*cmpBuf)
+	defer cmpBufs.Put(buf)
+	pairs := buf.pairs[:0]
+	defer func() { buf.pairs = pairs[:0] }()
 	for i := range ta {
 		if ta[i].weight == 0 {
 			continue
@@ -351,8 +292,11 @@ func compareNames(pa, pb parsed, class nameClass) Result {
 		// Prefer pairs in the same relative position.
 		return cmp.Compare(abs(x.i-x.j), abs(y.i-y.j))
 	})
-	usedA := make([]bool, len(ta))
-	usedB := make([]bool, len(tb))
+	buf.usedA = slices.Grow(buf.usedA[:0], len(ta))[:len(ta)]
+	buf.usedB = slices.Grow(buf.usedB[:0], len(tb))[:len(tb)]
+	clear(buf.usedA)
+	clear(buf.usedB)
+	usedA, usedB := buf.usedA, buf.usedB
 	var numA, numB, denA, denB float64
 	strong := false
 	for _, p := range pairs {
@@ -372,8 +316,10 @@ func compareNames(pa, pb parsed, class nameClass) Result {
 		if p.s >= 0.8 && min(wa, wb) >= 0.7 && ta[p.i].kind != kindInitial {
 			strong = true
 		}
-		r.Tokens = append(r.Tokens, TokenMatch{A: ta[p.i].text, B: tb[p.j].text, Method: p.how,
-			Kind: ta[p.i].kind.String(), Score: round(p.s), Weight: round(max(wa, wb))})
+		if rec {
+			r.Tokens = append(r.Tokens, TokenMatch{A: ta[p.i].text, B: tb[p.j].text, Method: p.how,
+				Kind: ta[p.i].kind.String(), Score: round(p.s), Weight: round(max(wa, wb))})
+		}
 	}
 	var nA, nB, unA, unB, addA, addB int
 	for i := range ta {
@@ -393,7 +339,9 @@ func compareNames(pa, pb parsed, class nameClass) Result {
 					addA++
 				}
 			}
-			r.Tokens = append(r.Tokens, TokenMatch{A: ta[i].text, Method: m, Kind: ta[i].kind.String(), Weight: ta[i].weight})
+			if rec {
+				r.Tokens = append(r.Tokens, TokenMatch{A: ta[i].text, Method: m, Kind: ta[i].kind.String(), Weight: ta[i].weight})
+			}
 		}
 	}
 	for j := range tb {
@@ -413,11 +361,15 @@ func compareNames(pa, pb parsed, class nameClass) Result {
 					addB++
 				}
 			}
-			r.Tokens = append(r.Tokens, TokenMatch{B: tb[j].text, Method: m, Kind: tb[j].kind.String(), Weight: tb[j].weight})
+			if rec {
+				r.Tokens = append(r.Tokens, TokenMatch{B: tb[j].text, Method: m, Kind: tb[j].kind.String(), Weight: tb[j].weight})
+			}
 		}
 	}
 	if denA == 0 || denB == 0 {
-		r.Evidence = append(r.Evidence, Evidence{Kind: "name", Detail: "no name tokens: legal forms, titles and common words alone never match"})
+		if rec {
+			r.Evidence = append(r.Evidence, Evidence{Kind: "name", Detail: "no name tokens: legal forms, titles and common words alone never match"})
+		}
 		return r
 	}
 	r.CoverageA, r.CoverageB = numA/denA, numB/denB
@@ -440,26 +392,36 @@ func compareNames(pa, pb parsed, class nameClass) Result {
 		// Santander Mexico; fund III, fund) is another entity of the group.
 		if (addA > 0) != (addB > 0) {
 			score -= addedMarkerPenalty
-			r.Evidence = append(r.Evidence, Evidence{Kind: "name", Detail: "a country or series marker on one side only", Adjustment: -addedMarkerPenalty})
+			if rec {
+				r.Evidence = append(r.Evidence, Evidence{Kind: "name", Detail: "a country or series marker on one side only", Adjustment: -addedMarkerPenalty})
+			}
 		}
 		if b := brandScore(ta, tb, pairs); b > score {
-			r.Evidence = append(r.Evidence, Evidence{Kind: "name", Detail: "a brand alone matches the company's distinctive name", Adjustment: b - score})
+			if rec {
+				r.Evidence = append(r.Evidence, Evidence{Kind: "name", Detail: "a brand alone matches the company's distinctive name", Adjustment: b - score})
+			}
 			score = b
 		}
 	}
 	if c := min(unA, unB); c > 0 {
 		pen := 0.08 * float64(c)
 		score -= pen
-		r.Evidence = append(r.Evidence, Evidence{Kind: "name", Detail: fmt.Sprintf("%d conflicting token(s) on both sides", c), Adjustment: -pen})
+		if rec {
+			r.Evidence = append(r.Evidence, Evidence{Kind: "name", Detail: fmt.Sprintf("%d conflicting token(s) on both sides", c), Adjustment: -pen})
+		}
 	}
 	if class == classPerson {
 		if pen, why := subsetPenalty(ta, tb, usedA, usedB); pen > 0 {
 			score -= pen
-			r.Evidence = append(r.Evidence, Evidence{Kind: "name", Detail: why, Adjustment: -pen})
+			if rec {
+				r.Evidence = append(r.Evidence, Evidence{Kind: "name", Detail: why, Adjustment: -pen})
+			}
 		}
 	}
 	if !strong && score > 0.6 {
-		r.Evidence = append(r.Evidence, Evidence{Kind: "name", Detail: "no distinctive name token matched well: capped", Adjustment: 0.6 - score})
+		if rec {
+			r.Evidence = append(r.Evidence, Evidence{Kind: "name", Detail: "no distinctive name token matched well: capped", Adjustment: 0.6 - score})
+		}
 		score = 0.6
 	}
 	r.NameScore = clamp(score)
@@ -568,10 +530,12 @@ func round(x float64) float64 {
 
 // applyEvidence adjusts r.NameScore with entity type, date of birth and
 // nationality, recording each adjustment.
-func applyEvidence(r *Result, ta, tb detente.EntityType, da, db, na, nb []string) {
+func applyEvidence(r *Result, ta, tb detente.EntityType, da, db, na, nb []string, quiet bool) {
 	var adj float64
 	add := func(e Evidence) {
-		r.Evidence = append(r.Evidence, e)
+		if !quiet {
+			r.Evidence = append(r.Evidence, e)
+		}
 		adj += e.Adjustment
 	}
 	if ta != "" && tb != "" && ta != detente.EntityOther && tb != detente.EntityOther && ta != tb {
@@ -683,12 +647,23 @@ func dobRelation(da, db []string) (dobRel, string) {
 
 // finish sets Match and the explanation.
 func finish(r *Result, threshold float64) {
+	decide(r, threshold)
+	explain(r)
+}
+
+// decide rounds r's scores and sets Match.
+func decide(r *Result, threshold float64) {
 	r.Threshold = threshold
 	r.Score = round(r.Score)
 	r.NameScore = round(r.NameScore)
 	r.CoverageA = round(r.CoverageA)
 	r.CoverageB = round(r.CoverageB)
 	r.Match = r.Score >= threshold
+}
+
+// explain writes r's one-line explanation.
+func explain(r *Result) {
+	threshold := r.Threshold
 	var b strings.Builder
 	fmt.Fprintf(&b, "%q ~ %q: ", r.NameA, r.NameB)
 	var parts []string

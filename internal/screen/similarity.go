@@ -214,7 +214,11 @@ func fuzzySim(x, y, xs, ys string) float64 {
 	if min(lx, ly) < 2 || max(lx, ly) < 3 {
 		return 0 // tiny words: only exact, variant or phonetic
 	}
-	s := editSim(editDistance(x, y), max(lx, ly), min(lx, ly))
+	if lx-ly > 4 || ly-lx > 4 {
+		return 0 // five letters or more apart: another word
+	}
+	d := editDistance(x, y)
+	s := editSim(d, max(lx, ly), min(lx, ly))
 	if x[0] != y[0] && max(lx, ly) <= 5 {
 		// Short names that differ in their first letter are more often
 		// different names (Kang, Yang, Wang) than typos.
@@ -230,7 +234,10 @@ func fuzzySim(x, y, xs, ys string) float64 {
 	if lx <= 3 || ly <= 3 {
 		short = 0.95 // one letter of three is a lot
 	}
-	return max(s, short*min(blend(x, y), maxBlend))
+	// The blend of Jaro-Winkler and the edit ratio, from the distance
+	// already computed (the spellings are ASCII here).
+	b := (JaroWinkler(x, y) + 1 - float64(d)/float64(max(lx, ly))) / 2
+	return max(s, short*min(b, maxBlend))
 }
 
 // blend is the fuzzy similarity of two spellings: the mean of Jaro-Winkler,
