@@ -100,6 +100,12 @@ func TestNormalize(t *testing.T) {
 		{"Κυριάκος", "kyriakos"},
 		{"AT&T", "at and t"},
 		{"Limited Liability Company Iskusstvo", "limitedliabilitycompany iskusstvo"},
+		{"习近平", "xi jinping"},
+		{"ﾊﾞﾗｸ･ｵﾊﾞﾏ", "baraku obama"},
+		{"\u1100\u1175\u11B7\u110C\u1165\u11BC\u110B\u1173\u11AB", "kim jeongeun"},
+		{"ედუარდ შევარდნაძე", "eduard shevardnadze"},
+		{"नरेन्द्र मोदी", "narendra modi"},
+		{"Deutsche Bank's Int'l Fund III", "deutsche bank international fund 3"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

@@ -70,6 +70,13 @@ func isApostrophe(r rune) bool {
 // й and ё are letters of their own), and maps the Latin letters NFKD leaves
 // alone.
 func fold(s string) string {
+	// Composed forms first: Hangul written as conjoining jamo and
+	// half-width katakana become the syllables and kana the tables know.
+	if strings.ContainsFunc(s, func(r rune) bool { return r >= 0xFF61 && r <= 0xFF9F }) {
+		s = norm.NFKC.String(s)
+	} else if !norm.NFC.IsNormalString(s) {
+		s = norm.NFC.String(s)
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range s {

@@ -8,13 +8,13 @@ import "strings"
 
 // abbreviations are words of organisation names written short.
 var abbreviations = map[string]string{
-	"intl": "international", "int": "international", "natl": "national", "assn": "association",
+	"intl": "international", "natl": "national", "assn": "association",
 	"assoc": "association", "dept": "department", "mgmt": "management", "grp": "group",
 	"hldgs": "holdings", "hldg": "holding", "inv": "investment", "invest": "investment",
 	"svcs": "services", "svc": "service", "bros": "brothers", "ind": "industries", "inds": "industries",
-	"intern": "international", "manuf": "manufacturing", "eng": "engineering", "engg": "engineering",
+	"intern": "international", "manuf": "manufacturing", "engg": "engineering",
 	"tech": "technology", "techs": "technologies", "univ": "university", "fdn": "foundation",
-	"org": "organization", "cttee": "committee", "comm": "committee", "govt": "government",
+	"org": "organization", "cttee": "committee", "govt": "government",
 }
 
 // honorifics are titles and forms of address dropped from names.
