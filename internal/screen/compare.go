@@ -230,15 +230,23 @@ func orgFuzzyOK(a, b *token) bool {
 	return d <= 1 || d == 2 && max(len(a.text), len(b.text)) >= 7
 }
 
-// diffWeight is how much an unmatched token of an organisation name
-// counts against a match: a common word present on one side only still
-// tells two companies apart (Crystalord, Crystalord Systems).
+// diffWeight is how much an unmatched token counts against a match: a
+// common word of an organisation name present on one side only still tells
+// two companies apart (Crystalord, Crystalord Systems); a word in
+// parentheses, usually an acronym, hardly does.
 func diffWeight(t *token, class nameClass) float64 {
-	if class == classOrg && t.kind == kindCommon {
+	switch {
+	case t.paren && t.weight > 0:
+		return parenWeight
+	case class == classOrg && t.kind == kindCommon:
 		return 0.6
 	}
 	return t.weight
 }
+
+// parenWeight is what an unmatched word written in parentheses counts: an
+// acronym or alias beside the name says little against a match.
+const parenWeight = 0.15
 
 // compareNames scores two parsed names and records the alignment; class
 // is what the names are known to be. A quiet comparison computes the
@@ -332,7 +340,7 @@ func compareNames(pa, pb parsed, class nameClass, quiet bool) Result {
 			m := "ignored"
 			if ta[i].weight > 0 {
 				m = "unmatched"
-				if ta[i].weight >= 0.5 || class == classOrg && ta[i].kind == kindCommon {
+				if (ta[i].weight >= 0.5 || class == classOrg && ta[i].kind == kindCommon) && !ta[i].paren {
 					unA++
 				}
 				if ta[i].kind == kindCountry || ta[i].kind == kindNumber {
@@ -354,7 +362,7 @@ func compareNames(pa, pb parsed, class nameClass, quiet bool) Result {
 			m := "ignored"
 			if tb[j].weight > 0 {
 				m = "unmatched"
-				if tb[j].weight >= 0.5 || class == classOrg && tb[j].kind == kindCommon {
+				if (tb[j].weight >= 0.5 || class == classOrg && tb[j].kind == kindCommon) && !tb[j].paren {
 					unB++
 				}
 				if tb[j].kind == kindCountry || tb[j].kind == kindNumber {

@@ -1,7 +1,7 @@
 //go:build ignore
 
 // gen_han writes han.bin, the Mandarin readings of the Han characters
-// U+3400–U+9FFF used by TransliterateHan.
+// U+3400–U+9FFF that translit_han.go reads names with.
 //
 // The readings come from the pinyin-data table as shipped in the Go module
 // github.com/mozillazg/go-pinyin (MIT licence; pinyin-data merges the

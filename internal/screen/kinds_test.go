@@ -33,6 +33,11 @@ func TestErrorKinds(t *testing.T) {
 		{"org brand alone", "Zentrova", "Zentrova Pharmaceuticals Europe GmbH", org, true},
 		{"org brand alone", "Kalvex", "KALVEX HOLDING LIMITED", org, true},
 		{"org brand alone", "Kalvex", "Kalvex Marin Holding Ltd", org, false},
+		// Organisations: an acronym in parentheses beside the name; a
+		// country in parentheses still tells subsidiaries apart.
+		{"org acronym", "Kestrel Shipping Lines (KSL)", "Kestrel Shipping Lines", org, true},
+		{"org acronym", "Orvande Defence Works (ODW)", "ORVANDE DEFENSE WORKS", org, true},
+		{"org marker added", "Kestrel Shipping (France) SARL", "Kestrel Shipping (Spain) SL", org, false},
 		// Organisations: spelling of common words.
 		{"org spelling", "Northern Relief Organisation", "Northern Relief Organization", org, true},
 		{"org abbreviation", "Falcon Int'l Trading", "Falcon International Trading", org, true},

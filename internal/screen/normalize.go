@@ -49,7 +49,10 @@ type token struct {
 	patronym bool
 	// family marks a word written before the comma of "FAMILY, Given".
 	family bool
-	latin  bool // written in (or transliterated into) Latin letters
+	// paren marks a word written only inside parentheses: an acronym or
+	// alias of the name (BUTEMBO AIRLINES (BAL)).
+	paren bool
+	latin bool // written in (or transliterated into) Latin letters
 }
 
 // specialLetters are Latin letters that NFKD does not decompose.
@@ -420,9 +423,48 @@ func tokenize(name string) []token {
 		}
 	}
 	toks = canonicaliseArabicLatin(toks)
+	markParenthesised(name, toks)
 	givenBen(toks)
 	markPatronyms(toks)
 	return toks
+}
+
+// markParenthesised marks the tokens whose words appear only inside
+// parentheses in name.
+func markParenthesised(name string, toks []token) {
+	if !strings.Contains(name, "(") {
+		return
+	}
+	var in, out strings.Builder
+	depth := 0
+	for _, r := range name {
+		switch {
+		case r == '(':
+			depth++
+			in.WriteByte(' ')
+		case r == ')' && depth > 0:
+			depth--
+			in.WriteByte(' ')
+		case depth > 0:
+			in.WriteRune(r)
+		default:
+			out.WriteRune(r)
+		}
+	}
+	inside := map[string]bool{}
+	for _, p := range split(fold(in.String())) {
+		inside[p.word] = true
+	}
+	for _, p := range split(fold(out.String())) {
+		delete(inside, p.word)
+	}
+	for i := range toks {
+		// Countries and numbers in parentheses still tell entities apart
+		// (Bowne Global Solutions (France), (Germany)).
+		if (inside[toks[i].raw] || inside[toks[i].text]) && toks[i].kind != kindCountry && toks[i].kind != kindNumber {
+			toks[i].paren = true
+		}
+	}
 }
 
 // variantToken builds a token from the Latin spellings of a word written in
