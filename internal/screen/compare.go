@@ -2,10 +2,12 @@ package screen
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"detente"
 )
@@ -24,6 +26,31 @@ type Query struct {
 	DatesOfBirth []string `json:"dates_of_birth,omitempty"`
 	// Nationalities are ISO 3166 alpha-2 codes (or country names).
 	Nationalities []string `json:"nationalities,omitempty"`
+	// Threshold is the score from which a comparison or hit is a match,
+	// in (0, 1]; DefaultThreshold when 0. Compare uses the first query's.
+	// See docs/screening.md for the precision and recall it buys.
+	Threshold float64 `json:"threshold,omitempty"`
+}
+
+// ErrThreshold is returned by CheckThreshold for a threshold outside (0, 1].
+var ErrThreshold = errors.New("threshold must be a number above 0 and at most 1")
+
+// CheckThreshold reports whether t is a usable Query.Threshold: 0 (the
+// default) or a number in (0, 1]. The CLI and the API call it on the value
+// a user gives.
+func CheckThreshold(t float64) error {
+	if t < 0 || t > 1 || t != t {
+		return ErrThreshold
+	}
+	return nil
+}
+
+// threshold returns q's threshold, or def when q has none or a bad one.
+func (q *Query) threshold(def float64) float64 {
+	if q.Threshold > 0 && q.Threshold <= 1 {
+		return q.Threshold
+	}
+	return def
 }
 
 // Result is the outcome of comparing two names, with its explanation.
@@ -81,64 +108,35 @@ type Evidence struct {
 
 // parsed is a name prepared for comparison.
 type parsed struct {
-	name string
-	toks []token
+	name  string
+	toks  []token
+	joins []joinCand // toks written together, for mergeJoined
 }
 
-func parse(name string) parsed { return parsed{name: name, toks: tokenize(name)} }
+func parse(name string) parsed {
+	p := parsed{name: name, toks: tokenize(name)}
+	p.joins = joinCands(p.toks)
+	return p
+}
 
 // Compare compares two names with their evidence and explains the score.
 func Compare(a, b Query) Result {
-	r := compareNames(parse(a.Name), parse(b.Name))
-	applyEvidence(&r, a.Type, b.Type, a.DatesOfBirth, b.DatesOfBirth, a.Nationalities, b.Nationalities)
-	finish(&r, DefaultThreshold)
+	r := compareNames(parse(a.Name), parse(b.Name), classOf(a.Type, b.Type), false)
+	applyEvidence(&r, a.Type, b.Type, a.DatesOfBirth, b.DatesOfBirth, a.Nationalities, b.Nationalities, false)
+	finish(&r, a.threshold(b.threshold(DefaultThreshold)))
 	return r
 }
 
 // CompareNames compares two names alone.
 func CompareNames(a, b string) Result { return Compare(Query{Name: a}, Query{Name: b}) }
 
-// mergeJoined joins adjacent tokens of xs written apart when the other name
-// writes them as one word (Sergei Lavrov / SergeiLavrov, Good Will /
-// Goodwill, Siemens AG / SiemensAG).
-func mergeJoined(xs, ys []token) []token {
-	if len(xs) < 2 {
-		return xs
-	}
-	var out []token
-	for i := 0; i < len(xs); i++ {
-		if i+1 < len(xs) && xs[i].latin && xs[i+1].latin && !xs[i].arabic && !xs[i+1].arabic {
-			c := xs[i].text + xs[i+1].text
-			merged := false
-			for k := range ys {
-				y := &ys[k]
-				if !y.latin || len(y.text) < 5 || y.kind != kindName || y.text[0] != c[0] || abs(len(y.text)-len(c)) > 2 {
-					continue
-				}
-				if y.text == c || (len(c) >= 7 && blend(y.text, c) >= 0.9) || Skeleton(c) == y.skel {
-					// Only when the parts do not match the word on their own.
-					if s, _ := tokenSim(&xs[i], y); s >= 0.9 {
-						continue
-					}
-					if s, _ := tokenSim(&xs[i+1], y); s >= 0.9 {
-						continue
-					}
-					t := latinToken(xs[i].raw+" "+xs[i+1].raw, c, nil)
-					t.kind, t.weight = kindName, 1
-					out = append(out, t)
-					i++
-					merged = true
-					break
-				}
-			}
-			if merged {
-				continue
-			}
-		}
-		out = append(out, xs[i])
-	}
-	return out
+// cmpBuf is the working memory of compareNames, reused across calls.
+type cmpBuf struct {
+	pairs        []pairScore
+	usedA, usedB []bool
 }
+
+var cmpBufs = sync.Pool{New: func() any { return new(cmpBuf) }}
 
 type pairScore struct {
 	i, j int
@@ -146,23 +144,135 @@ type pairScore struct {
 	how  string
 }
 
-// compareNames scores two parsed names and records the alignment.
-func compareNames(pa, pb parsed) Result {
+// nameClass is what two names are known to be, which decides some rules.
+type nameClass uint8
+
+const (
+	classUnknown nameClass = iota
+	classPerson
+	classOrg
+)
+
+// classOf returns the class of two names from their entity types: person
+// when either is a person, organisation when either is an organisation
+// and neither a person.
+func classOf(a, b detente.EntityType) nameClass {
+	switch {
+	case a == detente.EntityPerson || b == detente.EntityPerson:
+		return classPerson
+	case a == detente.EntityOrganization || b == detente.EntityOrganization:
+		return classOrg
+	}
+	return classUnknown
+}
+
+// addedMarkerPenalty is what a country or series marker that only one
+// organisation name has costs.
+const addedMarkerPenalty = 0.12
+
+// brandScore returns the score of an organisation name that is a brand
+// alone (one distinctive word, with at most legal forms beside it) matched
+// by the other name's first distinctive word, followed only by common
+// words, countries and legal forms (Faberlic, Faberlic Europe Sp. z o.o.);
+// 0 when the rule does not apply.
+func brandScore(ta, tb []token, pairs []pairScore) float64 {
+	distinct := func(ts []token) []int {
+		var out []int
+		for i := range ts {
+			if ts[i].kind == kindName && ts[i].weight >= 0.7 {
+				out = append(out, i)
+			}
+		}
+		return out
+	}
+	da, db := distinct(ta), distinct(tb)
+	if len(da) != 1 && len(db) != 1 {
+		return 0
+	}
+	content := func(ts []token) int {
+		n := 0
+		for i := range ts {
+			if ts[i].weight > 0 {
+				n++
+			}
+		}
+		return n
+	}
+	brandA := len(da) == 1 && (len(db) != 1 || content(ta) <= content(tb))
+	brand, bi, fd := ta, da, db
+	if !brandA {
+		brand, bi, fd = tb, db, da
+	}
+	if content(brand) != 1 || len(fd) != 1 {
+		return 0
+	}
+	for _, p := range pairs {
+		i, j := p.i, p.j
+		if !brandA {
+			i, j = p.j, p.i
+		}
+		if i == bi[0] && j == fd[0] && p.s >= 0.9 {
+			return 0.85 + 0.1*(p.s-0.9)
+		}
+	}
+	return 0
+}
+
+// orgFuzzyOK reports whether a fuzzy match of two words of organisation
+// names counts: common words must agree exactly (Gas, Oil; Construction,
+// Constructors), distinctive ones may differ by one edit, or two in long
+// words (Petromechanical, Petrochemical differ by more).
+func orgFuzzyOK(a, b *token) bool {
+	d := editDistance(a.text, b.text)
+	if a.kind == kindCommon || b.kind == kindCommon || a.kind == kindCountry || b.kind == kindCountry {
+		return d <= 1 // spelling only (Organisation, Organization)
+	}
+	return d <= 1 || d == 2 && max(len(a.text), len(b.text)) >= 7
+}
+
+// diffWeight is how much an unmatched token counts against a match: a
+// common word of an organisation name present on one side only still tells
+// two companies apart (Crystalord, Crystalord Systems); a word in
+// parentheses, usually an acronym, hardly does.
+func diffWeight(t *token, class nameClass) float64 {
+	switch {
+	case t.paren && t.weight > 0:
+		return parenWeight
+	case class == classOrg && t.kind == kindCommon:
+		return 0.6
+	}
+	return t.weight
+}
+
+// parenWeight is what an unmatched word written in parentheses counts: an
+// acronym or alias beside the name says little against a match.
+const parenWeight = 0.15
+
+// compareNames scores two parsed names and records the alignment; class
+// is what the names are known to be. A quiet comparison computes the
+// scores alone, without the alignment and evidence that explain them.
+func compareNames(pa, pb parsed, class nameClass, quiet bool) Result {
+	rec := !quiet
 	r := Result{NameA: pa.name, NameB: pb.name}
-	ta := mergeJoined(pa.toks, pb.toks)
-	tb := mergeJoined(pb.toks, ta)
+	ta := mergeJoined(pa.toks, pa.joins, pb.toks)
+	tb := mergeJoined(pb.toks, pb.joins, ta)
 	if len(tb) != len(pb.toks) {
-		ta = mergeJoined(ta, tb)
+		ta = mergeJoined(ta, joinCands(ta), tb)
 	}
 	if sameTokens(ta, tb) {
 		for i := range ta {
-			r.Tokens = append(r.Tokens, TokenMatch{A: ta[i].text, B: tb[i].text, Method: MethodExact, Kind: ta[i].kind.String(), Score: 1, Weight: ta[i].weight})
+			if rec {
+				r.Tokens = append(r.Tokens, TokenMatch{A: ta[i].text, B: tb[i].text, Method: MethodExact, Kind: ta[i].kind.String(), Score: 1, Weight: ta[i].weight})
+			}
 		}
 		r.NameScore, r.CoverageA, r.CoverageB = 1, 1, 1
 		return r
 	}
 	roles := hasPatronym(ta) && hasPatronym(tb)
-	var pairs []pairScore
+	buf := cmpBufs.Get().(*cmpBuf)
+	defer cmpBufs.Put(buf)
+	pairs := buf.pairs[:0]
+	defer func() { buf.pairs = pairs[:0] }()
 	for i := range ta {
 		if ta[i].weight == 0 {
 			continue
@@ -172,6 +282,9 @@ func compareNames(pa, pb parsed) Result {
 				continue
 			}
 			s, how := tokenSim(&ta[i], &tb[j])
+			if class == classOrg && how == MethodFuzzy && !orgFuzzyOK(&ta[i], &tb[j]) {
+				continue
+			}
 			if roles && ta[i].patronym != tb[j].patronym {
 				s *= 0.7 // a given name aligned with a father's name
 			}
@@ -187,8 +300,11 @@ func compareNames(pa, pb parsed) Result {
 		// Prefer pairs in the same relative position.
 		return cmp.Compare(abs(x.i-x.j), abs(y.i-y.j))
 	})
-	usedA := make([]bool, len(ta))
-	usedB := make([]bool, len(tb))
+	buf.usedA = slices.Grow(buf.usedA[:0], len(ta))[:len(ta)]
+	buf.usedB = slices.Grow(buf.usedB[:0], len(tb))[:len(tb)]
+	clear(buf.usedA)
+	clear(buf.usedB)
+	usedA, usedB := buf.usedA, buf.usedB
 	var numA, numB, denA, denB float64
 	strong := false
 	for _, p := range pairs {
@@ -208,24 +324,32 @@ func compareNames(pa, pb parsed) Result {
 		if p.s >= 0.8 && min(wa, wb) >= 0.7 && ta[p.i].kind != kindInitial {
 			strong = true
 		}
-		r.Tokens = append(r.Tokens, TokenMatch{A: ta[p.i].text, B: tb[p.j].text, Method: p.how,
-			Kind: ta[p.i].kind.String(), Score: round(p.s), Weight: round(max(wa, wb))})
+		if rec {
+			r.Tokens = append(r.Tokens, TokenMatch{A: ta[p.i].text, B: tb[p.j].text, Method: p.how,
+				Kind: ta[p.i].kind.String(), Score: round(p.s), Weight: round(max(wa, wb))})
+		}
 	}
-	var nA, nB, unA, unB int
+	var nA, nB, unA, unB, addA, addB int
 	for i := range ta {
 		denA += ta[i].weight
 		if ta[i].weight > 0 {
 			nA++
 		}
 		if !usedA[i] {
+			denA += diffWeight(&ta[i], class) - ta[i].weight
 			m := "ignored"
 			if ta[i].weight > 0 {
 				m = "unmatched"
-				if ta[i].weight >= 0.5 {
+				if (ta[i].weight >= 0.5 || class == classOrg && ta[i].kind == kindCommon) && !ta[i].paren {
 					unA++
 				}
+				if ta[i].kind == kindCountry || ta[i].kind == kindNumber {
+					addA++
+				}
 			}
-			r.Tokens = append(r.Tokens, TokenMatch{A: ta[i].text, Method: m, Kind: ta[i].kind.String(), Weight: ta[i].weight})
+			if rec {
+				r.Tokens = append(r.Tokens, TokenMatch{A: ta[i].text, Method: m, Kind: ta[i].kind.String(), Weight: ta[i].weight})
+			}
 		}
 	}
 	for j := range tb {
@@ -234,18 +358,26 @@ func compareNames(pa, pb parsed) Result {
 			nB++
 		}
 		if !usedB[j] {
+			denB += diffWeight(&tb[j], class) - tb[j].weight
 			m := "ignored"
 			if tb[j].weight > 0 {
 				m = "unmatched"
-				if tb[j].weight >= 0.5 {
+				if (tb[j].weight >= 0.5 || class == classOrg && tb[j].kind == kindCommon) && !tb[j].paren {
 					unB++
 				}
+				if tb[j].kind == kindCountry || tb[j].kind == kindNumber {
+					addB++
+				}
 			}
-			r.Tokens = append(r.Tokens, TokenMatch{B: tb[j].text, Method: m, Kind: tb[j].kind.String(), Weight: tb[j].weight})
+			if rec {
+				r.Tokens = append(r.Tokens, TokenMatch{B: tb[j].text, Method: m, Kind: tb[j].kind.String(), Weight: tb[j].weight})
+			}
 		}
 	}
 	if denA == 0 || denB == 0 {
-		r.Evidence = append(r.Evidence, Evidence{Kind: "name", Detail: "no name tokens: legal forms, titles and common words alone never match"})
+		if rec {
+			r.Evidence = append(r.Evidence, Evidence{Kind: "name", Detail: "no name tokens: legal forms, titles and common words alone never match"})
+		}
 		return r
 	}
 	r.CoverageA, r.CoverageB = numA/denA, numB/denB
@@ -256,19 +388,120 @@ func compareNames(pa, pb parsed) Result {
 	alpha := 0.55
 	if nS >= 2 {
 		alpha = 0.7
+		if class == classOrg {
+			// Organisations: what one name adds matters as much as what
+			// it lacks (Bowne Solutions, Bowne Litigation Solutions).
+			alpha = 0.5
+		}
 	}
 	score := alpha*covS + (1-alpha)*covL
+	if class == classOrg {
+		// A country or series marker that only one name has (Santander,
+		// Santander Mexico; fund III, fund) is another entity of the group.
+		if (addA > 0) != (addB > 0) {
+			score -= addedMarkerPenalty
+			if rec {
+				r.Evidence = append(r.Evidence, Evidence{Kind: "name", Detail: "a country or series marker on one side only", Adjustment: -addedMarkerPenalty})
+			}
+		}
+		if b := brandScore(ta, tb, pairs); b > score {
+			if rec {
+				r.Evidence = append(r.Evidence, Evidence{Kind: "name", Detail: "a brand alone matches the company's distinctive name", Adjustment: b - score})
+			}
+			score = b
+		}
+	}
 	if c := min(unA, unB); c > 0 {
 		pen := 0.08 * float64(c)
 		score -= pen
-		r.Evidence = append(r.Evidence, Evidence{Kind: "name", Detail: fmt.Sprintf("%d conflicting token(s) on both sides", c), Adjustment: -pen})
+		if rec {
+			r.Evidence = append(r.Evidence, Evidence{Kind: "name", Detail: fmt.Sprintf("%d conflicting token(s) on both sides", c), Adjustment: -pen})
+		}
+	}
+	if class == classPerson {
+		if pen, why := subsetPenalty(ta, tb, usedA, usedB); pen > 0 {
+			score -= pen
+			if rec {
+				r.Evidence = append(r.Evidence, Evidence{Kind: "name", Detail: why, Adjustment: -pen})
+			}
+		}
 	}
 	if !strong && score > 0.6 {
-		r.Evidence = append(r.Evidence, Evidence{Kind: "name", Detail: "no distinctive name token matched well: capped", Adjustment: 0.6 - score})
+		if rec {
+			r.Evidence = append(r.Evidence, Evidence{Kind: "name", Detail: "no distinctive name token matched well: capped", Adjustment: 0.6 - score})
+		}
 		score = 0.6
 	}
 	r.NameScore = clamp(score)
 	return r
+}
+
+// subsetPenalty applies to persons the rule that a shorter name found
+// whole inside a longer one stands for the same person only if it holds
+// one of the longer name's family names and one of its given names, and
+// the first family name when the longer name has two written before a
+// comma (GARCIA LOPEZ, Juan Carlos: Juan Garcia, not Juan Lopez or Juan
+// Carlos). Without a comma which words are family names is not known (the
+// last word in one culture, the first in another), and the rule does not
+// apply.
+func subsetPenalty(ta, tb []token, usedA, usedB []bool) (float64, string) {
+	content := func(ts []token) int {
+		n := 0
+		for i := range ts {
+			if ts[i].weight >= 0.5 && ts[i].kind != kindInitial {
+				n++
+			}
+		}
+		return n
+	}
+	ns, nl := content(ta), content(tb)
+	short, long, usedS, usedL := ta, tb, usedA, usedB
+	if ns > nl {
+		short, long, usedS, usedL = tb, ta, usedB, usedA
+		ns, nl = nl, ns
+	}
+	if ns < 2 || nl < 3 || nl <= ns {
+		return 0, ""
+	}
+	for i := range short {
+		if short[i].weight >= 0.5 && !usedS[i] {
+			return 0, "" // not a subset: the scoring already counts it
+		}
+	}
+	var fam []int
+	for i := range long {
+		if long[i].family && long[i].weight > 0 {
+			fam = append(fam, i)
+		}
+	}
+	first := -1
+	if len(fam) == 2 {
+		first = fam[0] // a double family name: the first one counts
+	}
+	if len(fam) == 0 {
+		return 0, "" // which words are family names is not known
+	}
+	coversFam, coversFirst, coversGiven := false, false, false
+	for i := range long {
+		if !usedL[i] || long[i].weight == 0 {
+			continue
+		}
+		if slices.Contains(fam, i) {
+			coversFam = true
+			coversFirst = coversFirst || i == first
+		} else {
+			coversGiven = true
+		}
+	}
+	switch {
+	case !coversFam:
+		return 0.15, "the shorter name holds none of the longer name's family names"
+	case !coversGiven:
+		return 0.15, "the shorter name holds only family names of the longer name"
+	case first >= 0 && !coversFirst:
+		return 0.1, "the shorter name holds the second family name, not the first"
+	}
+	return 0, ""
 }
 
 // sameTokens reports whether two names have the same tokens in the same
@@ -305,10 +538,12 @@ func round(x float64) float64 {
 
 // applyEvidence adjusts r.NameScore with entity type, date of birth and
 // nationality, recording each adjustment.
-func applyEvidence(r *Result, ta, tb detente.EntityType, da, db, na, nb []string) {
+func applyEvidence(r *Result, ta, tb detente.EntityType, da, db, na, nb []string, quiet bool) {
 	var adj float64
 	add := func(e Evidence) {
-		r.Evidence = append(r.Evidence, e)
+		if !quiet {
+			r.Evidence = append(r.Evidence, e)
+		}
 		adj += e.Adjustment
 	}
 	if ta != "" && tb != "" && ta != detente.EntityOther && tb != detente.EntityOther && ta != tb {
@@ -420,12 +655,23 @@ func dobRelation(da, db []string) (dobRel, string) {
 
 // finish sets Match and the explanation.
 func finish(r *Result, threshold float64) {
+	decide(r, threshold)
+	explain(r)
+}
+
+// decide rounds r's scores and sets Match.
+func decide(r *Result, threshold float64) {
 	r.Threshold = threshold
 	r.Score = round(r.Score)
 	r.NameScore = round(r.NameScore)
 	r.CoverageA = round(r.CoverageA)
 	r.CoverageB = round(r.CoverageB)
 	r.Match = r.Score >= threshold
+}
+
+// explain writes r's one-line explanation.
+func explain(r *Result) {
+	threshold := r.Threshold
 	var b strings.Builder
 	fmt.Fprintf(&b, "%q ~ %q: ", r.NameA, r.NameB)
 	var parts []string

@@ -100,6 +100,12 @@ func TestNormalize(t *testing.T) {
 		{"Κυριάκος", "kyriakos"},
 		{"AT&T", "at and t"},
 		{"Limited Liability Company Iskusstvo", "limitedliabilitycompany iskusstvo"},
+		{"习近平", "xi jinping"},
+		{"ﾊﾞﾗｸ･ｵﾊﾞﾏ", "baraku obama"},
+		{"\u1100\u1175\u11B7\u110C\u1165\u11BC\u110B\u1173\u11AB", "kim jeongeun"},
+		{"ედუარდ შევარდნაძე", "eduard shevardnadze"},
+		{"नरेन्द्र मोदी", "narendra modi"},
+		{"Deutsche Bank's Int'l Fund III", "deutsche bank international fund 3"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -245,7 +251,7 @@ func FuzzNormalize(f *testing.F) {
 }
 
 func FuzzTransliterate(f *testing.F) {
-	for _, s := range []string{"Сергей", "щука", "Йод", "Ёлка", "Κυριάκος", "Բարակ", "عبد الله"} {
+	for _, s := range []string{"Сергей", "щука", "Йод", "Ёлка", "Κυριάκος", "Բարակ", "عبد الله", "习近平", "バラク・オバマ", "김정은", "יצחק", "ประยุทธ์", "नरेन्द्र", "შევარდნაძე"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -255,7 +261,32 @@ func FuzzTransliterate(f *testing.F) {
 		if got := TransliterateGreek(s); len(got) != 2 {
 			t.Fatalf("TransliterateGreek(%q) returned %d spellings", s, len(got))
 		}
-		_ = TransliterateArmenian(s)
+		if len(TransliterateArmenian(s)) == 0 || len(TransliterateGeorgian(s)) == 0 || len(TransliterateKana(s)) == 0 ||
+			len(TransliterateHangul(s)) == 0 || len(TransliterateThai(s)) == 0 || len(TransliterateDevanagari(s)) == 0 {
+			t.Fatalf("a transliteration of %q returned no spelling", s)
+		}
 		_ = romaniseArabic(s)
+		_, _ = romaniseHebrew(s)
+		_ = readHanName(s)
 	})
+}
+
+func TestThreshold(t *testing.T) {
+	a, b := Query{Name: "Abdel Fattah el-Sirri"}, Query{Name: "Abdel Fattah el-Sisi"}
+	r := Compare(a, b)
+	if r.Threshold != DefaultThreshold {
+		t.Errorf("threshold = %v, want the default", r.Threshold)
+	}
+	a.Threshold = 0.7
+	if r := Compare(a, b); r.Threshold != 0.7 || r.Match != (r.Score >= 0.7) {
+		t.Errorf("threshold 0.7: %+v", r)
+	}
+	for _, bad := range []float64{-0.1, 1.5} {
+		if CheckThreshold(bad) == nil {
+			t.Errorf("CheckThreshold(%v) = nil", bad)
+		}
+	}
+	if CheckThreshold(0) != nil || CheckThreshold(0.9) != nil {
+		t.Error("CheckThreshold refuses a good threshold")
+	}
 }

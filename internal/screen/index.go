@@ -3,6 +3,8 @@ package screen
 import (
 	"cmp"
 	"slices"
+	"sync"
+	"unicode/utf8"
 
 	"detente"
 )
@@ -48,6 +50,7 @@ type Index struct {
 	byCKey map[string][]int32 // consonant keys of Arabic-script tokens
 	latCK  map[string][]int32 // consonant keys of Latin tokens
 	byTri  map[string][]int32
+	pool   sync.Pool // *scratch
 	// Threshold is the score from which hits are matches.
 	Threshold float64
 }
@@ -79,7 +82,7 @@ func NewIndex(ds []detente.Designation) *Index {
 					continue
 				}
 				key := t.text
-				if t.arabic {
+				if t.abjad {
 					key = "\x00" + t.raw
 				}
 				v, ok := vocabID[key]
@@ -100,10 +103,13 @@ func NewIndex(ds []detente.Designation) *Index {
 }
 
 func (ix *Index) addVocab(v int32, t *token) {
-	if t.arabic {
-		if t.ckey != "" {
-			ix.byCKey[t.ckey] = append(ix.byCKey[t.ckey], v)
-		}
+	if t.abjad {
+		t.consonantKeys(func(k string) bool {
+			if k != "" {
+				ix.byCKey[k] = appendOnce(ix.byCKey[k], v)
+			}
+			return true
+		})
 		return
 	}
 	t.spellings(func(text, skel string) bool {
@@ -154,46 +160,113 @@ type vocabHit struct {
 	s float64
 }
 
-// similarVocab returns the vocabulary tokens that match q well enough to
-// retrieve candidates.
-func (ix *Index) similarVocab(q *token) []vocabHit {
-	cand := map[int32]int{}
-	if q.arabic {
-		for _, v := range ix.byCKey[q.ckey] {
-			cand[v] = 99
+// scratch is the working memory of one search, reused through Index.pool
+// so that a query allocates little: per-vocabulary and per-name arrays
+// with the lists of entries touched, cleared after use.
+type scratch struct {
+	cand     []int32 // vocab id → trigram count, or keyHit
+	candSeen []int32
+	best     []float64 // name id → best similarity for the current token
+	bestSeen []int32
+	acc      []float64 // name id → accumulated weighted similarity
+	accSeen  []int32
+	hits     []vocabHit
+	buf      []byte
+	tris     []string
+}
+
+// keyHit marks a vocabulary token retrieved by a whole key (spelling,
+// skeleton, consonant key) rather than by trigrams.
+const keyHit = 1 << 20
+
+func (ix *Index) getScratch() *scratch {
+	if sc, ok := ix.pool.Get().(*scratch); ok {
+		return sc
+	}
+	return &scratch{
+		cand: make([]int32, len(ix.vocab)),
+		best: make([]float64, len(ix.names)),
+		acc:  make([]float64, len(ix.names)),
+	}
+}
+
+func (sc *scratch) addCand(v int32, n int32) {
+	if sc.cand[v] == 0 {
+		sc.candSeen = append(sc.candSeen, v)
+	}
+	if n == keyHit {
+		sc.cand[v] = keyHit
+	} else if sc.cand[v] < keyHit {
+		sc.cand[v] += n
+	}
+}
+
+func (ix *Index) addCands(sc *scratch, l []int32) {
+	for _, v := range l {
+		sc.addCand(v, keyHit)
+	}
+}
+
+// addTrigrams counts the padded trigrams of a token's spellings against
+// the index, each distinct trigram once, so that a token with five
+// spellings does not retrieve five times as much.
+func (ix *Index) addTrigrams(sc *scratch, q *token) {
+	sc.tris = sc.tris[:0]
+	for s := -1; s < len(q.alts); s++ {
+		text := q.text
+		if s >= 0 {
+			text = q.alts[s]
 		}
-		// Latin vocabulary meets Arabic script on consonant keys.
-		for _, v := range ix.latCK[q.ckey] {
-			cand[v] = 99
+		if !isASCII(text) {
+			sc.tris = append(sc.tris, trigrams(text)...)
+			continue
 		}
-	} else {
-		q.spellings(func(text, skel string) bool {
-			for _, v := range ix.byText[text] {
-				cand[v] = 99
-			}
-			for _, v := range ix.bySkel[skel] {
-				cand[v] = 99
-			}
-			for _, g := range trigrams(text) {
-				for _, v := range ix.byTri[g] {
-					cand[v]++
-				}
-			}
-			return true
-		})
-		if q.latin {
-			for _, v := range ix.byCKey[q.ckey] {
-				cand[v] = 99
-			}
-		} else {
-			for _, v := range ix.byText[q.raw] {
-				cand[v] = 99
-			}
+		b := append(append(append(sc.buf[:0], '^'), text...), '$')
+		sc.buf = b
+		for i := 0; i+3 <= len(b); i++ {
+			sc.tris = append(sc.tris, string(b[i:i+3]))
 		}
 	}
-	need := max(2, (len([]rune(q.text))+2)/3)
-	var out []vocabHit
-	for v, n := range cand {
+	slices.Sort(sc.tris)
+	sc.tris = slices.Compact(sc.tris)
+	for _, g := range sc.tris {
+		for _, v := range ix.byTri[g] {
+			sc.addCand(v, 1)
+		}
+	}
+}
+
+// similarVocab returns the vocabulary tokens that match q well enough to
+// retrieve candidates, in sc.hits.
+func (ix *Index) similarVocab(sc *scratch, q *token) []vocabHit {
+	if q.abjad {
+		q.consonantKeys(func(k string) bool {
+			ix.addCands(sc, ix.byCKey[k])
+			// Latin vocabulary meets abjads on consonant keys.
+			ix.addCands(sc, ix.latCK[k])
+			return true
+		})
+	} else {
+		for s := -1; s < len(q.alts); s++ {
+			text, skel := q.text, q.skel
+			if s >= 0 {
+				text, skel = q.alts[s], q.skels[s]
+			}
+			ix.addCands(sc, ix.byText[text])
+			ix.addCands(sc, ix.bySkel[skel])
+		}
+		ix.addTrigrams(sc, q)
+		if q.latin {
+			ix.addCands(sc, ix.byCKey[q.ckey])
+		} else {
+			ix.addCands(sc, ix.byText[q.raw])
+		}
+	}
+	need := int32(max(2, (utf8.RuneCountInString(q.text)+2)/3))
+	out := sc.hits[:0]
+	for _, v := range sc.candSeen {
+		n := sc.cand[v]
+		sc.cand[v] = 0
 		if n < need {
 			continue
 		}
@@ -202,6 +275,8 @@ func (ix *Index) similarVocab(q *token) []vocabHit {
 			out = append(out, vocabHit{v, s})
 		}
 	}
+	sc.candSeen = sc.candSeen[:0]
+	sc.hits = out
 	return out
 }
 
@@ -209,46 +284,58 @@ func (ix *Index) similarVocab(q *token) []vocabHit {
 const maxCandidates = 150
 
 // Search screens q against the index and returns at most limit hits, best
-// first, one per designation. Hits below the threshold are included when
+// first, one per designation; q.Threshold, when set, replaces the index's
+// Threshold. Hits below the threshold are included when
 // there are fewer than limit matches, so that near misses can be shown;
 // check Hit.Match.
 func (ix *Index) Search(q Query, limit int) []Hit {
 	if limit <= 0 {
 		limit = 10
 	}
+	th := q.threshold(ix.Threshold)
 	qp := parse(q.Name)
+	sc := ix.getScratch()
+	defer ix.pool.Put(sc)
 	var qWeight float64
-	acc := map[int32]float64{}
 	for i := range qp.toks {
 		qt := &qp.toks[i]
 		if qt.weight == 0 {
 			continue
 		}
 		qWeight += qt.weight
-		best := map[int32]float64{}
-		for _, vh := range ix.similarVocab(qt) {
+		for _, vh := range ix.similarVocab(sc, qt) {
 			for _, n := range ix.post[vh.v] {
-				if vh.s > best[n] {
-					best[n] = vh.s
+				if sc.best[n] == 0 {
+					sc.bestSeen = append(sc.bestSeen, n)
+				}
+				if vh.s > sc.best[n] {
+					sc.best[n] = vh.s
 				}
 			}
 		}
-		for n, s := range best {
-			acc[n] += s * qt.weight
+		for _, n := range sc.bestSeen {
+			if sc.acc[n] == 0 {
+				sc.accSeen = append(sc.accSeen, n)
+			}
+			sc.acc[n] += sc.best[n] * qt.weight
+			sc.best[n] = 0
 		}
-	}
-	if qWeight == 0 {
-		return nil
+		sc.bestSeen = sc.bestSeen[:0]
 	}
 	type cand struct {
 		n int32
 		s float64
 	}
-	cands := make([]cand, 0, len(acc))
-	for n, s := range acc {
-		if s >= 0.4*qWeight {
+	var cands []cand
+	for _, n := range sc.accSeen {
+		if s := sc.acc[n]; qWeight > 0 && s >= 0.4*qWeight {
 			cands = append(cands, cand{n, s})
 		}
+		sc.acc[n] = 0
+	}
+	sc.accSeen = sc.accSeen[:0]
+	if qWeight == 0 {
+		return nil
 	}
 	slices.SortFunc(cands, func(a, b cand) int {
 		if c := cmp.Compare(b.s, a.s); c != 0 {
@@ -259,39 +346,63 @@ func (ix *Index) Search(q Query, limit int) []Hit {
 	if len(cands) > maxCandidates {
 		cands = cands[:maxCandidates]
 	}
-	best := map[int32]Hit{}
+	// Score every candidate quietly, keep each designation's best name,
+	// then explain only the hits returned.
+	type scoredName struct {
+		n     int32
+		score float64
+	}
+	best := map[int32]scoredName{}
 	for _, c := range cands {
+		r := ix.score(q, qp, c.n, th, true)
 		in := &ix.names[c.n]
-		d := &ix.ds[in.desig]
-		r := compareNames(qp, in.p)
-		applyEvidence(&r, q.Type, d.Type, q.DatesOfBirth, d.DatesOfBirth, q.Nationalities, d.Nationalities)
-		if in.weak && r.Score > ix.Threshold-0.01 && r.NameScore < 1 {
-			// A weak alias is too broad to alert on unless it is exact.
-			r.Evidence = append(r.Evidence, Evidence{Kind: "name", Detail: "weak alias matched inexactly", Adjustment: -0.1})
-			r.Score = clamp(r.Score - 0.1)
-		}
-		finish(&r, ix.Threshold)
-		if h, ok := best[in.desig]; ok && h.Score >= r.Score {
+		if b, ok := best[in.desig]; ok && b.score >= r.Score {
 			continue
 		}
-		best[in.desig] = Hit{
+		best[in.desig] = scoredName{c.n, r.Score}
+	}
+	top := make([]scoredName, 0, len(best))
+	for _, b := range best {
+		top = append(top, b)
+	}
+	slices.SortFunc(top, func(a, b scoredName) int {
+		if c := cmp.Compare(b.score, a.score); c != 0 {
+			return c
+		}
+		return cmp.Compare(ix.names[a.n].desig, ix.names[b.n].desig)
+	})
+	if len(top) > limit {
+		top = top[:limit]
+	}
+	hits := make([]Hit, len(top))
+	for i, t := range top {
+		in := &ix.names[t.n]
+		d := &ix.ds[in.desig]
+		r := ix.score(q, qp, t.n, th, false)
+		explain(&r)
+		hits[i] = Hit{
 			Authority: d.Authority, EntityID: d.EntityID, Type: d.Type, Regime: d.Regime, ListedOn: d.ListedOn,
 			Name: d.Names[in.name].Name, NameKind: d.Names[in.name].Kind,
 			Score: r.Score, Match: r.Match, Result: r, Designation: int(in.desig),
 		}
 	}
-	hits := make([]Hit, 0, len(best))
-	for _, h := range best {
-		hits = append(hits, h)
-	}
-	slices.SortFunc(hits, func(a, b Hit) int {
-		if c := cmp.Compare(b.Score, a.Score); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Designation, b.Designation)
-	})
-	if len(hits) > limit {
-		hits = hits[:limit]
-	}
 	return hits
+}
+
+// score compares the query with indexed name n and decides the match at
+// threshold th; a quiet score leaves out the alignment and evidence.
+func (ix *Index) score(q Query, qp parsed, n int32, th float64, quiet bool) Result {
+	in := &ix.names[n]
+	d := &ix.ds[in.desig]
+	r := compareNames(qp, in.p, classOf(q.Type, d.Type), quiet)
+	applyEvidence(&r, q.Type, d.Type, q.DatesOfBirth, d.DatesOfBirth, q.Nationalities, d.Nationalities, quiet)
+	if in.weak && r.Score > th-0.01 && r.NameScore < 1 {
+		// A weak alias is too broad to alert on unless it is exact.
+		if !quiet {
+			r.Evidence = append(r.Evidence, Evidence{Kind: "name", Detail: "weak alias matched inexactly", Adjustment: -0.1})
+		}
+		r.Score = clamp(r.Score - 0.1)
+	}
+	decide(&r, th)
+	return r
 }

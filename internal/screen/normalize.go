@@ -1,7 +1,7 @@
 package screen
 
 import (
-	"strconv"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -20,10 +20,16 @@ const (
 	kindParticle                // a naming particle (al-, bin, van): never counts
 	kindInitial                 // a single letter standing for a name
 	kindNumber                  // digits, must agree exactly
+	kindCountry                 // a country or region: tells subsidiaries apart
 )
 
+// numberWeight is the weight of a number or series marker (2004-1, III):
+// it must agree exactly to count, and one that differs says less than a
+// distinctive word that differs (fund III and fund IV are one family).
+const numberWeight = 0.3
+
 func (k tokKind) String() string {
-	return [...]string{"name", "common", "legal-form", "stopword", "particle", "initial", "number"}[k]
+	return [...]string{"name", "common", "legal-form", "stopword", "particle", "initial", "number", "country"}[k]
 }
 
 // token is one word of a normalised name with everything the matcher needs.
@@ -33,14 +39,20 @@ type token struct {
 	alts   []string // other Latin spellings (transliteration systems)
 	skel   string   // Skeleton of text
 	skels  []string // skeletons of alts
-	ckey   string   // consonant key, for Arabic-script comparisons
-	canon  string   // name-variant group, "" when none
+	ckey   string   // consonant key, for abjad (Arabic, Hebrew) comparisons
+	ckeys  []string // other consonant keys of an abjad token
+	canon  []uint16 // name groups (forms and nicknames, names.go)
 	kind   tokKind
 	weight float64
-	arabic bool // written in Arabic script
+	abjad  bool // written in an abjad (Arabic or Hebrew script)
 	// patronym marks a name that follows bin/ibn/ben: the father's name.
 	patronym bool
-	latin    bool // written in (or transliterated into) Latin letters
+	// family marks a word written before the comma of "FAMILY, Given".
+	family bool
+	// paren marks a word written only inside parentheses: an acronym or
+	// alias of the name (BUTEMBO AIRLINES (BAL)).
+	paren bool
+	latin bool // written in (or transliterated into) Latin letters
 }
 
 // specialLetters are Latin letters that NFKD does not decompose.
@@ -61,6 +73,13 @@ func isApostrophe(r rune) bool {
 // й and ё are letters of their own), and maps the Latin letters NFKD leaves
 // alone.
 func fold(s string) string {
+	// Composed forms first: Hangul written as conjoining jamo and
+	// half-width katakana become the syllables and kana the tables know.
+	if strings.ContainsFunc(s, func(r rune) bool { return r >= 0xFF61 && r <= 0xFF9F }) {
+		s = norm.NFKC.String(s)
+	} else if !norm.NFC.IsNormalString(s) {
+		s = norm.NFC.String(s)
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range s {
@@ -69,7 +88,7 @@ func fold(s string) string {
 			continue
 		}
 		r = unicode.ToLower(r)
-		if unicode.Is(unicode.Cyrillic, r) {
+		if unicode.Is(unicode.Cyrillic, r) || keepsMarks(r) {
 			b.WriteRune(r)
 			continue
 		}
@@ -92,6 +111,31 @@ func fold(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// keepsMarks reports whether r belongs to a script whose combining marks
+// are letters or vowels (Thai, Devanagari, kana voicing marks) or whose
+// syllables NFKD would take apart (Hangul).
+func keepsMarks(r rune) bool {
+	return isHangul(r) || isKana(r) || isThai(r) || isDevanagari(r) || r == 0x3099 || r == 0x309A
+}
+
+// dropPossessive removes the English possessive 's (Deutsche Bank's).
+func dropPossessive(s string) string {
+	if !strings.Contains(s, "'s") && !strings.Contains(s, "’s") {
+		return s
+	}
+	rs := []rune(s)
+	out := rs[:0:0]
+	for i := 0; i < len(rs); i++ {
+		if (rs[i] == '\'' || rs[i] == '’') && i > 0 && unicode.IsLetter(rs[i-1]) && i+1 < len(rs) && rs[i+1] == 's' &&
+			(i+2 == len(rs) || !unicode.IsLetter(rs[i+2])) {
+			i++
+			continue
+		}
+		out = append(out, rs[i])
+	}
+	return string(out)
 }
 
 // rawPiece is a word cut from a name with the separator that followed it.
@@ -167,209 +211,6 @@ func joinDotted(ps []rawPiece) []string {
 	return out
 }
 
-// leet maps digits written for look-alike letters (Ig0r Sech1n).
-var leet = map[rune]rune{'0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b'}
-
-var ordinalSuffix = map[string]bool{"st": true, "nd": true, "rd": true, "th": true}
-
-// fixDigits maps look-alike digits in words that are mostly letters and turns
-// ordinals (1st) into their number.
-func fixDigits(w string) string {
-	letters, digits := 0, 0
-	for _, r := range w {
-		if unicode.IsDigit(r) {
-			digits++
-		} else {
-			letters++
-		}
-	}
-	if digits == 0 || letters == 0 {
-		return w
-	}
-	i := strings.IndexFunc(w, func(r rune) bool { return !unicode.IsDigit(r) })
-	if i > 0 && ordinalSuffix[w[i:]] {
-		return w[:i]
-	}
-	if letters < 2 {
-		return w
-	}
-	return strings.Map(func(r rune) rune {
-		if l, ok := leet[r]; ok {
-			return l
-		}
-		return r
-	}, w)
-}
-
-var numberWords = map[string]int{
-	"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-	"seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
-	"thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
-	"seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20,
-	"thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60,
-	"seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100,
-	"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5,
-	"sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10,
-}
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// numbers turns number words into digits and joins tens and units
-// (forty four, forty 4 → 44).
-func numbers(ws []string) []string {
-	out := ws[:0:0]
-	for _, w := range ws {
-		if n, ok := numberWords[w]; ok {
-			w = strconv.Itoa(n)
-		}
-		if len(out) > 0 && isDigits(w) && len(w) == 1 {
-			prev := out[len(out)-1]
-			if isDigits(prev) && len(prev) == 2 && prev[1] == '0' {
-				out[len(out)-1] = prev[:1] + w
-				continue
-			}
-		}
-		out = append(out, w)
-	}
-	return out
-}
-
-// honorifics are titles and forms of address dropped from names.
-var honorifics = set("mr mrs ms miss mister madam mme mlle dr doctor prof professor sir dame lord lady " +
-	"sheikh shaikh shaykh sheik cheikh shaik haji hajji hajj alhaj alhajj hadji " +
-	"mullah mulla molla maulana mawlana maulvi mawlawi mawlavi moulavi maulawi " +
-	"qari imam ayatollah ayatullah hojatoleslam hujjat sayed sayyed sayyid seyed sayid syed " +
-	"president prasident presidente premier minister general gen colonel col captain capt " +
-	"major maj lieutenant lt commander cmdr brigadier marshal sergeant sgt admiral " +
-	"hon honourable honorable rev reverend father fr emir his her excellency he " +
-	"mv mt ms mty m/v")
-
-// legalForms are organisation legal-form words and abbreviations.
-var legalForms = set("ag aktiengesellschaft gmbh gesellschaft llc lc llp lp ltd limited inc incorporated " +
-	"corp corporation co company cie cia sa sas sarl srl spa sca sl slu bv nv plc pte pty bhd sdn " +
-	"kg kgaa ohg ev eg ab oy oyj as asa aps a/s kk kabushiki kaisha gk yk " +
-	"jsc ojsc cjsc pjsc ao oao zao pao ooo tov pp " +
-	"sro spol doo ad eood ood kft zrt nyrt sp zoo oo " +
-	"fze fzco fzc fzllc wll sal saog saoc saa sac ltda eireli mei " +
-	"cv rl de sab sapi ste societe establishment est trading_as")
-
-// legalPhrases are multi-word legal forms, replaced by one legal token.
-var legalPhrases = [][]string{
-	{"open", "joint", "stock", "company"},
-	{"closed", "joint", "stock", "company"},
-	{"public", "joint", "stock", "company"},
-	{"joint", "stock", "company"},
-	{"limited", "liability", "company"},
-	{"limited", "liability", "partnership"},
-	{"public", "limited", "company"},
-	{"limited", "partnership"},
-	{"gesellschaft", "mit", "beschrankter", "haftung"},
-	{"societatea", "cu", "raspundere", "limitata"},
-	{"obshchestvo", "s", "ogranichennoy", "otvetstvennostyu"},
-	{"aktsionernoye", "obshchestvo"},
-	{"otkrytoye", "aktsionernoye", "obshchestvo"},
-	{"zakrytoye", "aktsionernoye", "obshchestvo"},
-	{"publichnoye", "aktsionernoye", "obshchestvo"},
-	{"sociedad", "anonima"},
-	{"societe", "anonyme"},
-	{"sp", "z", "oo"},
-	{"s", "de", "rl"},
-	{"s", "a"},
-}
-
-// stopwords are function words ignored in names of all languages.
-var stopwords = set("the of and for in on at to by with a an und der die das des den dem " +
-	"le la les du et da do dos das di del della van von vom zu ten ter")
-
-// commonWords are frequent words of organisation names: they weigh little.
-var commonWords = set("bank banque banco group groupe gruppe grupo holding holdings international intl " +
-	"trading trade traders industries industry industrial global services service solutions " +
-	"enterprise enterprises investment investments capital partners fund trust foundation " +
-	"organization organisation association society national general shipping import export " +
-	"petroleum oil gas energy commercial development management technology technologies systems " +
-	"logistics consulting construction engineering finance financial insurance resources " +
-	"marine maritime transport airlines airline aviation exchange agency center centre " +
-	"institute committee council office ministry department army front party movement " +
-	"brigade brigades battalion forces force network charity charitable relief " +
-	"islamic islamiyya islami al-islamiyya mujahideen")
-
-// particles are naming particles that come and go between spellings.
-var particles = set("al el ul ad ash as az at ar an ed es ez ud ur un " +
-	"bin ibn ben bint binti bn ibnu ould walad bte")
-
-// commonNames are given names so frequent that matching them alone means
-// little.
-var commonNames = skeletonSet("mohammed ahmed ali hassan hussein omar umar abdullah ibrahim " +
-	"khalid mahmoud mustafa yusuf abu din abd ahmad hamid karim rahman jan khan gul shah " +
-	"kim lee li park choi wang zhang chen liu yang " +
-	"john james david michael maria jose juan ivan sergey alexander vladimir")
-
-func set(s string) map[string]bool {
-	m := map[string]bool{}
-	for _, f := range strings.Fields(s) {
-		m[f] = true
-	}
-	return m
-}
-
-func skeletonSet(s string) map[string]bool {
-	m := map[string]bool{}
-	for _, f := range strings.Fields(s) {
-		m[Skeleton(f)] = true
-	}
-	return m
-}
-
-// variantGroups are spellings of one name that skeletons do not unite:
-// established renderings and nicknames.
-var variantGroups = [][]string{
-	{"qaddafi", "gaddafi", "kadhafi", "qadhafi", "gadhafi", "kaddafi", "qadafi", "gadafi", "khadafy"},
-	{"jamal", "gamal", "djamal"},
-	{"yusuf", "youssef", "yousef", "yosef", "joseph", "josef", "jusuf", "yousif", "yusif", "yousuf"},
-	{"john", "juan", "johann", "johannes", "jean", "ivan", "giovanni", "joao", "jon", "sean", "ian"},
-	{"mohammed", "mehmet", "mehmed", "mamadou", "mohd", "muhd", "mhd"},
-	{"theodore", "ted", "teddy", "fyodor", "fedor", "theodor"},
-	{"benjamin", "bibi", "binyamin"},
-	{"william", "bill", "billy", "wilhelm", "guillaume", "guillermo"},
-	{"robert", "bob", "bobby", "rob"},
-	{"james", "jim", "jimmy", "diego", "jaime", "jacques"},
-	{"michael", "mike", "mikhail", "michel", "miguel", "mikael"},
-	{"richard", "dick", "rick"},
-	{"alexander", "alex", "sasha", "alexandre", "aleksandr", "alexandr", "oleksandr", "iskander", "iskandar"},
-	{"barack", "barry"},
-	{"peter", "pyotr", "pierre", "pedro", "pietro", "petr", "petro"},
-	{"paul", "pavel", "pablo", "paolo", "pol"},
-	{"george", "georgy", "georgiy", "jorge", "giorgio", "georges", "jurgen"},
-	{"nicholas", "nikolai", "nikolay", "nicolas", "nicola", "mykola"},
-	{"vladimir", "volodymyr", "wladimir", "uladzimir"},
-	{"osama", "usama", "ussama", "oussama"},
-	{"xi", "hsi", "si", "shi"},
-	{"jinping", "chinping"},
-	{"muammar", "moammar", "moamar", "muamar"},
-	{"ahmadinejad", "ahmadinezhad"},
-	{"gazprom", "gasprom"},
-}
-
-var variantOf = func() map[string]string {
-	m := map[string]string{}
-	for _, g := range variantGroups {
-		for _, n := range g {
-			m[n] = g[0]
-		}
-	}
-	return m
-}()
-
 // scopeWords mark part of an organisation: a wing, faction or branch.
 var scopeWords = set("wing military armed faction branch political youth division battalion unit " +
 	"brigade brigades cell command regional section")
@@ -424,65 +265,305 @@ func Normalize(name string) string {
 	return strings.Join(parts, " ")
 }
 
-// scriptOf returns the dominant script of a word: 'L' Latin or digits, 'C'
-// Cyrillic, 'G' Greek, 'A' Arabic, 'H' Armenian, 'O' other.
+// Scripts of words, as scriptOf returns them.
+const (
+	scriptLatin      = 'L' // Latin letters or digits
+	scriptCyrillic   = 'C'
+	scriptGreek      = 'G'
+	scriptArabic     = 'A'
+	scriptHebrew     = 'E'
+	scriptArmenian   = 'H'
+	scriptGeorgian   = 'Y'
+	scriptHan        = 'Z'
+	scriptKana       = 'J' // hiragana or katakana, possibly with Han
+	scriptHangul     = 'K'
+	scriptThai       = 'T'
+	scriptDevanagari = 'D'
+	scriptOther      = 'O'
+)
+
+// scriptOf returns the dominant script of a word (one of the script…
+// constants): that of its first letter, except that kana anywhere makes a
+// word Japanese.
 func scriptOf(w string) byte {
+	var first byte
 	for _, r := range w {
+		var s byte
 		switch {
 		case r < 0x250 && unicode.IsLetter(r):
-			return 'L'
+			s = scriptLatin
+		case isKana(r):
+			return scriptKana
 		case unicode.Is(unicode.Cyrillic, r):
-			return 'C'
+			s = scriptCyrillic
 		case unicode.Is(unicode.Greek, r):
-			return 'G'
+			s = scriptGreek
 		case isArabicScript(r):
-			return 'A'
-		case unicode.Is(unicode.Armenian, r):
-			return 'H'
+			s = scriptArabic
+		case isHebrew(r):
+			s = scriptHebrew
+		case isArmenian(r):
+			s = scriptArmenian
+		case isGeorgian(r):
+			s = scriptGeorgian
+		case isHangul(r):
+			s = scriptHangul
+		case isHan(r):
+			s = scriptHan
+		case isThai(r):
+			s = scriptThai
+		case isDevanagari(r):
+			s = scriptDevanagari
 		case unicode.IsLetter(r):
-			return 'O'
+			s = scriptOther
+		}
+		if first == 0 && s != 0 {
+			first = s
+			if s != scriptHan {
+				return s
+			}
 		}
 	}
-	return 'L'
+	if first == 0 {
+		return scriptLatin
+	}
+	return first
 }
+
+func isThai(r rune) bool { return r >= 0x0E00 && r <= 0x0E7F }
+
+// foreignNameDots separate the parts of foreign names written in Chinese or
+// Japanese (贝拉克·奥巴马): such names are not family name then given name.
+const foreignNameDots = "·・•‧"
 
 // tokenize turns a name into tokens ready for matching.
 func tokenize(name string) []token {
 	if len(name) > 1024 {
 		name = name[:1024]
 	}
-	words := joinDotted(split(fold(name)))
+	words := joinDotted(split(dropPossessive(fold(name))))
 	// Latin-side rewriting that needs word context.
+	var digitAlts map[string]string
 	for i, w := range words {
 		words[i] = fixDigits(w)
+		if words[i] != w {
+			if a := digitAlt(w); a != "" && a != words[i] {
+				if digitAlts == nil {
+					digitAlts = map[string]string{}
+				}
+				digitAlts[words[i]] = a
+			}
+		}
 	}
 	words = numbers(words)
 	words = replacePhrases(words)
+	for i, w := range words {
+		if full, ok := abbreviations[w]; ok {
+			words[i] = full
+		}
+	}
+	foreign := strings.ContainsAny(name, foreignNameDots)
+	// Words before a comma are family names ("GARCIA LOPEZ, Juan").
+	nfam := 0
+	if before, _, ok := strings.Cut(name, ","); ok {
+		nfam = len(joinDotted(split(fold(before))))
+	}
 
 	toks := make([]token, 0, len(words)+2)
 	for i := 0; i < len(words); i++ {
 		w := words[i]
+		from, fam := len(toks), i < nfam
 		switch scriptOf(w) {
-		case 'C':
-			alts := dedupe(TransliterateCyrillic(w))
-			toks = append(toks, latinToken(w, alts[0], alts[1:]))
-		case 'G':
-			alts := dedupe(TransliterateGreek(w))
-			toks = append(toks, latinToken(w, alts[0], alts[1:]))
-		case 'H':
-			toks = append(toks, latinToken(w, TransliterateArmenian(w), nil))
-		case 'A':
+		case scriptCyrillic:
+			toks = append(toks, variantToken(w, TransliterateCyrillic(w)))
+		case scriptGreek:
+			toks = append(toks, variantToken(w, TransliterateGreek(w)))
+		case scriptArmenian:
+			toks = append(toks, variantToken(w, TransliterateArmenian(w)))
+		case scriptGeorgian:
+			toks = append(toks, variantToken(w, TransliterateGeorgian(w)))
+		case scriptThai:
+			toks = append(toks, variantToken(w, TransliterateThai(w)))
+		case scriptDevanagari:
+			toks = append(toks, variantToken(w, TransliterateDevanagari(w)))
+		case scriptKana:
+			toks = append(toks, variantToken(w, TransliterateKana(w)))
+		case scriptHangul:
+			raws, forms := []string{w}, [][]string{TransliterateHangul(w)}
+			if !foreign {
+				raws, forms = readHangulName(w)
+			}
+			for k := range raws {
+				toks = append(toks, variantToken(raws[k], forms[k]))
+			}
+		case scriptHan:
+			n := hanName{raw: []string{w}, forms: [][]string{readHanWord([]rune(w), false)}}
+			if !foreign {
+				n = readHanName(w)
+			}
+			for k := range n.raw {
+				toks = append(toks, variantToken(n.raw[k], n.forms[k]))
+			}
+		case scriptHebrew:
+			toks = append(toks, hebrewToken(w))
+		case scriptArabic:
 			toks = append(toks, arabicTokens(w, &i, words)...)
-		case 'O':
+		case scriptOther:
 			t := token{raw: w, text: w, kind: kindName, weight: 1}
 			toks = append(toks, t)
 		default:
-			toks = append(toks, latinToken(w, w, nil))
+			alts := pinyinAlts(w)
+			if a, ok := digitAlts[w]; ok {
+				alts = append(alts, a)
+			}
+			toks = append(toks, latinToken(w, w, alts))
+		}
+		for k := from; k < len(toks); k++ {
+			toks[k].family = fam
 		}
 	}
 	toks = canonicaliseArabicLatin(toks)
+	markParenthesised(name, toks)
+	givenBen(toks)
 	markPatronyms(toks)
 	return toks
+}
+
+// markParenthesised marks the tokens whose words appear only inside
+// parentheses in name.
+func markParenthesised(name string, toks []token) {
+	if !strings.Contains(name, "(") {
+		return
+	}
+	var in, out strings.Builder
+	depth := 0
+	for _, r := range name {
+		switch {
+		case r == '(':
+			depth++
+			in.WriteByte(' ')
+		case r == ')' && depth > 0:
+			depth--
+			in.WriteByte(' ')
+		case depth > 0:
+			in.WriteRune(r)
+		default:
+			out.WriteRune(r)
+		}
+	}
+	inside := map[string]bool{}
+	for _, p := range split(fold(in.String())) {
+		inside[p.word] = true
+	}
+	for _, p := range split(fold(out.String())) {
+		delete(inside, p.word)
+	}
+	for i := range toks {
+		// Countries and numbers in parentheses still tell entities apart
+		// (Bowne Global Solutions (France), (Germany)).
+		if (inside[toks[i].raw] || inside[toks[i].text]) && toks[i].kind != kindCountry && toks[i].kind != kindNumber {
+			toks[i].paren = true
+		}
+	}
+}
+
+// variantToken builds a token from the Latin spellings of a word written in
+// another script, the first being its canonical spelling.
+func variantToken(raw string, forms []string) token {
+	forms = dedupe(forms)
+	return latinToken(raw, forms[0], forms[1:])
+}
+
+// hebrewToken romanises a Hebrew word as an abjad token.
+func hebrewToken(w string) token {
+	switch w {
+	case "בן", "בת":
+		return token{raw: w, text: "ben", kind: kindParticle, abjad: true}
+	}
+	lat, keys := romaniseHebrew(w)
+	t := token{raw: w, text: lat, kind: kindName, weight: 1, abjad: true}
+	for i, k := range keys {
+		ck := consonantKey(k)
+		if i == 0 {
+			t.ckey = ck
+		} else if ck != t.ckey {
+			t.ckeys = append(t.ckeys, ck)
+		}
+	}
+	t.ckeys = dedupe(t.ckeys)
+	if len(t.ckey) <= 2 {
+		t.weight = 0.7
+	}
+	t.canon = abjadNameGroups(&t)
+	return t
+}
+
+// nameGroupsByCKey maps the consonant keys (of three consonants or more)
+// of every spelling in the name tables to its groups, so that a name
+// written in an abjad finds its forms (בנימין, bnmn: Binyamin, Benjamin).
+var nameGroupsByCKey = func() map[string][]uint16 {
+	m := map[string][]uint16{}
+	for n, gs := range nameGroups {
+		k := consonantKey(Skeleton(n))
+		if len(k) < 3 {
+			continue
+		}
+		for _, g := range gs {
+			if !slices.Contains(m[k], g) {
+				m[k] = append(m[k], g)
+			}
+		}
+	}
+	return m
+}()
+
+// abjadNameGroups returns the name groups an abjad token's consonant keys
+// reach.
+func abjadNameGroups(t *token) []uint16 {
+	var gs []uint16
+	t.consonantKeys(func(k string) bool {
+		for _, g := range nameGroupsByCKey[k] {
+			if !slices.Contains(gs, g) {
+				gs = append(gs, g)
+			}
+		}
+		return true
+	})
+	return gs
+}
+
+// pinyinAlts returns the Wade–Giles spelling of a Latin word that reads as
+// pinyin of one to three syllables and is spelt differently in Wade–Giles
+// (Jinping, Chinping), so that pinyin and Wade–Giles spellings of a Chinese
+// name meet.
+func pinyinAlts(w string) []string {
+	// Wade–Giles writes pinyin r as j, which skeletons would confuse with
+	// pinyin j and zh: words with r keep their spelling.
+	if len(w) < 2 || len(w) > 14 || !strings.ContainsAny(w, "xqjzc") || strings.IndexByte(w, 'r') >= 0 {
+		return nil
+	}
+	syls, ok := splitPinyin(w)
+	if !ok || len(syls) > 3 {
+		return nil
+	}
+	var b strings.Builder
+	for _, s := range syls {
+		b.WriteString(wadeGilesSyllable(s))
+	}
+	if wg := b.String(); wg != w {
+		return []string{wg}
+	}
+	return nil
+}
+
+// givenBen reads "ben" at the start of a name of two or three words as the
+// given name (Ben Smith), not the patronymic particle (Ali ben Hassan).
+func givenBen(toks []token) {
+	if len(toks) < 2 || len(toks) > 3 || toks[0].text != "ben" || toks[0].abjad || toks[1].kind == kindParticle {
+		return
+	}
+	toks[0].kind, toks[0].weight = kindName, 0.7
+	toks[0].canon = nameGroups["ben"]
 }
 
 var patronymMarkers = set("bin ibn ben bint binti bn ibnu ould walad")
@@ -567,10 +648,10 @@ func classify(t *token) {
 		t.kind, t.weight = kindStop, 0
 		t.raw = "~" + t.raw // marked for removal
 	case isDigits(w):
-		t.kind, t.weight = kindNumber, 1
+		t.kind, t.weight = kindNumber, numberWeight
 	case legalForms[w] || strings.HasSuffix(w, "llc") && len(w) <= 5:
 		t.kind, t.weight = kindLegal, 0
-	case len(w) > 8 && (legalPhraseWord(w) || nearLegal(w)):
+	case legalPhraseWord(w) || len(w) > 8 && nearLegal(w):
 		t.kind, t.weight = kindLegal, 0
 	case stopwords[w]:
 		t.kind, t.weight = kindStop, 0
@@ -580,17 +661,25 @@ func classify(t *token) {
 		t.kind, t.weight = kindInitial, 0.5
 	case commonWords[w]:
 		t.kind, t.weight = kindCommon, 0.35
+	case countryWords[w]:
+		t.kind, t.weight = kindCountry, 0.6
 	case commonNames[t.skel]:
 		t.weight = 0.7
 	}
-	if v, ok := variantOf[w]; ok {
-		t.canon = v
-	}
+	t.canon = nameGroupsOf(t)
+}
+
+// nameGroupsOf returns the name groups of any spelling of t.
+func nameGroupsOf(t *token) []uint16 {
+	gs := nameGroups[t.text]
 	for _, a := range t.alts {
-		if v, ok := variantOf[a]; ok && t.canon == "" {
-			t.canon = v
+		for _, g := range nameGroups[a] {
+			if !slices.Contains(gs, g) {
+				gs = append(slices.Clip(gs), g)
+			}
 		}
 	}
+	return gs
 }
 
 // nearLegal reports whether a long word is a misspelt legal form
@@ -619,7 +708,7 @@ func arabicTokens(w string, i *int, words []string) []token {
 	var out []token
 	rs := []rune(w)
 	if len(rs) > 3 && rs[0] == 'ا' && rs[1] == 'ل' {
-		out = append(out, token{raw: "ال", text: "al", kind: kindParticle, arabic: true})
+		out = append(out, token{raw: "ال", text: "al", kind: kindParticle, abjad: true})
 		rs = rs[2:]
 		w = string(rs)
 	}
@@ -630,32 +719,33 @@ func arabicTokens(w string, i *int, words []string) []token {
 			rest = rest[2:]
 		}
 		rw := romaniseArabic(string(rest))
-		t := token{raw: string(rest), text: rw.latin, ckey: consonantKey(rw.skel), kind: kindName, weight: 1, arabic: true}
-		return append(out, token{raw: "عبد", text: "abd", ckey: "bd", kind: kindName, weight: 0.5, arabic: true}, t)
+		t := token{raw: string(rest), text: rw.latin, ckey: consonantKey(rw.skel), kind: kindName, weight: 1, abjad: true}
+		return append(out, token{raw: "عبد", text: "abd", ckey: "bd", kind: kindName, weight: 0.5, abjad: true}, t)
 	}
 	switch w {
 	case "ولد":
-		return append(out, token{raw: w, text: "ould", kind: kindParticle, arabic: true})
+		return append(out, token{raw: w, text: "ould", kind: kindParticle, abjad: true})
 	case "بن", "ابن", "بنت":
-		return append(out, token{raw: w, text: "bin", kind: kindParticle, arabic: true})
+		return append(out, token{raw: w, text: "bin", kind: kindParticle, abjad: true})
 	case "ابو", "أبو", "ابى", "أبي":
-		t := token{raw: w, text: "abu", skel: "aba", kind: kindName, weight: 0.7, arabic: true}
+		t := token{raw: w, text: "abu", skel: "aba", kind: kindName, weight: 0.7, abjad: true}
 		return append(out, t)
 	case "عبد":
 		if *i+1 < len(words) && (words[*i+1] == "الله" || words[*i+1] == "اللہ") {
 			*i++
-			return append(out, token{raw: "عبد الله", text: "abdullah", ckey: "bdl", kind: kindName, weight: 1, arabic: true})
+			return append(out, token{raw: "عبد الله", text: "abdullah", ckey: "bdl", kind: kindName, weight: 1, abjad: true})
 		}
-		return append(out, token{raw: w, text: "abd", ckey: "bd", kind: kindName, weight: 0.5, arabic: true})
+		return append(out, token{raw: w, text: "abd", ckey: "bd", kind: kindName, weight: 0.5, abjad: true})
 	case "عبدالله":
-		return append(out, token{raw: w, text: "abdullah", ckey: "bdl", kind: kindName, weight: 1, arabic: true})
+		return append(out, token{raw: w, text: "abdullah", ckey: "bdl", kind: kindName, weight: 1, abjad: true})
 	}
 	rw := romaniseArabic(w)
-	t := token{raw: w, text: rw.latin, kind: kindName, weight: 1, arabic: true}
+	t := token{raw: w, text: rw.latin, kind: kindName, weight: 1, abjad: true}
 	t.ckey = consonantKey(rw.skel)
 	if commonNames[Skeleton(rw.latin)] || len(t.ckey) <= 2 {
 		t.weight = 0.7
 	}
+	t.canon = abjadNameGroups(&t)
 	return append(out, t)
 }
 
@@ -669,22 +759,22 @@ func canonicaliseArabicLatin(toks []token) []token {
 		if t.kind == kindStop && strings.HasPrefix(t.raw, "~") {
 			continue // honorific
 		}
-		if !t.latin || t.arabic {
-			out = append(out, t)
+		if !t.latin || t.abjad {
+			out = emitFamily(out, t.family, t)
 			continue
 		}
 		w := t.text
 		if isAbdullah(w) {
-			out = append(out, latinToken(t.raw, "abdullah", nil))
+			out = emitFamily(out, t.family, latinToken(t.raw, "abdullah", nil))
 			continue
 		}
 		if isAbdForm(w) {
 			if i+1 < len(toks) && isAbdullah("abd"+toks[i+1].text) {
-				out = append(out, latinToken(t.raw+" "+toks[i+1].raw, "abdullah", nil))
+				out = emitFamily(out, t.family, latinToken(t.raw+" "+toks[i+1].raw, "abdullah", nil))
 				i++
 				continue
 			}
-			out = append(out, abdToken(t.raw))
+			out = emitFamily(out, t.family, abdToken(t.raw))
 			continue
 		}
 		if len(w) > 5 && strings.HasPrefix(w, "abd") {
@@ -705,22 +795,31 @@ func canonicaliseArabicLatin(toks []token) []token {
 					break
 				}
 			}
-			out = append(out, abdToken(t.raw), latinToken(rest, rest, nil))
+			out = emitFamily(out, t.family, abdToken(t.raw), latinToken(rest, rest, nil))
 			continue
 		}
 		split := false
 		if t.kind == kindName {
 			for _, suf := range arabicSuffixDin {
 				if len(w) >= len(suf)+3 && strings.HasSuffix(w, suf) {
-					out = append(out, latinToken(w[:len(w)-len(suf)], w[:len(w)-len(suf)], nil), latinToken("din", "din", nil))
+					out = emitFamily(out, t.family, latinToken(w[:len(w)-len(suf)], w[:len(w)-len(suf)], nil), latinToken("din", "din", nil))
 					split = true
 					break
 				}
 			}
 		}
 		if !split {
-			out = append(out, t)
+			out = emitFamily(out, t.family, t)
 		}
+	}
+	return out
+}
+
+// emitFamily appends ts to out with their family mark set to fam.
+func emitFamily(out []token, fam bool, ts ...token) []token {
+	for _, t := range ts {
+		t.family = fam
+		out = append(out, t)
 	}
 	return out
 }

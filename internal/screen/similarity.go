@@ -111,19 +111,30 @@ func jaroWinkler[T byte | rune](a, b []T) float64 {
 // editRatio returns 1 - d/max(len), d being the optimal-string-alignment
 // distance (Levenshtein with adjacent transpositions).
 func editRatio(a, b string) float64 {
-	if isASCII(a) && isASCII(b) {
-		return osaRatio([]byte(a), []byte(b))
-	}
-	return osaRatio(toRunes(a), toRunes(b))
-}
-
-func osaRatio[T byte | rune](a, b []T) float64 {
 	n, m := len(a), len(b)
+	if !isASCII(a) || !isASCII(b) {
+		n, m = utf8.RuneCountInString(a), utf8.RuneCountInString(b)
+	}
 	if n == 0 && m == 0 {
 		return 1
 	}
+	return 1 - float64(editDistance(a, b))/float64(max(n, m))
+}
+
+// editDistance returns the optimal-string-alignment distance of a and b:
+// insertions, deletions, substitutions and transpositions of adjacent
+// letters (Jhon, John) each count one.
+func editDistance(a, b string) int {
+	if isASCII(a) && isASCII(b) {
+		return osaDistance([]byte(a), []byte(b))
+	}
+	return osaDistance(toRunes(a), toRunes(b))
+}
+
+func osaDistance[T byte | rune](a, b []T) int {
+	n, m := len(a), len(b)
 	if n == 0 || m == 0 {
-		return 0
+		return max(n, m)
 	}
 	var buf [3 * 65]int
 	var prev2, prev, cur []int
@@ -150,7 +161,83 @@ func osaRatio[T byte | rune](a, b []T) float64 {
 		}
 		prev2, prev, cur = prev, cur, prev2
 	}
-	return 1 - float64(prev[m])/float64(max(n, m))
+	return prev[m]
+}
+
+// editSim turns the edit distance d of two spellings, the longer of length
+// l and the shorter of length m, into a similarity. Unlike Jaro-Winkler it
+// does not care where the typo is (Beta, Meta) and counts a swap of two
+// letters once; unlike the edit ratio it does not let long words absorb
+// several changes (Daniel, Donald).
+func editSim(d, l, m int) float64 {
+	switch {
+	case d == 0:
+		return 1
+	case d == 1 && l >= 6:
+		return 0.93
+	case d == 1 && l == 5:
+		return 0.9
+	case d == 1 && l == 4:
+		return 0.86
+	case d == 1 && m == 3:
+		return 0.82
+	case d == 2 && l >= 9:
+		return 0.87
+	case d == 2 && l >= 7:
+		return 0.84
+	case d == 2 && l >= 5:
+		return 0.76
+	case d == 3 && l >= 12:
+		return 0.82
+	case d == 3 && l >= 10:
+		return 0.76
+	}
+	return 0
+}
+
+// maxBlend caps what Jaro-Winkler alone can say: it rates different names
+// that share a prefix (Daniel, Donald; Ronaldo, Ronaldinho) above 0.8.
+const maxBlend = 0.78
+
+func reversed(s string) string {
+	b := []byte(s)
+	for i, j := 0, len(b)-1; i < j; i, j = i+1, j-1 {
+		b[i], b[j] = b[j], b[i]
+	}
+	return string(b)
+}
+
+// fuzzySim rates two Latin spellings x and y, with skeletons xs and ys,
+// that are not the same.
+func fuzzySim(x, y, xs, ys string) float64 {
+	lx, ly := len(x), len(y)
+	if min(lx, ly) < 2 || max(lx, ly) < 3 {
+		return 0 // tiny words: only exact, variant or phonetic
+	}
+	if lx-ly > 4 || ly-lx > 4 {
+		return 0 // five letters or more apart: another word
+	}
+	d := editDistance(x, y)
+	s := editSim(d, max(lx, ly), min(lx, ly))
+	if x[0] != y[0] && max(lx, ly) <= 5 {
+		// Short names that differ in their first letter are more often
+		// different names (Kang, Yang, Wang) than typos.
+		s -= 0.04
+	}
+	if len(xs) >= 6 && len(ys) >= 6 && editDistance(xs, ys) == 1 {
+		s = max(s, 0.8) // one sound apart (Kadafi, Gaddafi)
+	}
+	if lx >= 4 && lx == ly && reversed(x) == y {
+		s = max(s, 0.9) // written backwards (nitup)
+	}
+	short := 1.0
+	if lx <= 3 || ly <= 3 {
+		short = 0.95 // one letter of three is a lot
+	}
+	// The blend of Jaro-Winkler and the edit ratio, from the distance
+	// already computed (the spellings are ASCII here).
+	b := (JaroWinkler(x, y) + 1 - float64(d)/float64(max(lx, ly))) / 2
+	return max(s, short*min(b, maxBlend))
 }
 
 // blend is the fuzzy similarity of two spellings: the mean of Jaro-Winkler,
@@ -175,7 +262,19 @@ func (t *token) spellings(f func(text, skel string) bool) {
 // tokenSim rates how well two tokens match, and how.
 func tokenSim(a, b *token) (float64, string) {
 	if a.text == b.text || (!a.latin && !b.latin && a.raw != "" && a.raw == b.raw) {
+		if syllabic(a.raw) && syllabic(b.raw) && a.raw != b.raw {
+			return 0, "" // homophones written with other characters
+		}
 		return 1, MethodExact
+	}
+	if syllabic(a.raw) && syllabic(b.raw) {
+		// Both in Han or Hangul, where one character is a syllable or a
+		// word: other characters are another name, however close their
+		// readings (近平, 近朋).
+		if a.raw == b.raw {
+			return 1, MethodExact
+		}
+		return 0, ""
 	}
 	if a.kind == kindNumber || b.kind == kindNumber {
 		return 0, ""
@@ -193,7 +292,7 @@ func tokenSim(a, b *token) (float64, string) {
 			return 0.97, MethodVariant
 		}
 	}
-	if a.canon != "" && a.canon == b.canon {
+	if sharesGroup(a.canon, b.canon) {
 		return 0.95, MethodVariant
 	}
 	if a.kind == kindInitial || b.kind == kindInitial {
@@ -205,7 +304,7 @@ func tokenSim(a, b *token) (float64, string) {
 		}
 		return 0, ""
 	}
-	if a.arabic || b.arabic {
+	if a.abjad || b.abjad {
 		return arabicSim(a, b)
 	}
 	if !a.latin || !b.latin {
@@ -229,17 +328,7 @@ func tokenSim(a, b *token) (float64, string) {
 					best, how = 0.8, MethodFuzzy
 				}
 			}
-			if len(x) < 2 || len(y) < 2 || max(len(x), len(y)) < 3 {
-				return true // tiny words: only exact, variant or phonetic
-			}
-			short := 1.0
-			if len(x) <= 3 || len(y) <= 3 {
-				short = 0.95 // one letter of three is a lot
-			}
-			if s := short * blend(x, y); s > best {
-				best, how = s, MethodFuzzy
-			}
-			if s := 0.95 * blend(xs, ys); s > best && len(xs) >= 4 && len(ys) >= 4 {
+			if s := fuzzySim(x, y, xs, ys); s > best {
 				best, how = s, MethodFuzzy
 			}
 			return true
@@ -249,10 +338,36 @@ func tokenSim(a, b *token) (float64, string) {
 	return best, how
 }
 
-// arabicSim compares tokens one of which is in Arabic script, on their
-// consonant keys: Arabic script writes no short vowels.
+// arabicSim compares tokens one of which is in an abjad (Arabic or Hebrew
+// script), on their consonant keys: abjads write no short vowels.
 func arabicSim(a, b *token) (float64, string) {
-	ka, kb := a.ckey, b.ckey
+	best, how := 0.0, ""
+	a.consonantKeys(func(ka string) bool {
+		b.consonantKeys(func(kb string) bool {
+			s, h := ckeySim(ka, kb)
+			if s > best {
+				best, how = s, h
+			}
+			return best < 0.9
+		})
+		return best < 0.9
+	})
+	return best, how
+}
+
+// consonantKeys calls f with each consonant key of t until f returns false.
+func (t *token) consonantKeys(f func(string) bool) {
+	if !f(t.ckey) {
+		return
+	}
+	for _, k := range t.ckeys {
+		if !f(k) {
+			return
+		}
+	}
+}
+
+func ckeySim(ka, kb string) (float64, string) {
 	if ka == "" || kb == "" {
 		return 0, ""
 	}
@@ -265,6 +380,5 @@ func arabicSim(a, b *token) (float64, string) {
 	if len(ka) < 3 || len(kb) < 3 {
 		return 0, ""
 	}
-	s := 0.9 * blend(ka, kb)
-	return s, MethodFuzzy
+	return 0.9 * blend(ka, kb), MethodFuzzy
 }

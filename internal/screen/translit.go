@@ -158,6 +158,11 @@ func TransliterateGreek(word string) []string {
 	for sys := range out {
 		var b strings.Builder
 		for i := 0; i < len(rs); i++ {
+			if sys == 1 && rs[i] == 'γ' && i+2 < len(rs) && rs[i+1] == 'ι' && strings.ContainsRune("αεοουω", rs[i+2]) {
+				b.WriteString("y") // Modern Greek γι before a vowel: Yannis, Yiorgos
+				i++
+				continue
+			}
 			if i+1 < len(rs) {
 				if d, ok := greekDigraphs[string(rs[i:i+2])]; ok {
 					b.WriteString(d[sys])
@@ -174,30 +179,6 @@ func TransliterateGreek(word string) []string {
 		out[sys] = b.String()
 	}
 	return out
-}
-
-// armenianTable maps Armenian lowercase letters to a Latin spelling.
-var armenianTable = map[rune]string{
-	'ա': "a", 'բ': "b", 'գ': "g", 'դ': "d", 'ե': "e", 'զ': "z", 'է': "e",
-	'ը': "e", 'թ': "t", 'ժ': "zh", 'ի': "i", 'լ': "l", 'խ': "kh", 'ծ': "ts",
-	'կ': "k", 'հ': "h", 'ձ': "dz", 'ղ': "gh", 'ճ': "ch", 'մ': "m", 'յ': "y",
-	'ն': "n", 'շ': "sh", 'ո': "o", 'չ': "ch", 'պ': "p", 'ջ': "j", 'ռ': "r",
-	'ս': "s", 'վ': "v", 'տ': "t", 'ր': "r", 'ց': "ts", 'ւ': "v", 'փ': "p",
-	'ք': "k", 'օ': "o", 'ֆ': "f", 'և': "ev",
-}
-
-// TransliterateArmenian returns a Latin spelling of an Armenian word.
-func TransliterateArmenian(word string) string {
-	word = strings.ReplaceAll(strings.ToLower(word), "ու", "u")
-	var b strings.Builder
-	for _, r := range word {
-		if t, ok := armenianTable[r]; ok {
-			b.WriteString(t)
-		} else {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }
 
 // arabicLetter describes how an Arabic-script letter is romanised: its
