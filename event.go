@@ -63,8 +63,11 @@ func NewEvent(now time.Time, typ, partner string, body any) (*Event, error) {
 // EventFilter selects events. Zero fields select everything.
 type EventFilter struct {
 	FromSeq int64 // events with Seq >= FromSeq
-	Type    string
-	Partner string
-	Limit   int  // at most this many, 0 for no limit
-	Newest  bool // newest first instead of oldest first
+	// BeforeSeq, when positive, keeps events with Seq < BeforeSeq: with
+	// Newest, the page of entries before one already shown.
+	BeforeSeq int64
+	Type      string
+	Partner   string
+	Limit     int  // at most this many, 0 for no limit
+	Newest    bool // newest first instead of oldest first
 }

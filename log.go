@@ -32,11 +32,33 @@ const (
 )
 
 // Alert is something an operator must look at, with its evidence.
+//
+// An alert with a Key is one condition, raised again and again while it
+// lasts (an acknowledgement still overdue, a line still silent, the same
+// object quarantined again): the store keeps one alert per Kind and Key,
+// updated in place (Tx.PutAlert), so that a condition that repeats does
+// not push every other alert out of sight.
 type Alert struct {
-	ID       int64
-	Time     time.Time
+	ID int64
+	// Key names the condition within Kind, e.g. "ack-overdue/message--…"
+	// or an object's id; "" for an alert that stands alone.
+	Key      string
+	Time     time.Time // when it was last raised
+	First    time.Time // when it was first raised
+	Count    int       // how many times it was raised
 	Kind     string
 	Partner  string
 	Message  string
 	Evidence []byte // e.g. both conflicting checkpoints
+}
+
+// AlertGroup is what the store holds of one kind of alert.
+type AlertGroup struct {
+	Kind   string
+	Alerts int64     // how many alerts (conditions) of this kind are held
+	Raised int64     // how many times they were raised, in all
+	Last   time.Time // when one was last raised
+	// Latest are the most recently raised alerts of the kind, newest
+	// first.
+	Latest []*Alert
 }

@@ -149,6 +149,7 @@ type ObjectFilter struct {
 	IDs        []string  // any of these ids
 	Types      []string  // any of these types
 	AfterSeq   int64     // versions with Seq > AfterSeq
+	BeforeSeq  int64     // versions with Seq < BeforeSeq, when positive
 	AddedAfter time.Time // versions with Added > AddedAfter
 	Originator string    // versions from this originator
 	// LatestOnly keeps only the newest version of each id among those
@@ -158,6 +159,9 @@ type ObjectFilter struct {
 	// otherwise.
 	WithQuarantined bool
 	Limit           int // at most this many, 0 for no limit; ordered by Seq
+	// Newest orders by Seq descending instead: the versions stored last
+	// first (with Limit, the last ones selected).
+	Newest bool
 }
 
 // Ref is one reference from an object to another: the property path it sits

@@ -74,6 +74,10 @@ type Tx interface {
 	ObjectVersions(ctx context.Context, id string) ([]*ObjectVersion, error)
 	// Objects returns the versions f selects, ordered by Seq.
 	Objects(ctx context.Context, f ObjectFilter) ([]*ObjectVersion, error)
+	// Referrers returns the ids of the objects of which some stored
+	// version (quarantined or not) references id (NormalID form), in the
+	// order they were first stored, at most limit (0 for every one).
+	Referrers(ctx context.Context, id string, limit int) ([]string, error)
 	// CountObjects returns how many versions are stored (quarantined ones
 	// included).
 	CountObjects(ctx context.Context) (int64, error)
@@ -159,10 +163,20 @@ type Tx interface {
 	// Cosignatures returns the cosignature lines collected for size, by
 	// witness name.
 	Cosignatures(ctx context.Context, size int64) (map[string][]byte, error)
-	// PutAlert records an alert and assigns its ID.
+	// PutAlert records an alert. An alert with a Key is one condition:
+	// when an alert of the same Kind and Key is stored, PutAlert updates
+	// it in place (Time, Partner, Message and Evidence from a, Count one
+	// more, ID and First kept) and sets a's ID, First and Count to the
+	// stored ones. Otherwise it stores a new alert with First a.Time and
+	// Count 1, and assigns its ID.
 	PutAlert(ctx context.Context, a *Alert) error
-	// Alerts returns the newest alerts first.
+	// Alerts returns the most recently raised alerts first (by Time, then
+	// ID), at most limit (0 for every one).
 	Alerts(ctx context.Context, limit int) ([]*Alert, error)
+	// AlertGroups returns, for each kind of alert held, how many alerts
+	// there are, how often they were raised and the perKind most recently
+	// raised; the kind raised most recently first.
+	AlertGroups(ctx context.Context, perKind int) ([]AlertGroup, error)
 
 	// PutDesignation creates or replaces the designation with d's
 	// Authority and EntityID.

@@ -44,6 +44,9 @@ func (t *Tx) AppendEvent(ctx context.Context, e *detente.Event) error {
 func (t *Tx) Events(ctx context.Context, f detente.EventFilter) ([]*detente.Event, error) {
 	var args []any
 	q := `SELECT seq, time, type, partner, body FROM events WHERE seq >= ` + arg(&args, f.FromSeq)
+	if f.BeforeSeq > 0 {
+		q += ` AND seq < ` + arg(&args, f.BeforeSeq)
+	}
 	if f.Type != "" {
 		q += ` AND type = ` + arg(&args, f.Type)
 	}
@@ -346,33 +349,87 @@ func (t *Tx) PutAlert(ctx context.Context, a *detente.Alert) error {
 	if t.readOnly {
 		return errReadOnly
 	}
-	if _, err := t.one(ctx, `INSERT INTO alerts (time, kind, partner, message, evidence) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-		[]any{nanos(a.Time), a.Kind, a.Partner, a.Message, nonNil(a.Evidence)}, &a.ID); err != nil {
+	var first int64
+	if _, err := t.one(ctx, `INSERT INTO alerts (key, time, first, count, kind, partner, message, evidence)
+		VALUES ($1, $2, $2, 1, $3, $4, $5, $6)
+		ON CONFLICT (kind, key) WHERE key <> '' DO UPDATE SET time = excluded.time, partner = excluded.partner,
+			message = excluded.message, evidence = excluded.evidence, count = alerts.count + 1
+		RETURNING id, first, count`,
+		[]any{a.Key, nanos(a.Time), a.Kind, a.Partner, a.Message, nonNil(a.Evidence)}, &a.ID, &first, &a.Count); err != nil {
 		return fmt.Errorf("put alert: %w", err)
 	}
+	a.First = fromNanos(first)
 	return nil
+}
+
+const alertCols = `id, key, time, first, count, kind, partner, message, evidence`
+
+// scanAlert reads one row of alertCols.
+func scanAlert(rows pgx.Rows) (*detente.Alert, error) {
+	var a detente.Alert
+	var tm, first int64
+	if err := rows.Scan(&a.ID, &a.Key, &tm, &first, &a.Count, &a.Kind, &a.Partner, &a.Message, &a.Evidence); err != nil {
+		return nil, err
+	}
+	a.Time, a.First = fromNanos(tm), fromNanos(first)
+	return &a, nil
 }
 
 // Alerts implements detente.Tx.
 func (t *Tx) Alerts(ctx context.Context, limit int) ([]*detente.Alert, error) {
-	q := `SELECT id, time, kind, partner, message, evidence FROM alerts ORDER BY id DESC`
+	q := `SELECT ` + alertCols + ` FROM alerts ORDER BY time DESC, id DESC`
 	var args []any
 	if limit > 0 {
 		q += ` LIMIT ` + arg(&args, limit)
 	}
 	var out []*detente.Alert
 	err := t.each(ctx, q, args, func(rows pgx.Rows) error {
-		var a detente.Alert
-		var tm int64
-		if err := rows.Scan(&a.ID, &tm, &a.Kind, &a.Partner, &a.Message, &a.Evidence); err != nil {
-			return err
-		}
-		a.Time = fromNanos(tm)
-		out = append(out, &a)
-		return nil
+		a, err := scanAlert(rows)
+		out = append(out, a)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list alerts: %w", err)
+	}
+	return out, nil
+}
+
+// AlertGroups implements detente.Tx.
+func (t *Tx) AlertGroups(ctx context.Context, perKind int) ([]detente.AlertGroup, error) {
+	var out []detente.AlertGroup
+	err := t.each(ctx, `SELECT kind, count(*), sum(count)::bigint, max(time) FROM alerts GROUP BY kind ORDER BY max(time) DESC, kind`, nil,
+		func(rows pgx.Rows) error {
+			var g detente.AlertGroup
+			var last int64
+			err := rows.Scan(&g.Kind, &g.Alerts, &g.Raised, &last)
+			g.Last = fromNanos(last)
+			out = append(out, g)
+			return err
+		})
+	if err != nil {
+		return nil, fmt.Errorf("group alerts: %w", err)
+	}
+	if perKind <= 0 || len(out) == 0 {
+		return out, nil
+	}
+	kinds := make([]string, len(out))
+	index := map[string]int{}
+	for i, g := range out {
+		kinds[i], index[g.Kind] = g.Kind, i
+	}
+	// The latest of every kind in one round trip.
+	var args []any
+	q := `SELECT ` + alertCols + ` FROM (SELECT *, row_number() OVER (PARTITION BY kind ORDER BY time DESC, id DESC) AS rn
+		FROM alerts WHERE kind = ANY(` + arg(&args, kinds) + `)) AS ranked WHERE rn <= ` + arg(&args, perKind) + ` ORDER BY kind, time DESC, id DESC`
+	err = t.each(ctx, q, args, func(rows pgx.Rows) error {
+		a, err := scanAlert(rows)
+		if err == nil {
+			out[index[a.Kind]].Latest = append(out[index[a.Kind]].Latest, a)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("group alerts: %w", err)
 	}
 	return out, nil
 }

@@ -416,14 +416,22 @@ func (t *Tx) Objects(ctx context.Context, f detente.ObjectFilter) ([]*detente.Ob
 	if floor != "" {
 		after = "GREATEST(" + after + ", " + floor + ")"
 	}
-	if f.LatestOnly {
-		q = "SELECT " + objectCols + " FROM (" + q + ") AS latest WHERE rn = 1 AND seq > " + after
-	} else if len(where) > 0 {
-		q += " AND seq > " + after
-	} else {
-		q += " WHERE seq > " + after
+	bound := "seq > " + after
+	if f.BeforeSeq > 0 {
+		bound += " AND seq < " + arg(&args, f.BeforeSeq)
 	}
-	q += " ORDER BY seq"
+	if f.LatestOnly {
+		q = "SELECT " + objectCols + " FROM (" + q + ") AS latest WHERE rn = 1 AND " + bound
+	} else if len(where) > 0 {
+		q += " AND " + bound
+	} else {
+		q += " WHERE " + bound
+	}
+	if f.Newest {
+		q += " ORDER BY seq DESC"
+	} else {
+		q += " ORDER BY seq"
+	}
 	if f.Limit > 0 {
 		q += " LIMIT " + arg(&args, f.Limit)
 	}
@@ -432,6 +440,27 @@ func (t *Tx) Objects(ctx context.Context, f detente.ObjectFilter) ([]*detente.Ob
 		return nil, fmt.Errorf("list objects: %w", err)
 	}
 	return objs, nil
+}
+
+// Referrers implements detente.Tx.
+func (t *Tx) Referrers(ctx context.Context, id string, limit int) ([]string, error) {
+	var args []any
+	want, _ := json.Marshal([]map[string]string{{"id": detente.NormalID(id)}})
+	q := `SELECT id FROM objects WHERE refs::jsonb @> ` + arg(&args, string(want)) + `::jsonb GROUP BY id ORDER BY min(seq)`
+	if limit > 0 {
+		q += ` LIMIT ` + arg(&args, limit)
+	}
+	var out []string
+	err := t.each(ctx, q, args, func(rows pgx.Rows) error {
+		var s string
+		err := rows.Scan(&s)
+		out = append(out, s)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list referrers: %w", err)
+	}
+	return out, nil
 }
 
 // CountObjects implements detente.Tx.

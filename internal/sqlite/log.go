@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -41,6 +42,10 @@ func (t *Tx) AppendEvent(ctx context.Context, e *detente.Event) error {
 func (t *Tx) Events(ctx context.Context, f detente.EventFilter) ([]*detente.Event, error) {
 	q := `SELECT seq, time, type, partner, body FROM events WHERE seq >= ?`
 	args := []any{f.FromSeq}
+	if f.BeforeSeq > 0 {
+		q += ` AND seq < ?`
+		args = append(args, f.BeforeSeq)
+	}
 	if f.Type != "" {
 		q += ` AND type = ?`
 		args = append(args, f.Type)
@@ -279,13 +284,46 @@ func (t *Tx) Cosignatures(ctx context.Context, size int64) (map[string][]byte, e
 
 // PutAlert implements detente.Tx.
 func (t *Tx) PutAlert(ctx context.Context, a *detente.Alert) error {
-	res, err := t.exec(ctx, `INSERT INTO alerts (time, kind, partner, message, evidence) VALUES (?, ?, ?, ?, ?)`,
-		nanos(a.Time), a.Kind, a.Partner, a.Message, nonNil(a.Evidence))
+	if t.readOnly {
+		return detente.Errorf(detente.EINTERNAL, "write in a read-only transaction")
+	}
+	rows, err := t.query(ctx, `INSERT INTO alerts (key, time, first, count, kind, partner, message, evidence)
+		VALUES (?, ?, ?, 1, ?, ?, ?, ?)
+		ON CONFLICT (kind, key) WHERE key <> '' DO UPDATE SET time = excluded.time, partner = excluded.partner,
+			message = excluded.message, evidence = excluded.evidence, count = alerts.count + 1
+		RETURNING id, first, count`,
+		a.Key, nanos(a.Time), nanos(a.Time), a.Kind, a.Partner, a.Message, nonNil(a.Evidence))
 	if err != nil {
 		return fmt.Errorf("put alert: %w", err)
 	}
-	a.ID, err = res.LastInsertId()
-	return err
+	defer rows.Close()
+	if !rows.Next() {
+		return fmt.Errorf("put alert: %w", cmp.Or(rows.Err(), sql.ErrNoRows))
+	}
+	var first int64
+	if err := rows.Scan(&a.ID, &first, &a.Count); err != nil {
+		return fmt.Errorf("put alert: %w", err)
+	}
+	a.First = fromNanos(first)
+	return rows.Close()
+}
+
+const alertCols = `id, key, time, first, count, kind, partner, message, evidence`
+
+// scanAlerts reads rows of alertCols.
+func scanAlerts(rows *sql.Rows) ([]*detente.Alert, error) {
+	defer rows.Close()
+	var out []*detente.Alert
+	for rows.Next() {
+		var a detente.Alert
+		var tm, first int64
+		if err := rows.Scan(&a.ID, &a.Key, &tm, &first, &a.Count, &a.Kind, &a.Partner, &a.Message, &a.Evidence); err != nil {
+			return nil, err
+		}
+		a.Time, a.First = fromNanos(tm), fromNanos(first)
+		out = append(out, &a)
+	}
+	return out, rows.Err()
 }
 
 // Alerts implements detente.Tx.
@@ -293,20 +331,48 @@ func (t *Tx) Alerts(ctx context.Context, limit int) ([]*detente.Alert, error) {
 	if limit <= 0 {
 		limit = -1
 	}
-	rows, err := t.query(ctx, `SELECT id, time, kind, partner, message, evidence FROM alerts ORDER BY id DESC LIMIT ?`, limit)
+	rows, err := t.query(ctx, `SELECT `+alertCols+` FROM alerts ORDER BY time DESC, id DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list alerts: %w", err)
 	}
-	defer rows.Close()
-	var out []*detente.Alert
-	for rows.Next() {
-		var a detente.Alert
-		var tm int64
-		if err := rows.Scan(&a.ID, &tm, &a.Kind, &a.Partner, &a.Message, &a.Evidence); err != nil {
-			return nil, fmt.Errorf("list alerts: %w", err)
-		}
-		a.Time = fromNanos(tm)
-		out = append(out, &a)
+	out, err := scanAlerts(rows)
+	if err != nil {
+		return nil, fmt.Errorf("list alerts: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
+}
+
+// AlertGroups implements detente.Tx.
+func (t *Tx) AlertGroups(ctx context.Context, perKind int) ([]detente.AlertGroup, error) {
+	rows, err := t.query(ctx, `SELECT kind, count(*), sum(count), max(time) FROM alerts GROUP BY kind ORDER BY max(time) DESC, kind`)
+	if err != nil {
+		return nil, fmt.Errorf("group alerts: %w", err)
+	}
+	var out []detente.AlertGroup
+	for rows.Next() {
+		var g detente.AlertGroup
+		var last int64
+		if err := rows.Scan(&g.Kind, &g.Alerts, &g.Raised, &last); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("group alerts: %w", err)
+		}
+		g.Last = fromNanos(last)
+		out = append(out, g)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, fmt.Errorf("group alerts: %w", err)
+	}
+	if perKind <= 0 {
+		return out, nil
+	}
+	for i := range out {
+		rows, err := t.query(ctx, `SELECT `+alertCols+` FROM alerts WHERE kind = ? ORDER BY time DESC, id DESC LIMIT ?`, out[i].Kind, perKind)
+		if err != nil {
+			return nil, fmt.Errorf("group alerts: %w", err)
+		}
+		if out[i].Latest, err = scanAlerts(rows); err != nil {
+			return nil, fmt.Errorf("group alerts: %w", err)
+		}
+	}
+	return out, nil
 }

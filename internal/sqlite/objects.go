@@ -316,8 +316,17 @@ func (t *Tx) Objects(ctx context.Context, f detente.ObjectFilter) ([]*detente.Ob
 		q = `SELECT ` + objectCols + ` FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY id ORDER BY modified DESC) AS rn
 			FROM (` + inner + `)) WHERE rn = 1`
 	}
-	q = "SELECT " + objectCols + " FROM (" + q + ") WHERE seq > ? ORDER BY seq"
+	q = "SELECT " + objectCols + " FROM (" + q + ") WHERE seq > ?"
 	args = append(args, afterSeq)
+	if f.BeforeSeq > 0 {
+		q += " AND seq < ?"
+		args = append(args, f.BeforeSeq)
+	}
+	if f.Newest {
+		q += " ORDER BY seq DESC"
+	} else {
+		q += " ORDER BY seq"
+	}
 	if f.Limit > 0 {
 		q += " LIMIT ?"
 		args = append(args, f.Limit)
@@ -327,6 +336,28 @@ func (t *Tx) Objects(ctx context.Context, f detente.ObjectFilter) ([]*detente.Ob
 		return nil, fmt.Errorf("list objects: %w", translate(err))
 	}
 	return collectObjects(rows)
+}
+
+// Referrers implements detente.Tx.
+func (t *Tx) Referrers(ctx context.Context, id string, limit int) ([]string, error) {
+	if limit <= 0 {
+		limit = -1
+	}
+	rows, err := t.query(ctx, `SELECT o.id FROM object_refs r JOIN objects o ON o.seq = r.seq WHERE r.ref = ?
+		GROUP BY o.id ORDER BY min(r.seq) LIMIT ?`, detente.NormalID(id), limit)
+	if err != nil {
+		return nil, fmt.Errorf("list referrers: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, fmt.Errorf("list referrers: %w", err)
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
 }
 
 // CountObjects implements detente.Tx.

@@ -69,6 +69,14 @@ func testEvents(t *testing.T, s detente.Store) {
 		if len(got) != 2 || got[0].Seq != 9 || got[1].Seq != 8 {
 			t.Errorf("newest = %v", got)
 		}
+		got, _ = tx.Events(ctx, detente.EventFilter{Newest: true, BeforeSeq: 8, Limit: 3})
+		if len(got) != 3 || got[0].Seq != 7 || got[2].Seq != 5 {
+			t.Errorf("newest before 8 = %v", got)
+		}
+		got, _ = tx.Events(ctx, detente.EventFilter{Partner: "bravo", Newest: true, BeforeSeq: 5})
+		if len(got) != 3 || got[0].Seq != 4 || got[2].Seq != 0 {
+			t.Errorf("bravo's before 5 = %v", got)
+		}
 		return nil
 	})
 }
@@ -240,28 +248,6 @@ func testCheckpoints(t *testing.T, s detente.Store) {
 		cs, err := tx.Cosignatures(ctx, 7)
 		if err != nil || len(cs) != 2 || string(cs["bravo"]) != "new" {
 			t.Errorf("cosignatures = %q, %v", cs, err)
-		}
-		return nil
-	})
-}
-
-func testAlerts(t *testing.T, s detente.Store) {
-	update(t, s, func(ctx context.Context, tx detente.Tx) error {
-		for i, k := range []string{detente.AlertQuarantine, detente.AlertSplitView} {
-			a := &detente.Alert{Time: t0.Add(time.Duration(i) * time.Second), Kind: k, Partner: "bravo", Message: "m", Evidence: []byte("e")}
-			if err := tx.PutAlert(ctx, a); err != nil {
-				return err
-			}
-			if a.ID == 0 {
-				t.Error("alert got no ID")
-			}
-		}
-		return nil
-	})
-	view(t, s, func(ctx context.Context, tx detente.Tx) error {
-		as, err := tx.Alerts(ctx, 10)
-		if err != nil || len(as) != 2 || as[0].Kind != detente.AlertSplitView || string(as[1].Evidence) != "e" {
-			t.Errorf("alerts = %+v, %v", as, err)
 		}
 		return nil
 	})

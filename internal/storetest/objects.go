@@ -220,6 +220,10 @@ func testObjectFilter(t *testing.T, s detente.Store) {
 			{"latest+type", detente.ObjectFilter{LatestOnly: true, Types: []string{"indicator"}}, 2},
 			{"originator", detente.ObjectFilter{Originator: "bravo"}, 2},
 			{"after+limit", detente.ObjectFilter{AfterSeq: all[0].Seq, Limit: 2}, 2},
+			{"before", detente.ObjectFilter{BeforeSeq: all[2].Seq}, 2},
+			{"newest", detente.ObjectFilter{Newest: true, Limit: 2}, 2},
+			{"newest+latest", detente.ObjectFilter{Newest: true, LatestOnly: true}, 3},
+			{"newest+latest+before", detente.ObjectFilter{Newest: true, LatestOnly: true, BeforeSeq: all[5].Seq, Limit: 1}, 1},
 		}
 		for _, c := range cases {
 			got, err := tx.Objects(ctx, c.f)
@@ -241,6 +245,26 @@ func testObjectFilter(t *testing.T, s detente.Store) {
 					if o.Seq <= c.f.AfterSeq {
 						t.Errorf("%s: seq %d not after %d", c.name, o.Seq, c.f.AfterSeq)
 					}
+				}
+			}
+			for i, o := range got {
+				if c.f.BeforeSeq > 0 && o.Seq >= c.f.BeforeSeq {
+					t.Errorf("%s: seq %d not before %d", c.name, o.Seq, c.f.BeforeSeq)
+				}
+				if i > 0 && (o.Seq < got[i-1].Seq) != c.f.Newest {
+					t.Errorf("%s: seq %d after %d, newest first %v", c.name, o.Seq, got[i-1].Seq, c.f.Newest)
+				}
+			}
+			switch c.name {
+			case "newest":
+				if got[0].Seq != all[5].Seq {
+					t.Errorf("newest: first is seq %d, want %d", got[0].Seq, all[5].Seq)
+				}
+			case "newest+latest+before":
+				// all[5] is the latest version of ids[2]; before it, the
+				// latest stored is ids[1]'s.
+				if got[0].Seq != all[3].Seq {
+					t.Errorf("newest+latest+before: seq %d, want %d", got[0].Seq, all[3].Seq)
 				}
 			}
 		}

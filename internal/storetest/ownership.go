@@ -341,6 +341,10 @@ func CheckOwnershipMigration(t *testing.T, s detente.Store) {
 			y.Granular[0].Marking != detente.MarkingRed || y.Granular[0].Selectors[0] != "hashes.SHA-256" {
 			t.Errorf("Y's references after migration: %+v %v %+v", y.Refs, y.Markings, y.Granular)
 		}
+		// References stored before the referrers were indexed are found.
+		if ids, err := tx.Referrers(ctx, y.Refs[0].ID, 0); err != nil || len(ids) != 1 || ids[0] != legacyY {
+			t.Errorf("referrers of %s after migration: %q, %v; want %s", y.Refs[0].ID, ids, err, legacyY)
+		}
 		if string(y.Raw) != fmt.Sprintf(`{"id":%q,"seq":%d}`, legacyYUpper, 3) {
 			t.Errorf("Y's bytes changed: %s", y.Raw)
 		}

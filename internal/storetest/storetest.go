@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) detente.Store) {
 		{"LogTree", testLogTree},
 		{"Checkpoints", testCheckpoints},
 		{"Alerts", testAlerts},
+		{"Referrers", testReferrers},
 		{"DateAdded", testDateAdded},
 		{"SyncState", testSyncState},
 		{"Designations", testDesignations},
