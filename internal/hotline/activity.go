@@ -2,6 +2,7 @@ package hotline
 
 import (
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,12 +48,66 @@ func (h Height) Millimetres() (int64, error) {
 	return int64(math.Round(mm)), nil
 }
 
+// String writes h as people and the command line write it: "120m",
+// "1500ft", "FL50".
+func (h Height) String() string {
+	v := strconv.FormatFloat(h.Value, 'f', -1, 64)
+	if h.Unit == UnitFlightLevel {
+		return "FL" + v
+	}
+	return v + h.Unit
+}
+
+// ParseHeight reads a height as Height.String writes it, a unit
+// optional (metres by default), in any case: "120", "120m", "1500ft",
+// "FL50", "fl 50".
+func ParseHeight(s string) (Height, error) {
+	v := strings.ToLower(strings.TrimSpace(s))
+	unit := UnitMetres
+	switch {
+	case strings.HasPrefix(v, "fl"):
+		unit, v = UnitFlightLevel, strings.TrimPrefix(v, "fl")
+	case strings.HasSuffix(v, "ft"):
+		unit, v = UnitFeet, strings.TrimSuffix(v, "ft")
+	case strings.HasSuffix(v, "m"):
+		v = strings.TrimSuffix(v, "m")
+	}
+	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return Height{}, detente.Errorf(detente.EINVALID, "height %q: want e.g. 500, 500m, 1500ft or FL50", s)
+	}
+	return Height{Value: f, Unit: unit}, nil
+}
+
 // Band is an altitude band: the closed interval [Lower, Upper]. Two bands
 // that touch (one's upper bound equals the other's lower bound) overlap:
 // both activities may be at that height.
 type Band struct {
 	Lower Height `json:"lower"`
 	Upper Height `json:"upper"`
+}
+
+// String writes b in the one notation detente uses everywhere (the
+// command line's --alt, the console, conflict alerts): "0m..FL30",
+// "500m..1500ft".
+func (b Band) String() string { return b.Lower.String() + ".." + b.Upper.String() }
+
+// ParseBand reads a band as Band.String writes it: "lower..upper", each
+// bound as ParseHeight reads it, e.g. "0..FL50" or "500m..1500m".
+func ParseBand(s string) (Band, error) {
+	lo, hi, ok := strings.Cut(s, "..")
+	if !ok {
+		return Band{}, detente.Errorf(detente.EINVALID, "altitude %q: want lower..upper, e.g. 0..FL50 or 500m..1500m", s)
+	}
+	l, err := ParseHeight(lo)
+	if err != nil {
+		return Band{}, err
+	}
+	u, err := ParseHeight(hi)
+	if err != nil {
+		return Band{}, err
+	}
+	return Band{Lower: l, Upper: u}, nil
 }
 
 // millimetres returns the band's bounds in millimetres.

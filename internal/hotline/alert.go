@@ -45,6 +45,26 @@ type Alert struct {
 	Text        string    `json:"text"`                   // one line for people
 }
 
+// Key names the condition a is about, so that the node keeps one alert
+// for it however often it is raised (detente.Alert.Key): the missing
+// acknowledgement of a message (every escalation), an overdue request, a
+// message or a channel's history refused by a partner, the line to a
+// partner on a channel (silent and restored are one condition: the
+// alert shows the latest).
+func (a Alert) Key() string {
+	partners := strings.Join(a.Partners, ",")
+	switch a.Kind {
+	case AlertLineSilent, AlertLineRestored:
+		return "line/" + a.Channel + "/" + partners
+	case AlertDeliveryFailed:
+		if a.Message == "" {
+			return AlertDeliveryFailed + "/" + a.Channel + "/history/" + partners
+		}
+		return AlertDeliveryFailed + "/" + a.Message + "/" + partners
+	}
+	return a.Kind + "/" + a.Message
+}
+
 // Alerter tells people about alerts. Alert returns when the alert has been
 // handed over (written, posted) or has failed.
 type Alerter interface {

@@ -3,6 +3,7 @@ package hotline
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"sort"
 	"sync"
 	"time"
@@ -31,6 +32,13 @@ type Conflict struct {
 	// mean sea level; Lower == Upper when the bands only touch.
 	Lower float64 `json:"lower_m"`
 	Upper float64 `json:"upper_m"`
+}
+
+// Overlap returns the overlap of the two bands as a band in metres (to
+// the millimetre), which Band.String writes "0m..120m".
+func (c Conflict) Overlap() Band {
+	mm := func(v float64) Height { return Height{Value: math.Round(v*1000) / 1000, Unit: UnitMetres} }
+	return Band{Lower: mm(c.Lower), Upper: mm(c.Upper)}
 }
 
 // Change is what putting or removing an activity changed.

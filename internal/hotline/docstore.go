@@ -19,11 +19,15 @@ import (
 
 // Document kinds of the service's state.
 const (
-	docChannel  = "hotline.channel"  // channel id → Channel
-	docMessage  = "hotline.message"  // message id → Record
-	docMsgKey   = "hotline.msgkey"   // hex(sender key)/idempotency key → message id
-	docPending  = "hotline.pending"  // message id → "" while Record.Pending
-	docOpen     = "hotline.open"     // message id → "" while Record.Open
+	docChannel = "hotline.channel" // channel id → Channel
+	docMessage = "hotline.message" // message id → Record
+	docMsgKey  = "hotline.msgkey"  // hex(sender key)/idempotency key → message id
+	docPending = "hotline.pending" // message id → "" while Record.Pending
+	docOpen    = "hotline.open"    // message id → "" while Record.Open
+	docAwait   = "hotline.await"   // message id → "" while Record.Awaiting
+	// docIndex records, under "await", that docAwait holds every record
+	// stored before it was kept (Service.Awaiting fills it once).
+	docIndex    = "hotline.index"
 	docHeard    = "hotline.heard"    // channel/partner → time last heard
 	docPush     = "hotline.push"     // channel/party → pushState
 	docActivity = "hotline.activity" // owner/activity id → activityDoc
@@ -209,7 +213,7 @@ func (s txStore) counterpart(ctx context.Context, r *Record) string {
 	return ""
 }
 
-// writeMessage stores r and keeps the pending and open indexes.
+// writeMessage stores r and keeps the pending, open and awaiting indexes.
 func (s txStore) writeMessage(ctx context.Context, r *Record) error {
 	id := r.Message.ID
 	if err := putDoc(ctx, s.tx, docMessage, id, r, false); err != nil {
@@ -218,7 +222,7 @@ func (s txStore) writeMessage(ctx context.Context, r *Record) error {
 	for _, ix := range []struct {
 		kind string
 		on   bool
-	}{{docPending, r.Pending}, {docOpen, r.Open}} {
+	}{{docPending, r.Pending}, {docOpen, r.Open}, {docAwait, r.Awaiting()}} {
 		var err error
 		if ix.on {
 			err = s.tx.PutDoc(ctx, ix.kind, id, nil, false)
@@ -240,10 +244,14 @@ func (s txStore) Message(ctx context.Context, id string) (*Record, error) {
 // Messages implements Store.
 func (s txStore) Messages(ctx context.Context, f MessageFilter) ([]*Record, error) {
 	var out []*Record
-	if f.Pending || f.Open {
+	if f.Pending || f.Open || f.Awaiting {
 		kind := docPending
-		if !f.Pending {
+		switch {
+		case f.Pending:
+		case f.Open:
 			kind = docOpen
+		default:
+			kind = docAwait
 		}
 		ids, err := s.tx.Docs(ctx, kind, "", 0)
 		if err != nil {
@@ -271,7 +279,7 @@ func (s txStore) Messages(ctx context.Context, f MessageFilter) ([]*Record, erro
 	}
 	out = slices.DeleteFunc(out, func(r *Record) bool {
 		return f.Channel != "" && r.Message.Channel != f.Channel || f.Outgoing && !r.Outgoing ||
-			f.Pending && !r.Pending || f.Open && !r.Open
+			f.Pending && !r.Pending || f.Open && !r.Open || f.Awaiting && !r.Awaiting()
 	})
 	sort.SliceStable(out, func(i, j int) bool {
 		if !out[i].Stored.Equal(out[j].Stored) {

@@ -9,12 +9,25 @@ import (
 	"detente"
 )
 
+// MaxEscalations caps how often a missing acknowledgement is escalated.
+// The first escalation comes at the deadline; each next one waits twice
+// as long as the one before: 1, 2, 4, 8 and 16 acknowledgement periods
+// (with a period of 30 s, escalations 2 to 6 come 30 s, 1.5 min, 3.5 min,
+// 7.5 min and 15.5 min after the deadline; with 5 minutes, the last comes
+// 2 h 35 min after it). After the last, the message stays overdue, listed
+// first wherever messages are listed, but it is no longer resent and no
+// new alert is raised.
+const MaxEscalations = 6
+
 // Escalator watches this node's outgoing messages. When an acknowledgement
 // is overdue it resends the message to the recipients that have not
 // acknowledged, alerts this node's duty officer and reports the miss; it
-// does so again every acknowledgement period while the acknowledgement
-// stays missing. It flags a request past its due time without a response
-// once, and a delivery a partner refused for good once.
+// does so again while the acknowledgement stays missing, backing off
+// (each wait twice the one before, starting from one acknowledgement
+// period) up to MaxEscalations in all. Every escalation of a message is
+// the same condition (Alert.Key), which the node keeps as one alert. It
+// flags a request past its due time without a response once, and a
+// delivery a partner refused for good once.
 type Escalator struct {
 	Store   Store
 	Outbox  *Outbox           // resends overdue messages; nil to only alert
@@ -110,17 +123,23 @@ func (e *Escalator) escalate(ch *Channel, r *Record, now time.Time) (alerts []Al
 		if due.IsZero() {
 			due = r.AckDue
 		}
-		if len(missing) > 0 && !now.Before(due) {
+		if len(missing) > 0 && !now.Before(due) && r.Escalations < MaxEscalations {
 			period := r.AckDue.Sub(m.Sent)
 			if d, ok := ch.AckDeadline(m.Type); ok {
 				period = d
 			}
 			r.Escalations++
-			r.NextEscalation = now.Add(max(period, time.Second)).UTC()
+			last := ""
+			if r.Escalations < MaxEscalations {
+				r.NextEscalation = nextEscalation(due, now, max(period, time.Second), r.Escalations)
+			} else {
+				r.NextEscalation = time.Time{}
+				last = ", the last: no more reminders"
+			}
 			a := base
 			a.Kind, a.Partners, a.Due, a.Escalation = AlertAckOverdue, missing, r.AckDue, r.Escalations
-			a.Text = fmt.Sprintf("%s %s not acknowledged by %s, due %s (escalation %d)",
-				m.Type, m.ID, joinNames(missing), r.AckDue.UTC().Format(time.RFC3339), r.Escalations)
+			a.Text = fmt.Sprintf("%s %s not acknowledged by %s, due %s (escalation %d of %d%s)",
+				m.Type, m.ID, joinNames(missing), r.AckDue.UTC().Format(time.RFC3339), r.Escalations, MaxEscalations, last)
 			alerts = append(alerts, a)
 			resend = true
 		}
@@ -138,6 +157,19 @@ func (e *Escalator) escalate(ch *Channel, r *Record, now time.Time) (alerts []Al
 	}
 	r.refresh()
 	return alerts, resend
+}
+
+// nextEscalation returns when escalation n+1 is due, escalation n having
+// been due at due and raised at now: 2^(n-1) periods after due, or after
+// now if the escalator was not running then (so that a node coming back
+// after a long stop does not raise the missed escalations in a burst).
+func nextEscalation(due, now time.Time, period time.Duration, n int) time.Time {
+	wait := period << (n - 1)
+	next := due.Add(wait)
+	if next.Before(now) {
+		next = now.Add(wait)
+	}
+	return next.UTC()
 }
 
 func (e *Escalator) officer(ch *Channel) string {

@@ -127,7 +127,8 @@ func (s *Service) logRefusal(ctx context.Context, partner, what, channel, id str
 }
 
 // reportAlert records a hotline alert in the node's alerts table (kind
-// detente.AlertChannel, the Alert's JSON as evidence), with its log event.
+// detente.AlertChannel, the Alert's JSON as evidence, one alert per
+// condition: Alert.Key), with its log event.
 func (s *Service) reportAlert(ctx context.Context, a Alert) {
 	ev, _ := json.Marshal(a)
 	partner := ""
@@ -135,7 +136,7 @@ func (s *Service) reportAlert(ctx context.Context, a Alert) {
 		partner = a.Partners[0]
 	}
 	err := s.db.Update(ctx, func(tx detente.Tx) error {
-		if err := tx.PutAlert(ctx, &detente.Alert{Time: a.Time, Kind: detente.AlertChannel, Partner: partner, Message: a.Text, Evidence: ev}); err != nil {
+		if err := tx.PutAlert(ctx, &detente.Alert{Key: a.Key(), Time: a.Time, Kind: detente.AlertChannel, Partner: partner, Message: a.Text, Evidence: ev}); err != nil {
 			return err
 		}
 		body := map[string]any{"action": actAlert, "kind": a.Kind, "channel": a.Channel, "partners": a.Partners}

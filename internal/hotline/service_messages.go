@@ -2,6 +2,7 @@ package hotline
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -244,6 +245,12 @@ func (s *Service) ReceiveMessage(ctx context.Context, from *detente.Partner, bod
 	if rc.Duplicate && rc.Record != nil && !rc.Record.AckDue.IsZero() && rc.Record.AckedAt.IsZero() {
 		s.logger.WarnContext(ctx, "hotline: partner is waiting for an acknowledgement", "partner", from.Name, "message", m.ID, "type", m.Type)
 	}
+	if m.Type == TypeCrisisAlert && !rc.Duplicate {
+		// At once, for whoever watches the node's log; the text stays in
+		// the store (a log may go where the channel's content may not).
+		s.logger.WarnContext(ctx, "hotline: crisis alert received", "channel", m.Channel, "from", from.Name, "message", m.ID,
+			"text_bytes", len(m.Subject)+len(m.Body), "ack_due", rc.Record.AckDue)
+	}
 	ans := &peer.MessageAnswer{Duplicate: rc.Duplicate}
 	if rc.Record != nil {
 		ans.Message, ans.State = rc.Record.Message.ID, string(rc.Record.State)
@@ -267,11 +274,63 @@ type MessageView struct {
 // ones first, then newest first. Acknowledgements are not listed: they
 // show as the state of what they acknowledge, with who acknowledged.
 func (s *Service) Messages(ctx context.Context, channel string) ([]MessageView, error) {
+	return s.views(ctx, MessageFilter{Channel: channel}, false)
+}
+
+// Awaiting returns the incoming messages this node has yet to
+// acknowledge or answer (Record.Awaiting) on channels that are not
+// closed, as Messages orders them: what people of this node must act on.
+// Crisis alerts among them are what the console shows on every page.
+func (s *Service) Awaiting(ctx context.Context) ([]MessageView, error) {
+	if err := s.indexAwaiting(ctx); err != nil {
+		return nil, err
+	}
+	return s.views(ctx, MessageFilter{Awaiting: true}, true)
+}
+
+// indexAwaiting fills the awaiting index (docAwait) with the records
+// stored before it was kept, once.
+func (s *Service) indexAwaiting(ctx context.Context) error {
+	var done bool
+	err := s.db.View(ctx, func(tx detente.Tx) error {
+		_, err := tx.Doc(ctx, docIndex, "await")
+		done = err == nil
+		if detente.ErrorCode(err) == detente.ENOTFOUND {
+			err = nil
+		}
+		return err
+	})
+	if err != nil || done {
+		return err
+	}
+	return s.db.Update(ctx, func(tx detente.Tx) error {
+		ds, err := tx.Docs(ctx, docMessage, "", 0)
+		if err != nil {
+			return err
+		}
+		for _, d := range ds {
+			var r Record
+			if err := json.Unmarshal(d.Body, &r); err != nil {
+				return fmt.Errorf("decode message %s: %w", d.ID, err)
+			}
+			if r.Awaiting() {
+				if err := tx.PutDoc(ctx, docAwait, d.ID, nil, false); err != nil {
+					return err
+				}
+			}
+		}
+		return tx.PutDoc(ctx, docIndex, "await", nil, false)
+	})
+}
+
+// views returns the records f selects as people see them, overdue first,
+// then newest first; those on closed channels only unless live.
+func (s *Service) views(ctx context.Context, f MessageFilter, live bool) ([]MessageView, error) {
 	var out []MessageView
 	now := s.now()
 	err := s.db.View(ctx, func(tx detente.Tx) error {
 		st := txStore{s, tx}
-		rs, err := st.Messages(ctx, MessageFilter{Channel: channel})
+		rs, err := st.Messages(ctx, f)
 		if err != nil {
 			return err
 		}
@@ -280,42 +339,17 @@ func (s *Service) Messages(ctx context.Context, channel string) ([]MessageView, 
 			if r.Message.Type == TypeAck {
 				continue
 			}
-			v := MessageView{Record: r, Direction: direction(r), Partners: []string{}}
-			if r.Outgoing {
-				acked := true
-				for _, d := range r.Deliveries {
-					v.Partners = append(v.Partners, d.Partner)
-					if d.AckedAt.IsZero() {
-						acked = false
-					} else {
-						v.AckedBy = append(v.AckedBy, d.AckedBy+" ("+d.Partner+")")
-					}
+			ch := chs[r.Message.Channel]
+			if ch == nil {
+				if ch, err = st.Channel(ctx, r.Message.Channel); err != nil {
+					return err
 				}
-				if !r.AckDue.IsZero() && !acked && now.After(r.AckDue) && !r.Abandoned {
-					v.Overdue = "ack"
-				}
-			} else {
-				ch := chs[r.Message.Channel]
-				if ch == nil {
-					if ch, err = st.Channel(ctx, r.Message.Channel); err != nil {
-						return err
-					}
-					chs[ch.ID] = ch
-				}
-				if p, ok := ch.Party(r.Message.From); ok {
-					v.Partners = append(v.Partners, p.Name)
-				}
-				if r.AckedBy != "" {
-					v.AckedBy = []string{r.AckedBy}
-				}
-				if !r.AckDue.IsZero() && r.AckedAt.IsZero() && now.After(r.AckDue) {
-					v.Overdue = "ack"
-				}
+				chs[ch.ID] = ch
 			}
-			if v.Overdue == "" && r.Message.Type == TypeRequest && r.AnsweredAt.IsZero() && now.After(r.Message.Due) {
-				v.Overdue = "response"
+			if live && ch.State == StateClosed {
+				continue
 			}
-			out = append(out, v)
+			out = append(out, viewMessage(r, ch, now))
 		}
 		return nil
 	})
@@ -329,4 +363,37 @@ func (s *Service) Messages(ctx context.Context, channel string) ([]MessageView, 
 		out = []MessageView{}
 	}
 	return out, err
+}
+
+// viewMessage returns r, on ch, as people see it at now.
+func viewMessage(r *Record, ch *Channel, now time.Time) MessageView {
+	v := MessageView{Record: r, Direction: direction(r), Partners: []string{}}
+	if r.Outgoing {
+		acked := true
+		for _, d := range r.Deliveries {
+			v.Partners = append(v.Partners, d.Partner)
+			if d.AckedAt.IsZero() {
+				acked = false
+			} else {
+				v.AckedBy = append(v.AckedBy, d.AckedBy+" ("+d.Partner+")")
+			}
+		}
+		if !r.AckDue.IsZero() && !acked && now.After(r.AckDue) && !r.Abandoned {
+			v.Overdue = "ack"
+		}
+	} else {
+		if p, ok := ch.Party(r.Message.From); ok {
+			v.Partners = append(v.Partners, p.Name)
+		}
+		if r.AckedBy != "" {
+			v.AckedBy = []string{r.AckedBy}
+		}
+		if !r.AckDue.IsZero() && r.AckedAt.IsZero() && now.After(r.AckDue) {
+			v.Overdue = "ack"
+		}
+	}
+	if v.Overdue == "" && r.Message.Type == TypeRequest && r.AnsweredAt.IsZero() && now.After(r.Message.Due) {
+		v.Overdue = "response"
+	}
+	return v
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -97,7 +98,12 @@ func (s *Service) deconflict(ctx context.Context, tx detente.Tx, owner string, m
 		if partner == s.name {
 			partner = c.B.Owner
 		}
-		if err := tx.PutAlert(ctx, &detente.Alert{Time: s.now(), Kind: detente.AlertChannel, Partner: partner, Message: text, Evidence: ev}); err != nil {
+		// One alert per pair of activities, whichever came first, whatever
+		// their versions.
+		pair := []string{c.A.Owner + "/" + c.A.ID, c.B.Owner + "/" + c.B.ID}
+		slices.Sort(pair)
+		key := "conflict/" + pair[0] + "/" + pair[1]
+		if err := tx.PutAlert(ctx, &detente.Alert{Key: key, Time: s.now(), Kind: detente.AlertChannel, Partner: partner, Message: text, Evidence: ev}); err != nil {
 			return nil, err
 		}
 		body := map[string]any{"action": actConflict, "channel": m.Channel, "a": c.A, "b": c.B, "start": c.Start, "end": c.End, "lower_m": c.Lower, "upper_m": c.Upper}
@@ -115,11 +121,12 @@ func (s *Service) deconflict(ctx context.Context, tx detente.Tx, owner string, m
 	return d.Conflicts(owner, a.ID), nil
 }
 
-// ConflictText describes a conflict in one line, naming both notices.
+// ConflictText describes a conflict in one line, naming both notices,
+// with the overlapping band in the notation of Band.String.
 func ConflictText(c Conflict) string {
-	return fmt.Sprintf("deconfliction conflict: %s's %s (v%d) overlaps %s's %s (v%d) from %s to %s between %.0f m and %.0f m",
+	return fmt.Sprintf("deconfliction conflict: %s's %s (v%d) overlaps %s's %s (v%d) from %s to %s at %s",
 		c.A.Owner, c.A.ID, c.A.Version, c.B.Owner, c.B.ID, c.B.Version,
-		c.Start.UTC().Format(time.RFC3339), c.End.UTC().Format(time.RFC3339), c.Lower, c.Upper)
+		c.Start.UTC().Format(time.RFC3339), c.End.UTC().Format(time.RFC3339), c.Overlap())
 }
 
 // NoticeRequest is a notice of planned activity this node files on a

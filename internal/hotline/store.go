@@ -64,7 +64,8 @@ type Record struct {
 	AnsweredAt time.Time `json:"answered_at,omitzero"`
 	Answer     string    `json:"answer,omitempty"`
 	// Escalations counts how often a missing acknowledgement was
-	// escalated; NextEscalation is when the next one is due.
+	// escalated, at most MaxEscalations; NextEscalation is when the next
+	// one is due (zero after the last).
 	Escalations    int       `json:"escalations,omitempty"`
 	NextEscalation time.Time `json:"next_escalation,omitzero"`
 	// DueFlagged is set once an unanswered request past its due time has
@@ -118,8 +119,16 @@ func (r *Record) refresh() {
 		failedUnreported = failedUnreported || d.Failed && !d.FailedReported
 	}
 	r.Open = !r.Abandoned && (r.Pending || failedUnreported ||
-		!r.AckDue.IsZero() && !acked ||
+		!r.AckDue.IsZero() && !acked && r.Escalations < MaxEscalations ||
 		m.Type == TypeRequest && r.AnsweredAt.IsZero() && !r.DueFlagged)
+}
+
+// Awaiting reports whether r is an incoming message this node has yet to
+// act on: one that needs an acknowledgement it has not given, or a
+// request it has not answered.
+func (r *Record) Awaiting() bool {
+	return !r.Outgoing && !r.Abandoned &&
+		(!r.AckDue.IsZero() && r.AckedAt.IsZero() || r.Message.Type == TypeRequest && r.AnsweredAt.IsZero())
 }
 
 // MessageFilter selects stored messages. Zero fields select everything.
@@ -128,6 +137,7 @@ type MessageFilter struct {
 	Outgoing bool // only messages this node sent
 	Pending  bool // only records with Pending set
 	Open     bool // only records with Open set
+	Awaiting bool // only records that are Awaiting
 	Limit    int  // at most this many, 0 for no limit
 }
 
@@ -308,7 +318,8 @@ func (s *MemStore) Messages(ctx context.Context, f MessageFilter) ([]*Record, er
 		case f.Channel != "" && r.Message.Channel != f.Channel,
 			f.Outgoing && !r.Outgoing,
 			f.Pending && !r.Pending,
-			f.Open && !r.Open:
+			f.Open && !r.Open,
+			f.Awaiting && !r.Awaiting():
 			continue
 		}
 		out = append(out, r)

@@ -197,6 +197,8 @@ func testMessages(t *testing.T, open func(t *testing.T) hotline.Store) {
 		{"pending", hotline.MessageFilter{Pending: true}, []string{ids[2]}},
 		{"open", hotline.MessageFilter{Open: true}, []string{ids[1], ids[2]}},
 		{"open on a channel", hotline.MessageFilter{Open: true, Channel: b.ID}, []string{ids[1]}},
+		{"awaiting", hotline.MessageFilter{Awaiting: true}, ids[:1]},
+		{"awaiting on another channel", hotline.MessageFilter{Awaiting: true, Channel: b.ID}, nil},
 		{"limit", hotline.MessageFilter{Limit: 2}, ids[:2]},
 		{"none", hotline.MessageFilter{Channel: "channel--nope"}, nil},
 	} {

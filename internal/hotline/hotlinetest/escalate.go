@@ -138,6 +138,71 @@ func testEscalation(t *testing.T, open func(t *testing.T) hotline.Store) {
 	})
 }
 
+// testEscalationBackoff runs the escalator over fake time on a crisis
+// alert nobody acknowledges: escalations come at the deadline, then 1, 2,
+// 4, 8 and 16 acknowledgement periods later, each resending the message,
+// and stop at hotline.MaxEscalations; the record then no longer needs
+// watching but stays unacknowledged.
+func testEscalationBackoff(t *testing.T, open func(t *testing.T) hotline.Store) {
+	synctest.Test(t, func(t *testing.T) {
+		alpha, bravo := newPeer(t, open, "alpha"), newPeer(t, open, "bravo")
+		ctx, stop := context.WithCancel(t.Context())
+		n := newNetwork(alpha, bravo)
+		start := time.Now()
+		ch := openChannel(t, start, alpha, bravo)
+		period, ok := ch.AckDeadline(hotline.TypeCrisisAlert)
+		if !ok {
+			t.Fatal("no acknowledgement period for crisis alerts")
+		}
+		out := hotline.NewOutbox(alpha.st, n.from(alpha), alpha.pub, hotline.OutboxOptions{})
+		rep := &alerts{}
+		esc := &hotline.Escalator{Store: alpha.st, Outbox: out, Self: alpha.pub, Node: "alpha", Report: rep.report, Interval: 15 * time.Second}
+		var wg sync.WaitGroup
+		wg.Go(func() { out.Run(ctx) })
+		wg.Go(func() { esc.Run(ctx) })
+		alert := msg(alpha, ch.ID, hotline.TypeCrisisAlert, start)
+		if _, err := out.Enqueue(ctx, alert); err != nil {
+			t.Fatal(err)
+		}
+		// Escalation k is due at the deadline plus (2^(k-1) - 1) periods.
+		for k := 1; k <= hotline.MaxEscalations; k++ {
+			due := start.Add(period + time.Duration(1<<(k-1)-1)*period)
+			time.Sleep(time.Until(due.Add(-time.Second)))
+			synctest.Wait()
+			if got := rep.list(); len(got) != k-1 {
+				t.Fatalf("a second before escalation %d: %d alerts", k, len(got))
+			}
+			time.Sleep(15 * time.Second) // the escalator checks every 15 s
+			synctest.Wait()
+			got := rep.list()
+			if len(got) != k || got[k-1].Escalation != k || got[k-1].Kind != hotline.AlertAckOverdue {
+				t.Fatalf("escalation %d: %+v", k, got)
+			}
+			if a := got[k-1]; a.Key() != got[0].Key() || a.Time.Sub(due) > 15*time.Second {
+				t.Fatalf("escalation %d at %v (due %v), key %q (first %q)", k, a.Time, due, a.Key(), got[0].Key())
+			}
+			if sent := n.sent("bravo"); sent != k+1 {
+				t.Fatalf("escalation %d: %d sends, want the message and %d resends", k, sent, k)
+			}
+		}
+		last := rep.list()[hotline.MaxEscalations-1]
+		if !strings.Contains(last.Text, "the last") {
+			t.Errorf("the last escalation does not say so: %q", last.Text)
+		}
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		if got := rep.list(); len(got) != hotline.MaxEscalations {
+			t.Fatalf("%d alerts an hour later, want %d", len(got), hotline.MaxEscalations)
+		}
+		r := mustRecord(t, alpha.st, alert.ID)
+		if r.Open || r.Escalations != hotline.MaxEscalations || !r.NextEscalation.IsZero() || r.State == hotline.Acknowledged {
+			t.Fatalf("record after the last escalation: %+v", r)
+		}
+		stop()
+		wg.Wait()
+	})
+}
+
 // testRequestOverdue flags a request past its due time once.
 func testRequestOverdue(t *testing.T, open func(t *testing.T) hotline.Store) {
 	synctest.Test(t, func(t *testing.T) {

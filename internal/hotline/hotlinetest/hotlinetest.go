@@ -52,6 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) hotline.Store) {
 		{"OutboxPermanentFailure", testOutboxPermanentFailure},
 		{"OutboxSuspended", testOutboxSuspended},
 		{"Escalation", testEscalation},
+		{"EscalationBackoff", testEscalationBackoff},
 		{"RequestOverdue", testRequestOverdue},
 		{"EscalationStopsOnClose", testEscalationStopsOnClose},
 		{"Heartbeats", testHeartbeats},

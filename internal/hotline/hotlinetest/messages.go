@@ -254,10 +254,19 @@ func testAckAndResponse(t *testing.T, open func(t *testing.T) hotline.Store) {
 	if s := mustRecord(t, alpha.st, req.ID).State; s != hotline.Delivered {
 		t.Fatalf("after flush: %s", s)
 	}
+	// Bravo's copy awaits an acknowledgement and an answer (Awaiting);
+	// alpha's own never awaits alpha.
+	awaiting := func(st hotline.Store) int { return count(t, st, hotline.MessageFilter{Awaiting: true}) }
+	if awaiting(bravo.st) != 1 || awaiting(alpha.st) != 0 {
+		t.Fatalf("awaiting before the ack: bravo %d, alpha %d", awaiting(bravo.st), awaiting(alpha.st))
+	}
 	// Bravo's duty officer acknowledges, then answers.
 	ack := hotline.NewAck(req, "Duty bravo", now, bravo.priv)
 	if _, err := bout.Enqueue(ctx, ack); err != nil {
 		t.Fatal(err)
+	}
+	if awaiting(bravo.st) != 1 {
+		t.Fatal("an acknowledged request no longer awaits its answer")
 	}
 	if r := mustRecord(t, bravo.st, req.ID); r.State != hotline.Acknowledged || r.AckedBy != "Duty bravo" {
 		t.Fatalf("bravo's copy: %+v", r)
@@ -285,6 +294,9 @@ func testAckAndResponse(t *testing.T, open func(t *testing.T) hotline.Store) {
 	}
 	if s := mustRecord(t, bravo.st, req.ID).State; s != hotline.Answered {
 		t.Fatalf("bravo's copy after response: %s", s)
+	}
+	if awaiting(bravo.st) != 0 {
+		t.Fatal("an answered request still awaits")
 	}
 	// Acks and responses go only to the sender of what they reply to.
 	if got := mustRecord(t, bravo.st, ack.ID).Deliveries; len(got) != 1 || got[0].Partner != "alpha" {
