@@ -304,10 +304,14 @@ func (s *Server) logStats(r *http.Request) (any, error) {
 	return st, nil
 }
 
-// AlertJSON is an alert for an operator.
+// AlertJSON is an alert for an operator: one per condition (Key), raised
+// Count times, first at First and last at Time.
 type AlertJSON struct {
 	ID       int64     `json:"id"`
 	Time     time.Time `json:"time"`
+	First    time.Time `json:"first"`
+	Count    int       `json:"count"`
+	Key      string    `json:"key,omitempty"`
 	Kind     string    `json:"kind"`
 	Partner  string    `json:"partner,omitempty"`
 	Message  string    `json:"message"`
@@ -319,7 +323,8 @@ func (s *Server) listAlerts(r *http.Request) (any, error) {
 	as, err := s.node.Alerts(r.Context(), limit)
 	out := make([]AlertJSON, 0, len(as))
 	for _, a := range as {
-		out = append(out, AlertJSON{ID: a.ID, Time: a.Time, Kind: a.Kind, Partner: a.Partner, Message: a.Message, Evidence: a.Evidence})
+		out = append(out, AlertJSON{ID: a.ID, Time: a.Time, First: a.First, Count: a.Count, Key: a.Key, Kind: a.Kind,
+			Partner: a.Partner, Message: a.Message, Evidence: a.Evidence})
 	}
 	return out, err
 }

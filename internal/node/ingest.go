@@ -121,7 +121,7 @@ func (n *Node) Ingest(ctx context.Context, data []byte, opts IngestOptions) (*In
 				if err := n.logEvent(ctx, tx, detente.EventObjectQuarantined, "", body); err != nil {
 					return err
 				}
-				alert := &detente.Alert{Time: now, Kind: detente.AlertQuarantine,
+				alert := &detente.Alert{Key: detente.NormalID(v.ID), Time: now, Kind: detente.AlertQuarantine,
 					Message: fmt.Sprintf("%s ingested locally, quarantined: %s", v.Key(), namesForKeys(v.Quarantine, self, partners))}
 				if err := tx.PutAlert(ctx, alert); err != nil {
 					return err

@@ -174,7 +174,7 @@ func (n *Node) Receive(ctx context.Context, from string, raws []json.RawMessage,
 				outcome = ReceivedQuarantined
 				typ, body["reason"] = detente.EventObjectQuarantined, v.Quarantine
 				res.Quarantined++
-				alert := &detente.Alert{Time: now, Kind: detente.AlertQuarantine, Partner: from,
+				alert := &detente.Alert{Key: detente.NormalID(v.ID), Time: now, Kind: detente.AlertQuarantine, Partner: from,
 					Message: fmt.Sprintf("%s from %s quarantined: %s", v.Key(), from, namesForKeys(v.Quarantine, self, partners))}
 				if err := tx.PutAlert(ctx, alert); err != nil {
 					return err
@@ -186,7 +186,7 @@ func (n *Node) Receive(ctx context.Context, from string, raws []json.RawMessage,
 				case detente.ErrorCode(err) == detente.EINVALID:
 					// A malformed designation must not block the rest of the
 					// page: the object is kept, the designation is not.
-					a := &detente.Alert{Time: now, Kind: detente.AlertQuarantine, Partner: from, Message: "designation ignored: " + detente.ErrorMessage(err)}
+					a := &detente.Alert{Key: "designation/" + detente.NormalID(v.ID), Time: now, Kind: detente.AlertQuarantine, Partner: from, Message: "designation ignored: " + detente.ErrorMessage(err)}
 					if err := tx.PutAlert(ctx, a); err != nil {
 						return err
 					}
@@ -256,7 +256,7 @@ func (n *Node) checkTimes(v *detente.ObjectVersion, now time.Time) error {
 func (n *Node) reject(ctx context.Context, tx detente.Tx, res *ReceiveResult, from, id string, modified time.Time, outcome, reason string) error {
 	res.Rejected++
 	res.Receipts = append(res.Receipts, Receipt{ID: id, Modified: modified, Outcome: outcome, Reason: reason})
-	a := &detente.Alert{Time: n.now(), Kind: detente.AlertQuarantine, Partner: from,
+	a := &detente.Alert{Key: "rejected/" + detente.NormalID(id), Time: n.now(), Kind: detente.AlertQuarantine, Partner: from,
 		Message: fmt.Sprintf("object %s from %s rejected: %s", id, from, reason)}
 	if err := tx.PutAlert(ctx, a); err != nil {
 		return err
