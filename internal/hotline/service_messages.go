@@ -277,6 +277,29 @@ func (s *Service) Messages(ctx context.Context, channel string) ([]MessageView, 
 	return s.views(ctx, MessageFilter{Channel: channel}, false)
 }
 
+// View returns the stored message id as people see it (as Messages
+// lists it), acknowledgements included.
+func (s *Service) View(ctx context.Context, id string) (*MessageView, error) {
+	var v MessageView
+	err := s.db.View(ctx, func(tx detente.Tx) error {
+		st := txStore{s, tx}
+		r, err := st.Message(ctx, id)
+		if err != nil {
+			return err
+		}
+		ch, err := st.Channel(ctx, r.Message.Channel)
+		if err != nil {
+			return err
+		}
+		v = viewMessage(r, ch, s.now())
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
 // Awaiting returns the incoming messages this node has yet to
 // acknowledge or answer (Record.Awaiting) on channels that are not
 // closed, as Messages orders them: what people of this node must act on.

@@ -88,6 +88,15 @@ func (n *Node) Referrers(ctx context.Context, id string, limit int) ([]*detente.
 	return out, err
 }
 
+// TokenByHash returns the token whose secret hashes to hash, revoked or
+// not; ENOTFOUND when there is none. (Authenticate takes the secret; the
+// console's sessions keep only its hash.)
+func (n *Node) TokenByHash(ctx context.Context, hash []byte) (*detente.Token, error) {
+	var t *detente.Token
+	err := n.Store.View(ctx, func(tx detente.Tx) (err error) { t, err = tx.TokenByHash(ctx, hash); return })
+	return t, err
+}
+
 // AlertGroups returns the alerts by kind, with the latest perKind of each
 // (Tx.AlertGroups).
 func (n *Node) AlertGroups(ctx context.Context, perKind int) ([]detente.AlertGroup, error) {

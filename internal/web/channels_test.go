@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"crypto/ed25519"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -18,9 +17,9 @@ import (
 // addChannel opens a channel between alpha and bravo (bravo's acceptance
 // signed with bravoKey) whose purpose, contacts and messages are hostile,
 // with an outgoing request, an incoming crisis alert left unacknowledged
-// past its deadline, and notices of planned activity: alpha's and bravo's
-// overlap, bravo's second does not. The clock ends past the alert's
-// deadline.
+// past its deadline, an incoming request to answer, and notices of
+// planned activity: alpha's and bravo's overlap, bravo's second does not.
+// The clock ends past the alert's deadline.
 func (f *fixture) addChannel(t testing.TB, bravoKey ed25519.PrivateKey) {
 	t.Helper()
 	ctx := context.Background()
@@ -73,13 +72,20 @@ func (f *fixture) addChannel(t testing.TB, bravoKey ed25519.PrivateKey) {
 	alert := hotline.NewMessage(ch.ID, hotline.TypeCrisisAlert, now)
 	alert.Author, alert.Subject, alert.Body = "Bo", "Crisis "+xssScript, "Evacuate "+xssScript
 	receive(alert)
+	f.alert = alert.ID
+	ask := hotline.NewMessage(ch.ID, hotline.TypeRequest, now)
+	ask.Author, ask.Subject, ask.Body, ask.Due = "Bo", "Bravo asks "+xssImg, "Confirm the route "+xssScript, now.Add(2*time.Hour)
+	receive(ask)
+	f.request = ask.ID
 
 	band := hotline.Band{Lower: hotline.Height{Value: 0, Unit: hotline.UnitMetres}, Upper: hotline.Height{Value: 120, Unit: hotline.UnitMetres}}
-	if _, err := n.Hotline.FileNotice(ctx, hotline.NoticeRequest{Channel: ch.ID, Author: "Ana Duty", Nature: "UAV trials " + xssScript,
+	own, err := n.Hotline.FileNotice(ctx, hotline.NoticeRequest{Channel: ch.ID, Author: "Ana Duty", Nature: "UAV trials " + xssScript,
 		Area: hotline.Area{Circle: &hotline.Circle{Lon: 2.36, Lat: 48.92, Radius: 3000}}, Band: band,
-		Start: now.Add(time.Hour), End: now.Add(3 * time.Hour)}); err != nil {
+		Start: now.Add(time.Hour), End: now.Add(3 * time.Hour)})
+	if err != nil {
 		t.Fatal(err)
 	}
+	f.ownNotice = own.Record.Message.Activity.ID
 	for i, ring := range [][][]float64{
 		{{2.33, 48.90}, {2.40, 48.90}, {2.40, 48.95}, {2.33, 48.95}, {2.33, 48.90}}, // over alpha's circle
 		{{2.50, 49.00}, {2.55, 49.00}, {2.55, 49.03}, {2.50, 49.03}, {2.50, 49.00}}, // clear of it
@@ -90,6 +96,9 @@ func (f *fixture) addChannel(t testing.TB, bravoKey ed25519.PrivateKey) {
 			Area: hotline.Area{Polygon: &hotline.Polygon{Type: "Polygon", Coordinates: [][][]float64{ring}}}, Band: band,
 			Start: now.Add(2 * time.Hour), End: now.Add(4 * time.Hour), Nature: []string{"Naval drill " + xssImg, "Survey flight"}[i]}
 		receive(m)
+		if i == 0 {
+			f.theirNotice = m.Activity.ID
+		}
 	}
 	f.advance(6 * time.Minute) // past the crisis alert's acknowledgement deadline
 }
@@ -180,8 +189,9 @@ func TestChannelsAck(t *testing.T) {
 	}
 	c := f.as(t, analyst)
 	_, page := c.get("/channels")
-	if !strings.Contains(page, `action="`+path+`"`) || strings.Count(page, ">Acknowledge</button>") != 1 {
-		t.Errorf("the page does not offer exactly one acknowledgement, for the incoming alert")
+	// The banner and the alert's row both offer it, and nothing else.
+	if strings.Count(page, `action="`+path+`"`) != 2 || strings.Count(page, ">Acknowledge</button>") != 2 {
+		t.Errorf("the page does not offer to acknowledge the incoming alert, and it alone, in the banner and its row")
 	}
 	for _, bad := range []struct{ path, by, want string }{
 		{path, " ", "name the person"},
@@ -300,35 +310,5 @@ func TestMatching(t *testing.T) {
 	c.f.h.sessions.setMatch(context.Background(), c.session(), &matchOutcome{Sent: 5, Result: &matching.Result{Partner: "bravo", Type: "email", Mode: "count", Count: &count}})
 	if _, page := c.get("/matching"); !strings.Contains(page, "<strong>1</strong> of them") {
 		t.Errorf("a count is not shown")
-	}
-}
-
-// TestNoticeMap checks the map's geometry: a frame around the areas, a
-// graticule, and conflicts marked by pattern, outline and text.
-func TestNoticeMap(t *testing.T) {
-	ns := []noticeRow{
-		{Number: 1, Drawn: true, Notice: hotline.Notice{Owner: "alpha", Activity: &hotline.Activity{Nature: "a",
-			Area: hotline.Area{Circle: &hotline.Circle{Lon: 10, Lat: 50, Radius: 5000}}}, Conflicts: []hotline.Conflict{{}}}},
-		{Number: 2, Drawn: true, Notice: hotline.Notice{Owner: "bravo", Activity: &hotline.Activity{Nature: "b",
-			Area: hotline.Area{Polygon: &hotline.Polygon{Type: "Polygon", Coordinates: [][][]float64{{{10.2, 50.1}, {10.3, 50.1}, {10.3, 50.2}, {10.2, 50.1}}}}}}}},
-		{Number: 3, Drawn: false, Notice: hotline.Notice{Owner: "bravo", Activity: &hotline.Activity{Status: hotline.ActivityCancelled}}},
-	}
-	m := drawNotices(ns)
-	if m == nil || len(m.Areas) != 2 {
-		t.Fatalf("map %+v", m)
-	}
-	if !m.Areas[0].Conflict || m.Areas[1].Conflict || !strings.Contains(m.Areas[0].Title, "in conflict") {
-		t.Errorf("conflict marks: %+v", m.Areas)
-	}
-	if len(m.Lines) < 4 {
-		t.Errorf("%d graticule lines", len(m.Lines))
-	}
-	for _, a := range m.Areas {
-		for _, pt := range strings.Fields(a.Points) {
-			var x, y float64
-			if _, err := fmt.Sscanf(pt, "%f,%f", &x, &y); err != nil || x < m.Frame.X || x > m.Frame.X+m.Frame.W || y < m.Frame.Y || y > m.Frame.Y+m.Frame.H {
-				t.Fatalf("point %s outside the frame %+v", pt, m.Frame)
-			}
-		}
 	}
 }

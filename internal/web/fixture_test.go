@@ -45,9 +45,15 @@ type fixture struct {
 	tokens   map[detente.Role]string
 	report   string // the hostile report's id
 	red      string // a TLP:RED indicator's id
+	actor    string // a threat actor, the source of a relationship
 	received string // an object received from bravo
 	agreeID  string // the agreement with bravo
 	channel  string // a channel with bravo, with messages and notices
+	request  string // a request from bravo on it, to answer
+	alert    string // a crisis alert from bravo on it, overdue
+	// ownNotice is alpha's notice of planned activity, in conflict with
+	// theirNotice, bravo's.
+	ownNotice, theirNotice string
 
 	mu  sync.Mutex
 	now time.Time
@@ -91,10 +97,10 @@ func newFixture(t testing.TB) *fixture {
 	// Partners: bravo (with an agreement up to AMBER) and charlie (none).
 	bravoPub, bravoKey, _ := ed25519.GenerateKey(rand.Reader)
 	charliePub, _, _ := ed25519.GenerateKey(rand.Reader)
-	if _, err := n.AddPartner(ctx, "bravo", detente.PublicKey(bravoPub), "https://bravo.example:8443"); err != nil {
+	if _, err := n.AddPartner(ctx, "bravo", detente.PublicKey(bravoPub), "https://bravo.invalid:8443"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := n.AddPartner(ctx, "charlie", detente.PublicKey(charliePub), "https://charlie.example:8443"); err != nil {
+	if _, err := n.AddPartner(ctx, "charlie", detente.PublicKey(charliePub), "https://charlie.invalid:8443"); err != nil {
 		t.Fatal(err)
 	}
 	doc, _ := json.Marshal(map[string]any{"partner": "bravo", "from": f.now.AddDate(0, -1, 0), "until": f.now.AddDate(1, 0, 0),
@@ -114,6 +120,8 @@ func newFixture(t testing.TB) *fixture {
 	green := "indicator--" + uuid4()
 	f.red = "indicator--" + uuid4()
 	f.report = "report--" + uuid4()
+	f.actor = "threat-actor--" + uuid4()
+	wallet := "infrastructure--" + uuid4()
 	objs := []map[string]any{
 		{"type": "indicator", "spec_version": "2.1", "id": green, "created": ts, "modified": ts, "name": "Courier phone " + xssImg,
 			"description": "Used by " + xssScript, "pattern": "[phone-number:value = '+100']", "pattern_type": "stix", "valid_from": ts,
@@ -124,6 +132,14 @@ func newFixture(t testing.TB) *fixture {
 		{"type": "report", "spec_version": "2.1", "id": f.report, "created": ts, "modified": ts, "name": xssScript + " Harbour plot",
 			"description": xssImg, "published": ts, "object_refs": []string{green, f.red},
 			"object_marking_refs": []string{detente.MarkingAmber}},
+
+		// A relationship, read as "Black Meridian Front uses BMF donation wallet".
+		{"type": "threat-actor", "spec_version": "2.1", "id": f.actor, "created": ts, "modified": ts, "name": "Black Meridian Front",
+			"aliases": []string{"BMF"}, "object_marking_refs": []string{detente.MarkingGreen}},
+		{"type": "infrastructure", "spec_version": "2.1", "id": wallet, "created": ts, "modified": ts, "name": "BMF donation wallet",
+			"object_marking_refs": []string{detente.MarkingGreen}},
+		{"type": "relationship", "spec_version": "2.1", "id": "relationship--" + uuid4(), "created": ts, "modified": ts,
+			"relationship_type": "uses", "source_ref": f.actor, "target_ref": wallet, "object_marking_refs": []string{detente.MarkingGreen}},
 	}
 	bundle, _ := json.Marshal(map[string]any{"type": "bundle", "id": "bundle--" + uuid4(), "objects": objs})
 	if _, err := n.Ingest(ctx, bundle, node.IngestOptions{Grading: detente.Grading{Reliability: 'B', Credibility: 2}}); err != nil {

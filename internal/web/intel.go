@@ -21,17 +21,21 @@ import (
 type objectSummary struct {
 	V    *detente.ObjectVersion
 	Name string
-	TLP  detente.TLP // the most restrictive TLP marking, 0 if none
+	// Sentence is set for a relationship: its ends by name.
+	Sentence *sentence
+	TLP      detente.TLP // the most restrictive TLP marking, 0 if none
 	// Other counts markings that are not TLP (caveats, statements).
 	Other int
 }
 
 // objectFields is the part of a STIX object the console shows as text.
 type objectFields struct {
-	Name        string `json:"name"`
-	Value       string `json:"value"`
-	Pattern     string `json:"pattern"`
-	Description string `json:"description"`
+	Name        string   `json:"name"`
+	Value       string   `json:"value"`
+	Pattern     string   `json:"pattern"`
+	Description string   `json:"description"`
+	Aliases     []string `json:"aliases"`
+	relationFields
 }
 
 func fieldsOf(raw []byte) objectFields {
@@ -54,8 +58,16 @@ func displayName(o *detente.ObjectVersion) string {
 	return ""
 }
 
-func summarise(o *detente.ObjectVersion) objectSummary {
+// summarise returns what a list shows of o; names names the objects held
+// (NormalID → name) for the sentence of a relationship.
+func summarise(o *detente.ObjectVersion, names map[string]string) objectSummary {
 	s := objectSummary{V: o, Name: displayName(o)}
+	if st, ok := relationSentence(o, names); ok {
+		s.Sentence = &st
+		if s.Name == "" {
+			s.Name = st.String()
+		}
+	}
 	for _, m := range o.Markings {
 		if t, ok := detente.TLPOfMarking(m); ok {
 			s.TLP = max(s.TLP, t)
@@ -75,7 +87,10 @@ type objectQuery struct {
 	Credibility string // "1".."6" or ""
 	Text        string
 	Quarantined bool
-	After       int64
+	// Before and After page the list: the objects stored before position
+	// Before (older), or after position After (newer); the newest when
+	// both are 0.
+	Before, After int64
 }
 
 func (q objectQuery) values() url.Values {
@@ -116,10 +131,13 @@ func (q objectQuery) match(s objectSummary) bool {
 		return false
 	}
 	if q.Text != "" {
-		t := strings.ToLower(q.Text)
 		f := fieldsOf(o.Raw)
-		if !strings.Contains(strings.ToLower(o.ID), t) && !strings.Contains(strings.ToLower(s.Name), t) &&
-			!strings.Contains(strings.ToLower(f.Description), t) {
+		texts := append([]string{o.ID, o.Type, s.Name, f.Name, f.Value, f.Pattern, f.Description, f.Type}, f.Aliases...)
+		if s.Sentence != nil {
+			texts = append(texts, s.Sentence.String())
+		}
+		t := strings.ToLower(q.Text)
+		if !slices.ContainsFunc(texts, func(x string) bool { return strings.Contains(strings.ToLower(x), t) }) {
 			return false
 		}
 	}
@@ -133,8 +151,12 @@ type objectsPage struct {
 	Partners []*detente.Partner
 	Types    []string
 	Scanned  int
-	// Next is the query string of the next page, "" on the last.
-	Next string
+	// Older and Newer are the addresses of the next page of older objects
+	// and of newer ones, "" when there is none; Older continues the
+	// search when the page ended its scan before it was full. (Whole
+	// addresses: html/template escapes a query string's "=" and "&" when
+	// it is put after a "?" in the template.)
+	Older, Newer string
 }
 
 // Bounds of one page of the intelligence list.
@@ -157,60 +179,113 @@ func (h *Handler) objects(w http.ResponseWriter, r *http.Request, v *visit) erro
 	in, err := params.Parse(r.URL.RawQuery, params.Text("type"), params.Text("originator"),
 		params.Enum("tlp", "clear", "green", "amber", "amber+strict", "red", "none"),
 		params.Enum("reliability", "A", "B", "C", "D", "E", "F"), params.Enum("credibility", "1", "2", "3", "4", "5", "6"),
-		params.Text("q"), params.Enum("quarantined", "on"), params.Int("after", 0, math.MaxInt64), params.IgnoreOthers)
+		params.Text("q"), params.Enum("quarantined", "on"), params.Int("before", 1, math.MaxInt64), params.Int("after", 0, math.MaxInt64),
+		params.IgnoreOthers)
 	if err != nil {
 		return err
 	}
 	q := objectQuery{Type: strings.TrimSpace(in.Text("type")), Originator: in.Text("originator"), TLP: in.Text("tlp"),
 		Reliability: in.Text("reliability"), Credibility: in.Text("credibility"), Text: strings.TrimSpace(in.Text("q")),
-		Quarantined: in.Has("quarantined"), After: in.Int("after", 0)}
+		Quarantined: in.Has("quarantined"), Before: in.Int("before", 0), After: in.Int("after", 0)}
 	p := objectsPage{Query: q, Types: commonTypes}
-	f := detente.ObjectFilter{AfterSeq: q.After, LatestOnly: true, WithQuarantined: q.Quarantined, Limit: scanBatch}
+	if p.Partners, err = h.node.Partners(ctx); err != nil {
+		return err
+	}
+	// Newest first: scan backwards from Before (or the newest); for the
+	// page of newer objects, forwards from After, shown reversed.
+	forward := q.After > 0 && q.Before == 0
+	f := detente.ObjectFilter{LatestOnly: true, WithQuarantined: q.Quarantined, Limit: scanBatch, Newest: !forward, BeforeSeq: q.Before}
+	if forward {
+		f.AfterSeq = q.After
+	}
 	if q.Type != "" {
 		f.Types = []string{q.Type}
 	}
 	if q.Originator != "" && q.Originator != "unknown" {
 		f.Originator = q.Originator
 	}
-	more := false
-	err = h.node.Store.View(ctx, func(tx detente.Tx) error {
-		var err error
-		if p.Partners, err = tx.Partners(ctx); err != nil {
+	more := false // objects remain beyond the page, in the scan's direction
+	var cursor int64
+scan:
+	for p.Scanned < objectsScan {
+		batch, err := h.node.Objects(ctx, f)
+		if err != nil {
 			return err
 		}
-		for p.Scanned < objectsScan && len(p.Objects) < objectsPerPage {
-			batch, err := tx.Objects(ctx, f)
-			if err != nil {
-				return err
-			}
-			for i, o := range batch {
-				p.Scanned++
-				f.AfterSeq = o.Seq
-				if s := summarise(o); q.match(s) {
-					p.Objects = append(p.Objects, s)
-					if len(p.Objects) == objectsPerPage {
-						more = i < len(batch)-1 || len(batch) == scanBatch
-						return nil
-					}
+		names, err := h.names(ctx, relationEnds(batch))
+		if err != nil {
+			return err
+		}
+		for i, o := range batch {
+			p.Scanned++
+			cursor = o.Seq
+			if s := summarise(o, names); q.match(s) {
+				p.Objects = append(p.Objects, s)
+				if len(p.Objects) == objectsPerPage {
+					more = i < len(batch)-1 || len(batch) == scanBatch
+					break scan
 				}
 			}
-			if len(batch) < scanBatch {
-				return nil
-			}
-			more = true
 		}
-		return nil
-	})
-	if err != nil {
-		return err
+		if len(batch) < scanBatch {
+			break
+		}
+		more = true
+		if forward {
+			f.AfterSeq = cursor
+		} else {
+			f.BeforeSeq = cursor
+		}
 	}
-	if more {
+	if forward {
+		slices.Reverse(p.Objects)
+	}
+	page := func(key string, seq int64) string {
 		nq := q.values()
-		nq.Set("after", strconv.FormatInt(f.AfterSeq, 10))
-		p.Next = nq.Encode()
+		nq.Set(key, strconv.FormatInt(seq, 10))
+		return "/objects?" + nq.Encode()
+	}
+	switch {
+	case forward:
+		if len(p.Objects) > 0 {
+			p.Older = page("before", p.Objects[len(p.Objects)-1].V.Seq)
+		}
+		if more {
+			p.Newer = page("after", cursor)
+		}
+	default:
+		if more {
+			p.Older = page("before", cursor)
+			if len(p.Objects) == objectsPerPage {
+				p.Older = page("before", p.Objects[len(p.Objects)-1].V.Seq)
+			}
+		}
+		if q.Before > 0 {
+			p.Newer = page("after", q.Before-1)
+			if len(p.Objects) > 0 {
+				p.Newer = page("after", p.Objects[0].V.Seq)
+			}
+		}
 	}
 	h.render(w, r, v, http.StatusOK, "objects", "Intelligence", "objects", p)
 	return nil
+}
+
+// names returns the names of the objects among ids that the node holds
+// (NormalID → name, "" for one without a name).
+func (h *Handler) names(ctx context.Context, ids []string) (map[string]string, error) {
+	out := map[string]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	cur, err := h.node.CurrentObjects(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range cur {
+		out[detente.NormalID(o.ID)] = displayName(o)
+	}
+	return out, nil
 }
 
 // markingView is a marking for people.
@@ -223,12 +298,14 @@ type markingView struct {
 	Unknown bool
 }
 
-func viewMarking(ctx context.Context, tx detente.Tx, id string) markingView {
+// viewMarking returns marking id for people; defs holds the
+// marking-definitions the node holds, by id.
+func viewMarking(id string, defs map[string]*detente.ObjectVersion) markingView {
 	if t, ok := detente.TLPOfMarking(id); ok {
 		return markingView{ID: id, Label: tlpLabel(t), TLP: t}
 	}
-	o, err := tx.Object(ctx, id)
-	if err != nil {
+	o, ok := defs[id]
+	if !ok {
 		return markingView{ID: id, Label: "Marking not held (releases are refused)", Unknown: true}
 	}
 	so, err := stix.ParseObject(o.Raw)
@@ -313,55 +390,104 @@ type objectPage struct {
 	// RefNames names the objects the newest version references that the
 	// node holds (by id when they have no name).
 	RefNames map[string]string
+	// Sentence is set when the object is a relationship.
+	Sentence *sentence
+	// Relations are the relationships naming the object, as sentences,
+	// with the relationship's id; ReferencedBy the other objects whose
+	// current version references it.
+	Relations    []relationRow
+	ReferencedBy []objectSummary
+	Graph        *neighbourhood
 }
 
-// objectReleases bounds the releases an object page lists.
-const objectReleases = 200
+// relationRow is a relationship naming the object shown.
+type relationRow struct {
+	ID       string
+	Sentence sentence
+}
+
+// Bounds of an object's page.
+const (
+	objectReleases  = 200
+	objectReferrers = 200
+)
 
 func (h *Handler) object(w http.ResponseWriter, r *http.Request, v *visit) error {
 	ctx := r.Context()
 	id := r.PathValue("id")
 	p := objectPage{ID: id, RefNames: map[string]string{}}
-	err := h.node.Store.View(ctx, func(tx detente.Tx) error {
-		vs, err := tx.ObjectVersions(ctx, id)
-		if err != nil {
-			return err
-		}
-		if len(vs) == 0 {
-			return detente.Errorf(detente.ENOTFOUND, "object %s is not held by this node", id)
-		}
-		if p.Partners, err = tx.Partners(ctx); err != nil {
-			return err
-		}
-		self := h.node.PublicKey()
-		for _, o := range slices.Backward(vs) {
-			f := fieldsOf(o.Raw)
-			vv := versionView{V: o, Name: displayName(o), Description: f.Description, Signature: viewSignature(o, self, p.Partners)}
-			for _, m := range o.Markings {
-				vv.Markings = append(vv.Markings, viewMarking(ctx, tx, m))
-			}
-			var b bytes.Buffer
-			if json.Indent(&b, o.Raw, "", "  ") == nil {
-				vv.JSON = b.String()
-			} else {
-				vv.JSON = string(o.Raw)
-			}
-			p.Versions = append(p.Versions, vv)
-		}
-		p.Name, p.Type = p.Versions[0].Name, p.Versions[0].V.Type
-		for _, ref := range p.Versions[0].V.RefIDs() {
-			if o, err := tx.Object(ctx, ref); err == nil {
-				p.RefNames[ref] = cmp.Or(displayName(o), ref)
-			}
-		}
-		p.Releases, err = tx.Releases(ctx, detente.ReleaseFilter{Object: id, Limit: objectReleases})
-		return err
-	})
+	vs, err := h.node.ObjectVersions(ctx, id)
 	if err != nil {
 		return err
 	}
+	if p.Partners, err = h.node.Partners(ctx); err != nil {
+		return err
+	}
+	referrers, err := h.node.Referrers(ctx, id, objectReferrers)
+	if err != nil {
+		return err
+	}
+	// Everything named on the page: markings, references, both ends of
+	// each relationship, in one read.
+	var want []string
+	for _, o := range vs {
+		want = append(want, o.Markings...)
+	}
+	latest := vs[len(vs)-1]
+	want = append(want, latest.RefIDs()...)
+	want = append(want, relationEnds(append(referrers, latest))...)
+	held, err := h.node.CurrentObjects(ctx, want)
+	if err != nil {
+		return err
+	}
+	names := map[string]string{}
+	for _, o := range held {
+		names[detente.NormalID(o.ID)] = displayName(o)
+	}
+	for _, o := range referrers {
+		names[detente.NormalID(o.ID)] = displayName(o)
+	}
+	self := h.node.PublicKey()
+	for _, o := range slices.Backward(vs) {
+		f := fieldsOf(o.Raw)
+		vv := versionView{V: o, Name: displayName(o), Description: f.Description, Signature: viewSignature(o, self, p.Partners)}
+		for _, m := range o.Markings {
+			vv.Markings = append(vv.Markings, viewMarking(m, held))
+		}
+		var b bytes.Buffer
+		if json.Indent(&b, o.Raw, "", "  ") == nil {
+			vv.JSON = b.String()
+		} else {
+			vv.JSON = string(o.Raw)
+		}
+		p.Versions = append(p.Versions, vv)
+	}
+	p.Name, p.Type = p.Versions[0].Name, p.Versions[0].V.Type
+	if st, ok := relationSentence(p.Versions[0].V, names); ok {
+		p.Sentence = &st
+	}
+	for _, ref := range latest.RefIDs() {
+		if o, ok := held[ref]; ok {
+			p.RefNames[ref] = cmp.Or(displayName(o), ref)
+		}
+	}
+	for _, o := range referrers {
+		if st, ok := relationSentence(o, names); ok {
+			p.Relations = append(p.Relations, relationRow{ID: o.ID, Sentence: st})
+		} else {
+			p.ReferencedBy = append(p.ReferencedBy, summarise(o, names))
+		}
+	}
+	names[detente.NormalID(latest.ID)] = p.Name
+	p.Graph = drawNeighbourhood(latest, referrers, names)
+	if p.Releases, err = h.node.Releases(ctx, detente.ReleaseFilter{Object: id, Limit: objectReleases}); err != nil {
+		return err
+	}
 	title := p.Name
-	if title == "" {
+	switch {
+	case p.Sentence != nil && title == "":
+		title = p.Sentence.String()
+	case title == "":
 		title = id
 	}
 	h.render(w, r, v, http.StatusOK, "object", title, "objects", p)

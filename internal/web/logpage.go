@@ -33,15 +33,18 @@ type eventRow struct {
 type logPage struct {
 	Type, Partner string
 	// From is set when browsing forwards from an entry; otherwise the
-	// newest entries come first.
+	// newest entries come first, those before entry Before when it is set.
 	From     int64
 	Forward  bool
+	Before   int64
 	Size     int64
 	Events   []eventRow
 	Types    []string
 	Partners []*detente.Partner
-	// Next is the query of the next page when browsing forwards.
-	Next string
+	// Next is the address of the next page: later entries when browsing
+	// forwards, older ones when newest first. Newer is the address of the
+	// page of newer entries, newest first ("" on the newest page).
+	Next, Newer string
 }
 
 const logPerPage = 50
@@ -56,13 +59,16 @@ func compactBody(b []byte) string {
 
 func (h *Handler) logPage(w http.ResponseWriter, r *http.Request, v *visit) error {
 	ctx := r.Context()
-	q, err := params.Parse(r.URL.RawQuery, params.Text("type"), params.Text("partner"), params.Int("from", 0, math.MaxInt64), params.IgnoreOthers)
+	q, err := params.Parse(r.URL.RawQuery, params.Text("type"), params.Text("partner"), params.Int("from", 0, math.MaxInt64),
+		params.Int("before", 1, math.MaxInt64), params.IgnoreOthers)
 	if err != nil {
 		return err
 	}
 	p := logPage{Type: q.Text("type"), Partner: q.Text("partner"), Types: eventTypes}
 	if q.Has("from") {
 		p.From, p.Forward = q.Int("from", 0), true
+	} else {
+		p.Before = q.Int("before", 0)
 	}
 	if p.Partners, err = h.node.Partners(ctx); err != nil {
 		return err
@@ -70,25 +76,54 @@ func (h *Handler) logPage(w http.ResponseWriter, r *http.Request, v *visit) erro
 	if p.Size, err = h.node.LogSize(ctx); err != nil {
 		return err
 	}
-	f := detente.EventFilter{Type: p.Type, Partner: p.Partner, Limit: logPerPage + 1, FromSeq: p.From, Newest: !p.Forward}
+	f := detente.EventFilter{Type: p.Type, Partner: p.Partner, Limit: logPerPage + 1, FromSeq: p.From, BeforeSeq: p.Before, Newest: !p.Forward}
 	es, err := h.node.Events(ctx, f)
 	if err != nil {
 		return err
 	}
-	if p.Forward && len(es) > logPerPage {
-		nq := url.Values{"from": {strconv.FormatInt(es[logPerPage].Seq, 10)}}
+	link := func(key string, seq int64) string {
+		nq := url.Values{}
+		if key != "" {
+			nq.Set(key, strconv.FormatInt(seq, 10))
+		}
 		if p.Type != "" {
 			nq.Set("type", p.Type)
 		}
 		if p.Partner != "" {
 			nq.Set("partner", p.Partner)
 		}
-		p.Next = nq.Encode()
-	}
-	for i, e := range es {
-		if i == logPerPage {
-			break
+		if len(nq) == 0 {
+			return "/log"
 		}
+		return "/log?" + nq.Encode()
+	}
+	if len(es) > logPerPage {
+		if p.Forward {
+			p.Next = link("from", es[logPerPage].Seq)
+		} else {
+			p.Next = link("before", es[logPerPage-1].Seq)
+		}
+		es = es[:logPerPage]
+	}
+	if !p.Forward && p.Before > 0 {
+		// The page of newer entries ends with the logPerPage entries
+		// that follow this page's first.
+		from := p.Before
+		if len(es) > 0 {
+			from = es[0].Seq + 1
+		}
+		newer, err := h.node.Events(ctx, detente.EventFilter{Type: p.Type, Partner: p.Partner, FromSeq: from, Limit: logPerPage})
+		if err != nil {
+			return err
+		}
+		switch {
+		case len(newer) == logPerPage:
+			p.Newer = link("before", newer[len(newer)-1].Seq+1)
+		default:
+			p.Newer = link("", 0) // the newest page
+		}
+	}
+	for _, e := range es {
 		p.Events = append(p.Events, eventRow{Event: e, Summary: compactBody(e.Body)})
 	}
 	h.render(w, r, v, http.StatusOK, "log", "Log", "log", p)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"detente"
+	"detente/internal/hotline"
 	"detente/internal/translog"
 )
 
@@ -166,13 +167,34 @@ type overviewPage struct {
 	LogSize    int64
 	Partners   []partnerRow
 	Checkpoint *checkpointView
-	Alerts     []*detente.Alert
-	Denied     []*detente.Release
+	// Alerts are grouped by kind, each with how many and the latest
+	// (for the roles that read alerts).
+	Alerts []alertGroup
+	// Awaiting are the messages from partners this node has yet to
+	// acknowledge or answer (for the roles that read channels).
+	Awaiting []hotline.MessageView
+	Denied   []*detente.Release
+}
+
+// alertGroup is one kind of alert as the overview shows it.
+type alertGroup struct {
+	detente.AlertGroup
+	Label string // the kind for people: "⛔ quarantine"
+	// More counts the alerts of the kind beyond the latest shown.
+	More int64
+}
+
+// alertLabels name the kinds of alert for people, each with a symbol.
+var alertLabels = map[string]string{
+	detente.AlertSplitView:  "⚠ split view",
+	detente.AlertQuarantine: "⛔ quarantine",
+	detente.AlertWitness:    "⚠ witnessing failed",
+	detente.AlertChannel:    "⚠ channel",
 }
 
 // Bounds of the overview's lists.
 const (
-	overviewAlerts = 10
+	overviewAlerts = 3 // per kind
 	overviewDenied = 10
 	// deniedScan is how many of the newest releases the overview reads to
 	// find the denied ones.
@@ -193,7 +215,20 @@ func (h *Handler) overview(w http.ResponseWriter, r *http.Request, v *visit) err
 		return err
 	}
 	if v.Can("log") {
-		if p.Alerts, err = h.node.Alerts(ctx, overviewAlerts); err != nil {
+		gs, err := h.node.AlertGroups(ctx, overviewAlerts)
+		if err != nil {
+			return err
+		}
+		for _, g := range gs {
+			label := alertLabels[g.Kind]
+			if label == "" {
+				label = "⚠ " + g.Kind
+			}
+			p.Alerts = append(p.Alerts, alertGroup{AlertGroup: g, Label: label, More: g.Alerts - int64(len(g.Latest))})
+		}
+	}
+	if v.Can("intel") {
+		if p.Awaiting, err = h.node.Hotline.Awaiting(ctx); err != nil {
 			return err
 		}
 	}

@@ -99,7 +99,7 @@ func (h *Handler) releaseCheck(w http.ResponseWriter, r *http.Request, v *visit)
 		}
 		for i := len(objs) - 1; i >= 0; i-- {
 			if objs[i].Type != "marking-definition" {
-				p.Choices = append(p.Choices, summarise(objs[i]))
+				p.Choices = append(p.Choices, summarise(objs[i], nil))
 			}
 		}
 		return nil

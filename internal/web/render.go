@@ -161,7 +161,10 @@ type view struct {
 	Title string
 	Nav   string // the active navigation entry
 	Flash *flash
-	Page  any
+	// Crisis is the banner of unacknowledged crisis alerts, for those who
+	// may read what channels carry; nil when none waits.
+	Crisis *crisisBanner
+	Page   any
 }
 
 // render writes page name with data as the response.
@@ -173,6 +176,9 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, v *visit, statu
 			h.logger.ErrorContext(r.Context(), "console: read the session's message", "err", err)
 		}
 		vw.Flash = f
+		if v.Can("intel") {
+			vw.Crisis = h.crisisBanner(r)
+		}
 	}
 	var b bytes.Buffer
 	if err := h.pages[name].ExecuteTemplate(&b, "layout.html", vw); err != nil {

@@ -82,8 +82,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 var (
 	anyRole = []detente.Role{detente.RoleAdmin, detente.RoleAnalyst, detente.RoleAuditor}
 	// intel is who reads intelligence content (objects, screening), runs
-	// private matching and reads its budgets, and reads what channels
-	// carry (messages, notices, conflicts).
+	// private matching and reads its budgets, and reads and acts on what
+	// channels carry (messages, notices, conflicts), as the API's
+	// analysts.
 	intel = []detente.Role{detente.RoleAdmin, detente.RoleAnalyst}
 	// auditors is who reads the log's entries and the alerts.
 	auditors = []detente.Role{detente.RoleAdmin, detente.RoleAuditor}
@@ -112,7 +113,14 @@ func (h *Handler) routes() {
 	h.handle("GET /matching", anyRole, h.matching)
 	h.handle("POST /matching", intel, h.runMatch)
 	h.handle("GET /channels", anyRole, h.channels)
+	h.handle("GET /messages/{id}", intel, h.messagePage)
+	h.handle("POST /messages", intel, h.sendMessage)
 	h.handle("POST /messages/{id}/ack", intel, h.ackMessage)
+	h.handle("POST /messages/{id}/reply", intel, h.replyMessage)
+	h.handle("GET /notices/{id}", intel, h.noticePage)
+	h.handle("POST /notices", intel, h.fileNotice)
+	h.handle("POST /notices/{id}/amend", intel, h.amendNotice)
+	h.handle("POST /notices/{id}/cancel", intel, h.cancelNotice)
 
 	// Anything else: the login for strangers, "not found" for users.
 	h.handle("/", anyRole, func(w http.ResponseWriter, r *http.Request, v *visit) error {
@@ -197,8 +205,7 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) *visit {
 		setCookie(w, sessionCookie, "", -1)
 		return nil
 	}
-	var t *detente.Token
-	err = h.node.Store.View(r.Context(), func(tx detente.Tx) (err error) { t, err = tx.TokenByHash(r.Context(), se.TokenHash); return })
+	t, err := h.node.TokenByHash(r.Context(), se.TokenHash)
 	if err != nil || t.Revoked {
 		if err != nil && detente.ErrorCode(err) != detente.ENOTFOUND {
 			h.logger.ErrorContext(r.Context(), "console: read token", "err", err)

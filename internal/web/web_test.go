@@ -55,6 +55,14 @@ func TestAuthorization(t *testing.T) {
 		{"/channels", all},
 		{"/channels?channel=" + url.QueryEscape(f.channel), all},
 		{"/channels?channel=nope", all},
+		{"/messages/" + f.request, intelOnly},
+		{"/messages/" + f.alert, intelOnly},
+		{"/notices/" + f.ownNotice, intelOnly},
+		{"/notices/" + f.theirNotice, intelOnly},
+		{"/objects/" + f.actor, intelOnly},
+		{"/objects?before=5", intelOnly},
+		{"/objects?after=2", intelOnly},
+		{"/log?before=5", logOnly},
 	}
 	for _, p := range pages {
 		for _, r := range []detente.Role{admin, analyst, auditor, nobody} {
@@ -183,6 +191,8 @@ func TestEscaping(t *testing.T) {
 		"/screening?name=" + url.QueryEscape("Alert Script Brigade"), "/screening?compare=1&authority=un&authority=eu",
 		"/objects?q=" + url.QueryEscape(xssImg), "/release-check?object=" + url.QueryEscape(xssImg) + "&partner=bravo",
 		"/matching", "/channels", "/channels?channel=" + url.QueryEscape(f.channel),
+		"/messages/" + f.request, "/messages/" + f.alert, "/notices/" + f.ownNotice, "/notices/" + f.theirNotice,
+		"/objects/" + f.actor, "/objects?q=black",
 	}
 	// Every log entry too: designation events carry names.
 	size, _ := countEvents(f)
@@ -523,10 +533,10 @@ func TestBadParameters(t *testing.T) {
 	bad := map[string]map[string][]string{
 		"/objects": {
 			"type": {"%ff"}, "originator": {"%ff"}, "tlp": {"purple", "TLP:RED"}, "reliability": {"G", "b"},
-			"credibility": {"7", "0"}, "q": {"%ff"}, "quarantined": {"yes"}, "after": {"x", "-1"},
+			"credibility": {"7", "0"}, "q": {"%ff"}, "quarantined": {"yes"}, "after": {"x", "-1"}, "before": {"x", "0"},
 		},
 		"/release-check": {"object": {"%ff"}, "partner": {"%c3%28"}},
-		"/log":           {"type": {"%ff"}, "partner": {"%ff"}, "from": {"x", "-1", "1.5"}},
+		"/log":           {"type": {"%ff"}, "partner": {"%ff"}, "from": {"x", "-1", "1.5"}, "before": {"x", "0"}},
 		"/screening": {
 			"name": {"%ff"}, "type": {"ship"}, "dob": {"garbage", "1970-13"}, "country": {"%ff"},
 			"compare": {"yes"}, "authority": {"%ff"},
