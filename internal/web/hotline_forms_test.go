@@ -236,6 +236,14 @@ func TestAnswerAndReply(t *testing.T) {
 	if strings.Contains(page, `action="/messages/`+sent+`/ack"`) {
 		t.Error("this node is offered to acknowledge its own message")
 	}
+	// The overview: what waits for this node, and what this node waits for.
+	_, page = c.get("/")
+	for _, w := range []string{"Waiting for this node", "Crisis &lt;script&gt;", "acknowledgement overdue",
+		"Not acknowledged or answered by partners in time", "Evacuating gate 4"} {
+		if !strings.Contains(page, w) {
+			t.Errorf("the analyst's overview does not show %q", w)
+		}
+	}
 }
 
 // TestNoticeActions checks filing, amending and cancelling a notice from

@@ -171,9 +171,11 @@ type overviewPage struct {
 	// (for the roles that read alerts).
 	Alerts []alertGroup
 	// Awaiting are the messages from partners this node has yet to
-	// acknowledge or answer (for the roles that read channels).
-	Awaiting []hotline.MessageView
-	Denied   []*detente.Release
+	// acknowledge or answer; Chasing this node's messages that partners
+	// have not acknowledged or answered in time (for the roles that read
+	// channels).
+	Awaiting, Chasing []hotline.MessageView
+	Denied            []*detente.Release
 }
 
 // alertGroup is one kind of alert as the overview shows it.
@@ -230,6 +232,18 @@ func (h *Handler) overview(w http.ResponseWriter, r *http.Request, v *visit) err
 	if v.Can("intel") {
 		if p.Awaiting, err = h.node.Hotline.Awaiting(ctx); err != nil {
 			return err
+		}
+		ms, err := h.node.Hotline.Messages(ctx, "")
+		if err != nil {
+			return err
+		}
+		for _, m := range ms { // overdue first
+			if m.Overdue == "" {
+				break
+			}
+			if m.Outgoing {
+				p.Chasing = append(p.Chasing, m)
+			}
 		}
 	}
 	rs, err := h.node.Releases(ctx, detente.ReleaseFilter{Limit: deniedScan})
