@@ -3,13 +3,15 @@
 // API and TAXII.
 //
 // Users log in by pasting a bearer token (detente token create); the
-// console keeps a server-side session in memory, referenced by a random id
-// in a Secure, HttpOnly, SameSite=Strict cookie. Every page and action
+// console keeps a server-side session in the node's database, referenced
+// by a random id in a Secure, HttpOnly, SameSite=Strict cookie. Every page and action
 // checks the token's current role exactly as the JSON API does (admin,
 // analyst, auditor), every POST carries a per-session CSRF token and passes
 // a cross-origin check, and every response carries a strict
-// Content-Security-Policy. docs/console.md describes the pages and the
-// security measures.
+// Content-Security-Policy. Analysts and administrators act on channels
+// from it (acknowledge, answer, send, file notices) and see a banner of
+// the crisis alerts awaiting acknowledgement on every page.
+// docs/console.md describes the pages and the security measures.
 package web
 
 import (
