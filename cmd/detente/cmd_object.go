@@ -15,136 +15,151 @@ import (
 const maxIngest = 1 << 30
 
 func objectCommands() []*command {
-	var grading, typ string
-	var limit int
-	return []*command{{
-		name:    "ingest",
-		args:    "FILE|-",
-		summary: "validate and store a STIX 2.1 object or bundle, atomically; signs what arrives unsigned",
-		example: "detente ingest --dir /var/lib/detente --grading B2 report.json\ncat bundle.json | detente ingest --dir /var/lib/detente -",
-		hasJSON: true,
-		flags: func(fs *flag.FlagSet) {
-			fs.StringVar(&grading, "grading", "", "Admiralty grading for objects this node signs, e.g. B2")
-		},
-		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
-			if err := requireArgs(fs, 1, "one FILE (or - for stdin)"); err != nil {
-				return err
-			}
-			var opts node.IngestOptions
-			if grading != "" {
-				g, err := detente.ParseGrading(grading)
-				if err != nil {
-					return usagef("%s", detente.ErrorMessage(err))
-				}
-				opts.Grading = g
-			}
-			data, err := readInput(e, fs.Arg(0), maxIngest)
-			if err != nil {
-				return err
-			}
-			n, err := openNode(ctx, e)
-			if err != nil {
-				return err
-			}
-			defer n.Close()
-			if !e.json {
-				opts.Progress = func(done, total int) { fmt.Fprintf(e.stderr, "\ringest: %d%%", 100*done/total) }
-			}
-			res, err := n.Ingest(ctx, data, opts)
-			if opts.Progress != nil && len(data) > 1<<20 {
-				fmt.Fprintln(e.stderr)
-			}
-			if err != nil {
-				return err
-			}
-			if e.json {
-				return printJSON(e.stdout, res)
-			}
-			fmt.Fprintf(e.stdout, "%d added, %d already stored", res.Added, res.Unchanged)
-			if res.Quarantined > 0 {
-				fmt.Fprintf(e.stdout, ", %d quarantined", res.Quarantined)
-			}
-			fmt.Fprintln(e.stdout)
-			for _, o := range res.Objects {
-				if o.Status == node.IngestQuarantined {
-					fmt.Fprintf(e.stdout, "quarantined: %s: %s\n", o.ID, o.Reason)
-				}
-			}
-			for _, w := range res.Warnings {
-				fmt.Fprintf(e.stderr, "warning: %s\n", w)
-			}
-			return nil
-		},
-	}, {
-		name:    "object list",
-		summary: "list stored objects (latest versions), oldest first",
-		example: "detente object list --dir /var/lib/detente --type indicator --limit 20",
-		hasJSON: true,
-		flags: func(fs *flag.FlagSet) {
-			fs.StringVar(&typ, "type", "", "only objects of this STIX type")
-			fs.IntVar(&limit, "limit", 100, "at most this many")
-		},
-		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
-			n, err := openNode(ctx, e)
-			if err != nil {
-				return err
-			}
-			defer n.Close()
-			f := detente.ObjectFilter{LatestOnly: true, Limit: limit}
-			if typ != "" {
-				f.Types = []string{typ}
-			}
-			var objs []*detente.ObjectVersion
-			if err := n.Store.View(ctx, func(tx detente.Tx) (err error) { objs, err = tx.Objects(ctx, f); return }); err != nil {
-				return err
-			}
-			if e.json {
-				out := make([]objectSummary, 0, len(objs))
-				for _, o := range objs {
-					out = append(out, summarise(o))
-				}
-				return printJSON(e.stdout, out)
-			}
-			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tMODIFIED\tORIGINATOR\tGRADING\tMARKINGS")
-			for _, o := range objs {
-				s := summarise(o)
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.ID, s.Modified, s.Originator, s.Grading, strings.Join(s.Markings, ","))
-			}
-			return tw.Flush()
-		},
-	}, {
-		name:    "object show",
-		args:    "ID",
-		summary: "print every version of an object, with what the node records about each",
-		example: "detente object show --dir /var/lib/detente indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
-		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
-			if err := requireArgs(fs, 1, "one object ID"); err != nil {
-				return err
-			}
-			n, err := openNode(ctx, e)
-			if err != nil {
-				return err
-			}
-			defer n.Close()
-			var vs []*detente.ObjectVersion
-			if err := n.Store.View(ctx, func(tx detente.Tx) (err error) { vs, err = tx.ObjectVersions(ctx, fs.Arg(0)); return }); err != nil {
-				return err
-			}
-			if len(vs) == 0 {
-				return detente.Errorf(detente.ENOTFOUND, "object %s not found", fs.Arg(0))
-			}
-			type version struct {
-				objectSummary
-				Object any `json:"object"`
-			}
-			out := make([]version, 0, len(vs))
-			for _, v := range vs {
-				out = append(out, version{summarise(v), rawJSON(v.Raw)})
-			}
-			return printJSON(e.stdout, out)
-		},
-	}}
+	return []*command{
+		define(command{
+			name:    "ingest",
+			args:    "FILE|-",
+			summary: "validate and store a STIX 2.1 object or bundle, atomically; signs what arrives unsigned",
+			example: "detente ingest --dir /var/lib/detente --grading B2 report.json\ncat bundle.json | detente ingest --dir /var/lib/detente -",
+			hasJSON: true,
+		}, ingestFlags, runIngest),
+		define(command{
+			name:    "object list",
+			summary: "list stored objects (latest versions), oldest first",
+			example: "detente object list --dir /var/lib/detente --type indicator --limit 20",
+			hasJSON: true,
+		}, objectListFlags, runObjectList),
+		define(command{
+			name:    "object show",
+			args:    "ID",
+			summary: "print every version of an object, with what the node records about each",
+			example: "detente object show --dir /var/lib/detente indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+		}, nil, runObjectShow),
+	}
+}
+
+type ingestArgs struct{ grading string }
+
+func ingestFlags(a *ingestArgs, fs *flag.FlagSet) {
+	fs.StringVar(&a.grading, "grading", "", "Admiralty grading for objects this node signs, e.g. B2")
+}
+
+func runIngest(ctx context.Context, e *env, a *ingestArgs) error {
+	if err := e.wantArgs(1, "one FILE (or - for stdin)"); err != nil {
+		return err
+	}
+	var opts node.IngestOptions
+	if a.grading != "" {
+		g, err := detente.ParseGrading(a.grading)
+		if err != nil {
+			return usagef("%s", detente.ErrorMessage(err))
+		}
+		opts.Grading = g
+	}
+	data, err := readInput(e, e.args[0], maxIngest)
+	if err != nil {
+		return err
+	}
+	n, err := openNode(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	if !e.json {
+		opts.Progress = func(done, total int) { fmt.Fprintf(e.stderr, "\ringest: %d%%", 100*done/total) }
+	}
+	res, err := n.Ingest(ctx, data, opts)
+	if opts.Progress != nil && len(data) > 1<<20 {
+		fmt.Fprintln(e.stderr)
+	}
+	if err != nil {
+		return err
+	}
+	if e.json {
+		return printJSON(e.stdout, res)
+	}
+	fmt.Fprintf(e.stdout, "%d added, %d already stored", res.Added, res.Unchanged)
+	if res.Quarantined > 0 {
+		fmt.Fprintf(e.stdout, ", %d quarantined", res.Quarantined)
+	}
+	fmt.Fprintln(e.stdout)
+	for _, o := range res.Objects {
+		if o.Status == node.IngestQuarantined {
+			fmt.Fprintf(e.stdout, "quarantined: %s: %s\n", o.ID, o.Reason)
+		}
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(e.stderr, "warning: %s\n", w)
+	}
+	return nil
+}
+
+type objectListArgs struct {
+	typ   string
+	limit int
+}
+
+func objectListFlags(a *objectListArgs, fs *flag.FlagSet) {
+	fs.StringVar(&a.typ, "type", "", "only objects of this STIX type")
+	fs.IntVar(&a.limit, "limit", 100, "at most this many")
+}
+
+func runObjectList(ctx context.Context, e *env, a *objectListArgs) error {
+	n, err := openNode(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	f := detente.ObjectFilter{LatestOnly: true, Limit: a.limit}
+	if a.typ != "" {
+		f.Types = []string{a.typ}
+	}
+	var objs []*detente.ObjectVersion
+	if err := n.Store.View(ctx, func(tx detente.Tx) (err error) { objs, err = tx.Objects(ctx, f); return }); err != nil {
+		return err
+	}
+	if e.json {
+		out := make([]objectSummary, 0, len(objs))
+		for _, o := range objs {
+			out = append(out, summarise(o))
+		}
+		return printJSON(e.stdout, out)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tMODIFIED\tORIGINATOR\tGRADING\tMARKINGS")
+	for _, o := range objs {
+		s := summarise(o)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.ID, s.Modified, s.Originator, s.Grading, strings.Join(s.Markings, ","))
+	}
+	return tw.Flush()
+}
+
+func runObjectShow(ctx context.Context, e *env, _ *noArgs) error {
+	if err := e.wantArgs(1, "one object ID"); err != nil {
+		return err
+	}
+	id := e.args[0]
+	n, err := openNode(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	var vs []*detente.ObjectVersion
+	if err := n.Store.View(ctx, func(tx detente.Tx) (err error) { vs, err = tx.ObjectVersions(ctx, id); return }); err != nil {
+		return err
+	}
+	if len(vs) == 0 {
+		return detente.Errorf(detente.ENOTFOUND, "object %s not found", id)
+	}
+	type version struct {
+		objectSummary
+		Object any `json:"object"`
+	}
+	out := make([]version, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, version{summarise(v), rawJSON(v.Raw)})
+	}
+	return printJSON(e.stdout, out)
 }
 
 // objectSummary is what listings show of one version.

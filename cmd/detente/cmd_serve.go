@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"detente"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -10,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"detente"
 	"detente/internal/datadir"
 	"detente/internal/demo"
 	"detente/internal/node"
@@ -17,71 +17,85 @@ import (
 )
 
 func serveCommands() []*command {
-	var listen, demoDir, publicURL, webhook string
-	var insecure bool
-	var syncInterval time.Duration
-	return []*command{{
-		name:    "serve",
-		summary: "serve the node's API over HTTPS with its self-signed certificate, until interrupted",
-		example: "detente serve --dir /var/lib/detente --listen 0.0.0.0:8443",
-		flags: func(fs *flag.FlagSet) {
-			fs.StringVar(&listen, "listen", "", "address to listen on (default: the config's listen, "+datadir.DefaultListen+")")
-			fs.BoolVar(&insecure, "insecure-http", false, "serve plain HTTP (local development only; partners cannot authenticate)")
-			fs.DurationVar(&syncInterval, "sync-interval", 30*time.Second, "how often to pull from partners (0 disables)")
-			fs.StringVar(&publicURL, "public-url", "", "the URL partners reach this node at (default: taken from requests)")
-			fs.StringVar(&webhook, "webhook", "", "POST every channel alert (missed acknowledgement, silent line...) as JSON to this URL")
+	return []*command{
+		define(command{
+			name:    "serve",
+			summary: "serve the node's API over HTTPS with its self-signed certificate, until interrupted",
+			example: "detente serve --dir /var/lib/detente --listen 0.0.0.0:8443",
+		}, serveFlags, runServe),
+		define(command{
+			name:    "demo",
+			noDir:   true,
+			summary: "run three federating demo nodes on loopback with sample intelligence, until interrupted",
+			example: "detente demo\ndetente demo --dir /tmp/detente-demo",
+		}, demoFlags, runDemo),
+	}
+}
+
+type serveArgs struct {
+	listen, publicURL, webhook string
+	insecure                   bool
+	syncInterval               time.Duration
+}
+
+func serveFlags(a *serveArgs, fs *flag.FlagSet) {
+	fs.StringVar(&a.listen, "listen", "", "address to listen on (default: the config's listen, "+datadir.DefaultListen+")")
+	fs.BoolVar(&a.insecure, "insecure-http", false, "serve plain HTTP (local development only; partners cannot authenticate)")
+	fs.DurationVar(&a.syncInterval, "sync-interval", 30*time.Second, "how often to pull from partners (0 disables)")
+	fs.StringVar(&a.publicURL, "public-url", "", "the URL partners reach this node at (default: taken from requests)")
+	fs.StringVar(&a.webhook, "webhook", "", "POST every channel alert (missed acknowledgement, silent line...) as JSON to this URL")
+}
+
+func runServe(ctx context.Context, e *env, a *serveArgs) error {
+	logger := slog.New(slog.NewTextHandler(e.stderr, nil))
+	n, err := openNodeDir(ctx, e.dir, logger)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	cfg, err := datadir.ReadConfig(e.dir)
+	if err != nil {
+		return err
+	}
+	addr := a.listen
+	if addr == "" {
+		addr = orDefault(cfg.Listen, datadir.DefaultListen)
+	}
+	srv := server.New(n, logger, server.Options{Insecure: a.insecure, SyncInterval: a.syncInterval, PublicURL: a.publicURL,
+		Hotline: node.HotlineOptions{Webhook: a.webhook}})
+	if err := srv.Listen(addr); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "node %s serving on %s\n", n.Name, srv.URL())
+	<-ctx.Done()
+	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(shut)
+}
+
+// demoArgs has the demo's own --dir: optional, unlike every other
+// command's.
+type demoArgs struct{ dir string }
+
+func demoFlags(a *demoArgs, fs *flag.FlagSet) {
+	fs.StringVar(&a.dir, "dir", "", "where to keep the demo nodes' data (default: a new temporary directory)")
+}
+
+func runDemo(ctx context.Context, e *env, a *demoArgs) error {
+	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	d, err := demo.Start(ctx, demo.Options{Dir: a.dir, Logger: logger, Shared: sharedData(),
+		Init: func(ctx context.Context, dir, name string) (detente.PublicKey, error) {
+			return initNode(ctx, dir, name, "sqlite")
 		},
-		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
-			logger := slog.New(slog.NewTextHandler(e.stderr, nil))
-			n, err := openNodeDir(ctx, e.dir, logger)
-			if err != nil {
-				return err
-			}
-			defer n.Close()
-			cfg, err := datadir.ReadConfig(e.dir)
-			if err != nil {
-				return err
-			}
-			addr := listen
-			if addr == "" {
-				addr = orDefault(cfg.Listen, datadir.DefaultListen)
-			}
-			srv := server.New(n, logger, server.Options{Insecure: insecure, SyncInterval: syncInterval, PublicURL: publicURL,
-				Hotline: node.HotlineOptions{Webhook: webhook}})
-			if err := srv.Listen(addr); err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stdout, "node %s serving on %s\n", n.Name, srv.URL())
-			<-ctx.Done()
-			shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			return srv.Shutdown(shut)
-		},
-	}, {
-		name:    "demo",
-		noDir:   true,
-		summary: "run three federating demo nodes on loopback with sample intelligence, until interrupted",
-		example: "detente demo\ndetente demo --dir /tmp/detente-demo",
-		flags: func(fs *flag.FlagSet) {
-			fs.StringVar(&demoDir, "dir", "", "where to keep the demo nodes' data (default: a new temporary directory)")
-		},
-		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
-			logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-			d, err := demo.Start(ctx, demo.Options{Dir: demoDir, Logger: logger, Shared: sharedData(),
-				Init: func(ctx context.Context, dir, name string) (detente.PublicKey, error) {
-					return initNode(ctx, dir, name, "sqlite")
-				},
-				Open: openNodeDir})
-			if err != nil {
-				return err
-			}
-			defer d.Close()
-			d.PrintSummary(e.stdout)
-			fmt.Fprintln(e.stdout, "\nRunning until interrupted (Ctrl-C).")
-			<-ctx.Done()
-			return nil
-		},
-	}}
+		Open: openNodeDir})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	d.PrintSummary(e.stdout)
+	fmt.Fprintln(e.stdout, "\nRunning until interrupted (Ctrl-C).")
+	<-ctx.Done()
+	return nil
 }
 
 func orDefault(a, b string) string {

@@ -274,7 +274,7 @@ func commands() []*command {
 	var cs []*command
 	for _, group := range [][]*command{
 		nodeCommands(), tokenCommands(), partnerCommands(), agreementCommands(),
-		objectCommands(), releaseCommands(), logCommands(), serveCommands(), markingCommands(), syncCommands(), listsCommands(),
+		objectCommands(), releaseCommands(), logCommands(), serveCommands(), markingCommands(), syncCommands(), listsCommands(), screenCommands(),
 		matchCommands(), channelCommands(),
 	} {
 		cs = append(cs, group...)
