@@ -319,6 +319,28 @@ func (a *Agreement) Validate() error {
 	return nil
 }
 
+// SameTerms reports whether a and b bind the same partners to the same
+// terms: window, ceiling, types, onward sharing, purpose and matching, in
+// any order. Ids, notes, versions and states may differ.
+func (a *Agreement) SameTerms(b *Agreement) bool {
+	sameSet := func(x, y []string) bool {
+		x, y = slices.Clone(x), slices.Clone(y)
+		slices.Sort(x)
+		slices.Sort(y)
+		return slices.Equal(x, y)
+	}
+	sameMatch := func(x, y *MatchTerms) bool {
+		if x == nil || y == nil {
+			return x == y
+		}
+		return x.Evaluations == y.Evaluations && x.PeriodDuration() == y.PeriodDuration() && x.MaxSetSize == y.MaxSetSize &&
+			x.MinSetSize == y.MinSetSize && sameSet(x.Modes, y.Modes)
+	}
+	return sameSet(a.Partners, b.Partners) && a.From.Equal(b.From) && a.Until.Equal(b.Until) &&
+		a.TLPCeiling == b.TLPCeiling && sameSet(a.Types, b.Types) && a.OnwardSharing == b.OnwardSharing &&
+		a.Purpose == b.Purpose && sameMatch(a.Match, b.Match)
+}
+
 // Covers reports whether a names partner.
 func (a *Agreement) Covers(partner string) bool { return slices.Contains(a.Partners, partner) }
 

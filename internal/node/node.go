@@ -303,6 +303,9 @@ func (n *Node) AddAgreement(ctx context.Context, a *detente.Agreement) (*detente
 				return err
 			}
 		}
+		if err := refuseCopy(ctx, tx, a, n.now()); err != nil {
+			return err
+		}
 		if err := tx.PutAgreement(ctx, a); err != nil {
 			return err
 		}
@@ -312,6 +315,22 @@ func (n *Node) AddAgreement(ctx context.Context, a *detente.Agreement) (*detente
 		return nil, err
 	}
 	return a, nil
+}
+
+// refuseCopy refuses a new agreement with the same partners and terms as
+// one that is or may again be in force (active or suspended, not past its
+// window): with two, suspending one would leave sharing on under the other.
+func refuseCopy(ctx context.Context, tx detente.Tx, a *detente.Agreement, now time.Time) error {
+	existing, err := tx.Agreements(ctx, a.Partners[0])
+	if err != nil {
+		return err
+	}
+	for _, e := range existing {
+		if e.State != detente.AgreementEnded && now.Before(e.Until) && e.SameTerms(a) {
+			return detente.Errorf(detente.EEXISTS, "agreement %s (%s) already has these partners and terms: suspend, resume or end it rather than adding a copy", e.ID, e.State)
+		}
+	}
+	return nil
 }
 
 func (n *Node) logAgreement(ctx context.Context, tx detente.Tx, typ string, a *detente.Agreement) error {
