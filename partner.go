@@ -32,6 +32,12 @@ var nameRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
 // letters, digits and hyphens, starting with a letter, at most 63 bytes.
 func ValidName(s string) bool { return nameRE.MatchString(s) }
 
+// PartnerNotFound is the error for a partner name this node does not
+// know: what the stores' Partner returns, so every face says it alike.
+func PartnerNotFound(name string) error {
+	return Errorf(ENOTFOUND, "no partner named %q", name)
+}
+
 // Validate checks p before it is stored.
 func (p *Partner) Validate() error {
 	switch {
