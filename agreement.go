@@ -145,7 +145,7 @@ func (m *MatchTerms) Validate() error {
 		case MatchQuery, MatchBulk, MatchCount:
 		default:
 			return Errorf(EINVALID, "agreement: match: mode %q must be query, bulk or count%s", mode,
-				didYouMean(mode, []string{MatchQuery, MatchBulk, MatchCount}))
+				DidYouMean(mode, []string{MatchQuery, MatchBulk, MatchCount}))
 		}
 		if seen[mode] {
 			return Errorf(EINVALID, "agreement: match: mode %q is listed twice", mode)
@@ -175,7 +175,7 @@ func ParseAgreement(data []byte) (*Agreement, error) {
 	var d agreementDoc
 	if err := dec.Decode(&d); err != nil {
 		if f, ok := unknownField(err); ok {
-			return nil, Errorf(EINVALID, "agreement: unknown field %q%s", f, didYouMean(f, agreementFields))
+			return nil, Errorf(EINVALID, "agreement: unknown field %q%s", f, DidYouMean(f, agreementFields))
 		}
 		return nil, Errorf(EINVALID, "agreement: %v", jsonErrorText(err))
 	}
@@ -301,7 +301,7 @@ func (a *Agreement) Validate() error {
 		return Errorf(EINVALID, "agreement: onward_sharing is required (none, third-party-rule or permitted)")
 	default:
 		return Errorf(EINVALID, "agreement: onward_sharing %q must be none, third-party-rule or permitted%s", a.OnwardSharing,
-			didYouMean(a.OnwardSharing, []string{OnwardNone, OnwardThirdPartyRule, OnwardPermitted}))
+			DidYouMean(a.OnwardSharing, []string{OnwardNone, OnwardThirdPartyRule, OnwardPermitted}))
 	}
 	if a.Purpose == "" {
 		return Errorf(EINVALID, "agreement: purpose is required")

@@ -50,15 +50,17 @@ func CheckSTIXType(typ string) error {
 	case strings.HasPrefix(typ, CustomTypePrefix) && stixTypeRE.MatchString(typ):
 		return nil
 	}
-	if s := didYouMean(typ, stixTypes); s != "" {
+	if s := DidYouMean(typ, stixTypes); s != "" {
 		return Errorf(EINVALID, "%q is not a STIX type%s", typ, s)
 	}
 	return Errorf(EINVALID, "%q is not a STIX type (custom types start with %q)", typ, CustomTypePrefix)
 }
 
-// didYouMean returns ` (did you mean "c"?)` for the candidate c closest to
-// s when it is close enough to be what was meant, and "" otherwise.
-func didYouMean(s string, candidates []string) string {
+// DidYouMean returns ` (did you mean "c"?)` for the candidate c closest to
+// s when it is close enough to be what was meant (a letter or two off, a
+// letter case, or part of that candidate's name and of no other's), and ""
+// otherwise: the end of an error message about a misspelt term.
+func DidYouMean(s string, candidates []string) string {
 	best, bestD := "", -1
 	for _, c := range candidates {
 		if d := editDistance(strings.ToLower(s), c); bestD < 0 || d < bestD {

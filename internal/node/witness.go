@@ -61,9 +61,9 @@ func (n *Node) Witness(ctx context.Context, hc *http.Client, p *detente.Partner)
 	var last []byte
 	err = n.Store.View(ctx, func(tx detente.Tx) error {
 		v, err := tx.Meta(ctx, witnessKey(p.Name))
-		if err == nil {
+		if err == nil && v != "" { // "": none since the key changed (UpdatePartner)
 			last = []byte(v)
-		} else if detente.ErrorCode(err) != detente.ENOTFOUND {
+		} else if err != nil && detente.ErrorCode(err) != detente.ENOTFOUND {
 			return err
 		}
 		return nil
@@ -202,7 +202,9 @@ func (n *Node) WitnessedCheckpoint(ctx context.Context, origin string) ([]byte, 
 		err := n.Store.View(ctx, func(tx detente.Tx) error {
 			v, err := tx.Meta(ctx, witnessKey(p.Name))
 			if err == nil {
-				note = []byte(v)
+				if v != "" {
+					note = []byte(v)
+				}
 				return nil
 			}
 			if detente.ErrorCode(err) == detente.ENOTFOUND {
