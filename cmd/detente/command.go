@@ -91,7 +91,11 @@ var errDenied = errors.New("denied")
 
 // Run runs the detente command line args and returns the exit status.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 {
+		printHelp(stderr) // a command is missing: a usage error
+		return exitUsage
+	}
+	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		printHelp(stdout)
 		return exitOK
 	}
@@ -275,7 +279,7 @@ func commands() []*command {
 	for _, group := range [][]*command{
 		nodeCommands(), tokenCommands(), partnerCommands(), agreementCommands(),
 		objectCommands(), releaseCommands(), logCommands(), serveCommands(), markingCommands(), syncCommands(), listsCommands(), screenCommands(),
-		matchCommands(), channelCommands(),
+		matchCommands(), channelCommands(), versionCommands(),
 	} {
 		cs = append(cs, group...)
 	}
