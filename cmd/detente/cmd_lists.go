@@ -141,7 +141,7 @@ func runListsShare(ctx context.Context, e *env, a *listsShareArgs) error {
 	}
 	tlp, err := detente.ParseTLP(a.tlp)
 	if err != nil {
-		return usagef("%s", detente.ErrorMessage(err))
+		return badFlag("tlp", a.tlp, "want clear, green, amber, amber+strict or red", "clear", "green", "amber", "amber+strict", "red")
 	}
 	n, err := openNode(ctx, e)
 	if err != nil {

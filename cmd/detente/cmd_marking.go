@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -36,6 +37,10 @@ func runMarkingNew(_ context.Context, e *env, a *markingNewArgs) error {
 		if r = strings.TrimSpace(r); r != "" {
 			recipients = append(recipients, r)
 		}
+	}
+	caveats := []string{detente.CaveatThirdPartyRule, detente.CaveatReleasableTo, detente.CaveatPurpose}
+	if a.caveat != "" && !slices.Contains(caveats, a.caveat) {
+		return badFlag("caveat", a.caveat, "want third-party-rule, releasable-to or purpose", caveats...)
 	}
 	switch {
 	case a.caveat == detente.CaveatThirdPartyRule && len(recipients) == 0 && a.purpose == "":

@@ -32,19 +32,22 @@ func nodeCommands() []*command {
 	}
 }
 
-type initArgs struct {
-	name string
-	// store is "" for SQLite in the data directory; no flag sets it yet.
-	store string
-}
+type initArgs struct{ name, store string }
 
 func initFlags(a *initArgs, fs *flag.FlagSet) {
 	fs.StringVar(&a.name, "name", "", "the node's short name: lowercase letters, digits, hyphens (required)")
+	fs.StringVar(&a.store, "store", "", "the node's store: sqlite (the default: node.db in --dir) or a postgres:// URL (docs/operations.md)")
 }
 
 func runInit(ctx context.Context, e *env, a *initArgs) error {
 	if a.name == "" {
 		return usagef("--name is required")
+	}
+	if err := nameFlag("name", a.name); err != nil {
+		return err
+	}
+	if a.store != "" && a.store != "sqlite" && !datadir.IsPostgres(a.store) {
+		return badFlag("store", a.store, "want sqlite or a postgres:// URL")
 	}
 	key, err := initNode(ctx, e.dir, a.name, a.store)
 	if err != nil {

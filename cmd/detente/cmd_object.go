@@ -52,7 +52,7 @@ func runIngest(ctx context.Context, e *env, a *ingestArgs) error {
 	if a.grading != "" {
 		g, err := detente.ParseGrading(a.grading)
 		if err != nil {
-			return usagef("%s", detente.ErrorMessage(err))
+			return badFlag("grading", a.grading, "want a letter A-F and a digit 1-6, such as B2")
 		}
 		opts.Grading = g
 	}
@@ -105,6 +105,11 @@ func objectListFlags(a *objectListArgs, fs *flag.FlagSet) {
 }
 
 func runObjectList(ctx context.Context, e *env, a *objectListArgs) error {
+	// A custom type may have any name, but a misspelt STIX type would
+	// list nothing, silently.
+	if a.typ != "" && !detente.IsSTIXType(a.typ) && detente.DidYouMean(a.typ, detente.STIXTypes()) != "" {
+		return badFlag("type", a.typ, "not a STIX type", detente.STIXTypes()...)
+	}
 	n, err := openNode(ctx, e)
 	if err != nil {
 		return err

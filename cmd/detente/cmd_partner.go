@@ -50,6 +50,9 @@ func runPartnerAdd(ctx context.Context, e *env, a *partnerAddArgs) error {
 	if a.name == "" || a.key == "" {
 		return usagef("--name and --key are required")
 	}
+	if err := nameFlag("name", a.name); err != nil {
+		return err
+	}
 	k, err := keyFlag("key", a.key)
 	if err != nil {
 		return err

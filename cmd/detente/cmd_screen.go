@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"detente"
 	"detente/internal/screen"
@@ -54,6 +55,9 @@ func runScreen(ctx context.Context, e *env, a *screenArgs) error {
 	if (a.batch == "") == (len(e.args) != 1) {
 		return usagef(`give one "NAME" or --batch FILE`)
 	}
+	if err := checkQueryFlags(a.typ, a.dob); err != nil {
+		return err
+	}
 	n, err := openNode(ctx, e)
 	if err != nil {
 		return err
@@ -87,6 +91,9 @@ func runNamesCompare(_ context.Context, e *env, a *namesCompareArgs) error {
 	if len(e.args) != 2 {
 		return usagef(`expected two names in quotes`)
 	}
+	if err := checkQueryFlags(a.typ, ""); err != nil {
+		return err
+	}
 	qa, err := query(e.args[0], "", a.typ, "")
 	if err != nil {
 		return err
@@ -104,18 +111,58 @@ func runNamesCompare(_ context.Context, e *env, a *namesCompareArgs) error {
 	return nil
 }
 
+// entityTypes are the --type values (and the batch's type column) and
+// what they mean.
+var entityTypes = map[string]detente.EntityType{
+	"person": detente.EntityPerson, "individual": detente.EntityPerson,
+	"organization": detente.EntityOrganization, "organisation": detente.EntityOrganization, "entity": detente.EntityOrganization,
+}
+
+// Why a type or date of birth is refused.
+const (
+	wantType = "want person or organization"
+	wantDOB  = "want a date of birth: YYYY, YYYY-MM or YYYY-MM-DD"
+)
+
+// validDOB reports whether s is a date of birth the screening reads:
+// YYYY, YYYY-MM or YYYY-MM-DD, a real date. Anything else would be
+// ignored, silently.
+func validDOB(s string) bool {
+	for _, layout := range []string{"2006", "2006-01", "2006-01-02"} {
+		if _, err := time.Parse(layout, s); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// checkQueryFlags checks the --type and --dob flags.
+func checkQueryFlags(typ, dob string) error {
+	if _, ok := entityTypes[typ]; typ != "" && !ok {
+		return badFlag("type", typ, wantType, "person", "organization")
+	}
+	if dob != "" && !validDOB(dob) {
+		return badFlag("dob", dob, wantDOB)
+	}
+	return nil
+}
+
+// query builds a screening query. A type or date of birth it cannot read
+// is an error naming the field: a batch row's (the flags are checked
+// before, by checkQueryFlags).
 func query(name, dob, typ, country string) (screen.Query, error) {
 	q := screen.Query{Name: name}
-	switch typ {
-	case "":
-	case "person", "individual":
-		q.Type = detente.EntityPerson
-	case "organization", "organisation", "entity":
-		q.Type = detente.EntityOrganization
-	default:
-		return q, usagef("--type must be person or organization")
+	if typ != "" {
+		t, ok := entityTypes[typ]
+		if !ok {
+			return q, detente.Errorf(detente.EINVALID, "type %q: %s%s", typ, wantType, detente.DidYouMean(typ, []string{"person", "organization"}))
+		}
+		q.Type = t
 	}
 	if dob != "" {
+		if !validDOB(dob) {
+			return q, detente.Errorf(detente.EINVALID, "dob %q: %s", dob, wantDOB)
+		}
 		q.DatesOfBirth = []string{dob}
 	}
 	if country != "" {

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"time"
@@ -47,6 +48,18 @@ func serveFlags(a *serveArgs, fs *flag.FlagSet) {
 }
 
 func runServe(ctx context.Context, e *env, a *serveArgs) error {
+	if a.listen != "" {
+		if _, _, err := net.SplitHostPort(a.listen); err != nil {
+			return badFlag("listen", a.listen, "want host:port, such as 0.0.0.0:8443")
+		}
+	}
+	for _, f := range []struct{ name, value string }{{"public-url", a.publicURL}, {"webhook", a.webhook}} {
+		if f.value != "" {
+			if err := webURLFlag(f.name, f.value); err != nil {
+				return err
+			}
+		}
+	}
 	logger := slog.New(slog.NewTextHandler(e.stderr, nil))
 	n, err := openNodeDir(ctx, e.dir, logger)
 	if err != nil {

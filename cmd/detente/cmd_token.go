@@ -39,9 +39,13 @@ func tokenCreateFlags(a *tokenCreateArgs, fs *flag.FlagSet) {
 }
 
 func runTokenCreate(ctx context.Context, e *env, a *tokenCreateArgs) error {
+	roles := []string{string(detente.RoleAdmin), string(detente.RoleAnalyst), string(detente.RoleAuditor)}
+	if a.role == "" {
+		return usagef("--role is required: admin, analyst or auditor")
+	}
 	r, err := detente.ParseRole(a.role)
 	if err != nil {
-		return usagef("%s", detente.ErrorMessage(err))
+		return badFlag("role", a.role, "want admin, analyst or auditor", roles...)
 	}
 	n, err := openNode(ctx, e)
 	if err != nil {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"flag"
+	"net/url"
+	"strings"
 
 	"detente"
 )
@@ -11,6 +13,26 @@ import (
 // value looks like a typo of one of choices, which one was probably meant.
 func badFlag(name, value, want string, choices ...string) error {
 	return usagef("--%s %q: %s%s", name, value, want, detente.DidYouMean(value, choices))
+}
+
+// nameFlag checks the value of a flag that takes a node or partner name.
+func nameFlag(name, value string) error {
+	if !detente.ValidName(value) {
+		var lower []string // "Alpha" was meant to be "alpha"; "Bravo Team" cannot be
+		if l := strings.ToLower(value); detente.ValidName(l) {
+			lower = append(lower, l)
+		}
+		return badFlag(name, value, "want lowercase letters, digits and hyphens, starting with a letter", lower...)
+	}
+	return nil
+}
+
+// webURLFlag checks the value of a flag that takes an http(s) URL.
+func webURLFlag(name, value string) error {
+	if u, err := url.Parse(value); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return badFlag(name, value, "want an http:// or https:// URL")
+	}
+	return nil
 }
 
 // keyFlag parses the value of a flag that takes a node key.
