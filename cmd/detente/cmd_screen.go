@@ -52,7 +52,7 @@ func screenFlags(a *screenArgs, fs *flag.FlagSet) {
 }
 
 func runScreen(ctx context.Context, e *env, a *screenArgs) error {
-	if (a.batch == "") == (len(e.args) != 1) {
+	if a.batch == "" && len(e.args) != 1 || a.batch != "" && len(e.args) != 0 {
 		return usagef(`give one "NAME" or --batch FILE`)
 	}
 	if err := checkQueryFlags(a.typ, a.dob); err != nil {
