@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -25,7 +27,7 @@ func objectCommands() []*command {
 		}, ingestFlags, runIngest),
 		define(command{
 			name:    "object list",
-			summary: "list stored objects (latest versions), oldest first",
+			summary: "list stored objects (latest versions): type, name, originator, modified; newest (most recently stored) first",
 			example: "detente object list --dir /var/lib/detente --type indicator --limit 20",
 			hasJSON: true,
 		}, objectListFlags, runObjectList),
@@ -115,12 +117,12 @@ func runObjectList(ctx context.Context, e *env, a *objectListArgs) error {
 		return err
 	}
 	defer n.Close()
-	f := detente.ObjectFilter{LatestOnly: true, Limit: a.limit}
+	f := detente.ObjectFilter{LatestOnly: true}
 	if a.typ != "" {
 		f.Types = []string{a.typ}
 	}
 	var objs []*detente.ObjectVersion
-	if err := n.Store.View(ctx, func(tx detente.Tx) (err error) { objs, err = tx.Objects(ctx, f); return }); err != nil {
+	if err := n.Store.View(ctx, func(tx detente.Tx) (err error) { objs, err = newestObjects(ctx, tx, f, a.limit); return }); err != nil {
 		return err
 	}
 	if e.json {
@@ -131,12 +133,59 @@ func runObjectList(ctx context.Context, e *env, a *objectListArgs) error {
 		return printJSON(e.stdout, out)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tMODIFIED\tORIGINATOR\tGRADING\tMARKINGS")
+	fmt.Fprintln(tw, "TYPE\tNAME\tORIGINATOR\tMODIFIED\tGRADING\tMARKINGS\tID")
 	for _, o := range objs {
 		s := summarise(o)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.ID, s.Modified, s.Originator, s.Grading, strings.Join(s.Markings, ","))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Type, orDash(shorten(s.Name, 60)), orDash(s.Originator), orDash(s.Modified),
+			orDash(s.Grading), orDash(strings.Join(s.Markings, ",")), s.ID)
 	}
 	return tw.Flush()
+}
+
+// newestObjects returns the versions f selects, most recently stored
+// first, at most limit of them (all for limit <= 0). The store lists in
+// order of arrival only, so it reads a window of the newest versions,
+// widening it until it holds limit objects: with n versions stored, each
+// with its own positive Seq, the w newest all have Seq > n-w.
+func newestObjects(ctx context.Context, tx detente.Tx, f detente.ObjectFilter, limit int) ([]*detente.ObjectVersion, error) {
+	n, err := tx.CountObjects(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var objs []*detente.ObjectVersion
+	for w := int64(max(limit, 1)); ; w *= 4 {
+		f.AfterSeq = 0
+		if limit > 0 {
+			f.AfterSeq = max(0, n-w)
+		}
+		if objs, err = tx.Objects(ctx, f); err != nil {
+			return nil, err
+		}
+		if f.AfterSeq == 0 || len(objs) >= limit {
+			break
+		}
+	}
+	slices.Reverse(objs) // Objects lists by Seq
+	if limit > 0 && len(objs) > limit {
+		objs = objs[:limit]
+	}
+	return objs, nil
+}
+
+// orDash is s, or "-" for an empty table cell.
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// shorten cuts s to at most n runes, marking the cut.
+func shorten(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
 }
 
 func runObjectShow(ctx context.Context, e *env, _ *noArgs) error {
@@ -169,7 +218,11 @@ func runObjectShow(ctx context.Context, e *env, _ *noArgs) error {
 
 // objectSummary is what listings show of one version.
 type objectSummary struct {
-	ID         string   `json:"id"`
+	ID   string `json:"id"`
+	Type string `json:"type"`
+	// Name is the object's name, or an SCO's value; "" when it has
+	// neither.
+	Name       string   `json:"name"`
 	Modified   string   `json:"modified"`
 	Originator string   `json:"originator"`
 	Signer     string   `json:"signer,omitempty"`
@@ -179,7 +232,8 @@ type objectSummary struct {
 }
 
 func summarise(o *detente.ObjectVersion) objectSummary {
-	s := objectSummary{ID: o.ID, Originator: o.Originator, Grading: o.Grading.String(), Quarantine: o.Quarantine, Markings: []string{}}
+	s := objectSummary{ID: o.ID, Type: o.Type, Name: nameOf(o.Raw), Originator: o.Originator, Grading: o.Grading.String(),
+		Quarantine: o.Quarantine, Markings: []string{}}
 	if !o.Modified.IsZero() {
 		s.Modified = o.Modified.UTC().Format("2006-01-02T15:04:05.000Z")
 	}
@@ -194,6 +248,22 @@ func summarise(o *detente.ObjectVersion) objectSummary {
 		}
 	}
 	return s
+}
+
+// nameOf returns what people call the object in raw: its name, or for an
+// SCO without one its value (a domain, an address, a URL).
+func nameOf(raw []byte) string {
+	var o struct {
+		Name  any `json:"name"`
+		Value any `json:"value"`
+	}
+	json.Unmarshal(raw, &o) // stored objects are valid JSON; a miss leaves ""
+	for _, v := range []any{o.Name, o.Value} {
+		if s, ok := v.(string); ok && s != "" {
+			return s
+		}
+	}
+	return ""
 }
 
 type rawJSON []byte
