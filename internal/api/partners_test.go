@@ -11,8 +11,8 @@ import (
 )
 
 // TestPartnerUpdateAndRemove: admins change a partner's URL and key and
-// remove it, with reasons; the removal ends its agreements; analysts may
-// do neither.
+// remove it, with reasons; the removal ends its agreements; analysts and
+// auditors may do neither.
 func TestPartnerUpdateAndRemove(t *testing.T) {
 	f := setup(t)
 	pub, _, _ := ed25519.GenerateKey(rand.Reader)
@@ -26,8 +26,13 @@ func TestPartnerUpdateAndRemove(t *testing.T) {
 	}
 	agID := m["id"].(string)
 
-	if code, _, raw := f.do(t, detente.RoleAnalyst, "PATCH", "/api/v1/partners/bravo", `{"url": "https://bravo.example:9443", "reason": "moved"}`); code != http.StatusForbidden {
-		t.Errorf("analyst update: %d %s", code, raw)
+	for _, role := range []detente.Role{detente.RoleAuditor, detente.RoleAnalyst} {
+		if code, _, raw := f.do(t, role, "PATCH", "/api/v1/partners/bravo", `{"url": "https://bravo.example:9443", "reason": "moved"}`); code != http.StatusForbidden {
+			t.Errorf("%s update: %d %s", role, code, raw)
+		}
+		if code, _, raw := f.do(t, role, "POST", "/api/v1/partners/bravo/remove", `{"reason": "closed"}`); code != http.StatusForbidden {
+			t.Errorf("%s remove: %d %s", role, code, raw)
+		}
 	}
 	code, m, raw = f.do(t, detente.RoleAdmin, "PATCH", "/api/v1/partners/bravo", `{"url": "https://bravo.example:9443", "reason": "moved"}`)
 	if code != 200 || m["url"] != "https://bravo.example:9443" || m["key"] != detente.PublicKey(pub).String() {
@@ -54,9 +59,6 @@ func TestPartnerUpdateAndRemove(t *testing.T) {
 		}
 	}
 
-	if code, _, raw := f.do(t, detente.RoleAnalyst, "POST", "/api/v1/partners/bravo/remove", `{"reason": "closed"}`); code != http.StatusForbidden {
-		t.Errorf("analyst remove: %d %s", code, raw)
-	}
 	if code, m, raw := f.do(t, detente.RoleAdmin, "POST", "/api/v1/partners/bravo/remove", `{}`); code != 400 || errCode(m) != detente.EINVALID {
 		t.Errorf("remove without a reason: %d %s", code, raw)
 	}
