@@ -78,3 +78,22 @@ func TestPartnerUpdateAndRemove(t *testing.T) {
 		t.Errorf("resume a removed partner: %d %s", code, raw)
 	}
 }
+
+// TestReleaseToUnknownPartner: a partner name the node does not know is
+// 404, not a denial, and nothing is recorded.
+func TestReleaseToUnknownPartner(t *testing.T) {
+	f := setup(t)
+	if code, _, raw := f.do(t, detente.RoleAnalyst, "POST", "/api/v1/objects", indicator); code != 201 {
+		t.Fatalf("ingest: %d %s", code, raw)
+	}
+	code, m, raw := f.do(t, detente.RoleAnalyst, "GET", "/api/v1/releases/check?object=indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f&partner=delta", "")
+	if code != 404 || errCode(m) != detente.ENOTFOUND || m["error"].(map[string]any)["message"] != `no partner named "delta"` {
+		t.Errorf("check: %d %s", code, raw)
+	}
+	if code, m, raw := f.do(t, detente.RoleAnalyst, "POST", "/api/v1/releases", `{"object": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "partner": "delta"}`); code != 404 || errCode(m) != detente.ENOTFOUND {
+		t.Errorf("release: %d %s", code, raw)
+	}
+	if _, _, raw := f.do(t, detente.RoleAnalyst, "GET", "/api/v1/releases", ""); raw != "[]\n" && raw != "[]" {
+		t.Errorf("releases recorded: %s", raw)
+	}
+}
