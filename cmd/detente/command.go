@@ -91,7 +91,11 @@ var errDenied = errors.New("denied")
 
 // Run runs the detente command line args and returns the exit status.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 {
+		printHelp(stderr) // a command is missing: a usage error
+		return exitUsage
+	}
+	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		printHelp(stdout)
 		return exitOK
 	}
@@ -274,8 +278,8 @@ func commands() []*command {
 	var cs []*command
 	for _, group := range [][]*command{
 		nodeCommands(), tokenCommands(), partnerCommands(), agreementCommands(),
-		objectCommands(), releaseCommands(), logCommands(), serveCommands(), markingCommands(), syncCommands(), consentCommands(), listsCommands(),
-		matchCommands(), channelCommands(),
+		objectCommands(), releaseCommands(), logCommands(), serveCommands(), markingCommands(), syncCommands(), consentCommands(),
+		listsCommands(), screenCommands(), matchCommands(), channelCommands(), messageCommands(), noticeCommands(), versionCommands(),
 	} {
 		cs = append(cs, group...)
 	}
