@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -121,8 +120,8 @@ func runObjectList(ctx context.Context, e *env, a *objectListArgs) error {
 	if a.typ != "" {
 		f.Types = []string{a.typ}
 	}
-	var objs []*detente.ObjectVersion
-	if err := n.Store.View(ctx, func(tx detente.Tx) (err error) { objs, err = newestObjects(ctx, tx, f, a.limit); return }); err != nil {
+	objs, err := n.NewestObjects(ctx, f, a.limit)
+	if err != nil {
 		return err
 	}
 	if e.json {
@@ -140,36 +139,6 @@ func runObjectList(ctx context.Context, e *env, a *objectListArgs) error {
 			orDash(s.Grading), orDash(strings.Join(s.Markings, ",")), s.ID)
 	}
 	return tw.Flush()
-}
-
-// newestObjects returns the versions f selects, most recently stored
-// first, at most limit of them (all for limit <= 0). The store lists in
-// order of arrival only, so it reads a window of the newest versions,
-// widening it until it holds limit objects: with n versions stored, each
-// with its own positive Seq, the w newest all have Seq > n-w.
-func newestObjects(ctx context.Context, tx detente.Tx, f detente.ObjectFilter, limit int) ([]*detente.ObjectVersion, error) {
-	n, err := tx.CountObjects(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var objs []*detente.ObjectVersion
-	for w := int64(max(limit, 1)); ; w *= 4 {
-		f.AfterSeq = 0
-		if limit > 0 {
-			f.AfterSeq = max(0, n-w)
-		}
-		if objs, err = tx.Objects(ctx, f); err != nil {
-			return nil, err
-		}
-		if f.AfterSeq == 0 || len(objs) >= limit {
-			break
-		}
-	}
-	slices.Reverse(objs) // Objects lists by Seq
-	if limit > 0 && len(objs) > limit {
-		objs = objs[:limit]
-	}
-	return objs, nil
 }
 
 // orDash is s, or "-" for an empty table cell.
@@ -198,12 +167,9 @@ func runObjectShow(ctx context.Context, e *env, _ *noArgs) error {
 		return err
 	}
 	defer n.Close()
-	var vs []*detente.ObjectVersion
-	if err := n.Store.View(ctx, func(tx detente.Tx) (err error) { vs, err = tx.ObjectVersions(ctx, id); return }); err != nil {
+	vs, err := n.ObjectVersions(ctx, id)
+	if err != nil {
 		return err
-	}
-	if len(vs) == 0 {
-		return detente.Errorf(detente.ENOTFOUND, "object %s not found", id)
 	}
 	type version struct {
 		objectSummary

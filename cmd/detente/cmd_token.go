@@ -75,8 +75,8 @@ func runTokenList(ctx context.Context, e *env, _ *noArgs) error {
 		return err
 	}
 	defer n.Close()
-	var ts []*detente.Token
-	if err := n.Store.View(ctx, func(tx detente.Tx) (err error) { ts, err = tx.Tokens(ctx); return }); err != nil {
+	ts, err := n.Tokens(ctx)
+	if err != nil {
 		return err
 	}
 	if e.json {

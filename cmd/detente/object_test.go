@@ -48,8 +48,8 @@ func TestNewestObjects(t *testing.T) {
 		}
 		slices.Reverse(all)
 		for _, limit := range []int{0, 1, 2, 3, 5, 100} {
-			var got []*detente.ObjectVersion
-			if err := n.Store.View(ctx, func(tx detente.Tx) (err error) { got, err = newestObjects(ctx, tx, f, limit); return }); err != nil {
+			got, err := n.NewestObjects(ctx, f, limit)
+			if err != nil {
 				t.Fatal(err)
 			}
 			want := all

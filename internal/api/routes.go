@@ -142,14 +142,12 @@ func (s *Server) listObjects(r *http.Request) (any, error) {
 	if t := q.Text("type"); t != "" {
 		f.Types = []string{t}
 	}
-	var objs []*detente.ObjectVersion
-	err := s.node.Store.View(r.Context(), func(tx detente.Tx) (err error) { objs, err = tx.Objects(r.Context(), f); return })
+	objs, err := s.node.FindObjects(r.Context(), f)
 	return objectsJSON(objs), err
 }
 
 func (s *Server) getObject(r *http.Request) (any, error) {
-	var o *detente.ObjectVersion
-	err := s.node.Store.View(r.Context(), func(tx detente.Tx) (err error) { o, err = tx.Object(r.Context(), r.PathValue("id")); return })
+	o, err := s.node.CurrentObject(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return nil, err
 	}
@@ -157,14 +155,7 @@ func (s *Server) getObject(r *http.Request) (any, error) {
 }
 
 func (s *Server) getVersions(r *http.Request) (any, error) {
-	var objs []*detente.ObjectVersion
-	err := s.node.Store.View(r.Context(), func(tx detente.Tx) (err error) {
-		objs, err = tx.ObjectVersions(r.Context(), r.PathValue("id"))
-		return
-	})
-	if err == nil && len(objs) == 0 {
-		err = detente.Errorf(detente.ENOTFOUND, "object %s not found", r.PathValue("id"))
-	}
+	objs, err := s.node.ObjectVersions(r.Context(), r.PathValue("id"))
 	return objectsJSON(objs), err
 }
 
@@ -345,8 +336,7 @@ func tokenJSON(t *detente.Token) TokenJSON {
 }
 
 func (s *Server) listTokens(r *http.Request) (any, error) {
-	var ts []*detente.Token
-	err := s.node.Store.View(r.Context(), func(tx detente.Tx) (err error) { ts, err = tx.Tokens(r.Context()); return })
+	ts, err := s.node.Tokens(r.Context())
 	out := make([]TokenJSON, 0, len(ts))
 	for _, t := range ts {
 		out = append(out, tokenJSON(t))
