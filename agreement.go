@@ -10,6 +10,8 @@ import (
 	"io"
 	"regexp"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -142,7 +144,8 @@ func (m *MatchTerms) Validate() error {
 		switch mode {
 		case MatchQuery, MatchBulk, MatchCount:
 		default:
-			return Errorf(EINVALID, "agreement: match: mode %q must be query, bulk or count", mode)
+			return Errorf(EINVALID, "agreement: match: mode %q must be query, bulk or count%s", mode,
+				DidYouMean(mode, []string{MatchQuery, MatchBulk, MatchCount}))
 		}
 		if seen[mode] {
 			return Errorf(EINVALID, "agreement: match: mode %q is listed twice", mode)
@@ -171,6 +174,9 @@ func ParseAgreement(data []byte) (*Agreement, error) {
 	dec.DisallowUnknownFields()
 	var d agreementDoc
 	if err := dec.Decode(&d); err != nil {
+		if f, ok := unknownField(err); ok {
+			return nil, Errorf(EINVALID, "agreement: unknown field %q%s", f, DidYouMean(f, agreementFields))
+		}
 		return nil, Errorf(EINVALID, "agreement: %v", jsonErrorText(err))
 	}
 	if dec.More() {
@@ -211,10 +217,47 @@ func ParseAgreement(data []byte) (*Agreement, error) {
 		return nil, Errorf(EINVALID, "agreement: tlp_ceiling: %s", ErrorMessage(err))
 	}
 	a.TLPCeiling = t
+	if err := checkTypes(a.Types); err != nil {
+		return nil, err
+	}
 	if err := a.Validate(); err != nil {
 		return nil, err
 	}
 	return a, nil
+}
+
+// agreementFields are the keys of an agreement document and of its match
+// block: what a misspelt key is compared with.
+var agreementFields = []string{"id", "partner", "partners", "from", "until", "tlp_ceiling", "types",
+	"onward_sharing", "purpose", "note", "match", "evaluations", "period", "max_set_size", "min_set_size", "modes"}
+
+// unknownField returns the key a json.Decoder with DisallowUnknownFields
+// refused.
+func unknownField(err error) (string, bool) {
+	rest, ok := strings.CutPrefix(err.Error(), "json: unknown field ")
+	if !ok {
+		return "", false
+	}
+	f, err := strconv.Unquote(rest)
+	return f, err == nil
+}
+
+// checkTypes checks a new agreement's types: each a STIX 2.1 object type
+// or an explicitly custom x-… one, each once. Validate checks only their
+// form, so that agreements stored before this check can still change
+// state.
+func checkTypes(types []string) error {
+	seen := map[string]bool{}
+	for i, t := range types {
+		if err := CheckSTIXType(t); err != nil {
+			return Errorf(EINVALID, "agreement: types[%d] %s", i, ErrorMessage(err))
+		}
+		if seen[t] {
+			return Errorf(EINVALID, "agreement: types[%d] %q is listed twice", i, t)
+		}
+		seen[t] = true
+	}
+	return nil
 }
 
 // Validate checks the terms of a.
@@ -257,7 +300,8 @@ func (a *Agreement) Validate() error {
 	case "":
 		return Errorf(EINVALID, "agreement: onward_sharing is required (none, third-party-rule or permitted)")
 	default:
-		return Errorf(EINVALID, "agreement: onward_sharing %q must be none, third-party-rule or permitted", a.OnwardSharing)
+		return Errorf(EINVALID, "agreement: onward_sharing %q must be none, third-party-rule or permitted%s", a.OnwardSharing,
+			DidYouMean(a.OnwardSharing, []string{OnwardNone, OnwardThirdPartyRule, OnwardPermitted}))
 	}
 	if a.Purpose == "" {
 		return Errorf(EINVALID, "agreement: purpose is required")
@@ -273,6 +317,28 @@ func (a *Agreement) Validate() error {
 		return Errorf(EINVALID, "agreement: unknown state %q", a.State)
 	}
 	return nil
+}
+
+// SameTerms reports whether a and b bind the same partners to the same
+// terms: window, ceiling, types, onward sharing, purpose and matching, in
+// any order. Ids, notes, versions and states may differ.
+func (a *Agreement) SameTerms(b *Agreement) bool {
+	sameSet := func(x, y []string) bool {
+		x, y = slices.Clone(x), slices.Clone(y)
+		slices.Sort(x)
+		slices.Sort(y)
+		return slices.Equal(x, y)
+	}
+	sameMatch := func(x, y *MatchTerms) bool {
+		if x == nil || y == nil {
+			return x == y
+		}
+		return x.Evaluations == y.Evaluations && x.PeriodDuration() == y.PeriodDuration() && x.MaxSetSize == y.MaxSetSize &&
+			x.MinSetSize == y.MinSetSize && sameSet(x.Modes, y.Modes)
+	}
+	return sameSet(a.Partners, b.Partners) && a.From.Equal(b.From) && a.Until.Equal(b.Until) &&
+		a.TLPCeiling == b.TLPCeiling && sameSet(a.Types, b.Types) && a.OnwardSharing == b.OnwardSharing &&
+		a.Purpose == b.Purpose && sameMatch(a.Match, b.Match)
 }
 
 // Covers reports whether a names partner.

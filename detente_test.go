@@ -51,6 +51,45 @@ func TestParseAgreement(t *testing.T) {
 	}
 }
 
+// TestParseAgreementTerms: docs/agreements.md promises a misspelt term is
+// never silently ignored, keys or values: each is refused, named, with the
+// term that was probably meant.
+func TestParseAgreementTerms(t *testing.T) {
+	types := `["indicator", "report", "threat-actor", "identity", "relationship"]`
+	withTypes := func(ts string) string { return strings.Replace(validAgreement, types, ts, 1) }
+	bad := []struct{ name, doc, want string }{
+		{"misspelt type", withTypes(`["indicator", "indicatr"]`), `agreement: types[1] "indicatr" is not a STIX type (did you mean "indicator"?)`},
+		{"capitalised type", withTypes(`["Report"]`), `agreement: types[0] "Report" is not a STIX type (did you mean "report"?)`},
+		{"part of a type", withTypes(`["domain"]`), `agreement: types[0] "domain" is not a STIX type (did you mean "domain-name"?)`},
+		{"not a type", withTypes(`["widget"]`), `agreement: types[0] "widget" is not a STIX type (custom types start with "x-")`},
+		{"bundle", withTypes(`["bundle"]`), `agreement: types[0] "bundle" is not a STIX type`},
+		{"type twice", withTypes(`["report", "report"]`), `agreement: types[1] "report" is listed twice`},
+		{"misspelt key", strings.Replace(validAgreement, `"purpose"`, `"purpse"`, 1), `agreement: unknown field "purpse" (did you mean "purpose"?)`},
+		{"part of a key", strings.Replace(validAgreement, `"tlp_ceiling"`, `"ceiling"`, 1), `agreement: unknown field "ceiling" (did you mean "tlp_ceiling"?)`},
+		{"misspelt match key", strings.Replace(validAgreement, `"purpose"`, `"match": {"evaluations": 10, "period": "720h", "max_set_size": 10, "mode": ["query"]}, "purpose"`, 1),
+			`agreement: unknown field "mode" (did you mean "modes"?)`},
+		{"misspelt ceiling", strings.Replace(validAgreement, `"amber"`, `"ambre"`, 1), `(did you mean "amber"?)`},
+		{"misspelt onward", strings.Replace(validAgreement, `"third-party-rule"`, `"third-party"`, 1),
+			`agreement: onward_sharing "third-party" must be none, third-party-rule or permitted (did you mean "third-party-rule"?)`},
+		{"misspelt mode", strings.Replace(validAgreement, `"purpose"`, `"match": {"evaluations": 10, "period": "720h", "max_set_size": 10, "modes": ["querry"]}, "purpose"`, 1),
+			`agreement: match: mode "querry" must be query, bulk or count (did you mean "query"?)`},
+	}
+	for _, c := range bad {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := detente.ParseAgreement([]byte(c.doc))
+			if err == nil || !strings.Contains(detente.ErrorMessage(err), c.want) {
+				t.Errorf("error = %v, want one with %q", err, c.want)
+			}
+		})
+	}
+	for _, ts := range []string{`["x-acme-widget"]`, `["marking-definition", "extension-definition", "language-content"]`,
+		`["ipv4-addr", "sighting", "malware-analysis"]`} {
+		if _, err := detente.ParseAgreement([]byte(withTypes(ts))); err != nil {
+			t.Errorf("types %s: %v", ts, err)
+		}
+	}
+}
+
 func FuzzParseAgreement(f *testing.F) {
 	f.Add([]byte(validAgreement))
 	f.Add([]byte(`{"partners": ["a", "b"], "from": "2026-01-01T00:00:00Z", "until": "2026-01-02T00:00:00Z", "tlp_ceiling": "red", "types": ["x-y"], "onward_sharing": "none", "purpose": "p"}`))

@@ -44,6 +44,9 @@ func ParseTLP(s string) (TLP, error) {
 			return t, nil
 		}
 	}
+	if m := DidYouMean(v, []string{"clear", "green", "amber", "amber+strict", "red"}); m != "" {
+		return 0, Errorf(EINVALID, "unknown TLP level %q%s", s, m)
+	}
 	return 0, Errorf(EINVALID, "unknown TLP level %q (want clear, green, amber, amber+strict or red)", s)
 }
 

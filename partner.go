@@ -9,10 +9,12 @@ import (
 // PartnerState is where a partner stands with this node.
 type PartnerState string
 
-// Partner states. Only an active partner is served or synced.
+// Partner states. Only an active partner is served or synced. A removed
+// partner is kept for its history but never changes again.
 const (
 	PartnerActive    PartnerState = "active"
 	PartnerSuspended PartnerState = "suspended"
+	PartnerRemoved   PartnerState = "removed"
 )
 
 // Partner is another node known to this one, pinned by its public key.
@@ -32,6 +34,12 @@ var nameRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
 // letters, digits and hyphens, starting with a letter, at most 63 bytes.
 func ValidName(s string) bool { return nameRE.MatchString(s) }
 
+// PartnerNotFound is the error for a partner name this node does not
+// know: what the stores' Partner returns, so every face says it alike.
+func PartnerNotFound(name string) error {
+	return Errorf(ENOTFOUND, "no partner named %q", name)
+}
+
 // Validate checks p before it is stored.
 func (p *Partner) Validate() error {
 	switch {
@@ -39,7 +47,7 @@ func (p *Partner) Validate() error {
 		return Errorf(EINVALID, "partner name %q must be lowercase letters, digits and hyphens, starting with a letter", p.Name)
 	case len(p.Key) != 32:
 		return Errorf(EINVALID, "partner %s: key is missing or not an Ed25519 key", p.Name)
-	case p.State != PartnerActive && p.State != PartnerSuspended:
+	case p.State != PartnerActive && p.State != PartnerSuspended && p.State != PartnerRemoved:
 		return Errorf(EINVALID, "partner %s: unknown state %q", p.Name, p.State)
 	}
 	return ValidPartnerURL(p.URL)

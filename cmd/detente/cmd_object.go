@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"strings"
@@ -15,141 +16,179 @@ import (
 const maxIngest = 1 << 30
 
 func objectCommands() []*command {
-	var grading, typ string
-	var limit int
-	return []*command{{
-		name:    "ingest",
-		args:    "FILE|-",
-		summary: "validate and store a STIX 2.1 object or bundle, atomically; signs what arrives unsigned",
-		example: "detente ingest --dir /var/lib/detente --grading B2 report.json\ncat bundle.json | detente ingest --dir /var/lib/detente -",
-		hasJSON: true,
-		flags: func(fs *flag.FlagSet) {
-			fs.StringVar(&grading, "grading", "", "Admiralty grading for objects this node signs, e.g. B2")
-		},
-		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
-			if err := requireArgs(fs, 1, "one FILE (or - for stdin)"); err != nil {
-				return err
-			}
-			var opts node.IngestOptions
-			if grading != "" {
-				g, err := detente.ParseGrading(grading)
-				if err != nil {
-					return usagef("%s", detente.ErrorMessage(err))
-				}
-				opts.Grading = g
-			}
-			data, err := readInput(e, fs.Arg(0), maxIngest)
-			if err != nil {
-				return err
-			}
-			n, err := openNode(ctx, e)
-			if err != nil {
-				return err
-			}
-			defer n.Close()
-			if !e.json {
-				opts.Progress = func(done, total int) { fmt.Fprintf(e.stderr, "\ringest: %d%%", 100*done/total) }
-			}
-			res, err := n.Ingest(ctx, data, opts)
-			if opts.Progress != nil && len(data) > 1<<20 {
-				fmt.Fprintln(e.stderr)
-			}
-			if err != nil {
-				return err
-			}
-			if e.json {
-				return printJSON(e.stdout, res)
-			}
-			fmt.Fprintf(e.stdout, "%d added, %d already stored", res.Added, res.Unchanged)
-			if res.Quarantined > 0 {
-				fmt.Fprintf(e.stdout, ", %d quarantined", res.Quarantined)
-			}
-			fmt.Fprintln(e.stdout)
-			for _, o := range res.Objects {
-				if o.Status == node.IngestQuarantined {
-					fmt.Fprintf(e.stdout, "quarantined: %s: %s\n", o.ID, o.Reason)
-				}
-			}
-			for _, w := range res.Warnings {
-				fmt.Fprintf(e.stderr, "warning: %s\n", w)
-			}
-			return nil
-		},
-	}, {
-		name:    "object list",
-		summary: "list stored objects (latest versions), oldest first",
-		example: "detente object list --dir /var/lib/detente --type indicator --limit 20",
-		hasJSON: true,
-		flags: func(fs *flag.FlagSet) {
-			fs.StringVar(&typ, "type", "", "only objects of this STIX type")
-			fs.IntVar(&limit, "limit", 100, "at most this many")
-		},
-		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
-			n, err := openNode(ctx, e)
-			if err != nil {
-				return err
-			}
-			defer n.Close()
-			f := detente.ObjectFilter{LatestOnly: true, Limit: limit}
-			if typ != "" {
-				f.Types = []string{typ}
-			}
-			var objs []*detente.ObjectVersion
-			if err := n.Store.View(ctx, func(tx detente.Tx) (err error) { objs, err = tx.Objects(ctx, f); return }); err != nil {
-				return err
-			}
-			if e.json {
-				out := make([]objectSummary, 0, len(objs))
-				for _, o := range objs {
-					out = append(out, summarise(o))
-				}
-				return printJSON(e.stdout, out)
-			}
-			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tMODIFIED\tORIGINATOR\tGRADING\tMARKINGS")
-			for _, o := range objs {
-				s := summarise(o)
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.ID, s.Modified, s.Originator, s.Grading, strings.Join(s.Markings, ","))
-			}
-			return tw.Flush()
-		},
-	}, {
-		name:    "object show",
-		args:    "ID",
-		summary: "print every version of an object, with what the node records about each",
-		example: "detente object show --dir /var/lib/detente indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
-		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
-			if err := requireArgs(fs, 1, "one object ID"); err != nil {
-				return err
-			}
-			n, err := openNode(ctx, e)
-			if err != nil {
-				return err
-			}
-			defer n.Close()
-			var vs []*detente.ObjectVersion
-			if err := n.Store.View(ctx, func(tx detente.Tx) (err error) { vs, err = tx.ObjectVersions(ctx, fs.Arg(0)); return }); err != nil {
-				return err
-			}
-			if len(vs) == 0 {
-				return detente.Errorf(detente.ENOTFOUND, "object %s not found", fs.Arg(0))
-			}
-			type version struct {
-				objectSummary
-				Object any `json:"object"`
-			}
-			out := make([]version, 0, len(vs))
-			for _, v := range vs {
-				out = append(out, version{summarise(v), rawJSON(v.Raw)})
-			}
-			return printJSON(e.stdout, out)
-		},
-	}}
+	return []*command{
+		define(command{
+			name:    "ingest",
+			args:    "FILE|-",
+			summary: "validate and store a STIX 2.1 object or bundle, atomically; signs what arrives unsigned",
+			example: "detente ingest --dir /var/lib/detente --grading B2 report.json\ncat bundle.json | detente ingest --dir /var/lib/detente -",
+			hasJSON: true,
+		}, ingestFlags, runIngest),
+		define(command{
+			name:    "object list",
+			summary: "list stored objects (latest versions): type, name, originator, modified; newest (most recently stored) first",
+			example: "detente object list --dir /var/lib/detente --type indicator --limit 20",
+			hasJSON: true,
+		}, objectListFlags, runObjectList),
+		define(command{
+			name:    "object show",
+			args:    "ID",
+			summary: "print every version of an object, with what the node records about each",
+			example: "detente object show --dir /var/lib/detente indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+		}, nil, runObjectShow),
+	}
+}
+
+type ingestArgs struct{ grading string }
+
+func ingestFlags(a *ingestArgs, fs *flag.FlagSet) {
+	fs.StringVar(&a.grading, "grading", "", "Admiralty grading for objects this node signs, e.g. B2")
+}
+
+func runIngest(ctx context.Context, e *env, a *ingestArgs) error {
+	if err := e.wantArgs(1, "one FILE (or - for stdin)"); err != nil {
+		return err
+	}
+	var opts node.IngestOptions
+	if a.grading != "" {
+		g, err := detente.ParseGrading(a.grading)
+		if err != nil {
+			return badFlag("grading", a.grading, "want a letter A-F and a digit 1-6, such as B2")
+		}
+		opts.Grading = g
+	}
+	data, err := readInput(e, e.args[0], maxIngest)
+	if err != nil {
+		return err
+	}
+	n, err := openNode(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	if !e.json {
+		opts.Progress = func(done, total int) { fmt.Fprintf(e.stderr, "\ringest: %d%%", 100*done/total) }
+	}
+	res, err := n.Ingest(ctx, data, opts)
+	if opts.Progress != nil && len(data) > 1<<20 {
+		fmt.Fprintln(e.stderr)
+	}
+	if err != nil {
+		return err
+	}
+	if e.json {
+		return printJSON(e.stdout, res)
+	}
+	fmt.Fprintf(e.stdout, "%d added, %d already stored", res.Added, res.Unchanged)
+	if res.Quarantined > 0 {
+		fmt.Fprintf(e.stdout, ", %d quarantined", res.Quarantined)
+	}
+	fmt.Fprintln(e.stdout)
+	for _, o := range res.Objects {
+		if o.Status == node.IngestQuarantined {
+			fmt.Fprintf(e.stdout, "quarantined: %s: %s\n", o.ID, o.Reason)
+		}
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(e.stderr, "warning: %s\n", w)
+	}
+	return nil
+}
+
+type objectListArgs struct {
+	typ   string
+	limit int
+}
+
+func objectListFlags(a *objectListArgs, fs *flag.FlagSet) {
+	fs.StringVar(&a.typ, "type", "", "only objects of this STIX type")
+	fs.IntVar(&a.limit, "limit", 100, "at most this many")
+}
+
+func runObjectList(ctx context.Context, e *env, a *objectListArgs) error {
+	// A custom type may have any name, but a misspelt STIX type would
+	// list nothing, silently.
+	if a.typ != "" && !detente.IsSTIXType(a.typ) && detente.DidYouMean(a.typ, detente.STIXTypes()) != "" {
+		return badFlag("type", a.typ, "not a STIX type", detente.STIXTypes()...)
+	}
+	n, err := openNode(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	f := detente.ObjectFilter{LatestOnly: true}
+	if a.typ != "" {
+		f.Types = []string{a.typ}
+	}
+	objs, err := n.NewestObjects(ctx, f, a.limit)
+	if err != nil {
+		return err
+	}
+	if e.json {
+		out := make([]objectSummary, 0, len(objs))
+		for _, o := range objs {
+			out = append(out, summarise(o))
+		}
+		return printJSON(e.stdout, out)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TYPE\tNAME\tORIGINATOR\tMODIFIED\tGRADING\tMARKINGS\tID")
+	for _, o := range objs {
+		s := summarise(o)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Type, orDash(shorten(s.Name, 60)), orDash(s.Originator), orDash(s.Modified),
+			orDash(s.Grading), orDash(strings.Join(s.Markings, ",")), s.ID)
+	}
+	return tw.Flush()
+}
+
+// orDash is s, or "-" for an empty table cell.
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// shorten cuts s to at most n runes, marking the cut.
+func shorten(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+func runObjectShow(ctx context.Context, e *env, _ *noArgs) error {
+	if err := e.wantArgs(1, "one object ID"); err != nil {
+		return err
+	}
+	id := e.args[0]
+	n, err := openNode(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	vs, err := n.ObjectVersions(ctx, id)
+	if err != nil {
+		return err
+	}
+	type version struct {
+		objectSummary
+		Object any `json:"object"`
+	}
+	out := make([]version, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, version{summarise(v), rawJSON(v.Raw)})
+	}
+	return printJSON(e.stdout, out)
 }
 
 // objectSummary is what listings show of one version.
 type objectSummary struct {
-	ID         string   `json:"id"`
+	ID   string `json:"id"`
+	Type string `json:"type"`
+	// Name is the object's name, or an SCO's value; "" when it has
+	// neither.
+	Name       string   `json:"name"`
 	Modified   string   `json:"modified"`
 	Originator string   `json:"originator"`
 	Signer     string   `json:"signer,omitempty"`
@@ -159,7 +198,8 @@ type objectSummary struct {
 }
 
 func summarise(o *detente.ObjectVersion) objectSummary {
-	s := objectSummary{ID: o.ID, Originator: o.Originator, Grading: o.Grading.String(), Quarantine: o.Quarantine, Markings: []string{}}
+	s := objectSummary{ID: o.ID, Type: o.Type, Name: nameOf(o.Raw), Originator: o.Originator, Grading: o.Grading.String(),
+		Quarantine: o.Quarantine, Markings: []string{}}
 	if !o.Modified.IsZero() {
 		s.Modified = o.Modified.UTC().Format("2006-01-02T15:04:05.000Z")
 	}
@@ -174,6 +214,22 @@ func summarise(o *detente.ObjectVersion) objectSummary {
 		}
 	}
 	return s
+}
+
+// nameOf returns what people call the object in raw: its name, or for an
+// SCO without one its value (a domain, an address, a URL).
+func nameOf(raw []byte) string {
+	var o struct {
+		Name  any `json:"name"`
+		Value any `json:"value"`
+	}
+	json.Unmarshal(raw, &o) // stored objects are valid JSON; a miss leaves ""
+	for _, v := range []any{o.Name, o.Value} {
+		if s, ok := v.(string); ok && s != "" {
+			return s
+		}
+	}
+	return ""
 }
 
 type rawJSON []byte

@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"detente"
+	"detente/internal/node"
 )
 
 func partnerCommands() []*command {
@@ -24,6 +25,16 @@ func partnerCommands() []*command {
 		}, nil, runPartnerList),
 		partnerStateCommand("suspend", detente.PartnerSuspended),
 		partnerStateCommand("resume", detente.PartnerActive),
+		define(command{
+			name:    "partner update",
+			summary: "change a partner's URL or pinned key, with a reason that is logged; a new key re-pins the partner",
+			example: "detente partner update --dir /var/lib/detente --name bravo --key detente-node:9Xk1... --reason 'key rotated after the data-centre move'",
+		}, partnerUpdateFlags, runPartnerUpdate),
+		define(command{
+			name:    "partner remove",
+			summary: "end a partnership for good: nothing served or synced, its agreements ended, its history kept",
+			example: "detente partner remove --dir /var/lib/detente --name bravo --reason 'programme closed'",
+		}, partnerRemoveFlags, runPartnerRemove),
 	}
 }
 
@@ -39,8 +50,14 @@ func runPartnerAdd(ctx context.Context, e *env, a *partnerAddArgs) error {
 	if a.name == "" || a.key == "" {
 		return usagef("--name and --key are required")
 	}
-	k, err := detente.ParsePublicKey(a.key)
+	if err := nameFlag("name", a.name); err != nil {
+		return err
+	}
+	k, err := keyFlag("key", a.key)
 	if err != nil {
+		return err
+	}
+	if err := urlFlag("url", a.url); err != nil {
 		return err
 	}
 	n, err := openNode(ctx, e)
@@ -116,5 +133,77 @@ func runPartnerState(ctx context.Context, e *env, a *partnerStateArgs) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "partner %s is now %s\n", p.Name, p.State)
+	return nil
+}
+
+type partnerUpdateArgs struct {
+	name, key, reason string
+	url               optionalString
+}
+
+func partnerUpdateFlags(a *partnerUpdateArgs, fs *flag.FlagSet) {
+	fs.StringVar(&a.name, "name", "", "the partner (required)")
+	fs.Var(&a.url, "url", "the partner node's new base `URL` (https://…; '' for none)")
+	fs.StringVar(&a.key, "key", "", "the partner's new public key, as 'detente key' prints it: pinned from now on")
+	fs.StringVar(&a.reason, "reason", "", "why (required, logged)")
+}
+
+func runPartnerUpdate(ctx context.Context, e *env, a *partnerUpdateArgs) error {
+	if a.name == "" || a.reason == "" {
+		return usagef("--name and --reason are required")
+	}
+	if !a.url.set && a.key == "" {
+		return usagef("nothing to change: give --url, --key or both")
+	}
+	ch := node.PartnerChange{URL: a.url.ptr()}
+	if a.url.set {
+		if err := urlFlag("url", a.url.value); err != nil {
+			return err
+		}
+	}
+	if a.key != "" {
+		k, err := keyFlag("key", a.key)
+		if err != nil {
+			return err
+		}
+		ch.Key = k
+	}
+	n, err := openNode(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	p, err := n.UpdatePartner(ctx, a.name, ch, a.reason)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "updated partner %s: url %s, key %s\n", p.Name, describe(p.URL), p.Key)
+	return nil
+}
+
+type partnerRemoveArgs struct{ name, reason string }
+
+func partnerRemoveFlags(a *partnerRemoveArgs, fs *flag.FlagSet) {
+	fs.StringVar(&a.name, "name", "", "the partner (required)")
+	fs.StringVar(&a.reason, "reason", "", "why (required, logged)")
+}
+
+func runPartnerRemove(ctx context.Context, e *env, a *partnerRemoveArgs) error {
+	if a.name == "" || a.reason == "" {
+		return usagef("--name and --reason are required")
+	}
+	n, err := openNode(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	p, ended, err := n.RemovePartner(ctx, a.name, a.reason)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "partner %s is now %s\n", p.Name, p.State)
+	for _, ag := range ended {
+		fmt.Fprintf(e.stdout, "ended agreement %s (version %d)\n", ag.ID, ag.Version)
+	}
 	return nil
 }

@@ -11,68 +11,77 @@ import (
 )
 
 func releaseCommands() []*command {
-	var object, to, out string
-	flags := func(fs *flag.FlagSet) {
-		fs.StringVar(&object, "object", "", "the STIX id of the object (required)")
-		fs.StringVar(&to, "to", "", "the partner (required)")
+	return []*command{
+		define(command{
+			name:    "release check",
+			summary: "show whether an object may go to a partner now, with every reason; exit 3 when denied",
+			example: "detente release check --dir /var/lib/detente --object report--3c1f... --to bravo --json",
+			hasJSON: true,
+		}, releaseFlags, runReleaseCheck),
+		define(command{
+			name:    "release export",
+			summary: "release an object to a partner by hand: record the decision and write the partner's bundle; exit 3 when denied",
+			example: "detente release export --dir /var/lib/detente --object report--3c1f... --to bravo --out for-bravo.json",
+		}, releaseExportFlags, runReleaseExport),
 	}
-	return []*command{{
-		name:    "release check",
-		summary: "show whether an object may go to a partner now, with every reason; exit 3 when denied",
-		example: "detente release check --dir /var/lib/detente --object report--3c1f... --to bravo --json",
-		hasJSON: true,
-		flags:   flags,
-		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
-			if object == "" || to == "" {
-				return usagef("--object and --to are required")
-			}
-			n, err := openNode(ctx, e)
-			if err != nil {
-				return err
-			}
-			defer n.Close()
-			d, err := n.CheckRelease(ctx, object, to)
-			if err != nil {
-				return err
-			}
-			if e.json {
-				err = printJSON(e.stdout, d)
-			} else {
-				printDecision(e.stdout, d)
-			}
-			if err == nil && !d.Allowed {
-				return errDenied
-			}
-			return err
-		},
-	}, {
-		name:    "release export",
-		summary: "release an object to a partner by hand: record the decision and write the partner's bundle; exit 3 when denied",
-		example: "detente release export --dir /var/lib/detente --object report--3c1f... --to bravo --out for-bravo.json",
-		flags: func(fs *flag.FlagSet) {
-			flags(fs)
-			fs.StringVar(&out, "out", "-", "where to write the bundle, - for stdout")
-		},
-		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
-			if object == "" || to == "" {
-				return usagef("--object and --to are required")
-			}
-			n, err := openNode(ctx, e)
-			if err != nil {
-				return err
-			}
-			defer n.Close()
-			res, err := n.Release(ctx, object, to)
-			if err != nil {
-				return err
-			}
-			if !res.Decision.Allowed {
-				printDecision(e.stderr, &res.Decision)
-				return errDenied
-			}
-			return writeOutput(e, out, append(res.Bundle, '\n'))
-		},
-	}}
+}
+
+// releaseArgs are what both release commands take: an object and a
+// partner, and where export writes.
+type releaseArgs struct{ object, to, out string }
+
+func releaseFlags(a *releaseArgs, fs *flag.FlagSet) {
+	fs.StringVar(&a.object, "object", "", "the STIX id of the object (required)")
+	fs.StringVar(&a.to, "to", "", "the partner (required)")
+}
+
+func releaseExportFlags(a *releaseArgs, fs *flag.FlagSet) {
+	releaseFlags(a, fs)
+	fs.StringVar(&a.out, "out", "-", "where to write the bundle, - for stdout")
+}
+
+func runReleaseCheck(ctx context.Context, e *env, a *releaseArgs) error {
+	if a.object == "" || a.to == "" {
+		return usagef("--object and --to are required")
+	}
+	n, err := openNode(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	d, err := n.CheckRelease(ctx, a.object, a.to)
+	if err != nil {
+		return err
+	}
+	if e.json {
+		err = printJSON(e.stdout, d)
+	} else {
+		printDecision(e.stdout, d)
+	}
+	if err == nil && !d.Allowed {
+		return errDenied
+	}
+	return err
+}
+
+func runReleaseExport(ctx context.Context, e *env, a *releaseArgs) error {
+	if a.object == "" || a.to == "" {
+		return usagef("--object and --to are required")
+	}
+	n, err := openNode(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	res, err := n.Release(ctx, a.object, a.to)
+	if err != nil {
+		return err
+	}
+	if !res.Decision.Allowed {
+		printDecision(e.stderr, &res.Decision)
+		return errDenied
+	}
+	return writeOutput(e, a.out, append(res.Bundle, '\n'))
 }
 
 func printDecision(w io.Writer, d *detente.Decision) {

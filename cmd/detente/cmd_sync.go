@@ -49,7 +49,10 @@ func runSync(ctx context.Context, e *env, a *syncArgs) error {
 	if a.partner != "" {
 		// The error is in the result, and a pass that failed is what the
 		// exit status reports.
-		r, _ := n.Federation.Sync(ctx, a.partner, progress)
+		r, err := n.Federation.Sync(ctx, a.partner, progress)
+		if detente.ErrorCode(err) == detente.ENOTFOUND {
+			return err // no partner of that name: an error, not a pass that failed
+		}
 		results = append(results, r)
 	} else if results, err = n.Federation.SyncAll(ctx, progress); err != nil {
 		return err

@@ -47,9 +47,6 @@ type command struct {
 	// invocation returns a fresh invocation: its flags and its run. Each
 	// call has its own flag values, so commands can run concurrently.
 	invocation func() invocation
-
-	flags func(fs *flag.FlagSet)                                    // deprecated form: flags into closed-over variables
-	run   func(ctx context.Context, e *env, fs *flag.FlagSet) error // deprecated form
 }
 
 // invocation is one run of a command.
@@ -91,7 +88,11 @@ var errDenied = errors.New("denied")
 
 // Run runs the detente command line args and returns the exit status.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 {
+		printHelp(stderr) // a command is missing: a usage error
+		return exitUsage
+	}
+	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		printHelp(stdout)
 		return exitOK
 	}
@@ -109,14 +110,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if cmd.hasJSON {
 		fs.BoolVar(&e.json, "json", false, "print JSON for scripts")
 	}
-	var inv invocation
-	switch {
-	case cmd.invocation != nil:
-		inv = cmd.invocation()
-		inv.flags(fs)
-	case cmd.flags != nil:
-		cmd.flags(fs)
-	}
+	inv := cmd.invocation()
+	inv.flags(fs)
 	if err := fs.Parse(interleave(fs, rest)); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			printCommandHelp(stdout, cmd, fs)
@@ -130,12 +125,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitUsage
 	}
 	e.args = fs.Args()
-	var err error
-	if inv.run != nil {
-		err = inv.run(ctx, e)
-	} else {
-		err = cmd.run(ctx, e, fs)
-	}
+	err := inv.run(ctx, e)
 	var ue usageError
 	switch {
 	case err == nil:
@@ -253,14 +243,6 @@ func printJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// requireArgs checks the number of positional arguments.
-func requireArgs(fs *flag.FlagSet, n int, what string) error {
-	if fs.NArg() != n {
-		return usagef("expected %s", what)
-	}
-	return nil
-}
-
 // wantArgs checks the number of positional arguments of an invocation.
 func (e *env) wantArgs(n int, what string) error {
 	if len(e.args) != n {
@@ -274,8 +256,8 @@ func commands() []*command {
 	var cs []*command
 	for _, group := range [][]*command{
 		nodeCommands(), tokenCommands(), partnerCommands(), agreementCommands(),
-		objectCommands(), releaseCommands(), logCommands(), serveCommands(), markingCommands(), syncCommands(), consentCommands(), listsCommands(),
-		matchCommands(), channelCommands(),
+		objectCommands(), releaseCommands(), logCommands(), serveCommands(), markingCommands(), syncCommands(), consentCommands(),
+		listsCommands(), screenCommands(), matchCommands(), channelCommands(), messageCommands(), noticeCommands(), versionCommands(),
 	} {
 		cs = append(cs, group...)
 	}

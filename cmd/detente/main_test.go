@@ -194,6 +194,16 @@ func TestTokenCreateLastLine(t *testing.T) {
 	if strings.Contains(out, secret) || !strings.Contains(out, `"role": "analyst"`) {
 		t.Errorf("token list: %s", out)
 	}
+	var ts []struct{ ID string }
+	if err := json.Unmarshal([]byte(out), &ts); err != nil || len(ts) != 1 {
+		t.Fatalf("token list --json: %s (%v)", out, err)
+	}
+	if out := mustCLI(t, "", "token", "revoke", "--dir", dir, ts[0].ID); out != "revoked "+ts[0].ID+"\n" {
+		t.Errorf("token revoke: %q", out)
+	}
+	if out := mustCLI(t, "", "token", "list", "--dir", dir, "--json"); !strings.Contains(out, `"revoked": true`) {
+		t.Errorf("token list after revoke: %s", out)
+	}
 }
 
 // TestCommandsWhileServing: operator commands work on a data directory

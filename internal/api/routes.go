@@ -26,6 +26,8 @@ func (s *Server) routes() {
 	s.handle("POST /api/v1/partners", admins, MaxBody, s.postPartner)
 	s.handle("POST /api/v1/partners/{name}/suspend", admins, MaxBody, s.partnerState(detente.PartnerSuspended))
 	s.handle("POST /api/v1/partners/{name}/resume", admins, MaxBody, s.partnerState(detente.PartnerActive))
+	s.handle("PATCH /api/v1/partners/{name}", admins, MaxBody, s.patchPartner)
+	s.handle("POST /api/v1/partners/{name}/remove", admins, MaxBody, s.removePartner)
 
 	s.handle("GET /api/v1/agreements", anyRole, MaxBody, s.listAgreements)
 	s.handle("POST /api/v1/agreements", admins, detente.MaxAgreementSize, s.postAgreement)
@@ -140,14 +142,12 @@ func (s *Server) listObjects(r *http.Request) (any, error) {
 	if t := q.Text("type"); t != "" {
 		f.Types = []string{t}
 	}
-	var objs []*detente.ObjectVersion
-	err := s.node.Store.View(r.Context(), func(tx detente.Tx) (err error) { objs, err = tx.Objects(r.Context(), f); return })
+	objs, err := s.node.FindObjects(r.Context(), f)
 	return objectsJSON(objs), err
 }
 
 func (s *Server) getObject(r *http.Request) (any, error) {
-	var o *detente.ObjectVersion
-	err := s.node.Store.View(r.Context(), func(tx detente.Tx) (err error) { o, err = tx.Object(r.Context(), r.PathValue("id")); return })
+	o, err := s.node.CurrentObject(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return nil, err
 	}
@@ -155,14 +155,7 @@ func (s *Server) getObject(r *http.Request) (any, error) {
 }
 
 func (s *Server) getVersions(r *http.Request) (any, error) {
-	var objs []*detente.ObjectVersion
-	err := s.node.Store.View(r.Context(), func(tx detente.Tx) (err error) {
-		objs, err = tx.ObjectVersions(r.Context(), r.PathValue("id"))
-		return
-	})
-	if err == nil && len(objs) == 0 {
-		err = detente.Errorf(detente.ENOTFOUND, "object %s not found", r.PathValue("id"))
-	}
+	objs, err := s.node.ObjectVersions(r.Context(), r.PathValue("id"))
 	return objectsJSON(objs), err
 }
 
@@ -343,8 +336,7 @@ func tokenJSON(t *detente.Token) TokenJSON {
 }
 
 func (s *Server) listTokens(r *http.Request) (any, error) {
-	var ts []*detente.Token
-	err := s.node.Store.View(r.Context(), func(tx detente.Tx) (err error) { ts, err = tx.Tokens(r.Context()); return })
+	ts, err := s.node.Tokens(r.Context())
 	out := make([]TokenJSON, 0, len(ts))
 	for _, t := range ts {
 		out = append(out, tokenJSON(t))

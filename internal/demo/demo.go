@@ -172,6 +172,9 @@ func (d *Demo) setup(ctx context.Context, opts Options) error {
 			}
 		}
 	}
+	if err := writeMatchExample(d.Dir); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
 	if err := d.openChannels(ctx, opts); err != nil {
 		return err
 	}
@@ -261,6 +264,10 @@ armed wing; Yusuf/Youssef/Jusuf Karimov spelt three ways):
   go run ./cmd/detente lists compare --dir %[6]s
   go run ./cmd/detente screen --dir %[6]s "Юсуф Каримов"%[7]s
 
+Private matching: alpha learns which of the phones on its watchlist are on
+bravo's watchlists (however bravo spells them), and bravo learns nothing:
+  go run ./cmd/detente match --dir %[4]s --partner bravo --type phone %[8]s
+
 Open any node's URL in a browser for the web console (accept its self-signed
 certificate) and log in with one of its tokens above.
 
@@ -269,7 +276,7 @@ Try (the certificates are self-signed: partners pin keys, not CAs, hence -k):
   curl -k -H 'Authorization: Bearer %[1]s' '%[2]s/api/v1/releases/check?object=%[3]s&partner=bravo'
   curl -k -H 'Authorization: Bearer %[1]s' '%[2]s/api/v1/releases/check?object=%[3]s&partner=charlie'
   go run ./cmd/detente release check --dir %[4]s --object %[3]s --to charlie
-`, a.Analyst, a.Server.URL(), a.reportID, a.Dir, d.syncInterval, d.Agencies[1].Dir, d.realListsHint())
+`, a.Analyst, a.Server.URL(), a.reportID, a.Dir, d.syncInterval, d.Agencies[1].Dir, d.realListsHint(), filepath.Join(d.Dir, MatchExample))
 	d.printChannels(w)
 }
 

@@ -3,6 +3,8 @@ package demo
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"detente"
@@ -49,6 +51,21 @@ func watchlistsOf(name string) []demoWatchlist {
 			{"valdoria-passports", psi.TypeDocument, detente.TLPGreen, []string{"UTO:BMF100003", "UTO:VAL000044"}},
 		}
 	}
+}
+
+// MatchExample is the file, in the demo's directory, of selectors the
+// printout suggests alpha match against bravo's watchlists: the phones of
+// alpha's own watchlist, one a line.
+const MatchExample = "alpha-phones.txt"
+
+// writeMatchExample writes MatchExample into dir.
+func writeMatchExample(dir string) error {
+	for _, w := range watchlistsOf("alpha") {
+		if w.typ == psi.TypePhone {
+			return os.WriteFile(filepath.Join(dir, MatchExample), []byte(strings.Join(w.lines, "\n")+"\n"), 0o600)
+		}
+	}
+	return nil
 }
 
 // loadWatchlists stores a demo agency's watchlists in its node.

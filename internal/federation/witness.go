@@ -24,6 +24,13 @@ func (s *Service) WitnessName() string { return s.origin() + "/witness" }
 // partner's log this node accepted as a witness.
 func witnessKey(partner string) string { return "witness/" + partner }
 
+// ForgetWitnessed forgets, in tx, what this node witnessed of partner's
+// log: after the partner's key changed, its log is another log, witnessed
+// afresh (an empty setting means none).
+func ForgetWitnessed(ctx context.Context, tx detente.Tx, partner string) error {
+	return tx.SetMeta(ctx, witnessKey(partner), "")
+}
+
 // checkOrigin checks that origin names a log signed by key, as
 // translog.Origin builds it.
 func checkOrigin(origin string, key detente.PublicKey) error {
@@ -56,7 +63,7 @@ func (s *Service) Witness(ctx context.Context, pc *peer.Client, p *detente.Partn
 		return err
 	}
 	var last []byte
-	if held {
+	if held && v != "" { // "": forgotten since the partner's key changed
 		last = []byte(v)
 	}
 	cp, line, err := s.checkAgainst(ctx, pc, p, string(origin), last, next)
@@ -133,7 +140,7 @@ func (s *Service) WitnessedCheckpoint(ctx context.Context, origin string) ([]byt
 			continue
 		}
 		v, held, err := s.meta(ctx, witnessKey(p.Name))
-		if err != nil || !held {
+		if err != nil || !held || v == "" {
 			return nil, err
 		}
 		return []byte(v), nil

@@ -6,27 +6,8 @@ import (
 	"detente"
 )
 
-// What the faces of the node (the console, the API) read: each query is
-// one read transaction, so that readers outside this package never hold
-// the store themselves.
-
-// Objects returns the object versions f selects.
-func (n *Node) Objects(ctx context.Context, f detente.ObjectFilter) ([]*detente.ObjectVersion, error) {
-	var os []*detente.ObjectVersion
-	err := n.Store.View(ctx, func(tx detente.Tx) (err error) { os, err = tx.Objects(ctx, f); return })
-	return os, err
-}
-
-// ObjectVersions returns every version of id held, oldest first,
-// quarantined ones included; ENOTFOUND when none is.
-func (n *Node) ObjectVersions(ctx context.Context, id string) ([]*detente.ObjectVersion, error) {
-	var vs []*detente.ObjectVersion
-	err := n.Store.View(ctx, func(tx detente.Tx) (err error) { vs, err = tx.ObjectVersions(ctx, id); return })
-	if err == nil && len(vs) == 0 {
-		err = detente.Errorf(detente.ENOTFOUND, "object %s is not held by this node", id)
-	}
-	return vs, err
-}
+// More of the node's read queries (read.go), for the console: each runs
+// in one read-only transaction of the store.
 
 // CurrentObjects returns the current version (Tx.Object: the newest
 // non-quarantined one, its owner's first) of each of ids that the node

@@ -251,9 +251,14 @@ func (n *Node) AddPartner(ctx context.Context, name string, key detente.PublicKe
 		return nil, err
 	}
 	err := n.Store.Update(ctx, func(tx detente.Tx) error {
-		if _, err := tx.Partner(ctx, name); err == nil {
+		if q, err := tx.Partner(ctx, name); err == nil && q.State == detente.PartnerRemoved {
+			return detente.Errorf(detente.EEXISTS, "partner %s was removed; its name stays with its history: choose another", name)
+		} else if err == nil {
 			return detente.Errorf(detente.EEXISTS, "partner %s already exists", name)
 		} else if detente.ErrorCode(err) != detente.ENOTFOUND {
+			return err
+		}
+		if err := keyFree(ctx, tx, key); err != nil {
 			return err
 		}
 		if err := tx.PutPartner(ctx, p); err != nil {
@@ -267,16 +272,23 @@ func (n *Node) AddPartner(ctx context.Context, name string, key detente.PublicKe
 	return p, nil
 }
 
-// SetPartnerState suspends or resumes a partner, with a reason.
+// SetPartnerState suspends or resumes a partner, with a reason. A removed
+// partner (RemovePartner) cannot change.
 func (n *Node) SetPartnerState(ctx context.Context, name string, state detente.PartnerState, reason string) (*detente.Partner, error) {
 	if reason == "" {
 		return nil, detente.Errorf(detente.EINVALID, "a reason is required")
+	}
+	if state != detente.PartnerActive && state != detente.PartnerSuspended {
+		return nil, detente.Errorf(detente.EINVALID, "a partner is suspended or resumed; to remove one, use RemovePartner")
 	}
 	var p *detente.Partner
 	err := n.Store.Update(ctx, func(tx detente.Tx) error {
 		var err error
 		if p, err = tx.Partner(ctx, name); err != nil {
 			return err
+		}
+		if p.State == detente.PartnerRemoved {
+			return removedError(p)
 		}
 		p.State, p.StateReason, p.Updated = state, reason, n.now()
 		if err := tx.PutPartner(ctx, p); err != nil {
@@ -319,12 +331,18 @@ func (n *Node) AddAgreement(ctx context.Context, a *detente.Agreement) (*detente
 			return detente.Errorf(detente.EEXISTS, "agreement %s already exists: change it with suspend, resume or end", a.ID)
 		}
 		for _, p := range a.Partners {
-			if _, err := tx.Partner(ctx, p); err != nil {
-				if detente.ErrorCode(err) == detente.ENOTFOUND {
-					return detente.Errorf(detente.EINVALID, "agreement names partner %s, who is not known: add it first with 'detente partner add'", p)
-				}
+			q, err := tx.Partner(ctx, p)
+			if detente.ErrorCode(err) == detente.ENOTFOUND {
+				return detente.Errorf(detente.EINVALID, "agreement names partner %s, who is not known: add it first with 'detente partner add'", p)
+			} else if err != nil {
 				return err
 			}
+			if q.State == detente.PartnerRemoved {
+				return detente.Errorf(detente.EINVALID, "agreement names partner %s, who was removed", p)
+			}
+		}
+		if err := refuseCopy(ctx, tx, a, n.now()); err != nil {
+			return err
 		}
 		if err := tx.PutAgreement(ctx, a); err != nil {
 			return err
@@ -335,6 +353,22 @@ func (n *Node) AddAgreement(ctx context.Context, a *detente.Agreement) (*detente
 		return nil, err
 	}
 	return a, nil
+}
+
+// refuseCopy refuses a new agreement with the same partners and terms as
+// one that is or may again be in force (active or suspended, not past its
+// window): with two, suspending one would leave sharing on under the other.
+func refuseCopy(ctx context.Context, tx detente.Tx, a *detente.Agreement, now time.Time) error {
+	existing, err := tx.Agreements(ctx, a.Partners[0])
+	if err != nil {
+		return err
+	}
+	for _, e := range existing {
+		if e.State != detente.AgreementEnded && now.Before(e.Until) && e.SameTerms(a) {
+			return detente.Errorf(detente.EEXISTS, "agreement %s (%s) already has these partners and terms: suspend, resume or end it rather than adding a copy", e.ID, e.State)
+		}
+	}
+	return nil
 }
 
 func (n *Node) logAgreement(ctx context.Context, tx detente.Tx, typ string, a *detente.Agreement) error {

@@ -183,11 +183,16 @@ func (g *graph) Consents(ctx context.Context, object string) []*detente.Consent 
 	return cs
 }
 
-// decide runs the egress policy for the newest version of object to partner.
+// decide runs the egress policy for the newest version of object to
+// partner. An unknown object or partner is an error (ENOTFOUND), not a
+// decision: a denial is for what policy refuses, not for a mistyped name.
 func (n *Node) decide(ctx context.Context, tx detente.Tx, object, partner string) (*detente.ObjectVersion, detente.Decision, error) {
 	g := newGraph(tx)
 	o, err := tx.Object(ctx, object)
 	if err != nil {
+		return nil, detente.Decision{}, err
+	}
+	if _, err := tx.Partner(ctx, partner); err != nil {
 		return nil, detente.Decision{}, err
 	}
 	d := policy.Egress(ctx, g, policy.Request{Self: n.PublicKey(), Partner: partner, Now: n.now(), Object: o})

@@ -174,20 +174,6 @@ func writeJSON(w http.ResponseWriter, v any) error {
 	return nil
 }
 
-// readJSON decodes a request body of at most limit bytes into v,
-// refusing unknown fields.
-func readJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		if err := httperr.Domain(err); detente.ErrorCode(err) == detente.ETOOLARGE {
-			return err
-		}
-		return detente.Errorf(detente.EINVALID, "request body: %v", err)
-	}
-	return nil
-}
-
 // readBody reads a request body of at most limit bytes.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))

@@ -77,7 +77,7 @@ func (t *Tx) onePartner(ctx context.Context, where string, arg any, missing erro
 
 // Partner implements detente.Tx.
 func (t *Tx) Partner(ctx context.Context, name string) (*detente.Partner, error) {
-	return t.onePartner(ctx, "name = $1", name, notFound("partner %s not found", name))
+	return t.onePartner(ctx, "name = $1", name, detente.PartnerNotFound(name))
 }
 
 // PartnerByKey implements detente.Tx.

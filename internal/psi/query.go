@@ -9,8 +9,10 @@ import (
 
 // ProtocolVersion is the version of every message of this package.
 // Version 2 moved the bulk and count modes from ristretto255 to X25519;
-// the query mode's messages and outputs are unchanged.
-const ProtocolVersion = 2
+// the query mode's messages and outputs are unchanged. Version 3 carries
+// the person canonicaliser v2 (PersonVersion): a node of version 2 would
+// silently miss names it now reads differently, so it is refused by name.
+const ProtocolVersion = 3
 
 // ElementSize is the size of a compressed ristretto255 element.
 const ElementSize = 32

@@ -107,8 +107,11 @@ func (k Key) Variant() string { return k.Tag[strings.LastIndexByte(k.Tag, '/')+1
 // Canonicaliser versions. A change in what a canonicaliser outputs for any
 // input is a new version: keys of different versions carry different tags
 // and never match, so both sides of an agreement must use the same versions.
+// Person v2: internal/screen's normalisation now transliterates Han, kana,
+// Hangul, Hebrew, Thai, Georgian, Armenian and Devanagari and expands more
+// abbreviations, so v1 and v2 keys differ for such names.
 const (
-	PersonVersion   = 1
+	PersonVersion   = 2
 	DocumentVersion = 1
 	PhoneVersion    = 1
 	EmailVersion    = 1

@@ -64,7 +64,7 @@ func (t *Tx) onePartner(ctx context.Context, where string, arg any, missing erro
 
 // Partner implements detente.Tx.
 func (t *Tx) Partner(ctx context.Context, name string) (*detente.Partner, error) {
-	return t.onePartner(ctx, "name = ?", name, notFound("partner %s not found", name))
+	return t.onePartner(ctx, "name = ?", name, detente.PartnerNotFound(name))
 }
 
 // PartnerByKey implements detente.Tx.

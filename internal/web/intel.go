@@ -208,7 +208,7 @@ func (h *Handler) objects(w http.ResponseWriter, r *http.Request, v *visit) erro
 	var cursor int64
 scan:
 	for p.Scanned < objectsScan {
-		batch, err := h.node.Objects(ctx, f)
+		batch, err := h.node.FindObjects(ctx, f)
 		if err != nil {
 			return err
 		}
