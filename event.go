@@ -18,6 +18,7 @@ const (
 	EventAgreementChanged  = "agreement.changed"
 	EventConsentAdded      = "consent.added"
 	EventConsentRevoked    = "consent.revoked"
+	EventConsentRefused    = "consent.refused"
 	EventTokenCreated      = "token.created"
 	EventTokenRevoked      = "token.revoked"
 	EventDesignation       = "designation.changed"

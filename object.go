@@ -208,7 +208,7 @@ func ApplyOwnership(o *ObjectVersion, owner PublicKey, others, ownerSigned bool)
 	case !o.OriginKey().Equal(owner) && o.Observable():
 		return false // each originator's observation is its own
 	case !o.OriginKey().Equal(owner):
-		o.AddQuarantine(QuarantineForeign, "the id belongs to "+owner.String()+"; this version comes from "+o.OriginKey().String())
+		o.AddQuarantine(QuarantineForeign, "the id belongs to "+owner.String()+", this version comes from "+o.OriginKey().String())
 		return false
 	case o.Type == "marking-definition" && others:
 		o.AddQuarantine(QuarantineImmutable, "a marking-definition has one version and "+o.ID+" already has one")

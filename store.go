@@ -84,6 +84,10 @@ type Tx interface {
 	// Owner returns the key that owns id: the origin of its first stored
 	// version (see PutObject). ENOTFOUND when no version of id is stored.
 	Owner(ctx context.Context, id string) (PublicKey, error)
+	// ReassignOwner makes to the owner of every id from owns, and returns
+	// how many moved: a partner's key changed, and its ids stay its own
+	// (versions the old key signs later are then foreign).
+	ReassignOwner(ctx context.Context, from, to PublicKey) (int64, error)
 
 	// PutPartner creates or replaces the partner with p.Name.
 	PutPartner(ctx context.Context, p *Partner) error

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -33,7 +34,7 @@ func logCommands() []*command {
 		define(command{
 			name:    "log export",
 			summary: "write a bundle of log entries with a fresh signed checkpoint, for offline verification",
-			example: "detente log export --dir /var/lib/detente --out log-bundle.json\ndetente log export --dir /var/lib/detente --from 100 --to 200 --out part.json",
+			example: "detente log export --dir /var/lib/detente --out log-bundle.json\ndetente log export --dir /var/lib/detente --from 100 --to 200 --out part.json\ndetente log export --dir /var/lib/detente --seqs 3,17,40 --out pinned.json",
 		}, logExportFlags, runLogExport),
 		define(command{
 			name:    "log verify",
@@ -71,12 +72,14 @@ func runLogCheckpoint(ctx context.Context, e *env, _ *noArgs) error {
 
 type logExportArgs struct {
 	from, to int64
+	seqs     string
 	out      string
 }
 
 func logExportFlags(a *logExportArgs, fs *flag.FlagSet) {
 	fs.Int64Var(&a.from, "from", 0, "first entry")
 	fs.Int64Var(&a.to, "to", 0, "one past the last entry (default: the whole log)")
+	fs.StringVar(&a.seqs, "seqs", "", "export only these entries, comma-separated, each with its inclusion proof (not with --from/--to)")
 	fs.StringVar(&a.out, "out", "-", "where to write the bundle, - for stdout")
 }
 
@@ -86,7 +89,23 @@ func runLogExport(ctx context.Context, e *env, a *logExportArgs) error {
 		return err
 	}
 	defer n.Close()
-	b, err := n.Export(ctx, a.from, a.to)
+	var b *translog.Bundle
+	if a.seqs != "" {
+		if a.from != 0 || a.to != 0 {
+			return usagef("--seqs selects entries by number; it cannot be combined with --from or --to")
+		}
+		var seqs []int64
+		for _, f := range strings.Split(a.seqs, ",") {
+			seq, err := strconv.ParseInt(strings.TrimSpace(f), 10, 64)
+			if err != nil {
+				return usagef("--seqs: %q is not an entry number", f)
+			}
+			seqs = append(seqs, seq)
+		}
+		b, err = n.ExportSelection(ctx, seqs)
+	} else {
+		b, err = n.Export(ctx, a.from, a.to)
+	}
 	if err != nil {
 		return err
 	}

@@ -81,7 +81,7 @@ func (s *Service) AddConsent(ctx context.Context, c *detente.Consent) error {
 		switch {
 		case err == nil:
 			if !h.Originator.Equal(c.Originator) || !sameConsent(h, c) {
-				return detente.Errorf(detente.ECONFLICT, "consent %s from %s is not the consent held under that id: refused", c.ID, p.Name)
+				return s.refuseConsent(ctx, tx, p, c)
 			}
 			if h.Revoked || !c.Revoked {
 				return nil // nothing new: a revocation is final
@@ -190,4 +190,33 @@ func (s *Service) fetchConsents(ctx context.Context, pc *peer.Client, p *detente
 func sameConsent(a, b *detente.Consent) bool {
 	return a.ID == b.ID && a.Object == b.Object && a.Scope == b.Scope && a.Recipient.Equal(b.Recipient) &&
 		a.Issued.Equal(b.Issued) && a.Until.Equal(b.Until) && a.Version.Equal(b.Version) && string(a.Signature) == string(b.Signature)
+}
+
+// refusedConsentDoc is the document kind remembering the consents refused
+// because another consent holds their id (id: originator key and consent
+// id).
+const refusedConsentDoc = "refused-consent"
+
+// refuseConsent records, once, a consent from partner p that another
+// consent's id holds: an alert for the admins, and one log entry, so that
+// the log grows by one entry for a refused consent as for an added one
+// (what a partner reads of the log's size says nothing of which ids the
+// node holds). It leaves the held consent as it is.
+func (s *Service) refuseConsent(ctx context.Context, tx detente.Tx, p *detente.Partner, c *detente.Consent) error {
+	key := c.Originator.String() + "/" + c.ID
+	if _, err := tx.Doc(ctx, refusedConsentDoc, key); err == nil {
+		return nil // refused before
+	} else if detente.ErrorCode(err) != detente.ENOTFOUND {
+		return err
+	}
+	if err := tx.PutDoc(ctx, refusedConsentDoc, key, []byte(c.ID), true); err != nil {
+		return err
+	}
+	a := &detente.Alert{Time: s.clock(), Kind: detente.AlertQuarantine, Key: "consent-refused/" + key, Partner: p.Name,
+		Message: fmt.Sprintf("consent %s from %s refused: another consent is held under that id", c.ID, p.Name)}
+	if err := tx.PutAlert(ctx, a); err != nil {
+		return err
+	}
+	s.logger.WarnContext(ctx, "consent refused: its id is another consent's", "partner", p.Name, "id", c.ID)
+	return s.logEvent(ctx, tx, detente.EventConsentRefused, p.Name, map[string]string{"id": c.ID})
 }

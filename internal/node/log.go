@@ -221,6 +221,49 @@ func (n *Node) Export(ctx context.Context, from, to int64) (*translog.Bundle, er
 	return b, nil
 }
 
+// maxSelection bounds the entries a selection export names.
+const maxSelection = 10000
+
+// ExportSelection returns the log entries at seqs, each with its inclusion
+// proof against a fresh checkpoint: a partner pins individual events
+// without receiving the rest of the log (docs/log.md).
+func (n *Node) ExportSelection(ctx context.Context, seqs []int64) (*translog.Bundle, error) {
+	if len(seqs) == 0 || len(seqs) > maxSelection {
+		return nil, detente.Errorf(detente.EINVALID, "a selection names between 1 and %d entries, not %d", maxSelection, len(seqs))
+	}
+	cp, err := n.Checkpoint(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var b *translog.Bundle
+	err = n.Store.View(ctx, func(tx detente.Tx) error {
+		events := make([]*detente.Event, 0, len(seqs))
+		for _, seq := range seqs {
+			if seq < 0 || seq >= cp.Size {
+				return detente.Errorf(detente.EINVALID, "entry %d is not in the log (it has %d entries)", seq, cp.Size)
+			}
+			got, err := tx.Events(ctx, detente.EventFilter{FromSeq: seq, Limit: 1})
+			if err != nil {
+				return err
+			}
+			if len(got) != 1 || got[0].Seq != seq {
+				return detente.Errorf(detente.ECONFLICT, "log integrity: entry %d is missing from the database", seq)
+			}
+			events = append(events, got[0])
+		}
+		parsed, err := translog.ParseCheckpoint(cp.Note, n.Origin(), ed25519.PublicKey(n.PublicKey()))
+		if err != nil {
+			return fmt.Errorf("own checkpoint: %w", err)
+		}
+		b, err = translog.ExportProofs(ctx, translog.TxHashes(tx), parsed, events)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("export log selection: %w", err)
+	}
+	return b, nil
+}
+
 // RunCheckpointer signs a checkpoint every interval while the log grows,
 // until ctx ends. Failures are logged and retried at the next tick.
 func (n *Node) RunCheckpointer(ctx context.Context, interval time.Duration) {

@@ -54,6 +54,15 @@ func (n *Node) UpdatePartner(ctx context.Context, name string, ch PartnerChange,
 				return err
 			}
 			body["previous_key"], body["key"] = p.Key.String(), ch.Key.String()
+			// The partner's ids stay its own under the new key; the old
+			// key is retired: what it signs later is foreign or refused,
+			// and no partner may be pinned to it again.
+			if _, err := tx.ReassignOwner(ctx, p.Key, ch.Key); err != nil {
+				return err
+			}
+			if err := tx.PutDoc(ctx, retiredKeyDoc, p.Key.String(), []byte(name), false); err != nil {
+				return err
+			}
 			p.Key, changed = ch.Key, true
 			// The old key's log is another log: witness the new one afresh.
 			if err := federation.ForgetWitnessed(ctx, tx, name); err != nil {
@@ -137,8 +146,31 @@ func removedError(p *detente.Partner) error {
 	return detente.Errorf(detente.ECONFLICT, "partner %s was removed (%s) and cannot change", p.Name, p.StateReason)
 }
 
-// keyFree refuses a key another partner, removed ones included, holds.
+// retiredKeyDoc is the document kind of the keys partners no longer use
+// (id: the key's text form; body: the partner's name).
+const retiredKeyDoc = "retired-key"
+
+// retiredKeys returns the keys partners no longer use, by text form.
+func retiredKeys(ctx context.Context, tx detente.Tx) (map[string]string, error) {
+	ds, err := tx.Docs(ctx, retiredKeyDoc, "", 0)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(ds))
+	for _, d := range ds {
+		out[d.ID] = string(d.Body)
+	}
+	return out, nil
+}
+
+// keyFree refuses a key another partner, removed ones included, holds or
+// once held.
 func keyFree(ctx context.Context, tx detente.Tx, key detente.PublicKey) error {
+	if who, err := tx.Doc(ctx, retiredKeyDoc, key.String()); err == nil {
+		return detente.Errorf(detente.EEXISTS, "that key was partner %s's before it changed keys: a retired key stays retired", who)
+	} else if detente.ErrorCode(err) != detente.ENOTFOUND {
+		return err
+	}
 	q, err := tx.PartnerByKey(ctx, key)
 	switch {
 	case err == nil && q.State == detente.PartnerRemoved:

@@ -120,6 +120,10 @@ func (n *Node) Receive(ctx context.Context, from string, raws []json.RawMessage,
 			return err
 		}
 		g := newGraph(tx)
+		retired, err := retiredKeys(ctx, tx)
+		if err != nil {
+			return err
+		}
 		for _, it := range items {
 			if it.predefined {
 				res.Unchanged++
@@ -147,6 +151,11 @@ func (n *Node) Receive(ctx context.Context, from string, raws []json.RawMessage,
 			}
 			if !d.Allowed {
 				v.Quarantine = denyText(d)
+			}
+			if who, ok := retired[v.OriginKey().String()]; ok {
+				// A retired key (often changed because it leaked) speaks for
+				// no one any more.
+				v.AddQuarantine(detente.QuarantineForeign, "signed with "+who+"'s retired key")
 			}
 			if v.Relayed() && v.OriginKey().Equal(self) {
 				// Nobody relays this node's own objects back to it: a

@@ -264,8 +264,9 @@ func (n *Node) Releases(ctx context.Context, f detente.ReleaseFilter) ([]*detent
 }
 
 // releaseBody is the log entry of a release decision. A denied release
-// names its object only by a hiding commitment (hidingCommit), so the log
-// does not reveal what was refused, not even to someone who can guess ids.
+// names its object only by a hiding commitment (hidingCommit), and every
+// decision is committed to the same way, so the log does not reveal what
+// was refused, not even to someone who can guess ids.
 func (n *Node) releaseBody(o *detente.ObjectVersion, d detente.Decision) map[string]any {
 	codes := make([]string, 0, len(d.Reasons))
 	for _, r := range d.Reasons {
@@ -274,7 +275,9 @@ func (n *Node) releaseBody(o *detente.ObjectVersion, d detente.Decision) map[str
 		}
 	}
 	full, _ := json.Marshal(d)
-	body := map[string]any{"allowed": d.Allowed, "codes": codes, "decision_sha256": commit(full)}
+	// The decision is text built from ids and names a reader can guess: a
+	// plain hash of it would give away what a commitment hides.
+	body := map[string]any{"allowed": d.Allowed, "codes": codes, "decision_commitment": n.hidingCommit(string(full))}
 	if d.Allowed {
 		body["object"], body["modified"], body["closure"] = o.ID, fmtTime(o.Modified), d.Closure
 	} else {

@@ -180,8 +180,8 @@ func (v *viewer) selected(ctx context.Context, o *detente.ObjectVersion, q taxii
 	}
 	var first, last *detente.ObjectVersion
 	for _, w := range all {
-		if w.Quarantine != "" {
-			continue
+		if w.Quarantine != "" && v.partner == "" {
+			continue // local callers see no quarantined version; partners' views are the policy's to decide
 		}
 		vd, err := v.see(ctx, w)
 		if err != nil {
@@ -222,7 +222,7 @@ func (v *viewer) loadVersions(ctx context.Context, objs []*detente.ObjectVersion
 	if len(ids) == 0 {
 		return nil
 	}
-	vs, err := v.tx.Objects(ctx, detente.ObjectFilter{IDs: ids})
+	vs, err := v.tx.Objects(ctx, detente.ObjectFilter{IDs: ids, WithQuarantined: v.partner != ""})
 	if err != nil {
 		return err
 	}
@@ -245,7 +245,13 @@ func (v *viewer) records(ctx context.Context, q taxii.Query) ([]taxii.Record, bo
 	after := q.AfterSeq
 	var out []taxii.Record
 	for {
-		objs, err := v.tx.Objects(ctx, detente.ObjectFilter{IDs: q.IDs, Types: q.Types, AfterSeq: after, AddedAfter: q.AddedAfter, Limit: batch})
+		// A partner's view is decided version by version by the egress
+		// policy, quarantined ones included: a partner's own version, kept
+		// apart because another node owns its id, goes back to it like
+		// any of its own, so that whether it comes back never says
+		// whether this node held the id.
+		objs, err := v.tx.Objects(ctx, detente.ObjectFilter{IDs: q.IDs, Types: q.Types, AfterSeq: after, AddedAfter: q.AddedAfter, Limit: batch,
+			WithQuarantined: v.partner != ""})
 		if err != nil {
 			return nil, false, err
 		}

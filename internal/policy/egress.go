@@ -72,6 +72,20 @@ func Egress(ctx context.Context, g Graph, r Request) detente.Decision {
 	return d
 }
 
+// ownershipOnly reports whether a quarantine reason holds only id
+// ownership's reasons (detente.Tx.PutObject), none of the ingress policy's.
+func ownershipOnly(q string) bool {
+	for part := range strings.SplitSeq(q, "; ") {
+		code, _, _ := strings.Cut(part, ":")
+		switch code {
+		case detente.QuarantineForeign, detente.QuarantineSuperseded, detente.QuarantineImmutable:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // quarantined is the denying reason for a quarantined version.
 func quarantined(o *detente.ObjectVersion) detente.Reason {
 	return detente.Reason{
@@ -351,7 +365,12 @@ func (e *egress) check(ctx context.Context, o *detente.ObjectVersion, root bool)
 		denied = denied || r.Deny
 	}
 
-	if o.Quarantine != "" {
+	if o.Quarantine != "" && !(root && e.backHome && ownershipOnly(o.Quarantine)) {
+		// A version kept apart only because another node owns its id (or
+		// a relayed copy superseded, a second marking-definition version)
+		// is still its originator's own words: it goes back to it, so
+		// that whether it does never tells the partner what this node
+		// holds.
 		add(quarantined(o))
 	}
 	// Marking definitions in the closure travel with what they mark: they

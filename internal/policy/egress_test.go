@@ -659,3 +659,18 @@ func FuzzRemoves(f *testing.F) {
 		}
 	})
 }
+
+func TestOwnershipOnly(t *testing.T) {
+	for q, want := range map[string]bool{
+		detente.QuarantineForeign + ": the id belongs to x, this version comes from y":                              true,
+		detente.QuarantineSuperseded + ": " + detente.SupersededDetail:                                              true,
+		detente.QuarantineImmutable + ": a marking-definition has one version":                                      true,
+		detente.QuarantineForeign + ": the id belongs to x, this version comes from y; above-tlp-ceiling: tlp:red":  false,
+		detente.ReasonAboveCeiling + ": marking is tlp:red":                                                         false,
+		detente.QuarantineForeign + ": another node owns this id (found when id ownership was introduced); purpose": false,
+	} {
+		if got := ownershipOnly(q); got != want {
+			t.Errorf("ownershipOnly(%q) = %v", q, got)
+		}
+	}
+}

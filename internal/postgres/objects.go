@@ -471,3 +471,19 @@ func (t *Tx) CountObjects(ctx context.Context) (int64, error) {
 	}
 	return n, nil
 }
+
+// ReassignOwner implements detente.Tx. It holds the write head, so no
+// version is being stored under the old owner meanwhile.
+func (t *Tx) ReassignOwner(ctx context.Context, from, to detente.PublicKey) (int64, error) {
+	if t.readOnly {
+		return 0, errReadOnly
+	}
+	if err := t.lockHead(ctx); err != nil {
+		return 0, fmt.Errorf("reassign owner: %w", err)
+	}
+	tag, err := t.exec(ctx, `UPDATE owners SET owner = $1 WHERE owner = $2`, append([]byte{}, to...), append([]byte{}, from...))
+	if err != nil {
+		return 0, fmt.Errorf("reassign owner: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}

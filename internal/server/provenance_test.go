@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
@@ -664,6 +665,26 @@ func TestOwnObjectsGoBackAlone(t *testing.T) {
 			t.Errorf("charlie's own %s going back: %+v", p["id"], d)
 		}
 	}
+	// Nor does whether charlie's own object comes back say whether alpha
+	// held its id: charlie's indicator under the id of alpha's RED one
+	// (kept apart as a foreign version) comes back like one under a fresh
+	// id.
+	taken := indicator(red, detente.MarkingGreen, "charlie's, under alpha's id")
+	taken["modified"] = "2026-01-12T10:00:00.000Z"
+	fresh := indicator("indicator--00000000-0000-4000-8000-0000000000f9", detente.MarkingGreen, "charlie's, under a fresh id")
+	push(t, charlie, alpha, taken, fresh)
+	hc, _ := charlie.PartnerClient(&detente.Partner{Name: "alpha", Key: alpha.PublicKey()})
+	for _, id := range []string{red, fresh["id"].(string)} {
+		resp, err := hc.Get(alpha.srv.URL() + "/taxii2/api/collections/" + node.CollectionShared + "/objects/" + id + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "charlie's") || strings.Contains(string(body), "withheld from charlie") {
+			t.Errorf("charlie's own object under %s: %s %s", id, resp.Status, body)
+		}
+	}
 }
 
 // TestLogGrowthSaysNothing: what charlie pushes grows alpha's log by one
@@ -748,15 +769,40 @@ func TestConsentIDSquatting(t *testing.T) {
 	forged.Sign(charlie.Key)
 	before := logSize(t, bravo)
 	for range 3 {
-		if err := bravo.Federation.AddConsent(ctx, forged); detente.ErrorCode(err) != detente.ECONFLICT {
+		if err := bravo.Federation.AddConsent(ctx, forged); err != nil {
 			t.Errorf("charlie's consent under alpha's id: %v", err)
 		}
 	}
 	if d := decide(t, bravo, green, "charlie"); d.Allowed {
 		t.Errorf("charlie un-revoked alpha's consent at bravo: %+v", d)
 	}
-	if got := logSize(t, bravo); got != before {
-		t.Errorf("refused consents grew bravo's log by %d", got-before)
+	// Refused once, with an alert, and one log entry: as many as a consent
+	// added, so the log's size does not tell charlie whether bravo held
+	// the id; repeats change nothing.
+	if got := logSize(t, bravo); got != before+1 {
+		t.Errorf("refused consent grew bravo's log by %d, want 1", got-before)
+	}
+	fresh := &detente.Consent{ID: "consent--00000000-0000-4000-8000-0000000000ca", Originator: charlie.PublicKey(), Recipient: bravo.PublicKey(),
+		Object: "indicator--00000000-0000-4000-8000-0000000000c9", Scope: detente.ConsentObject, Issued: c.Issued}
+	fresh.Sign(charlie.Key)
+	before = logSize(t, bravo)
+	for range 3 {
+		if err := bravo.Federation.AddConsent(ctx, fresh); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := logSize(t, bravo); got != before+1 {
+		t.Errorf("a new consent grew bravo's log by %d, want 1", got-before)
+	}
+	groups, err := bravo.AlertGroups(ctx, 10)
+	found := false
+	for _, g := range groups {
+		for _, a := range g.Latest {
+			found = found || strings.Contains(a.Message, "another consent is held under that id")
+		}
+	}
+	if err != nil || !found {
+		t.Errorf("no alert for the refused consent: %v", err)
 	}
 }
 
@@ -768,4 +814,49 @@ func logSize(t testing.TB, p *peer) int64 {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestRetiredKey: alpha re-pins bravo to a new key (the old one leaked).
+// A version signed with the old key, forwarded by charlie, changes nothing
+// of bravo's objects; the new key's versions are bravo's; the old key can
+// be pinned to no partner.
+func TestRetiredKey(t *testing.T) {
+	alpha, bravo, charlie := startPeer(t, "alpha"), startPeer(t, "bravo"), startPeer(t, "charlie")
+	linkTerms(t, alpha, bravo, nil)
+	linkTerms(t, alpha, charlie, nil)
+	ctx := context.Background()
+	ingest(t, bravo, indicator(bravos, detente.MarkingGreen, "bravo's"))
+	sync(t, alpha, "bravo")
+	old := bravo.Key
+	_, fresh, _ := ed25519.GenerateKey(nil)
+	newKey := detente.PublicKey(fresh.Public().(ed25519.PublicKey))
+	if _, err := alpha.UpdatePartner(ctx, "bravo", node.PartnerChange{Key: newKey}, "key leaked"); err != nil {
+		t.Fatal(err)
+	}
+	forged := indicator(bravos, detente.MarkingGreen, "bravo's")
+	forged["modified"], forged["revoked"], forged["description"] = "2026-01-11T10:00:00.000Z", true, "withdrawn: source burned"
+	raw, _ := json.Marshal(forged)
+	signedOld, err := stix.Sign(raw, old, detente.Grading{Reliability: 'B', Credibility: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pushRaw(t, charlie, alpha, signedOld)
+	if o := holds(alpha, bravos); o == nil || strings.Contains(string(o.Raw), "burned") {
+		t.Errorf("a version signed with bravo's retired key is current at alpha: %+v", o)
+	}
+	got := version(t, alpha, bravos, "2026-01-11T10:00:00Z")
+	if !strings.HasPrefix(got.Quarantine, detente.QuarantineForeign) {
+		t.Errorf("the retired key's version: quarantine %q", got.Quarantine)
+	}
+	renewed := indicator(bravos, detente.MarkingGreen, "bravo's, under its new key")
+	renewed["modified"] = "2026-01-12T10:00:00.000Z"
+	raw, _ = json.Marshal(renewed)
+	signedNew, _ := stix.Sign(raw, fresh, detente.Grading{Reliability: 'B', Credibility: 2})
+	pushRaw(t, charlie, alpha, signedNew)
+	if o := holds(alpha, bravos); o == nil || !strings.Contains(string(o.Raw), "new key") || o.Originator != "bravo" {
+		t.Errorf("bravo's version under its new key: %+v", o)
+	}
+	if _, err := alpha.AddPartner(ctx, "mallory", detente.PublicKey(old.Public().(ed25519.PublicKey)), ""); detente.ErrorCode(err) != detente.EEXISTS {
+		t.Errorf("a partner pinned to bravo's retired key: %v", err)
+	}
 }

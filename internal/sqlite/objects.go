@@ -366,3 +366,12 @@ func (t *Tx) CountObjects(ctx context.Context) (int64, error) {
 	err := t.tx.QueryRowContext(ctx, `SELECT count(*) FROM objects`).Scan(&n)
 	return n, translate(err)
 }
+
+// ReassignOwner implements detente.Tx.
+func (t *Tx) ReassignOwner(ctx context.Context, from, to detente.PublicKey) (int64, error) {
+	res, err := t.exec(ctx, `UPDATE owners SET owner = ? WHERE owner = ?`, append([]byte{}, to...), append([]byte{}, from...))
+	if err != nil {
+		return 0, fmt.Errorf("reassign owner: %w", err)
+	}
+	return res.RowsAffected()
+}

@@ -246,6 +246,23 @@ func testOwnership(t *testing.T, open func(t *testing.T) detente.Store) {
 					return nil
 				})
 			})
+			t.Run("Reassign", func(t *testing.T) {
+				s := open(t)
+				// a's key changed to x: a's ids are x's, and what a's old
+				// key signs later is foreign.
+				p.put(t, s, signed(ind, t0, "a's", a, nil))
+				var moved int64
+				update(t, s, func(ctx context.Context, tx detente.Tx) (err error) { moved, err = tx.ReassignOwner(ctx, a, x); return })
+				if moved != 1 {
+					t.Errorf("ReassignOwner moved %d ids, want 1", moved)
+				}
+				old := signed(ind, t0.Add(time.Hour), "signed with the retired key", a, nil)
+				renewed := signed(ind, t0.Add(2*time.Hour), "signed with the new key", x, nil)
+				p.put(t, s, old, renewed)
+				if !strings.HasPrefix(old.Quarantine, detente.QuarantineForeign) || renewed.Quarantine != "" {
+					t.Errorf("after the key changed: old key %q, new key %q", old.Quarantine, renewed.Quarantine)
+				}
+			})
 			t.Run("Unchanged", func(t *testing.T) {
 				s := open(t)
 				mine := signed(ind, t0, "mine", a, nil)
