@@ -14,6 +14,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"detente/internal/screening"
+	"detente/internal/translog"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -50,6 +51,9 @@ type Node struct {
 	Federation *federation.Service
 	// Hotline is the node's liaison channels (internal/hotline).
 	Hotline *hotline.Service
+	// Log is the node's transparency log; its methods (Checkpoint,
+	// Export, proofs) are the node's.
+	*translog.Log
 }
 
 // New returns a Node over an open store; a nil logger logs nothing.
@@ -58,13 +62,15 @@ func New(name string, key ed25519.PrivateKey, store detente.Store, logger *slog.
 		logger = slog.New(slog.DiscardHandler)
 	}
 	n := &Node{Name: name, Key: key, Store: store, Logger: logger, Now: time.Now}
+	n.Log = &translog.Log{Store: store, Name: name, Key: key, Logger: logger,
+		Now: func() time.Time { return n.Now() }}
 	n.Screening = screening.New(store, name, func() time.Time { return n.Now() })
 	n.Matching = matching.New(matching.Config{Store: store, Name: name, SealKey: n.SubKey(matching.OwnerKeyInfo),
 		Now: n.now, Logger: logger, PeerClient: n.PeerClient})
 	n.Federation = federation.New(federation.Config{
 		Store: store, Name: name, Key: key, Logger: logger,
 		Now:  func() time.Time { return n.Now() }, // tests set n.Now after New
-		Peer: n.PeerClient, TAXII: n.TAXIIClient, Log: n, Receive: n.receiveForSync,
+		Peer: n.PeerClient, TAXII: n.TAXIIClient, Log: n.Log, Receive: n.receiveForSync,
 	})
 	n.Hotline = hotline.NewService(hotline.Config{Store: store, Name: name, Key: key, Logger: logger,
 		Now: func() time.Time { return n.Now() }, PeerClient: n.PeerClient, CheckRelease: n.CheckRelease})
@@ -72,7 +78,7 @@ func New(name string, key ed25519.PrivateKey, store detente.Store, logger *slog.
 }
 
 // The node's log is what federation serves to the partners witnessing it.
-var _ federation.Log = (*Node)(nil)
+var _ federation.Log = (*translog.Log)(nil)
 
 // Bootstrap records a new node in s, an empty store: its name and key,
 // and the log's first event. It refuses, changing nothing, a store that
