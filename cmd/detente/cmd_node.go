@@ -26,8 +26,9 @@ func nodeCommands() []*command {
 		}, nil, runMigrate),
 		define(command{
 			name:    "key",
-			summary: "print the node's public key (last line, for scripts)",
-			example: "detente key --dir /var/lib/detente | tail -1",
+			summary: "print the node's public key (alone on stdout, for scripts) and, on stderr, the fingerprint of its TLS certificate for browsers",
+			example: "detente key --dir /var/lib/detente\ndetente partner add --dir /var/lib/detente --name bravo --key \"$(detente key --dir /srv/bravo)\" --url https://bravo.example:8443",
+			hasJSON: true,
 		}, nil, runKey),
 	}
 }
@@ -88,6 +89,22 @@ func runKey(_ context.Context, e *env, _ *noArgs) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(e.stdout, detente.PublicKey(priv.Public().(ed25519.PublicKey)))
+	key := detente.PublicKey(priv.Public().(ed25519.PublicKey))
+	fp, err := datadir.StoredFingerprint(e.dir)
+	if err != nil {
+		return err
+	}
+	if e.json {
+		return printJSON(e.stdout, struct {
+			Key    string `json:"key"`
+			TLSSHA string `json:"tls_sha256,omitempty"`
+		}{key.String(), fp})
+	}
+	fmt.Fprintln(e.stdout, key)
+	if fp != "" {
+		fmt.Fprintf(e.stderr, "TLS certificate for browsers and tools (self-signed, kept in %s): SHA-256 %s\n", e.dir, fp)
+	} else {
+		fmt.Fprintf(e.stderr, "TLS certificate for browsers and tools: none yet; serve makes one and prints its fingerprint (or give it --tls-cert)\n")
+	}
 	return nil
 }

@@ -137,6 +137,23 @@ func Fingerprint(c tls.Certificate) string {
 	return strings.Join(pairs, ":")
 }
 
+// StoredFingerprint returns the fingerprint of the self-signed listener
+// certificate kept in dir, or "" when serve has not made one yet.
+func StoredFingerprint(dir string) (string, error) {
+	data, err := os.ReadFile(filepath.Join(dir, WebCertFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	block, _ := pem.Decode(data)
+	if block == nil || block.Type != "CERTIFICATE" {
+		return "", fmt.Errorf("%s: not a PEM certificate", filepath.Join(dir, WebCertFile))
+	}
+	return Fingerprint(tls.Certificate{Certificate: [][]byte{block.Bytes}}), nil
+}
+
 // fits reports whether c is valid for a month more and names every host.
 func fits(c tls.Certificate, hosts []string, now time.Time) bool {
 	leaf, err := x509.ParseCertificate(c.Certificate[0])
