@@ -74,45 +74,11 @@ func screenFlags(a *screenArgs, fs *flag.FlagSet) {
 	fs.Var(&a.ids.aircraft, "aircraft", "an aircraft registration (tail number); repeatable")
 }
 
-// identifierKinds are the identifier flags and batch columns, in order,
-// with the screen type each stands for.
-var identifierKinds = []struct {
-	name string
-	typ  screen.IdentifierType
-}{
-	{"wallet", screen.IDWallet}, {"document", screen.IDDocument}, {"imo", screen.IDIMO},
-	{"iban", screen.IDIBAN}, {"bic", screen.IDBIC}, {"aircraft", screen.IDAircraft},
-}
-
-// parseIdentifier reads the value of an identifier flag or batch column:
-// CHAIN:ADDRESS for a wallet, STATE:NUMBER or NUMBER for a document, the
-// value alone otherwise. The error names what is wrong, not the flag.
-func parseIdentifier(kind string, typ screen.IdentifierType, v string) (screen.Identifier, error) {
-	v = strings.TrimSpace(v)
-	id := screen.Identifier{Type: typ, Value: v}
-	switch typ {
-	case screen.IDWallet:
-		chain, addr, ok := strings.Cut(v, ":")
-		if !ok || chain == "" || addr == "" {
-			return id, detente.Errorf(detente.EINVALID, "%s %q: want CHAIN:ADDRESS, e.g. XBT:1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa", kind, v)
-		}
-		id.Chain, id.Value = chain, addr
-	case screen.IDDocument:
-		if st, num, ok := strings.Cut(v, ":"); ok {
-			id.Country, id.Value = st, num
-		}
-	}
-	if strings.TrimSpace(id.Value) == "" {
-		return id, detente.Errorf(detente.EINVALID, "%s: empty value", kind)
-	}
-	return id, nil
-}
-
 func (f *identifierFlags) parse() ([]screen.Identifier, error) {
 	var out []screen.Identifier
-	for _, k := range identifierKinds {
+	for _, k := range screen.QueryKinds {
 		var vs repeated
-		switch k.name {
+		switch k.Name {
 		case "wallet":
 			vs = f.wallet
 		case "document":
@@ -127,9 +93,9 @@ func (f *identifierFlags) parse() ([]screen.Identifier, error) {
 			vs = f.aircraft
 		}
 		for _, v := range vs {
-			id, err := parseIdentifier(k.name, k.typ, v)
+			id, err := screen.ParseQuery(k.Name, v)
 			if err != nil {
-				return nil, usagef("--%s", errorText(err))
+				return nil, usagef("--%s", strings.TrimPrefix(err.Error(), screen.ErrIdentifier.Error()+": "))
 			}
 			out = append(out, id)
 		}
@@ -377,11 +343,11 @@ func screenBatch(ctx context.Context, e *env, n *screening.Service, file string,
 	for i, h := range header {
 		col[strings.ToLower(strings.TrimSpace(h))] = i
 	}
-	hasID := slices.ContainsFunc(identifierKinds, func(k struct {
-		name string
-		typ  screen.IdentifierType
+	hasID := slices.ContainsFunc(screen.QueryKinds, func(k struct {
+		Name string
+		Type screen.IdentifierType
 	}) bool {
-		_, ok := col[k.name]
+		_, ok := col[k.Name]
 		return ok
 	})
 	if _, ok := col["name"]; !ok && !hasID {
@@ -405,9 +371,9 @@ func screenBatch(ctx context.Context, e *env, n *screening.Service, file string,
 		line := map[string]any{"row": row, "name": get(rec, "name")}
 		var ids []screen.Identifier
 		var qerr error
-		for _, k := range identifierKinds {
-			for _, v := range splitItems(get(rec, k.name)) {
-				id, err := parseIdentifier(k.name, k.typ, v)
+		for _, k := range screen.QueryKinds {
+			for _, v := range splitItems(get(rec, k.Name)) {
+				id, err := screen.ParseQuery(k.Name, v)
 				if err != nil && qerr == nil {
 					qerr = err
 				}

@@ -552,7 +552,7 @@ func (x *IdentifierIndex) screenDocument(id Identifier) ([]IdentifierHit, error)
 	state := ""
 	if strings.TrimSpace(id.Country) != "" {
 		if state, err = canonState(id.Country); err != nil {
-			return nil, err
+			return nil, idErrorf("%s: %q is not a country code", id.Type, id.Country)
 		}
 	}
 	x.mu.RLock()
@@ -572,4 +572,50 @@ func (x *IdentifierIndex) screenDocument(id Identifier) ([]IdentifierHit, error)
 		hits = append(hits, h)
 	}
 	return hits, nil
+}
+
+// QueryKinds are the kinds of identifier a user screens, as the CLI's
+// flags, the batch file's columns and the API's parameters name them, with
+// the type each stands for: a document is a passport or a national ID, an
+// IMO number a ship's or a company's.
+var QueryKinds = []struct {
+	Name string
+	Type IdentifierType
+}{
+	{"wallet", IDWallet}, {"document", IDDocument}, {"imo", IDIMO},
+	{"iban", IDIBAN}, {"bic", IDBIC}, {"aircraft", IDAircraft},
+}
+
+// ParseQuery reads an identifier as a user writes it for a kind of
+// QueryKinds: CHAIN:ADDRESS for a wallet, STATE:NUMBER or NUMBER (any
+// state) for a document, the value alone otherwise. Its error wraps
+// ErrIdentifier and names the kind.
+func ParseQuery(kind, v string) (Identifier, error) {
+	v = strings.TrimSpace(v)
+	i := slices.IndexFunc(QueryKinds, func(k struct {
+		Name string
+		Type IdentifierType
+	}) bool {
+		return k.Name == kind
+	})
+	if i < 0 {
+		return Identifier{}, idErrorf("unknown kind of identifier %q", kind)
+	}
+	id := Identifier{Type: QueryKinds[i].Type, Value: v}
+	switch id.Type {
+	case IDWallet:
+		chain, addr, ok := strings.Cut(v, ":")
+		if !ok || strings.TrimSpace(chain) == "" || strings.TrimSpace(addr) == "" {
+			return id, idErrorf("%s: %q: want CHAIN:ADDRESS, e.g. XBT:1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa", kind, v)
+		}
+		id.Chain, id.Value = strings.TrimSpace(chain), strings.TrimSpace(addr)
+	case IDDocument:
+		if st, num, ok := strings.Cut(v, ":"); ok {
+			id.Country, id.Value = strings.TrimSpace(st), strings.TrimSpace(num)
+		}
+	}
+	if id.Value == "" {
+		return id, idErrorf("%s: empty value", kind)
+	}
+	return id, nil
 }

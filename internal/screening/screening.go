@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -256,7 +257,7 @@ func (s *Service) ScreenIdentifiers(ctx context.Context, ids []screen.Identifier
 	for _, id := range ids {
 		hits, err := x.ScreenIdentifier(id)
 		if err != nil {
-			return nil, detente.Errorf(detente.EINVALID, "%v", err)
+			return nil, detente.Errorf(detente.EINVALID, "%s", strings.TrimPrefix(err.Error(), screen.ErrIdentifier.Error()+": "))
 		}
 		for _, h := range hits {
 			i, ok := byKey[h.Designation]
