@@ -54,6 +54,43 @@ type Designation struct {
 	DelistedOn string `json:"delisted_on,omitempty"`
 	// Remarks is the authority's free text about the entry.
 	Remarks string `json:"remarks,omitempty"`
+	// Identifiers are the entry's typed identifiers (wallets, travel and
+	// identity documents, IBANs, BICs, IMO numbers, aircraft
+	// registrations), as the authority writes them.
+	Identifiers []DesignationIdentifier `json:"identifiers,omitempty"`
+}
+
+// Identifier types used in DesignationIdentifier.Type.
+const (
+	IdentifierWallet     = "wallet"      // a crypto-currency address, with its chain
+	IdentifierPassport   = "passport"    // a passport number, with its issuing state when known
+	IdentifierNationalID = "national-id" // a national identity number, with its issuing state when known
+	IdentifierIBAN       = "iban"        // an international bank account number (ISO 13616)
+	IdentifierBIC        = "bic"         // a SWIFT/BIC code (ISO 9362)
+	IdentifierIMO        = "imo"         // a ship's IMO number (with its check digit)
+	IdentifierIMOCompany = "imo-company" // a ship owner's or manager's IMO company number (no check digit)
+	IdentifierAircraft   = "aircraft"    // an aircraft registration (tail number)
+)
+
+// IdentifierTypes lists every identifier type, in the order they are
+// documented.
+var IdentifierTypes = []string{IdentifierWallet, IdentifierPassport, IdentifierNationalID, IdentifierIBAN,
+	IdentifierBIC, IdentifierIMO, IdentifierIMOCompany, IdentifierAircraft}
+
+// DesignationIdentifier is one typed identifier of a designation, as the
+// authority writes it: screening canonicalises it and looks it up exactly.
+type DesignationIdentifier struct {
+	// Type is one of the Identifier… constants.
+	Type string `json:"type"`
+	// Value is the identifier as written.
+	Value string `json:"value"`
+	// Chain is a wallet's blockchain or currency as the authority names it
+	// (XBT, ETH, USDT, …).
+	Chain string `json:"chain,omitempty"`
+	// Country is the issuing state of a passport or national identity
+	// document: an ISO 3166 alpha-2 code, empty when the authority does not
+	// say.
+	Country string `json:"country,omitempty"`
 }
 
 // PrimaryName returns the first primary name of d, or its first name of any

@@ -189,3 +189,42 @@ func BenchmarkScreenHTTP(b *testing.B) {
 		b.Fatalf("%d requests failed", failed.Load())
 	}
 }
+
+func TestScreenIdentifiersAPI(t *testing.T) {
+	f := setup(t)
+	csv := "entity_id,type,name,dob,nationality,wallets,passports\n" +
+		"BR-1,person,Sergei Ivanovich Lavrov,1950-03-21,RU,,RU:7512345678\n" +
+		"BR-2,organization,Black Meridian Front,,,ETH:0x7F367cC41522cE07553e823bf3be79A889DEbe1B,\n"
+	if code, _, raw := f.do(t, detente.RoleAdmin, "POST", "/api/v1/lists/bravo", csv); code != 201 {
+		t.Fatalf("load: %d %s", code, raw)
+	}
+	code, _, raw := f.do(t, detente.RoleAnalyst, "GET", "/api/v1/screen/identifiers?document=RUS:751-234-5678&wallet=BSC:0x7f367cc41522ce07553e823bf3be79a889debe1b&imo=9074729", "")
+	var hits []screening.IdentifierHit
+	json.Unmarshal([]byte(raw), &hits)
+	if code != 200 || len(hits) != 2 || hits[1].EntityID != "BR-1" || hits[1].DatesOfBirth[0] != "1950-03-21" || hits[1].Nationalities[0] != "RU" || hits[0].EntityID != "BR-2" {
+		t.Errorf("identifiers: %d %s", code, raw)
+	}
+	if code, _, raw := f.do(t, detente.RoleAnalyst, "GET", "/api/v1/screen/identifiers", ""); code != 400 || !strings.Contains(raw, "give at least one identifier") {
+		t.Errorf("no identifier: %d %s", code, raw)
+	}
+	code, _, raw = f.do(t, detente.RoleAnalyst, "POST", "/api/v1/screen/batch",
+		`{"queries": [{"identifiers": [{"type": "wallet", "chain": "ETH", "value": "0x7f367cc41522ce07553e823bf3be79a889debe1b"}]},
+		{"name": "Sergej Lawrow", "threshold": 0.99, "identifiers": [{"type": "document", "value": "7512345678"}]},
+		{"identifiers": [{"type": "iban", "value": "GB00"}]}, {"name": "BMF", "threshold": 7}]}`)
+	var batch []struct {
+		Error   string `json:"error"`
+		Results []struct {
+			Match bool `json:"match"`
+		} `json:"results"`
+		IdentifierResults []screening.IdentifierHit `json:"identifier_results"`
+	}
+	json.Unmarshal([]byte(raw), &batch)
+	if code != 200 || len(batch) != 4 || len(batch[0].IdentifierResults) != 1 || batch[0].IdentifierResults[0].EntityID != "BR-2" ||
+		len(batch[1].Results) == 0 || batch[1].Results[0].Match || len(batch[1].IdentifierResults) != 1 || !batch[1].IdentifierResults[0].StateUnconfirmed ||
+		!strings.HasPrefix(batch[2].Error, "iban: ") || !strings.HasPrefix(batch[3].Error, "threshold 7: ") {
+		t.Errorf("batch: %d %s", code, raw)
+	}
+	if code, m, raw := f.do(t, detente.RoleAnalyst, "GET", "/api/v1/names/compare?a=Sergei+Lavrov&b=Sergej+Lawrow&threshold=0.99", ""); code != 200 || m["match"] != false || m["threshold"] != 0.99 {
+		t.Errorf("names compare with a threshold: %d %s", code, raw)
+	}
+}

@@ -3,7 +3,9 @@ package lists
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"detente"
@@ -89,6 +91,20 @@ func Check(d *detente.Designation, now time.Time) error {
 	}
 	if len(d.Remarks) > MaxRemarksSize {
 		return overLimit("remarks", len(d.Remarks), MaxRemarksSize)
+	}
+	if len(d.Identifiers) > MaxValues {
+		return fmt.Errorf("%d identifiers, over the limit of %d", len(d.Identifiers), MaxValues)
+	}
+	for i, id := range d.Identifiers {
+		if !slices.Contains(detente.IdentifierTypes, id.Type) {
+			return fmt.Errorf("identifier %d: type %q is not one of %s", i+1, id.Type, strings.Join(detente.IdentifierTypes, ", "))
+		}
+		if id.Value == "" {
+			return fmt.Errorf("identifier %d is empty", i+1)
+		}
+		if len(id.Value)+len(id.Chain)+len(id.Country) > MaxFieldSize {
+			return overLimit(fmt.Sprintf("identifier %d", i+1), len(id.Value)+len(id.Chain)+len(id.Country), MaxFieldSize)
+		}
 	}
 	for _, dob := range d.DatesOfBirth {
 		if err := checkBirthDate(dob, now); err != nil {

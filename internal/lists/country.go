@@ -200,6 +200,8 @@ TZ: Tanzania, United Republic of Tanzania, Tanzanian
 TH: Thailand, Thai
 TG: Togo
 TN: Tunisia, Tunisian
+HK: Hong Kong, Hong Kong SAR, Hong Kong, China
+TT: Trinidad and Tobago, Trinidadian
 TR: Turkey, Türkiye, Turkiye, Turkish
 TM: Turkmenistan, Turkmen
 UG: Uganda, Ugandan

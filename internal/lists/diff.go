@@ -61,5 +61,6 @@ func changedFields(o, n *detente.Designation) []string {
 	add("listed_on", o.ListedOn != n.ListedOn)
 	add("delisted_on", o.DelistedOn != n.DelistedOn)
 	add("remarks", o.Remarks != n.Remarks)
+	add("identifiers", !slices.Equal(o.Identifiers, n.Identifiers))
 	return f
 }

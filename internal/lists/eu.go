@@ -135,6 +135,24 @@ func (l Loader) euRow(h *headerCSV) (detente.Designation, error) {
 			}
 		}
 	}
+	for _, c := range []struct{ col, typ string }{
+		{"passportnumber", detente.IdentifierPassport}, {"idnumber", detente.IdentifierNationalID},
+		{"swiftbic", detente.IdentifierBIC}, {"imonumber", detente.IdentifierIMO},
+	} {
+		items, err := h.items(h.index(c.col), MaxFieldSize, MaxValues)
+		if err != nil {
+			return d, err
+		}
+		for _, it := range items {
+			typ := c.typ
+			if typ == detente.IdentifierIMO && d.Type != detente.EntityVessel {
+				typ = detente.IdentifierIMOCompany
+			}
+			if id := euIdentifier(typ, it); id.Value != "" {
+				d.Identifiers = appendIdentifier(d.Identifiers, id)
+			}
+		}
+	}
 	// nationality may name several countries ("Iranian and US"); those
 	// the country table does not know are left out, as before.
 	if i := h.index("nationality"); i >= 0 {

@@ -10,7 +10,17 @@ import (
 
 // GenericColumns are the columns of the generic CSV format, documented in
 // docs/lists.md. Only entity_id and name are required.
-var GenericColumns = []string{"entity_id", "type", "name", "aliases", "dob", "nationality", "regime", "listed_on", "delisted_on", "remarks"}
+var GenericColumns = []string{"entity_id", "type", "name", "aliases", "dob", "nationality", "regime", "listed_on", "delisted_on", "remarks",
+	"wallets", "passports", "national_ids", "iban", "bic", "imo", "imo_company", "aircraft"}
+
+// genericIDColumns are the generic CSV's identifier columns and their
+// types. Each holds a "; "-separated list: wallets as CHAIN:ADDRESS,
+// documents as NUMBER or STATE:NUMBER (STATE an ISO 3166 code).
+var genericIDColumns = []struct{ col, typ string }{
+	{"wallets", detente.IdentifierWallet}, {"passports", detente.IdentifierPassport}, {"national_ids", detente.IdentifierNationalID},
+	{"iban", detente.IdentifierIBAN}, {"bic", detente.IdentifierBIC}, {"imo", detente.IdentifierIMO},
+	{"imo_company", detente.IdentifierIMOCompany}, {"aircraft", detente.IdentifierAircraft},
+}
 
 // LoadCSV reads a designation list of any authority in the generic CSV
 // format: a header row naming the columns of GenericColumns in any order,
@@ -134,6 +144,36 @@ func (l Loader) genericRow(h *headerCSV, authority string) (detente.Designation,
 			c = n
 		}
 		d.Nationalities = appendUnique(d.Nationalities, c)
+	}
+	for _, c := range genericIDColumns {
+		i := h.index(c.col)
+		vs, err := h.items(i, MaxFieldSize, MaxValues)
+		if err != nil {
+			return d, err
+		}
+		for _, v := range vs {
+			id := detente.DesignationIdentifier{Type: c.typ, Value: v}
+			switch c.typ {
+			case detente.IdentifierWallet:
+				chain, addr, ok := strings.Cut(v, ":")
+				if !ok || strings.TrimSpace(chain) == "" || strings.TrimSpace(addr) == "" {
+					return d, h.errorf("%s: %q: want CHAIN:ADDRESS, e.g. ETH:0x…", h.field(i), v)
+				}
+				id.Chain, id.Value = strings.ToUpper(strings.TrimSpace(chain)), strings.TrimSpace(addr)
+			case detente.IdentifierPassport, detente.IdentifierNationalID:
+				if st, num, ok := strings.Cut(v, ":"); ok {
+					cc := CountryCode(st)
+					if cc == "" && len(strings.TrimSpace(st)) == 2 {
+						cc = strings.ToUpper(strings.TrimSpace(st))
+					}
+					if cc == "" {
+						return d, h.errorf("%s: %q: %q is not a country; want NUMBER or STATE:NUMBER", h.field(i), v, st)
+					}
+					id.Country, id.Value = cc, strings.TrimSpace(num)
+				}
+			}
+			d.Identifiers = appendIdentifier(d.Identifiers, id)
+		}
 	}
 	return d, nil
 }

@@ -269,6 +269,7 @@ func (l Loader) loadOFAC(sdn, add, alt, comments File) ([]detente.Designation, e
 		if err := parseOFACRemarks(d, now); err != nil {
 			return nil, at(fmt.Errorf("remarks: %w", err))
 		}
+		ofacIdentifiers(d)
 		if err := Check(d, now); err != nil {
 			return nil, at(err)
 		}

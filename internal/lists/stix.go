@@ -28,6 +28,9 @@ type stixDesignation struct {
 	ListedOn      string   `json:"listed_on,omitempty"`
 	DelistedOn    string   `json:"delisted_on,omitempty"`
 	Remarks       string   `json:"remarks,omitempty"`
+	// Identifiers are the designation's typed identifiers, as in
+	// detente.DesignationIdentifier.
+	Identifiers []detente.DesignationIdentifier `json:"identifiers,omitempty"`
 }
 
 // ToSTIX returns d as an unsigned STIX identity carrying the designation
@@ -45,7 +48,7 @@ func ToSTIX(d detente.Designation, marking string, modified time.Time) ([]byte, 
 	}
 	ext := stixDesignation{ExtensionType: "property-extension", EntityID: d.EntityID, EntityType: string(d.Type),
 		DatesOfBirth: d.DatesOfBirth, Nationalities: d.Nationalities, Regime: d.Regime, Programs: d.Programs,
-		ListedOn: d.ListedOn, DelistedOn: d.DelistedOn, Remarks: d.Remarks}
+		ListedOn: d.ListedOn, DelistedOn: d.DelistedOn, Remarks: d.Remarks, Identifiers: d.Identifiers}
 	if ext.EntityType == "" {
 		ext.EntityType = string(detente.EntityOther)
 	}
@@ -89,7 +92,7 @@ func FromSTIX(id string, fields map[string]any, authority string) (*detente.Desi
 	d := &detente.Designation{Authority: authority, EntityID: id, Type: detente.EntityType(x.EntityType),
 		Names:        []detente.DesignationName{{Name: name, Kind: detente.NameKindPrimary, Script: ScriptOf(name)}},
 		DatesOfBirth: x.DatesOfBirth, Nationalities: x.Nationalities, Regime: x.Regime, Programs: x.Programs,
-		ListedOn: x.ListedOn, DelistedOn: x.DelistedOn, Remarks: x.Remarks}
+		ListedOn: x.ListedOn, DelistedOn: x.DelistedOn, Remarks: x.Remarks, Identifiers: x.Identifiers}
 	if x.EntityID != "" {
 		d.EntityID = x.EntityID
 	}

@@ -41,20 +41,21 @@ type unDOB struct {
 }
 
 type unEntry struct {
-	DataID         string    `xml:"DATAID"`
-	First          string    `xml:"FIRST_NAME"`
-	Second         string    `xml:"SECOND_NAME"`
-	Third          string    `xml:"THIRD_NAME"`
-	Fourth         string    `xml:"FOURTH_NAME"`
-	ListType       string    `xml:"UN_LIST_TYPE"`
-	Reference      string    `xml:"REFERENCE_NUMBER"`
-	ListedOn       string    `xml:"LISTED_ON"`
-	OriginalScript string    `xml:"NAME_ORIGINAL_SCRIPT"`
-	Comments       string    `xml:"COMMENTS1"`
-	Nationality    []string  `xml:"NATIONALITY>VALUE"`
-	IndAliases     []unAlias `xml:"INDIVIDUAL_ALIAS"`
-	EntAliases     []unAlias `xml:"ENTITY_ALIAS"`
-	DOBs           []unDOB   `xml:"INDIVIDUAL_DATE_OF_BIRTH"`
+	DataID         string       `xml:"DATAID"`
+	First          string       `xml:"FIRST_NAME"`
+	Second         string       `xml:"SECOND_NAME"`
+	Third          string       `xml:"THIRD_NAME"`
+	Fourth         string       `xml:"FOURTH_NAME"`
+	ListType       string       `xml:"UN_LIST_TYPE"`
+	Reference      string       `xml:"REFERENCE_NUMBER"`
+	ListedOn       string       `xml:"LISTED_ON"`
+	OriginalScript string       `xml:"NAME_ORIGINAL_SCRIPT"`
+	Comments       string       `xml:"COMMENTS1"`
+	Nationality    []string     `xml:"NATIONALITY>VALUE"`
+	IndAliases     []unAlias    `xml:"INDIVIDUAL_ALIAS"`
+	EntAliases     []unAlias    `xml:"ENTITY_ALIAS"`
+	DOBs           []unDOB      `xml:"INDIVIDUAL_DATE_OF_BIRTH"`
+	Documents      []unDocument `xml:"INDIVIDUAL_DOCUMENT"`
 }
 
 // LoadUN reads the UN Security Council Consolidated List XML
@@ -266,6 +267,10 @@ func unDesignation(e *unEntry, person bool, now time.Time) (detente.Designation,
 			d.Nationalities = appendUnique(d.Nationalities, c)
 		}
 	}
+	if len(e.Documents) > MaxValues {
+		return d, fmt.Errorf("%d documents, over the limit of %d", len(e.Documents), MaxValues)
+	}
+	unIdentifiers(&d, e.Documents)
 	return d, nil
 }
 

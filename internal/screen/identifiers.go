@@ -24,6 +24,12 @@ const (
 	IDBIC        IdentifierType = "bic"         // SWIFT/BIC, ISO 9362
 	IDIMO        IdentifierType = "imo"         // IMO ship number, check digit verified
 	IDAircraft   IdentifierType = "aircraft"    // aircraft registration (tail number)
+	// IDIMOCompany is the IMO number of a ship's owner or manager: seven
+	// digits with no check digit.
+	IDIMOCompany IdentifierType = "imo-company"
+	// IDDocument is a query type only: a travel or identity document of
+	// either kind, since lists do not agree on which a number is.
+	IDDocument IdentifierType = "document"
 )
 
 // Identifier is a typed identifier as a list or a user writes it.
@@ -68,10 +74,16 @@ func (id Identifier) Canonical() (string, error) {
 	case IDIMO:
 		s, err := canonIMO(v)
 		return "imo::" + s, err
+	case IDIMOCompany:
+		s := strings.TrimPrefix(strings.ToUpper(stripSeparators(v, " -.")), "IMO")
+		if len(s) != 7 || strings.Trim(s, "0123456789") != "" {
+			return "", idErrorf("imo-company: %q is not a seven-digit IMO company number", v)
+		}
+		return "imo-company::" + s, nil
 	case IDAircraft:
 		s, err := canonAircraft(v)
 		return "aircraft::" + s, err
-	case IDPassport, IDNationalID:
+	case IDPassport, IDNationalID, IDDocument:
 		st, err := canonState(id.Country)
 		if err != nil {
 			return "", err
@@ -243,9 +255,12 @@ func canonWallet(chain, v string) (string, string, error) {
 		}
 		return "evm", strings.ToLower(a), nil
 	case c == "usdt" || c == "usdc":
-		if strings.HasPrefix(a, "T") {
+		switch {
+		case strings.HasPrefix(a, "T"):
 			c = "trx"
-		} else {
+		case c == "usdt" && (strings.HasPrefix(a, "1") || strings.HasPrefix(a, "3")):
+			c = "btc" // Tether on the Omni layer lives at a Bitcoin address
+		default:
 			return "", "", idErrorf("wallet: which chain %s address %q is on is unknown", chain, v)
 		}
 	}
@@ -372,10 +387,23 @@ type IdentifierHit struct {
 	// Branch is set when a BIC of a branch matched the listed BIC of its
 	// institution.
 	Branch bool `json:"branch,omitempty"`
+	// StateUnconfirmed is set when a document number matched but the list
+	// or the query does not say which state issued it: the same number of
+	// another state's document is another document.
+	StateUnconfirmed bool `json:"state_unconfirmed,omitempty"`
+	// AsWritten is set when the listed value fails its own check (an IMO
+	// check digit, a wallet checksum) and matched as written, letter for
+	// letter.
+	AsWritten bool `json:"as_written,omitempty"`
 }
 
 // IdentifierIndex looks typed identifiers up exactly after
 // canonicalisation. It is safe for concurrent use.
+//
+// Lists are messy, and an identifier a list gives is indexed even when it
+// cannot be canonicalised: a document without its issuing state is found
+// by its number with any state (the hit says StateUnconfirmed), and a value
+// that fails its own check is found by the same text (AsWritten).
 type IdentifierIndex struct {
 	mu sync.RWMutex
 	m  map[string][]IdentifierHit
@@ -386,24 +414,86 @@ func NewIdentifierIndex() *IdentifierIndex {
 	return &IdentifierIndex{m: map[string][]IdentifierHit{}}
 }
 
-// Add records that the designation with the given key carries id. It
-// returns an error wrapping ErrIdentifier, and records nothing, when id
-// cannot be canonicalised.
-func (x *IdentifierIndex) Add(designation string, id Identifier) error {
+// family is the part of the key an identifier type shares with the types
+// it is screened against: a document query finds passports and national
+// IDs, an IMO query ships and companies.
+func family(t IdentifierType) string {
+	switch t {
+	case IDPassport, IDNationalID, IDDocument:
+		return "doc"
+	case IDIMO, IDIMOCompany:
+		return "imo"
+	}
+	return string(t)
+}
+
+// indexKey returns the key id is indexed and looked up under, and whether
+// it is the value as written rather than its canonical form. Documents are
+// keyed by their number alone (the state is compared afterwards), IMO
+// numbers by their seven digits whatever their check digit says.
+func indexKey(id Identifier) (key string, asWritten bool, err error) {
+	v := strings.TrimSpace(id.Value)
+	switch id.Type {
+	case IDPassport, IDNationalID, IDDocument:
+		n := docNumber(v)
+		if n == "" || len(n) > 20 {
+			return "", false, idErrorf("%s: %q is not a document number", id.Type, v)
+		}
+		return "doc:" + n, false, nil
+	case IDIMO, IDIMOCompany:
+		s := strings.TrimPrefix(strings.ToUpper(stripSeparators(v, " -.:")), "IMO")
+		if len(s) != 7 || strings.Trim(s, "0123456789") != "" {
+			return "", false, idErrorf("%s: %q is not a seven-digit IMO number", id.Type, v)
+		}
+		_, err := canonIMO(s)
+		return "imo:" + s, id.Type == IDIMO && err != nil, nil
+	}
 	k, err := id.Canonical()
-	if err != nil {
+	if err == nil {
+		return k, false, nil
+	}
+	loose := strings.ToUpper(stripSeparators(v, " -"))
+	if loose == "" || len(loose) > 128 || (id.Type != IDWallet && id.Type != IDIBAN && id.Type != IDBIC && id.Type != IDAircraft) {
+		return "", false, err
+	}
+	if id.Type == IDWallet {
+		loose = v // base58 case is significant
+	}
+	return family(id.Type) + ":as-written:" + loose, true, err
+}
+
+// docNumber returns a document number's letters and digits, upper-cased:
+// lists write the same number with spaces, hyphens, dots, slashes and
+// brackets ("265 216", "D489833(9)").
+func docNumber(v string) string {
+	var b strings.Builder
+	for _, r := range strings.ToUpper(v) {
+		if r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// Add records that the designation with the given key carries id. An
+// identifier that cannot be canonicalised is indexed as written when its
+// type allows (see IdentifierIndex); otherwise Add returns an error
+// wrapping ErrIdentifier and records nothing.
+func (x *IdentifierIndex) Add(designation string, id Identifier) error {
+	k, asWritten, err := indexKey(id)
+	if k == "" {
 		return fmt.Errorf("designation %s: %w", designation, err)
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	h := IdentifierHit{Designation: designation, Listed: id, Canonical: k}
-	if !slices.ContainsFunc(x.m[k], func(o IdentifierHit) bool { return o.Designation == designation }) {
+	h := IdentifierHit{Designation: designation, Listed: id, Canonical: k, AsWritten: asWritten}
+	if !slices.ContainsFunc(x.m[k], func(o IdentifierHit) bool { return o.Designation == designation && o.Listed == id }) {
 		x.m[k] = append(x.m[k], h)
 	}
 	return nil
 }
 
-// Len returns the number of distinct canonical identifiers indexed.
+// Len returns the number of distinct identifier keys indexed.
 func (x *IdentifierIndex) Len() int {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
@@ -411,12 +501,35 @@ func (x *IdentifierIndex) Len() int {
 }
 
 // ScreenIdentifier canonicalises id and returns the designations that
-// carry it; a BIC of a branch also finds its institution's BIC. An
-// identifier that cannot be canonicalised is an error wrapping
-// ErrIdentifier, never a silent miss.
+// carry it, one hit per listed identifier; a BIC of a branch also finds
+// its institution's BIC. A document (IDDocument for either kind) matches a
+// listed one of the same number and issuing state, or of the same number
+// when either side lacks the state (StateUnconfirmed); a document of
+// another state does not match. An identifier that cannot be
+// canonicalised is an error wrapping ErrIdentifier, never a silent miss,
+// unless a listed value fails the same check and is written the same
+// (AsWritten).
 func (x *IdentifierIndex) ScreenIdentifier(id Identifier) ([]IdentifierHit, error) {
+	if id.Type == IDDocument || id.Type == IDPassport || id.Type == IDNationalID {
+		return x.screenDocument(id)
+	}
+	if id.Type == IDIMO || id.Type == IDIMOCompany {
+		k, _, err := indexKey(id)
+		if err != nil {
+			return nil, err
+		}
+		x.mu.RLock()
+		defer x.mu.RUnlock()
+		return slices.Clone(x.m[k]), nil
+	}
 	k, err := id.Canonical()
 	if err != nil {
+		loose, _, _ := indexKey(id)
+		x.mu.RLock()
+		defer x.mu.RUnlock()
+		if hits := x.m[loose]; loose != "" && len(hits) > 0 {
+			return slices.Clone(hits), nil
+		}
 		return nil, err
 	}
 	x.mu.RLock()
@@ -429,4 +542,80 @@ func (x *IdentifierIndex) ScreenIdentifier(id Identifier) ([]IdentifierHit, erro
 		}
 	}
 	return hits, nil
+}
+
+func (x *IdentifierIndex) screenDocument(id Identifier) ([]IdentifierHit, error) {
+	k, _, err := indexKey(id)
+	if err != nil {
+		return nil, err
+	}
+	state := ""
+	if strings.TrimSpace(id.Country) != "" {
+		if state, err = canonState(id.Country); err != nil {
+			return nil, idErrorf("%s: %q is not a country code", id.Type, id.Country)
+		}
+	}
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	var hits []IdentifierHit
+	for _, h := range x.m[k] {
+		if id.Type != IDDocument && h.Listed.Type != id.Type {
+			continue
+		}
+		listed, _ := canonState(h.Listed.Country)
+		switch {
+		case state == "" || listed == "":
+			h.StateUnconfirmed = true
+		case listed != state:
+			continue
+		}
+		hits = append(hits, h)
+	}
+	return hits, nil
+}
+
+// QueryKinds are the kinds of identifier a user screens, as the CLI's
+// flags, the batch file's columns and the API's parameters name them, with
+// the type each stands for: a document is a passport or a national ID, an
+// IMO number a ship's or a company's.
+var QueryKinds = []struct {
+	Name string
+	Type IdentifierType
+}{
+	{"wallet", IDWallet}, {"document", IDDocument}, {"imo", IDIMO},
+	{"iban", IDIBAN}, {"bic", IDBIC}, {"aircraft", IDAircraft},
+}
+
+// ParseQuery reads an identifier as a user writes it for a kind of
+// QueryKinds: CHAIN:ADDRESS for a wallet, STATE:NUMBER or NUMBER (any
+// state) for a document, the value alone otherwise. Its error wraps
+// ErrIdentifier and names the kind.
+func ParseQuery(kind, v string) (Identifier, error) {
+	v = strings.TrimSpace(v)
+	i := slices.IndexFunc(QueryKinds, func(k struct {
+		Name string
+		Type IdentifierType
+	}) bool {
+		return k.Name == kind
+	})
+	if i < 0 {
+		return Identifier{}, idErrorf("unknown kind of identifier %q", kind)
+	}
+	id := Identifier{Type: QueryKinds[i].Type, Value: v}
+	switch id.Type {
+	case IDWallet:
+		chain, addr, ok := strings.Cut(v, ":")
+		if !ok || strings.TrimSpace(chain) == "" || strings.TrimSpace(addr) == "" {
+			return id, idErrorf("%s: %q: want CHAIN:ADDRESS, e.g. XBT:1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa", kind, v)
+		}
+		id.Chain, id.Value = strings.TrimSpace(chain), strings.TrimSpace(addr)
+	case IDDocument:
+		if st, num, ok := strings.Cut(v, ":"); ok {
+			id.Country, id.Value = strings.TrimSpace(st), strings.TrimSpace(num)
+		}
+	}
+	if id.Value == "" {
+		return id, idErrorf("%s: empty value", kind)
+	}
+	return id, nil
 }

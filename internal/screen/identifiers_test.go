@@ -42,6 +42,9 @@ func TestIdentifierCanonical(t *testing.T) {
 		{Identifier{Type: IDWallet, Chain: "BTC", Value: "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t5"}, ""},
 		{Identifier{Type: IDWallet, Chain: "BTC", Value: "bc1qw508d6qejxtdg4y5r3zarvary0C5xw7kv8f3t4"}, ""},
 		{Identifier{Type: IDWallet, Value: "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"}, ""},
+		// Tether on the Omni layer: a Bitcoin address.
+		{Identifier{Type: IDWallet, Chain: "USDT", Value: "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"}, "wallet:btc:1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"},
+		{Identifier{Type: IDIMOCompany, Value: "IMO 5993381"}, "imo-company::5993381"},
 		{Identifier{Type: "phone", Value: "+4930123456"}, ""},
 	}
 	for _, tt := range tests {
@@ -72,11 +75,16 @@ func TestIdentifierIndex(t *testing.T) {
 	add("ofac/2", Identifier{Type: IDBIC, Value: "DEUTDEFF"})
 	add("un/QDe.1", Identifier{Type: IDIMO, Value: "9074729"})
 	add("eu/II.B/3", Identifier{Type: IDPassport, Value: "C01X00T47", Country: "DEU"})
-	if err := x.Add("ofac/3", Identifier{Type: IDIMO, Value: "9074728"}); !errors.Is(err, ErrIdentifier) {
-		t.Errorf("a bad IMO number was indexed: %v", err)
+	// Messy list data is indexed as written.
+	add("ofac/3", Identifier{Type: IDIMO, Value: "IMO 9074728"})
+	add("ofac/4", Identifier{Type: IDIMOCompany, Value: "5993381"})
+	add("ofac/5", Identifier{Type: IDNationalID, Value: "D489833(9)"})
+	add("ofac/6", Identifier{Type: IDWallet, Chain: "XBT", Value: "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNb"})
+	if err := x.Add("ofac/7", Identifier{Type: IDPassport, Value: "--"}); !errors.Is(err, ErrIdentifier) {
+		t.Errorf("an empty document number was indexed: %v", err)
 	}
-	if x.Len() != 4 {
-		t.Errorf("Len = %d, want 4", x.Len())
+	if x.Len() != 8 {
+		t.Errorf("Len = %d, want 8", x.Len())
 	}
 	tests := []struct {
 		q      Identifier
@@ -89,6 +97,11 @@ func TestIdentifierIndex(t *testing.T) {
 		{Identifier{Type: IDIMO, Value: "IMO9074729"}, "un/QDe.1", false},
 		{Identifier{Type: IDPassport, Value: "c01x00t47", Country: "D"}, "eu/II.B/3", false},
 		{Identifier{Type: IDPassport, Value: "C01X00T47", Country: "AT"}, "", false},
+		{Identifier{Type: IDNationalID, Value: "C01X00T47", Country: "DE"}, "", false},
+		{Identifier{Type: IDDocument, Value: "C01X-00T47", Country: "DEU"}, "eu/II.B/3", false},
+		{Identifier{Type: IDIMO, Value: "9074728"}, "ofac/3", false},
+		{Identifier{Type: IDIMO, Value: "5993381"}, "ofac/4", false},
+		{Identifier{Type: IDWallet, Chain: "BTC", Value: "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNb"}, "ofac/6", false},
 	}
 	for _, tt := range tests {
 		hits, err := x.ScreenIdentifier(tt.q)
@@ -104,6 +117,28 @@ func TestIdentifierIndex(t *testing.T) {
 		if len(hits) != 1 || hits[0].Designation != tt.want || hits[0].Branch != tt.branch {
 			t.Errorf("%+v: hits %+v, want %s (branch %v)", tt.q, hits, tt.want, tt.branch)
 		}
+	}
+	flags := func(q Identifier) (n int, unconfirmed, asWritten bool) {
+		hits, err := x.ScreenIdentifier(q)
+		if err != nil || len(hits) == 0 {
+			return 0, false, false
+		}
+		return len(hits), hits[0].StateUnconfirmed, hits[0].AsWritten
+	}
+	if n, u, _ := flags(Identifier{Type: IDDocument, Value: "D4898339", Country: "HK"}); n != 1 || !u {
+		t.Errorf("a listed document without its state: %d hits, state unconfirmed %v; want 1, true", n, u)
+	}
+	if n, u, _ := flags(Identifier{Type: IDDocument, Value: "C01X00T47"}); n != 1 || !u {
+		t.Errorf("a query without a state: %d hits, state unconfirmed %v; want 1, true", n, u)
+	}
+	if n, _, w := flags(Identifier{Type: IDIMO, Value: "9074728"}); n != 1 || !w {
+		t.Errorf("an IMO number failing its check digit: %d hits, as written %v; want 1, true", n, w)
+	}
+	if n, _, w := flags(Identifier{Type: IDWallet, Chain: "BTC", Value: "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNb"}); n != 1 || !w {
+		t.Errorf("a wallet failing its checksum: %d hits, as written %v; want 1, true", n, w)
+	}
+	if _, err := x.ScreenIdentifier(Identifier{Type: IDWallet, Chain: "BTC", Value: "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNc"}); !errors.Is(err, ErrIdentifier) {
+		t.Errorf("a bad wallet nobody lists screened without error: %v", err)
 	}
 	if _, err := x.ScreenIdentifier(Identifier{Type: IDIBAN, Value: "GB00"}); !errors.Is(err, ErrIdentifier) {
 		t.Errorf("a bad IBAN screened without error: %v", err)

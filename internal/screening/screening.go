@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -149,6 +150,8 @@ type Service struct {
 	// process or another one on the same store).
 	mu      sync.Mutex
 	index   *screen.Index
+	ids     *screen.IdentifierIndex
+	byKey   map[string]int // designation key → its place in index.Designations()
 	version string
 	checked time.Time
 }
@@ -193,11 +196,97 @@ func (s *Service) Index(ctx context.Context) (*screen.Index, error) {
 		return s.index, nil
 	}
 	flat := make([]detente.Designation, len(ds))
+	ids := screen.NewIdentifierIndex()
+	byKey := make(map[string]int, len(ds))
 	for i, d := range ds {
 		flat[i] = *d
+		byKey[d.Key()] = i
+		for _, id := range d.Identifiers {
+			// A listed value nothing can read (no digit of a number left)
+			// is left out; everything else is indexed, as written if need be.
+			_ = ids.Add(d.Key(), ScreenIdentifier(id))
+		}
 	}
-	s.index, s.version = screen.NewIndex(flat), version
+	s.index, s.ids, s.byKey, s.version = screen.NewIndex(flat), ids, byKey, version
 	return s.index, nil
+}
+
+// ScreenIdentifier converts a designation's identifier to screen's.
+func ScreenIdentifier(id detente.DesignationIdentifier) screen.Identifier {
+	return screen.Identifier{Type: screen.IdentifierType(id.Type), Value: id.Value, Chain: id.Chain, Country: id.Country}
+}
+
+// IdentifierHit is one designation that carries a screened identifier.
+type IdentifierHit struct {
+	Authority     string             `json:"authority"`
+	EntityID      string             `json:"entity_id"`
+	Type          detente.EntityType `json:"type"`
+	Name          string             `json:"name"`
+	Regime        string             `json:"regime,omitempty"`
+	ListedOn      string             `json:"listed_on,omitempty"`
+	DatesOfBirth  []string           `json:"dates_of_birth,omitempty"`
+	Nationalities []string           `json:"nationalities,omitempty"`
+	// Query is the identifier screened, Listed the one the list gives,
+	// Canonical the key both share.
+	Query     screen.Identifier `json:"query"`
+	Listed    screen.Identifier `json:"listed"`
+	Canonical string            `json:"canonical"`
+	// Branch, StateUnconfirmed and AsWritten qualify the match (see
+	// screen.IdentifierHit).
+	Branch           bool `json:"branch,omitempty"`
+	StateUnconfirmed bool `json:"state_unconfirmed,omitempty"`
+	AsWritten        bool `json:"as_written,omitempty"`
+}
+
+// ScreenIdentifiers looks each identifier up exactly, after
+// canonicalisation, in every authority's active designations. An
+// identifier that cannot be canonicalised (and that no list writes the
+// same) is EINVALID naming it.
+func (s *Service) ScreenIdentifiers(ctx context.Context, ids []screen.Identifier) ([]IdentifierHit, error) {
+	if len(ids) == 0 {
+		return nil, detente.Errorf(detente.EINVALID, "an identifier to screen is required")
+	}
+	if _, err := s.Index(ctx); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	idx, x, byKey := s.index, s.ids, s.byKey
+	s.mu.Unlock()
+	ds := idx.Designations()
+	out := []IdentifierHit{}
+	for _, id := range ids {
+		hits, err := x.ScreenIdentifier(id)
+		if err != nil {
+			return nil, detente.Errorf(detente.EINVALID, "%s", strings.TrimPrefix(err.Error(), screen.ErrIdentifier.Error()+": "))
+		}
+		for _, h := range hits {
+			i, ok := byKey[h.Designation]
+			if !ok {
+				continue
+			}
+			d := &ds[i]
+			out = append(out, IdentifierHit{Authority: d.Authority, EntityID: d.EntityID, Type: d.Type, Name: d.PrimaryName(),
+				Regime: d.Regime, ListedOn: d.ListedOn, DatesOfBirth: d.DatesOfBirth, Nationalities: d.Nationalities,
+				Query: id, Listed: h.Listed, Canonical: h.Canonical, Branch: h.Branch, StateUnconfirmed: h.StateUnconfirmed, AsWritten: h.AsWritten})
+		}
+	}
+	return out, nil
+}
+
+// IdentifierCount returns the number of identifiers the active
+// designations of authority carry, by type.
+func (s *Service) IdentifierCount(ctx context.Context, authority string) (map[string]int, error) {
+	out := map[string]int{}
+	err := s.store.View(ctx, func(tx detente.Tx) error {
+		ds, err := tx.Designations(ctx, authority, false)
+		for _, d := range ds {
+			for _, id := range d.Identifiers {
+				out[id.Type]++
+			}
+		}
+		return err
+	})
+	return out, err
 }
 
 // Screen searches every authority's active designations for q and returns

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -32,7 +33,9 @@ func testSyncState(t *testing.T, s detente.Store) {
 
 func testDesignations(t *testing.T, s detente.Store) {
 	ds := []*detente.Designation{
-		{Authority: "un", EntityID: "QDi.001", Type: detente.EntityPerson, Names: []detente.DesignationName{{Name: "Сергей Лавров", Kind: detente.NameKindOriginalScript, Script: "Cyrl"}}, DatesOfBirth: []string{"1950-03-21"}},
+		{Authority: "un", EntityID: "QDi.001", Type: detente.EntityPerson, Names: []detente.DesignationName{{Name: "Сергей Лавров", Kind: detente.NameKindOriginalScript, Script: "Cyrl"}}, DatesOfBirth: []string{"1950-03-21"},
+			Identifiers: []detente.DesignationIdentifier{{Type: detente.IdentifierPassport, Value: "C01X00T47", Country: "DE"},
+				{Type: detente.IdentifierWallet, Value: "0x7F367cC41522cE07553e823bf3be79A889DEbe1B", Chain: "ETH"}}},
 		{Authority: "un", EntityID: "QDe.002", Type: detente.EntityOrganization, Names: []detente.DesignationName{{Name: "Black Meridian Front", Kind: detente.NameKindPrimary}}},
 		{Authority: "eu", EntityID: "E1", Type: detente.EntityOrganization, Names: []detente.DesignationName{{Name: "Meridian Front (armed wing)", Kind: detente.NameKindPrimary}}},
 	}
@@ -50,7 +53,8 @@ func testDesignations(t *testing.T, s detente.Store) {
 	wantCode(t, s.Update(ctx, func(tx detente.Tx) error { return tx.PutDesignation(ctx, &detente.Designation{Authority: "un"}) }), detente.EINVALID)
 	view(t, s, func(ctx context.Context, tx detente.Tx) error {
 		un, err := tx.Designations(ctx, "un", false)
-		if err != nil || len(un) != 1 || un[0].EntityID != "QDi.001" || un[0].Names[0].Name != "Сергей Лавров" || un[0].DatesOfBirth[0] != "1950-03-21" {
+		if err != nil || len(un) != 1 || un[0].EntityID != "QDi.001" || un[0].Names[0].Name != "Сергей Лавров" || un[0].DatesOfBirth[0] != "1950-03-21" ||
+			!slices.Equal(un[0].Identifiers, ds[0].Identifiers) {
 			t.Errorf("active UN designations = %+v, %v", un, err)
 		}
 		all, err := tx.Designations(ctx, "", true)
