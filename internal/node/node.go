@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"detente"
+	"detente/internal/corroboration"
 	"detente/internal/federation"
 	"detente/internal/hotline"
 	"detente/internal/matching"
@@ -50,6 +51,9 @@ type Node struct {
 	Federation *federation.Service
 	// Hotline is the node's liaison channels (internal/hotline).
 	Hotline *hotline.Service
+	// Corroboration indexes what objects assert across originators
+	// (internal/corroboration); ingest and receive feed it (noteStored).
+	Corroboration *corroboration.Service
 }
 
 // New returns a Node over an open store; a nil logger logs nothing.
@@ -68,6 +72,7 @@ func New(name string, key ed25519.PrivateKey, store detente.Store, logger *slog.
 	})
 	n.Hotline = hotline.NewService(hotline.Config{Store: store, Name: name, Key: key, Logger: logger,
 		Now: func() time.Time { return n.Now() }, PeerClient: n.PeerClient, CheckRelease: n.CheckRelease})
+	n.Corroboration = corroboration.New(store)
 	return n
 }
 
