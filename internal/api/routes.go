@@ -101,16 +101,16 @@ func checkGrading(v string) error {
 
 // ObjectJSON is an object version with what the node records about it.
 type ObjectJSON struct {
-	ID         string          `json:"id"`
-	Type       string          `json:"type"`
-	Modified   time.Time       `json:"modified,omitzero"`
-	Originator string          `json:"originator"`
-	Signer     string          `json:"signer,omitempty"`
-	Grading    string          `json:"grading,omitempty"`
-	Markings   []string        `json:"markings"`
-	Received   time.Time       `json:"received"`
-	Quarantine string          `json:"quarantine,omitempty"`
-	Seq        int64           `json:"seq"`
+	ID         string    `json:"id"`
+	Type       string    `json:"type"`
+	Modified   time.Time `json:"modified,omitzero"`
+	Originator string    `json:"originator"`
+	Signer     string    `json:"signer,omitempty"`
+	Grading    string    `json:"grading,omitempty"`
+	Markings   []string  `json:"markings"`
+	Received   time.Time `json:"received"`
+	Quarantine string    `json:"quarantine,omitempty"`
+	Seq        int64     `json:"seq"`
 	// Corroboration says which other originators assert what the version
 	// asserts, and whether nobody does (internal/corroboration).
 	Corroboration *corroboration.Corroboration `json:"corroboration"`
