@@ -1,6 +1,7 @@
 package corroboration
 
 import (
+	"cmp"
 	"slices"
 	"sync"
 	"time"
@@ -243,4 +244,15 @@ func (ix *Index) Asserters(a Assertion) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// NameOf names the origin key origin: the originator name the index saw
+// it under, else fallback, else the key.
+func (ix *Index) NameOf(origin, fallback string) string {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if n := ix.names[origin]; n != "" {
+		return n
+	}
+	return cmp.Or(fallback, origin)
 }

@@ -32,6 +32,8 @@ import (
 // Service keeps a node's corroboration index in step with its store.
 type Service struct {
 	store detente.Store
+	lists Lists
+	now   func() time.Time
 
 	mu      sync.Mutex // serialises catching up
 	ix      *Index
@@ -39,10 +41,24 @@ type Service struct {
 	checked time.Time
 }
 
-// New returns the corroboration of the node over store. The index is
-// built on first use (or by Build).
-func New(store detente.Store) *Service {
-	return &Service{store: store}
+// Config is what a Service needs from the node.
+type Config struct {
+	Store detente.Store
+	// Lists returns the screening index over every authority's active
+	// designations (the node's screening); nil screens labels against
+	// nothing.
+	Lists Lists
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// New returns the corroboration of a node. The index is built on first
+// use (or by Build).
+func New(c Config) *Service {
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return &Service{store: c.Store, lists: c.Lists, now: c.Now}
 }
 
 // recheck is how often a query asks the store whether it holds versions

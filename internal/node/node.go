@@ -72,7 +72,7 @@ func New(name string, key ed25519.PrivateKey, store detente.Store, logger *slog.
 	})
 	n.Hotline = hotline.NewService(hotline.Config{Store: store, Name: name, Key: key, Logger: logger,
 		Now: func() time.Time { return n.Now() }, PeerClient: n.PeerClient, CheckRelease: n.CheckRelease})
-	n.Corroboration = corroboration.New(store)
+	n.Corroboration = corroboration.New(corroboration.Config{Store: store, Lists: n.Screening.Index, Now: n.now})
 	return n
 }
 
