@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"detente"
+	"detente/internal/corroboration"
 	"detente/internal/node"
 )
 
@@ -26,15 +27,16 @@ func objectCommands() []*command {
 		}, ingestFlags, runIngest),
 		define(command{
 			name:    "object list",
-			summary: "list stored objects (latest versions): type, name, originator, modified; newest (most recently stored) first",
+			summary: "list stored objects (latest versions): type, name, originator, modified, corroboration; newest (most recently stored) first",
 			example: "detente object list --dir /var/lib/detente --type indicator --limit 20",
 			hasJSON: true,
 		}, objectListFlags, runObjectList),
 		define(command{
 			name:    "object show",
 			args:    "ID",
-			summary: "print every version of an object, with what the node records about each",
-			example: "detente object show --dir /var/lib/detente indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+			summary: "print every version of an object, with what the node records about each and who else corroborates it",
+			example: "detente object show --dir /var/lib/detente --json indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+			hasJSON: true,
 		}, nil, runObjectShow),
 	}
 }
@@ -124,19 +126,25 @@ func runObjectList(ctx context.Context, e *env, a *objectListArgs) error {
 	if err != nil {
 		return err
 	}
+	cs, err := n.Corroboration.Of(ctx, objs)
+	if err != nil {
+		return err
+	}
 	if e.json {
 		out := make([]objectSummary, 0, len(objs))
-		for _, o := range objs {
-			out = append(out, summarise(o))
+		for i, o := range objs {
+			s := summarise(o)
+			s.Corroboration = &cs[i]
+			out = append(out, s)
 		}
 		return printJSON(e.stdout, out)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TYPE\tNAME\tORIGINATOR\tMODIFIED\tGRADING\tMARKINGS\tID")
-	for _, o := range objs {
+	fmt.Fprintln(tw, "TYPE\tNAME\tORIGINATOR\tMODIFIED\tGRADING\tMARKINGS\tCORROBORATION\tID")
+	for i, o := range objs {
 		s := summarise(o)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Type, orDash(shorten(s.Name, 60)), orDash(s.Originator), orDash(s.Modified),
-			orDash(s.Grading), orDash(strings.Join(s.Markings, ",")), s.ID)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Type, orDash(shorten(s.Name, 60)), orDash(s.Originator), orDash(s.Modified),
+			orDash(s.Grading), orDash(strings.Join(s.Markings, ",")), corroborationText(cs[i]), s.ID)
 	}
 	return tw.Flush()
 }
@@ -175,10 +183,17 @@ func runObjectShow(ctx context.Context, e *env, _ *noArgs) error {
 		objectSummary
 		Object any `json:"object"`
 	}
-	out := make([]version, 0, len(vs))
-	for _, v := range vs {
-		out = append(out, version{summarise(v), rawJSON(v.Raw)})
+	cs, err := n.Corroboration.Of(ctx, vs)
+	if err != nil {
+		return err
 	}
+	out := make([]version, 0, len(vs))
+	for i, v := range vs {
+		s := summarise(v)
+		s.Corroboration = &cs[i]
+		out = append(out, version{s, rawJSON(v.Raw)})
+	}
+	// The versions are JSON with or without --json: the object is.
 	return printJSON(e.stdout, out)
 }
 
@@ -195,6 +210,22 @@ type objectSummary struct {
 	Grading    string   `json:"grading,omitempty"`
 	Markings   []string `json:"markings"`
 	Quarantine string   `json:"quarantine,omitempty"`
+	// Corroboration says which other originators assert what the version
+	// asserts (internal/corroboration).
+	Corroboration *corroboration.Corroboration `json:"corroboration,omitempty"`
+}
+
+// corroborationText is the CORROBORATION cell of a listing: "-" for a
+// version that asserts nothing the index knows, "single-source", or the
+// independent sources.
+func corroborationText(c corroboration.Corroboration) string {
+	switch {
+	case c.Assertions == 0:
+		return "-"
+	case c.SingleSource:
+		return "single-source"
+	}
+	return shorten(strings.Join(c.IndependentSources, ","), 40)
 }
 
 func summarise(o *detente.ObjectVersion) objectSummary {

@@ -210,6 +210,9 @@ func TestIngestAndRelease(t *testing.T) {
 	if m["grading"] != "B2" || m["originator"] != "self" || !strings.HasPrefix(m["signer"].(string), "detente-node:") {
 		t.Errorf("object: %s", raw)
 	}
+	if c, _ := m["corroboration"].(map[string]any); c == nil || c["single_source"] != true || c["independent_sources"] == nil {
+		t.Errorf("object without its corroboration: %s", raw)
+	}
 	pub, _, _ := ed25519.GenerateKey(rand.Reader)
 	if code, _, raw := f.do(t, detente.RoleAdmin, "POST", "/api/v1/partners", `{"name": "bravo", "key": "`+detente.PublicKey(pub).String()+`"}`); code != 201 {
 		t.Fatalf("partner: %d %s", code, raw)

@@ -1,12 +1,14 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"time"
 
 	"detente"
+	"detente/internal/corroboration"
 	"detente/internal/node"
 	"detente/internal/params"
 )
@@ -99,17 +101,20 @@ func checkGrading(v string) error {
 
 // ObjectJSON is an object version with what the node records about it.
 type ObjectJSON struct {
-	ID         string          `json:"id"`
-	Type       string          `json:"type"`
-	Modified   time.Time       `json:"modified,omitzero"`
-	Originator string          `json:"originator"`
-	Signer     string          `json:"signer,omitempty"`
-	Grading    string          `json:"grading,omitempty"`
-	Markings   []string        `json:"markings"`
-	Received   time.Time       `json:"received"`
-	Quarantine string          `json:"quarantine,omitempty"`
-	Seq        int64           `json:"seq"`
-	Object     json.RawMessage `json:"object"`
+	ID         string    `json:"id"`
+	Type       string    `json:"type"`
+	Modified   time.Time `json:"modified,omitzero"`
+	Originator string    `json:"originator"`
+	Signer     string    `json:"signer,omitempty"`
+	Grading    string    `json:"grading,omitempty"`
+	Markings   []string  `json:"markings"`
+	Received   time.Time `json:"received"`
+	Quarantine string    `json:"quarantine,omitempty"`
+	Seq        int64     `json:"seq"`
+	// Corroboration says which other originators assert what the version
+	// asserts, and whether nobody does (internal/corroboration).
+	Corroboration *corroboration.Corroboration `json:"corroboration"`
+	Object        json.RawMessage              `json:"object"`
 }
 
 func objectJSON(o *detente.ObjectVersion) ObjectJSON {
@@ -124,12 +129,19 @@ func objectJSON(o *detente.ObjectVersion) ObjectJSON {
 	return j
 }
 
-func objectsJSON(os []*detente.ObjectVersion) []ObjectJSON {
-	out := make([]ObjectJSON, 0, len(os))
-	for _, o := range os {
-		out = append(out, objectJSON(o))
+// objectsJSON returns os with their corroboration.
+func (s *Server) objectsJSON(ctx context.Context, os []*detente.ObjectVersion) ([]ObjectJSON, error) {
+	cs, err := s.node.Corroboration.Of(ctx, os)
+	if err != nil {
+		return nil, err
 	}
-	return out
+	out := make([]ObjectJSON, 0, len(os))
+	for i, o := range os {
+		j := objectJSON(o)
+		j.Corroboration = &cs[i]
+		out = append(out, j)
+	}
+	return out, nil
 }
 
 func (s *Server) listObjects(r *http.Request) (any, error) {
@@ -143,7 +155,10 @@ func (s *Server) listObjects(r *http.Request) (any, error) {
 		f.Types = []string{t}
 	}
 	objs, err := s.node.FindObjects(r.Context(), f)
-	return objectsJSON(objs), err
+	if err != nil {
+		return nil, err
+	}
+	return s.objectsJSON(r.Context(), objs)
 }
 
 func (s *Server) getObject(r *http.Request) (any, error) {
@@ -151,12 +166,19 @@ func (s *Server) getObject(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return objectJSON(o), nil
+	js, err := s.objectsJSON(r.Context(), []*detente.ObjectVersion{o})
+	if err != nil {
+		return nil, err
+	}
+	return js[0], nil
 }
 
 func (s *Server) getVersions(r *http.Request) (any, error) {
 	objs, err := s.node.ObjectVersions(r.Context(), r.PathValue("id"))
-	return objectsJSON(objs), err
+	if err != nil {
+		return nil, err
+	}
+	return s.objectsJSON(r.Context(), objs)
 }
 
 func (s *Server) listPartners(r *http.Request) (any, error) {

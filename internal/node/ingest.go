@@ -95,9 +95,11 @@ func (n *Node) Ingest(ctx context.Context, data []byte, opts IngestOptions) (*In
 	}
 	res := &IngestResult{Objects: make([]IngestedObject, 0, len(versions)+len(predefined))}
 	var stored []*detente.ObjectVersion // added and not quarantined
+	var noted corroborationNotes        // added, quarantined or not
 	err = n.Store.Update(ctx, func(tx detente.Tx) error {
 		*res = IngestResult{Objects: res.Objects[:0]} // fn may be retried
 		stored = stored[:0]
+		noted.reset()
 		// One call for the bundle: one round trip on PostgreSQL.
 		put, err := tx.PutObjects(ctx, versions)
 		if err != nil {
@@ -110,6 +112,9 @@ func (n *Node) Ingest(ctx context.Context, data []byte, opts IngestOptions) (*In
 			}
 			if err != nil {
 				return err
+			}
+			if added {
+				noted.add(v, objs[i].Fields)
 			}
 			out := IngestedObject{ID: v.ID, Modified: v.Modified, Status: IngestUnchanged, Originator: v.Originator, Reason: v.Quarantine}
 			switch {
@@ -159,6 +164,7 @@ func (n *Node) Ingest(ctx context.Context, data []byte, opts IngestOptions) (*In
 	if err != nil {
 		return nil, err
 	}
+	n.noteStored(noted)
 	res.Warnings, err = n.unreleasable(ctx, stored)
 	if err != nil {
 		return nil, err

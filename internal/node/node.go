@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"detente"
+	"detente/internal/corroboration"
 	"detente/internal/federation"
 	"detente/internal/hotline"
 	"detente/internal/matching"
@@ -51,6 +52,9 @@ type Node struct {
 	Federation *federation.Service
 	// Hotline is the node's liaison channels (internal/hotline).
 	Hotline *hotline.Service
+	// Corroboration indexes what objects assert across originators
+	// (internal/corroboration); ingest and receive feed it (noteStored).
+	Corroboration *corroboration.Service
 	// Log is the node's transparency log; its methods (Checkpoint,
 	// Export, proofs) are the node's.
 	*translog.Log
@@ -74,6 +78,7 @@ func New(name string, key ed25519.PrivateKey, store detente.Store, logger *slog.
 	})
 	n.Hotline = hotline.NewService(hotline.Config{Store: store, Name: name, Key: key, Logger: logger,
 		Now: func() time.Time { return n.Now() }, PeerClient: n.PeerClient, CheckRelease: n.CheckRelease})
+	n.Corroboration = corroboration.New(corroboration.Config{Store: store, Lists: n.Screening.Index, Now: n.now})
 	return n
 }
 

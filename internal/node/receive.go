@@ -113,8 +113,10 @@ func (n *Node) Receive(ctx context.Context, from string, raws []json.RawMessage,
 	}
 	parallel(len(raws), check)
 	res := &ReceiveResult{}
+	var noted corroborationNotes // added, quarantined or not
 	err := n.Store.Update(ctx, func(tx detente.Tx) error {
 		*res = ReceiveResult{Receipts: make([]Receipt, 0, len(items))}
+		noted.reset()
 		partners, err := tx.Partners(ctx)
 		if err != nil {
 			return err
@@ -172,6 +174,9 @@ func (n *Node) Receive(ctx context.Context, from string, raws []json.RawMessage,
 			if err != nil {
 				return err
 			}
+			if added {
+				noted.add(v, it.fields)
+			}
 			body := map[string]any{"id": v.ID, "modified": fmtTime(v.Modified), "originator": v.Originator, "from": from, "sha256": commit(v.Raw)}
 			typ, outcome := detente.EventObjectReceived, ReceivedAdded
 			switch {
@@ -218,6 +223,7 @@ func (n *Node) Receive(ctx context.Context, from string, raws []json.RawMessage,
 	if err != nil {
 		return nil, fmt.Errorf("receive from %s: %w", from, err)
 	}
+	n.noteStored(noted)
 	if res.Quarantined+res.Rejected > 0 {
 		n.Logger.WarnContext(ctx, "objects refused", "partner", from, "quarantined", res.Quarantined, "rejected", res.Rejected)
 	}

@@ -53,7 +53,11 @@ func ValidatePattern(p string) error {
 }
 
 // checkPattern is ValidatePattern with a concrete error type.
-func checkPattern(src string) (err *PatternError) {
+func checkPattern(src string) *PatternError { return checkPatternCollect(src, nil) }
+
+// checkPatternCollect is checkPattern that appends the pattern's equality
+// comparisons to out, when out is not nil.
+func checkPatternCollect(src string, out *[]Comparison) (err *PatternError) {
 	if len(src) > MaxPatternLength {
 		return &PatternError{Offset: MaxPatternLength, Message: "pattern longer than " + strconv.Itoa(MaxPatternLength) + " bytes"}
 	}
@@ -79,7 +83,7 @@ func checkPattern(src string) (err *PatternError) {
 			err = b.err
 		}
 	}()
-	p := patternParser{src: src}
+	p := patternParser{src: src, collect: out}
 	p.pattern()
 	return nil
 }
@@ -172,6 +176,10 @@ type patternParser struct {
 	// rule: a set of them is a bit mask over this table.
 	types  [maxObservationTypes]string
 	ntypes int
+
+	// collect, when set, receives the equality comparisons the pattern
+	// makes (PatternComparisons).
+	collect *[]Comparison
 }
 
 // fail stops parsing with an error at byte offset off.
@@ -435,8 +443,11 @@ func (p *patternParser) propTest() uint64 {
 	default:
 		p.unexpected("an object path, '(' or EXISTS")
 	}
+	pathStart := p.tok.off
 	set := p.objectPath()
-	if p.tok.kind == tNot {
+	path := strings.TrimSpace(p.src[pathStart:p.tok.off])
+	negated := p.tok.kind == tNot
+	if negated {
 		p.next()
 	}
 	op := p.tok
@@ -446,6 +457,9 @@ func (p *patternParser) propTest() uint64 {
 		p.unexpected("a comparison operator (=, !=, <, <=, >, >=, IN, LIKE, MATCHES, ISSUBSET or ISSUPERSET)")
 	}
 	p.next()
+	if p.collect != nil && !negated && (op.kind == tEq || op.kind == tIn) {
+		p.collectValues(path, op.kind == tIn)
+	}
 	switch op.kind {
 	case tEq, tNeq:
 		p.literal(false)

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"detente"
+	"detente/internal/corroboration"
 	"detente/internal/params"
 	"detente/internal/stix"
 )
@@ -377,6 +378,8 @@ type versionView struct {
 	Markings    []markingView
 	Signature   signatureView
 	JSON        string
+	// Corroboration is who else asserts what the version asserts.
+	Corroboration corroboration.Corroboration
 }
 
 // objectPage is the data of an object's page.
@@ -448,9 +451,14 @@ func (h *Handler) object(w http.ResponseWriter, r *http.Request, v *visit) error
 		names[detente.NormalID(o.ID)] = displayName(o)
 	}
 	self := h.node.PublicKey()
-	for _, o := range slices.Backward(vs) {
+	cs, err := h.node.Corroboration.Of(ctx, vs)
+	if err != nil {
+		return err
+	}
+	for i, o := range slices.Backward(vs) {
 		f := fieldsOf(o.Raw)
-		vv := versionView{V: o, Name: displayName(o), Description: f.Description, Signature: viewSignature(o, self, p.Partners)}
+		vv := versionView{V: o, Name: displayName(o), Description: f.Description, Signature: viewSignature(o, self, p.Partners),
+			Corroboration: cs[i]}
 		for _, m := range o.Markings {
 			vv.Markings = append(vv.Markings, viewMarking(m, held))
 		}

@@ -112,7 +112,8 @@ func TestObjectNeighbourhood(t *testing.T) {
 	c := f.as(t, analyst)
 	_, page := c.get("/objects/" + f.actor)
 	for _, w := range []string{"Relationships", "Black Meridian Front</a> <em>uses</em>", "BMF donation wallet", "(the relationship)",
-		`class="chart graph"`, `class="gnode center"`, ">uses</text>", "BMF donation wallet</text>"} {
+		`class="chart graph"`, `class="gnode center"`, ">uses</text>", "BMF donation wallet</text>",
+		"<h4>Corroboration</h4>", "Single source: no other originator asserts"} {
 		if !strings.Contains(page, w) {
 			t.Errorf("the actor's page does not show %q", w)
 		}
