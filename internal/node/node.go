@@ -23,6 +23,7 @@ import (
 
 	"detente"
 	"detente/internal/federation"
+	"detente/internal/feed"
 	"detente/internal/hotline"
 	"detente/internal/matching"
 )
@@ -50,6 +51,10 @@ type Node struct {
 	Federation *federation.Service
 	// Hotline is the node's liaison channels (internal/hotline).
 	Hotline *hotline.Service
+	// Feeds are the agency's own platforms the node pulls from
+	// (internal/feed): their settings and cursors in the store, each page
+	// stored with its log entries and cursor in one transaction.
+	Feeds *feed.Service
 }
 
 // New returns a Node over an open store; a nil logger logs nothing.
@@ -68,6 +73,8 @@ func New(name string, key ed25519.PrivateKey, store detente.Store, logger *slog.
 	})
 	n.Hotline = hotline.NewService(hotline.Config{Store: store, Name: name, Key: key, Logger: logger,
 		Now: func() time.Time { return n.Now() }, PeerClient: n.PeerClient, CheckRelease: n.CheckRelease})
+	n.Feeds = feed.NewService(feed.ServiceConfig{Store: store, Key: key, Logger: logger,
+		Now: func() time.Time { return n.Now() }, MaxSkew: n.maxSkew})
 	return n
 }
 
