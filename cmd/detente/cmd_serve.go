@@ -39,13 +39,14 @@ type serveArgs struct {
 	listen, publicURL, webhook string
 	tlsCert, tlsKey            string
 	insecure                   bool
-	syncInterval               time.Duration
+	syncInterval, feedInterval time.Duration
 }
 
 func serveFlags(a *serveArgs, fs *flag.FlagSet) {
 	fs.StringVar(&a.listen, "listen", "", "address to listen on (default: the config's listen, "+datadir.DefaultListen+")")
 	fs.BoolVar(&a.insecure, "insecure-http", false, "serve plain HTTP (local development only; partners cannot authenticate)")
 	fs.DurationVar(&a.syncInterval, "sync-interval", 30*time.Second, "how often to pull from partners (0 disables)")
+	fs.DurationVar(&a.feedInterval, "feed-interval", time.Minute, "how often to pull the feeds (0 disables)")
 	fs.StringVar(&a.publicURL, "public-url", "", "the URL partners reach this node at (default: taken from requests)")
 	fs.StringVar(&a.webhook, "webhook", "", "POST every channel alert (missed acknowledgement, silent line...) as JSON to this URL")
 	fs.StringVar(&a.tlsCert, "tls-cert", "", "the certificate chain (PEM) browsers and tools see, e.g. from the agency's PKI (default: a self-signed ECDSA certificate kept in the data directory)")
@@ -102,7 +103,7 @@ func runServe(ctx context.Context, e *env, a *serveArgs) error {
 	if addr == "" {
 		addr = orDefault(cfg.Listen, datadir.DefaultListen)
 	}
-	opts := server.Options{Insecure: a.insecure, SyncInterval: a.syncInterval, PublicURL: a.publicURL,
+	opts := server.Options{Insecure: a.insecure, SyncInterval: a.syncInterval, FeedInterval: a.feedInterval, PublicURL: a.publicURL,
 		Hotline: hotline.RunOptions{Webhook: a.webhook}}
 	if !a.insecure {
 		web, err := webCertificate(e.dir, cfg, a, addr)

@@ -256,7 +256,7 @@ func commands() []*command {
 	var cs []*command
 	for _, group := range [][]*command{
 		nodeCommands(), tokenCommands(), partnerCommands(), agreementCommands(),
-		objectCommands(), releaseCommands(), logCommands(), serveCommands(), markingCommands(), syncCommands(), consentCommands(),
+		objectCommands(), releaseCommands(), logCommands(), serveCommands(), markingCommands(), syncCommands(), feedCommands(), consentCommands(),
 		listsCommands(), screenCommands(), matchCommands(), channelCommands(), versionCommands(),
 	} {
 		cs = append(cs, group...)

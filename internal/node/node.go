@@ -25,6 +25,7 @@ import (
 	"detente"
 	"detente/internal/corroboration"
 	"detente/internal/federation"
+	"detente/internal/feed"
 	"detente/internal/hotline"
 	"detente/internal/matching"
 )
@@ -58,6 +59,10 @@ type Node struct {
 	// Log is the node's transparency log; its methods (Checkpoint,
 	// Export, proofs) are the node's.
 	*translog.Log
+	// Feeds are the agency's own platforms the node pulls from
+	// (internal/feed): their settings and cursors in the store, each page
+	// stored with its log entries and cursor in one transaction.
+	Feeds *feed.Service
 }
 
 // New returns a Node over an open store; a nil logger logs nothing.
@@ -79,6 +84,8 @@ func New(name string, key ed25519.PrivateKey, store detente.Store, logger *slog.
 	n.Hotline = hotline.NewService(hotline.Config{Store: store, Name: name, Key: key, Logger: logger,
 		Now: func() time.Time { return n.Now() }, PeerClient: n.PeerClient, CheckRelease: n.CheckRelease})
 	n.Corroboration = corroboration.New(corroboration.Config{Store: store, Lists: n.Screening.Index, Now: n.now})
+	n.Feeds = feed.NewService(feed.ServiceConfig{Store: store, Key: key, Logger: logger,
+		Now: func() time.Time { return n.Now() }, MaxSkew: n.maxSkew})
 	return n
 }
 

@@ -35,7 +35,10 @@ type Options struct {
 	Insecure bool
 	// SyncInterval is how often to pull from partners; 0 disables pulling.
 	SyncInterval time.Duration
-	// MaxBackoff bounds the wait before retrying a failing partner.
+	// FeedInterval is how often to pull the node's feeds; 0 disables
+	// pulling them.
+	FeedInterval time.Duration
+	// MaxBackoff bounds the wait before retrying a failing partner or feed.
 	MaxBackoff time.Duration
 	// CheckpointInterval is how often to sign a checkpoint while the log
 	// grows; 0 means every second.
@@ -159,6 +162,10 @@ func (s *Server) Listen(addr string) error {
 	if s.opts.SyncInterval > 0 {
 		s.wg.Add(1)
 		go func() { defer s.wg.Done(); s.node.Federation.RunSync(ctx, s.opts.SyncInterval, s.opts.MaxBackoff) }()
+	}
+	if s.opts.FeedInterval > 0 {
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); s.node.Feeds.Run(ctx, s.opts.FeedInterval, s.opts.MaxBackoff) }()
 	}
 	s.logger.Info("serving", "node", s.node.Name, "url", s.URL())
 	return nil

@@ -23,16 +23,19 @@ func scanObject(rows interface{ Scan(...any) error }) (*detente.ObjectVersion, e
 		modified, created, recv, added int64
 		markings, granular, refs       string
 		grading                        string
-		origin                         []byte
+		origin, signer                 []byte
 	)
 	err := rows.Scan(&o.Seq, &o.ID, &o.Type, &modified, &created, &o.SpecVersion, &o.Originator,
-		&o.Signer, &o.Signature, &markings, &granular, &refs, &grading, &recv, &o.Quarantine, &o.Raw, &added, &origin)
+		&signer, &o.Signature, &markings, &granular, &refs, &grading, &recv, &o.Quarantine, &o.Raw, &added, &origin)
 	if err != nil {
 		return nil, err
 	}
 	o.Modified, o.Created, o.Received, o.Added = fromNanos(modified), fromNanos(created), fromNanos(recv), fromNanos(added)
 	if len(origin) > 0 {
 		o.Origin = origin
+	}
+	if len(signer) > 0 { // NULL for an unsigned version (a feed's)
+		o.Signer = signer
 	}
 	if err := errors.Join(
 		unmarshalList(markings, &o.Markings),

@@ -263,6 +263,42 @@ func testOwnership(t *testing.T, open func(t *testing.T) detente.Store) {
 					t.Errorf("after the key changed: old key %q, new key %q", old.Quarantine, renewed.Quarantine)
 				}
 			})
+			t.Run("UnsignedOrigin", func(t *testing.T) {
+				// A feed's version: unsigned (no signer), owned by the feed's
+				// origin key. It reads back unsigned, the same version
+				// stored again is unchanged, and nobody else's takes the id.
+				s := open(t)
+				feed := signed(ind, t0, "from a feed", nil, x)
+				if res := p.put(t, s, feed); !res[0].Added || feed.Quarantine != "" {
+					t.Fatalf("unsigned version: %+v, %q", res, feed.Quarantine)
+				}
+				again := signed(ind, t0, "from a feed", nil, x)
+				if res := p.put(t, s, again); res[0].Added || res[0].Err != nil || again.Seq != feed.Seq {
+					t.Errorf("the unsigned version again: %+v, seq %d (stored %d)", res[0], again.Seq, feed.Seq)
+				}
+				other := signed(ind, t0, "from a feed, changed", nil, x)
+				if res := p.put(t, s, other); res[0].Err == nil {
+					t.Errorf("other content for the unsigned version: %+v", res[0])
+				}
+				partner := signed(ind, t0.Add(time.Hour), "a partner's", a, nil)
+				if p.put(t, s, partner); !strings.HasPrefix(partner.Quarantine, detente.QuarantineForeign) {
+					t.Errorf("a signed version of the feed's id: quarantine %q", partner.Quarantine)
+				}
+				view(t, s, func(ctx context.Context, tx detente.Tx) error {
+					o, err := tx.Object(ctx, ind)
+					if err != nil || o.Signer != nil || !o.OriginKey().Equal(x) || string(o.Raw) != string(feed.Raw) {
+						t.Errorf("unsigned version read back: %+v, %v", o, err)
+						return nil
+					}
+					if vs, err := tx.ObjectVersions(ctx, ind); err != nil || len(vs) != 2 || vs[0].Signer != nil {
+						t.Errorf("versions: %v, %v", vs, err)
+					}
+					if owner, err := tx.Owner(ctx, ind); err != nil || !owner.Equal(x) {
+						t.Errorf("owner %v, %v; want the feed's origin", owner, err)
+					}
+					return nil
+				})
+			})
 			t.Run("Unchanged", func(t *testing.T) {
 				s := open(t)
 				mine := signed(ind, t0, "mine", a, nil)
