@@ -24,6 +24,7 @@ import (
 	"detente"
 	"detente/internal/federation"
 	"detente/internal/hotline"
+	"detente/internal/leak"
 	"detente/internal/matching"
 )
 
@@ -50,6 +51,9 @@ type Node struct {
 	Federation *federation.Service
 	// Hotline is the node's liaison channels (internal/hotline).
 	Hotline *hotline.Service
+	// Leak is leak attribution: fingerprinted copies for partners,
+	// tracing and evidence (internal/leak).
+	Leak *leak.Service
 }
 
 // New returns a Node over an open store; a nil logger logs nothing.
@@ -68,6 +72,8 @@ func New(name string, key ed25519.PrivateKey, store detente.Store, logger *slog.
 	})
 	n.Hotline = hotline.NewService(hotline.Config{Store: store, Name: name, Key: key, Logger: logger,
 		Now: func() time.Time { return n.Now() }, PeerClient: n.PeerClient, CheckRelease: n.CheckRelease})
+	n.Leak = leak.New(leak.Config{Store: store, Key: key, Secret: n.SubKey(leak.SecretInfo), Logger: logger,
+		Now: n.now, ExportSelection: n.ExportSelection})
 	return n
 }
 
