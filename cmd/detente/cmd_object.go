@@ -22,7 +22,8 @@ func objectCommands() []*command {
 			name:    "ingest",
 			args:    "FILE|-",
 			summary: "validate and store a STIX 2.1 object or bundle, atomically; signs what arrives unsigned",
-			example: "detente ingest --dir /var/lib/detente --grading B2 report.json\ncat bundle.json | detente ingest --dir /var/lib/detente -",
+			example: "detente ingest --dir /var/lib/detente --grading B2 report.json\ncat bundle.json | detente ingest --dir /var/lib/detente -\n" +
+				"detente ingest --dir /var/lib/detente --fingerprint marked-report.json",
 			hasJSON: true,
 		}, ingestFlags, runIngest),
 		define(command{
@@ -41,17 +42,21 @@ func objectCommands() []*command {
 	}
 }
 
-type ingestArgs struct{ grading string }
+type ingestArgs struct {
+	grading     string
+	fingerprint bool
+}
 
 func ingestFlags(a *ingestArgs, fs *flag.FlagSet) {
 	fs.StringVar(&a.grading, "grading", "", "Admiralty grading for objects this node signs, e.g. B2")
+	fs.BoolVar(&a.fingerprint, "fingerprint", false, "accept fingerprint markup ([[a|b]], {{canary:…}}, docs/trace.md): each partner gets a copy of its own")
 }
 
 func runIngest(ctx context.Context, e *env, a *ingestArgs) error {
 	if err := e.wantArgs(1, "one FILE (or - for stdin)"); err != nil {
 		return err
 	}
-	var opts node.IngestOptions
+	opts := node.IngestOptions{Fingerprint: a.fingerprint}
 	if a.grading != "" {
 		g, err := detente.ParseGrading(a.grading)
 		if err != nil {
@@ -89,6 +94,9 @@ func runIngest(ctx context.Context, e *env, a *ingestArgs) error {
 	for _, o := range res.Objects {
 		if o.Status == node.IngestQuarantined {
 			fmt.Fprintf(e.stdout, "quarantined: %s: %s\n", o.ID, o.Reason)
+		}
+		if o.Marks > 0 {
+			fmt.Fprintf(e.stdout, "fingerprinted: %s: %d marks\n", o.ID, o.Marks)
 		}
 	}
 	for _, w := range res.Warnings {

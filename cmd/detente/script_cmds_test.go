@@ -1,9 +1,13 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"os/exec"
 	"strconv"
+
+	"detente"
+	"detente/internal/datadir"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -11,7 +15,21 @@ import (
 // scriptCmds are the commands the golden CLI scripts have besides
 // testscript's own.
 var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
-	"status": cmdStatus,
+	"status":  cmdStatus,
+	"nodekey": cmdNodeKey,
+}
+
+// cmdNodeKey is "nodekey DIR VAR": sets VAR to the public key of the node
+// in data directory DIR, for commands that take a pinned key.
+func cmdNodeKey(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: nodekey DIR VAR")
+	}
+	k, err := datadir.ReadKey(ts.MkAbs(args[0]))
+	if err != nil {
+		ts.Fatalf("nodekey: %v", err)
+	}
+	ts.Setenv(args[1], detente.PublicKey(k.Public().(ed25519.PublicKey)).String())
 }
 
 // cmdStatus is "status N COMMAND [ARGS...]": COMMAND must exit with status

@@ -129,6 +129,7 @@ func TestAuthorisation(t *testing.T) {
 		{"GET", "/api/v1/lists/compare", "", []detente.Role{admin, analyst}},
 		{"GET", "/api/v1/tokens", "", []detente.Role{admin}},
 		{"POST", "/api/v1/tokens", `{"role": "auditor"}`, []detente.Role{admin}},
+		{"POST", "/api/v1/leak/trace", "a leaked sentence", []detente.Role{admin, analyst}},
 	}
 	for _, e := range endpoints {
 		t.Run(e.method+" "+e.path, func(t *testing.T) {

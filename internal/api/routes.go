@@ -16,7 +16,7 @@ import (
 func (s *Server) routes() {
 	s.handle("GET /api/v1/node", anyRole, MaxBody, s.getNode)
 
-	s.handle("POST /api/v1/objects", analysts, MaxObjectsBody, s.postObjects, params.Func("grading", checkGrading))
+	s.handle("POST /api/v1/objects", analysts, MaxObjectsBody, s.postObjects, params.Func("grading", checkGrading), params.Bool("fingerprint"))
 	s.handle("GET /api/v1/objects", analysts, MaxBody, s.listObjects,
 		params.Text("type"), seqParam("after"), limit, params.Text("originator"),
 		params.Enum("versions", "all", "latest"), params.Bool("quarantined"))
@@ -61,6 +61,7 @@ func (s *Server) routes() {
 	s.channelRoutes()
 	s.matchRoutes()
 	s.feedRoutes()
+	s.leakRoutes()
 
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, detente.Errorf(detente.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path))
@@ -83,7 +84,7 @@ func (s *Server) postObjects(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var opts node.IngestOptions
+	opts := node.IngestOptions{Fingerprint: query(r).Bool("fingerprint")}
 	if g := query(r).Text("grading"); g != "" {
 		if opts.Grading, err = detente.ParseGrading(g); err != nil {
 			return nil, err

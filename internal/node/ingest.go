@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"detente"
+	"detente/internal/leak"
 	"detente/internal/stix"
 )
 
@@ -20,6 +21,11 @@ type IngestOptions struct {
 	Grading detente.Grading
 	// Progress, when set, is called as objects are prepared and stored.
 	Progress func(done, total int)
+	// Fingerprint accepts fingerprint markup ([[a|b]] wordings and
+	// {{canary:…}} facts, docs/trace.md) in this node's own unsigned
+	// objects: the node keeps the markup and every partner gets a copy of
+	// its own. Without it, markup is stored and sent as plain text.
+	Fingerprint bool
 }
 
 // Statuses of an ingested object.
@@ -37,6 +43,7 @@ type IngestedObject struct {
 	Status     string    `json:"status"` // one of the Ingest… statuses
 	Originator string    `json:"originator"`
 	Reason     string    `json:"reason,omitempty"` // why it was quarantined
+	Marks      int       `json:"marks,omitempty"`  // fingerprint marks, with IngestOptions.Fingerprint
 }
 
 // IngestResult is the outcome of an ingest.
@@ -62,9 +69,23 @@ type IngestResult struct {
 // stored. Each new version is logged with a hash commitment to its
 // content, not the content.
 func (n *Node) Ingest(ctx context.Context, data []byte, opts IngestOptions) (*IngestResult, error) {
+	var prep *leak.Prepared
+	if opts.Fingerprint {
+		var err error
+		if prep, err = n.Leak.Prepare(data); err != nil {
+			return nil, err
+		}
+		data = prep.Data // validated in its display form, as partners receive it
+	}
 	objs, err := stix.ParseBundle(data)
 	if err != nil {
 		return nil, err
+	}
+	marks := map[*stix.Object]int{}
+	for i, o := range objs {
+		if local, k, ok := prep.Local(o); ok {
+			objs[i], marks[local] = local, k
+		}
 	}
 	var partners []*detente.Partner
 	if err := n.Store.View(ctx, func(tx detente.Tx) (err error) { partners, err = tx.Partners(ctx); return }); err != nil {
@@ -116,7 +137,8 @@ func (n *Node) Ingest(ctx context.Context, data []byte, opts IngestOptions) (*In
 			if added {
 				noted.add(v, objs[i].Fields)
 			}
-			out := IngestedObject{ID: v.ID, Modified: v.Modified, Status: IngestUnchanged, Originator: v.Originator, Reason: v.Quarantine}
+			out := IngestedObject{ID: v.ID, Modified: v.Modified, Status: IngestUnchanged, Originator: v.Originator, Reason: v.Quarantine,
+				Marks: marks[objs[i]]}
 			switch {
 			case added && v.Quarantine != "":
 				out.Status = IngestQuarantined
@@ -138,6 +160,11 @@ func (n *Node) Ingest(ctx context.Context, data []byte, opts IngestOptions) (*In
 				}
 				if err := n.Screening.LogDesignation(ctx, tx, designation); err != nil {
 					return err
+				}
+				if out.Marks > 0 {
+					if err := n.Leak.NoteMarked(ctx, tx, v); err != nil {
+						return err
+					}
 				}
 				out.Status = IngestAdded
 				res.Added++
@@ -169,6 +196,9 @@ func (n *Node) Ingest(ctx context.Context, data []byte, opts IngestOptions) (*In
 	if err != nil {
 		return nil, err
 	}
+	if prep != nil {
+		res.Warnings = append(res.Warnings, prep.Warnings()...)
+	}
 	n.Logger.InfoContext(ctx, "ingested", "added", res.Added, "unchanged", res.Unchanged, "quarantined", res.Quarantined)
 	return res, nil
 }
@@ -196,7 +226,7 @@ func (n *Node) prepareAll(objs []*stix.Object, self detente.PublicKey, partners 
 
 // prepare verifies or signs one parsed object and returns its version.
 func (n *Node) prepare(o *stix.Object, self detente.PublicKey, partners []*detente.Partner, now time.Time, grading detente.Grading) (*detente.ObjectVersion, error) {
-	signer, signed, err := stix.Verify(o.Raw)
+	signer, signed, err := o.Verify() // o is parsed and validated: a marked local copy may not be STIX until stripped
 	if err != nil {
 		return nil, err
 	}

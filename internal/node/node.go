@@ -27,6 +27,7 @@ import (
 	"detente/internal/federation"
 	"detente/internal/feed"
 	"detente/internal/hotline"
+	"detente/internal/leak"
 	"detente/internal/matching"
 )
 
@@ -63,6 +64,9 @@ type Node struct {
 	// (internal/feed): their settings and cursors in the store, each page
 	// stored with its log entries and cursor in one transaction.
 	Feeds *feed.Service
+	// Leak is leak attribution: fingerprinted copies for partners,
+	// tracing and evidence (internal/leak).
+	Leak *leak.Service
 }
 
 // New returns a Node over an open store; a nil logger logs nothing.
@@ -86,6 +90,8 @@ func New(name string, key ed25519.PrivateKey, store detente.Store, logger *slog.
 	n.Corroboration = corroboration.New(corroboration.Config{Store: store, Lists: n.Screening.Index, Now: n.now})
 	n.Feeds = feed.NewService(feed.ServiceConfig{Store: store, Key: key, Logger: logger,
 		Now: func() time.Time { return n.Now() }, MaxSkew: n.maxSkew})
+	n.Leak = leak.New(leak.Config{Store: store, Key: key, Secret: n.SubKey(leak.SecretInfo), Logger: logger,
+		Now: n.now, ExportSelection: n.ExportSelection})
 	return n
 }
 

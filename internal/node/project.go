@@ -30,9 +30,10 @@ func (n *Node) project(o *detente.ObjectVersion, sels []string) ([]byte, error) 
 		return stix.Sign(p, n.Key, o.Grading)
 	}
 	r := stix.Relay{Origin: origin}
-	if o.Relayed() {
+	if o.Relayed() || n.passedOn(o) {
 		// A copy of a copy names the original version, as the first
-		// relay's statement did.
+		// relay's statement did (or the originator's own, for a
+		// fingerprinted copy).
 		so, err := stix.ParseObject(o.Raw)
 		if err != nil {
 			return nil, fmt.Errorf("stored version %s: %w", o.Key(), err)

@@ -164,7 +164,16 @@ func (n *Node) Receive(ctx context.Context, from string, raws []json.RawMessage,
 				// "copy" of its own is words put in its mouth.
 				v.AddQuarantine(detente.QuarantineForeign, "a relayed copy names this node as its originator")
 			}
-			added, err := tx.PutObject(ctx, v)
+			// A partner's fingerprinted copy of a version this node
+			// marked, coming back, is that version: unchanged.
+			own, err := n.Leak.OwnCopy(ctx, tx, v)
+			if err != nil {
+				return err
+			}
+			added := false
+			if !own {
+				added, err = tx.PutObject(ctx, v)
+			}
 			if detente.ErrorCode(err) == detente.ECONFLICT {
 				if err := n.reject(ctx, tx, res, from, v.ID, v.Modified, ReceivedConflict, detente.ErrorMessage(err)); err != nil {
 					return err

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"detente"
+	"detente/internal/leak"
 	"detente/internal/policy"
 	"detente/internal/stix"
 )
@@ -230,9 +231,10 @@ func (n *Node) Release(ctx context.Context, object, partner string) (*ReleaseRes
 		if err != nil {
 			return err
 		}
+		var copies []*leak.Copy
 		if d.Allowed {
 			var bad string
-			res.Bundle, bad, err = n.bundle(ctx, tx, d)
+			res.Bundle, copies, bad, err = n.bundle(ctx, tx, partner, d)
 			if err != nil && bad == "" {
 				return err
 			}
@@ -240,7 +242,7 @@ func (n *Node) Release(ctx context.Context, object, partner string) (*ReleaseRes
 				// Withheld, not failed: the reason stays in the decision
 				// and the log, and the partner gets nothing.
 				withheld(&d, bad, err)
-				res.Bundle = nil
+				res.Bundle, copies = nil, nil
 			}
 		}
 		res.Decision = d
@@ -248,7 +250,7 @@ func (n *Node) Release(ctx context.Context, object, partner string) (*ReleaseRes
 		if err := tx.PutRelease(ctx, r); err != nil {
 			return err
 		}
-		return n.logEvent(ctx, tx, detente.EventRelease, partner, n.releaseBody(o, d))
+		return n.logRelease(ctx, tx, partner, n.releaseBody(o, d), copies)
 	})
 	if err != nil {
 		return nil, err
@@ -286,11 +288,17 @@ func (n *Node) releaseBody(o *detente.ObjectVersion, d detente.Decision) map[str
 	return body
 }
 
-// bundle returns the STIX bundle of d's closure as the partner sees it:
-// each object projected without the properties d redacts (project). When
-// an object's projection is not valid STIX, it returns that object's id
-// with the error, and the release must be withheld.
-func (n *Node) bundle(ctx context.Context, tx detente.Tx, d detente.Decision) (json.RawMessage, string, error) {
+// bundle returns the STIX bundle of d's closure as partner sees it:
+// each object as served (served: fingerprinted, relayed or projected),
+// with the fingerprinted copies to record. When an object's copy is not
+// valid STIX, it returns that object's id with the error, and the
+// release must be withheld.
+func (n *Node) bundle(ctx context.Context, tx detente.Tx, partner string, d detente.Decision) (json.RawMessage, []*leak.Copy, string, error) {
+	p, err := tx.Partner(ctx, partner)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	var copies []*leak.Copy
 	var b strings.Builder
 	b.WriteString(`{"type":"bundle","id":"bundle--` + newUUID() + `","objects":[`)
 	written := 0
@@ -303,13 +311,14 @@ func (n *Node) bundle(ctx context.Context, tx detente.Tx, d detente.Decision) (j
 			continue // a reference the node does not hold
 		}
 		if err != nil {
-			return nil, "", err
+			return nil, nil, "", err
 		}
-		raw := o.Raw
-		if sels := redactedOf(d, id); len(sels) > 0 {
-			if raw, err = n.project(o, sels); err != nil {
-				return nil, id, err
-			}
+		raw, c, err := n.served(ctx, tx, o, p, d)
+		if err != nil {
+			return nil, nil, id, err
+		}
+		if c != nil {
+			copies = append(copies, c)
 		}
 		if written > 0 {
 			b.WriteByte(',')
@@ -318,5 +327,5 @@ func (n *Node) bundle(ctx context.Context, tx detente.Tx, d detente.Decision) (j
 		written++
 	}
 	b.WriteString("]}")
-	return json.RawMessage(b.String()), "", nil
+	return json.RawMessage(b.String()), copies, "", nil
 }

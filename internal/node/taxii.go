@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"detente"
+	"detente/internal/leak"
 	"detente/internal/peer"
 	"detente/internal/policy"
 	"detente/internal/taxii"
@@ -102,9 +103,10 @@ func (s *taxiiSource) Records(ctx context.Context, c taxii.Caller, collection st
 
 // verdict is whether one version is in the caller's view, and as what.
 type verdict struct {
-	ok  bool
-	raw []byte
-	d   detente.Decision
+	ok   bool
+	raw  []byte
+	d    detente.Decision
+	copy *leak.Copy // the partner's fingerprinted copy, to record with the release
 }
 
 // viewer computes one caller's view over one transaction.
@@ -123,6 +125,9 @@ type viewer struct {
 	withheldWhy []detente.Decision
 	// versions caches every non-quarantined version of the objects seen.
 	versions map[string][]*detente.ObjectVersion
+	// copies are the fingerprinted copies served, recorded with the
+	// page's release event.
+	copies []*leak.Copy
 }
 
 // see decides whether version o is in the view.
@@ -136,8 +141,8 @@ func (v *viewer) see(ctx context.Context, o *detente.ObjectVersion) (*verdict, e
 		if v.g.err != nil {
 			return nil, v.g.err
 		}
-		if sels := redactedOf(vd.d, o.ID); vd.d.Allowed && len(sels) > 0 {
-			p, err := v.n.project(o, sels)
+		if p, ok := v.g.Partner(ctx, v.partner); vd.d.Allowed && ok {
+			raw, c, err := v.n.served(ctx, v.tx, o, p, vd.d)
 			if err != nil {
 				// Withheld from this partner alone; the page goes on, and
 				// the reason is recorded with the page's releases.
@@ -145,7 +150,7 @@ func (v *viewer) see(ctx context.Context, o *detente.ObjectVersion) (*verdict, e
 				v.withheld = append(v.withheld, o)
 				v.withheldWhy = append(v.withheldWhy, vd.d)
 			}
-			vd.raw = p
+			vd.raw, vd.copy = raw, c
 		}
 		vd.ok = vd.d.Allowed
 	}
@@ -283,6 +288,9 @@ func (v *viewer) records(ctx context.Context, q taxii.Query) ([]taxii.Record, bo
 			}
 			out = append(out, r)
 			v.served, v.servedVersions = append(v.served, vd.d), append(v.servedVersions, o)
+			if vd.copy != nil && !q.WithoutRaw {
+				v.copies = append(v.copies, vd.copy)
+			}
 		}
 		if len(objs) < batch {
 			return out, false, nil
@@ -318,7 +326,7 @@ func (n *Node) recordReleases(ctx context.Context, partner string, v *viewer) er
 		if len(keys) == 0 {
 			return nil
 		}
-		return n.logEvent(ctx, tx, detente.EventRelease, partner, map[string]any{"allowed": true, "via": "taxii", "objects": keys})
+		return n.logRelease(ctx, tx, partner, map[string]any{"allowed": true, "via": "taxii", "objects": keys}, v.copies)
 	})
 }
 

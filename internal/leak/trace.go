@@ -1,0 +1,234 @@
+package leak
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"detente"
+	"detente/internal/trace"
+)
+
+// Result is a trace: what internal/trace found, with the partners the
+// recipients are.
+type Result struct {
+	*trace.Result
+	// Suspects are the accused recipients, the most suspect first; Scores
+	// every recipient scored. Each names its partner.
+	Suspects []Suspect `json:"suspects"`
+	Scores   []Suspect `json:"scores"`
+
+	seqs map[trace.Commitment]int64
+}
+
+// Suspect is one recipient's score with the partner it is.
+type Suspect struct {
+	Partner string `json:"partner"`
+	trace.Score
+}
+
+// MarshalJSON writes the result with partner names.
+func (r *Result) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Epsilon    float64             `json:"epsilon"`
+		Recipients int                 `json:"recipients"`
+		Objects    []trace.ObjectMatch `json:"objects"`
+		Suspects   []Suspect           `json:"suspects"`
+		Scores     []Suspect           `json:"scores"`
+	}{r.Epsilon, r.Recipients, nonNil(r.Objects), r.Suspects, r.Scores})
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// Trace reads the leaked documents (STIX objects or bundles in any JSON
+// form, or plain text) against every marked version this node released,
+// and scores the partners who received copies of the versions found.
+func (s *Service) Trace(ctx context.Context, leaked ...[]byte) (*Result, error) {
+	if len(leaked) == 0 {
+		return nil, detente.Errorf(detente.EINVALID, "nothing to trace: give the leaked document")
+	}
+	total := 0
+	for _, l := range leaked {
+		total += len(l)
+	}
+	if total > trace.MaxLeak {
+		return nil, detente.Errorf(detente.EINVALID, "the leaked documents hold %d bytes: at most %d are traced", total, trace.MaxLeak)
+	}
+	var cands []trace.Candidate
+	err := s.cfg.Store.View(ctx, func(tx detente.Tx) error {
+		cands = cands[:0]
+		docs, err := tx.Docs(ctx, docMarked, "", 0)
+		if err != nil {
+			return err
+		}
+		for _, d := range docs {
+			var m struct{ ID, Modified string }
+			if err := json.Unmarshal(d.Body, &m); err != nil {
+				return fmt.Errorf("marked version %s: %w", d.ID, err)
+			}
+			mod, err := time.Parse(time.RFC3339Nano, m.Modified)
+			if err != nil {
+				return fmt.Errorf("marked version %s: %w", d.ID, err)
+			}
+			t := s.cached(d.ID)
+			if t == nil {
+				v, err := tx.ObjectVersion(ctx, m.ID, mod)
+				if detente.ErrorCode(err) == detente.ENOTFOUND {
+					continue
+				} else if err != nil {
+					return err
+				}
+				if t, err = s.template(v); err != nil {
+					return err
+				}
+			}
+			cands = append(cands, trace.Candidate{Template: t})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("trace: %w", err)
+	}
+	// Which versions does the leak show? Only their records are read.
+	first, err := s.scheme.Trace(cands, leaked...)
+	if err != nil {
+		return nil, err
+	}
+	found := map[string]bool{}
+	for _, o := range first.Objects {
+		found[detente.NormalID(o.Object)+"@"+o.Version] = true
+	}
+	partners := map[string]string{}
+	seqs := map[trace.Commitment]int64{}
+	err = s.cfg.Store.View(ctx, func(tx detente.Tx) error {
+		for i := range cands {
+			k := detente.NormalID(cands[i].Template.ID()) + "@" + cands[i].Template.Version()
+			cands[i].Records = nil
+			if !found[k] {
+				continue
+			}
+			docs, err := tx.Docs(ctx, docRecord, k+"|", 0)
+			if err != nil {
+				return err
+			}
+			for _, d := range docs {
+				var r record
+				if err := json.Unmarshal(d.Body, &r); err != nil {
+					return fmt.Errorf("fingerprint record %s: %w", d.ID, err)
+				}
+				cands[i].Records = append(cands[i].Records, r.Record)
+				partners[r.Record.Recipient] = r.Partner
+				seqs[r.Record.Commitment] = r.Seq
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("trace: %w", err)
+	}
+	kept := cands[:0]
+	for _, c := range cands {
+		if c.Records != nil {
+			kept = append(kept, c)
+		}
+	}
+	res, err := s.scheme.Trace(kept, leaked...)
+	if err != nil {
+		return nil, err
+	}
+	out := &Result{Result: res, seqs: seqs, Suspects: []Suspect{}, Scores: []Suspect{}}
+	for _, sc := range res.Suspects {
+		out.Suspects = append(out.Suspects, Suspect{Partner: partners[sc.Recipient], Score: sc})
+	}
+	for _, sc := range res.Scores {
+		out.Scores = append(out.Scores, Suspect{Partner: partners[sc.Recipient], Score: sc})
+	}
+	return out, nil
+}
+
+// cached returns the template of a version key if it is in memory.
+func (s *Service) cached(k string) *trace.Template {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.templates[k]
+}
+
+// Evidence writes the evidence of res about the given partners (its
+// suspects when none are given): their copies' openings and commitments,
+// the release events carrying the commitments with their inclusion proofs
+// in a freshly signed checkpoint, the observed symbols and their scores,
+// signed by the node (docs/trace.md). It is JSON that Verify checks.
+func (s *Service) Evidence(ctx context.Context, res *Result, partners ...string) ([]byte, error) {
+	var recipients []string
+	if len(partners) == 0 {
+		for _, sc := range res.Suspects {
+			recipients = append(recipients, sc.Recipient)
+		}
+		if len(recipients) == 0 {
+			return nil, detente.Errorf(detente.EINVALID, "the trace accuses nobody: name the partners the evidence is for")
+		}
+	}
+	for _, p := range partners {
+		i := slices.IndexFunc(res.Scores, func(sc Suspect) bool { return sc.Partner == p })
+		if i < 0 {
+			return nil, detente.Errorf(detente.EINVALID, "partner %s received no copy of what the leak shows: no evidence about it", p)
+		}
+		recipients = append(recipients, res.Scores[i].Recipient)
+	}
+	var seqs []int64
+	for _, r := range recipients {
+		for _, rec := range res.Releases(r) {
+			if seq, ok := res.seqs[rec.Commitment]; ok && !slices.Contains(seqs, seq) {
+				seqs = append(seqs, seq)
+			}
+		}
+	}
+	slices.Sort(seqs)
+	if len(seqs) == 0 {
+		return nil, detente.Errorf(detente.EINVALID, "no release of what the leak shows to %s", strings.Join(partners, ", "))
+	}
+	log, err := s.cfg.ExportSelection(ctx, seqs)
+	if err != nil {
+		return nil, err
+	}
+	openings := func(c trace.Commitment) ([]byte, error) {
+		var b []byte
+		err := s.cfg.Store.View(ctx, func(tx detente.Tx) (err error) { b, err = tx.Doc(ctx, docOpening, c.String()); return })
+		return b, err
+	}
+	ev, err := res.Evidence(recipients, openings, log, s.cfg.Key)
+	if err != nil {
+		return nil, err
+	}
+	return ev.Marshal()
+}
+
+// Verify checks evidence offline against the key of the node that wrote
+// it (trace.VerifyEvidence): it needs nothing else. Evidence that does not
+// hold is an EINVALID error saying why.
+func Verify(data []byte, key detente.PublicKey) (*trace.EvidenceReport, error) {
+	if len(key) != ed25519.PublicKeySize {
+		return nil, detente.Errorf(detente.EINVALID, "not an Ed25519 node key")
+	}
+	if len(data) > MaxEvidence {
+		return nil, detente.Errorf(detente.EINVALID, "evidence of %d bytes: at most %d are read", len(data), MaxEvidence)
+	}
+	rep, err := trace.VerifyEvidence(data, ed25519.PublicKey(key))
+	if err != nil {
+		if errors.Is(err, trace.ErrEvidence) {
+			return nil, detente.Errorf(detente.EINVALID, "%v", err)
+		}
+		return nil, detente.Errorf(detente.EINVALID, "evidence does not verify: %v", err)
+	}
+	return rep, nil
+}

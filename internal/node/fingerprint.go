@@ -1,0 +1,57 @@
+package node
+
+import (
+	"bytes"
+	"context"
+
+	"detente"
+	"detente/internal/leak"
+)
+
+// served returns the bytes partner receives of version o, which decision
+// d allows: the one place that computes them, for release bundles and
+// TAXII views alike. A version this node marked for fingerprinting goes
+// as the partner's own copy (returned, to be recorded with the release
+// event: leak.Service.Released); a fingerprinted copy another node gave
+// this one goes on as this node's relay of it; a version with redacted
+// properties as its projection; any other as it is stored.
+func (n *Node) served(ctx context.Context, tx detente.Tx, o *detente.ObjectVersion, partner *detente.Partner, d detente.Decision) ([]byte, *leak.Copy, error) {
+	sels := redactedOf(d, o.ID)
+	marked, err := n.Leak.Marked(ctx, tx, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	switch {
+	case marked:
+		c, err := n.Leak.Fingerprint(o, partner.Name, partner.Key, sels)
+		if err != nil {
+			return nil, nil, err
+		}
+		return c.Raw, c, nil
+	case len(sels) > 0 || n.passedOn(o) && !o.Origin.Equal(partner.Key):
+		// Back to its originator, a copy goes as it is: the originator
+		// knows its own signature and counts it as unchanged.
+		p, err := n.project(o, sels)
+		return p, nil, err
+	}
+	return o.Raw, nil, nil
+}
+
+// passedOn reports whether o is a fingerprinted copy another node gave
+// this one (signed by its originator with a relay statement naming
+// itself): passed on, it goes as this node's relay, so that a partner
+// holding its own copy files it as a relayed copy instead of refusing it
+// as a conflicting version.
+func (n *Node) passedOn(o *detente.ObjectVersion) bool {
+	return len(o.Origin) > 0 && o.Origin.Equal(o.Signer) && !o.Origin.Equal(n.PublicKey()) &&
+		bytes.Contains(o.Raw, []byte(`"origin_signer"`))
+}
+
+// logRelease appends the release event to partner with body, recording
+// the fingerprinted copies released with it in the same transaction.
+func (n *Node) logRelease(ctx context.Context, tx detente.Tx, partner string, body map[string]any, copies []*leak.Copy) error {
+	if len(copies) == 0 {
+		return n.logEvent(ctx, tx, detente.EventRelease, partner, body)
+	}
+	return n.Leak.Released(ctx, tx, partner, body, copies)
+}
