@@ -144,6 +144,14 @@ func (o *ObjectVersion) Key() string {
 	return o.ID + "@" + o.Modified.UTC().Format(time.RFC3339Nano)
 }
 
+// StoreKey returns the key under which the store holds this version,
+// "id@modified@signer": two originators' versions with the same id and
+// modified (observables have no modified at all) are two versions, and
+// anything that caches decisions about versions must tell them apart.
+func (o *ObjectVersion) StoreKey() string {
+	return NormalID(o.ID) + "@" + o.Modified.UTC().Format(time.RFC3339Nano) + "@" + o.Signer.String()
+}
+
 // ObjectFilter selects object versions. Zero fields select everything.
 type ObjectFilter struct {
 	IDs        []string  // any of these ids

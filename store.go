@@ -110,16 +110,19 @@ type Tx interface {
 	// AgreementVersions returns every version of agreement id, oldest first.
 	AgreementVersions(ctx context.Context, id string) ([]*Agreement, error)
 
-	// PutConsent stores a new consent (c.ID must be new) or, for an
-	// existing ID, records its revocation. Only the revocation can change:
-	// the signed consent stays as it was first stored, and a revoked
-	// consent stays revoked whatever is put later.
+	// PutConsent stores a new consent or, for an ID its originator already
+	// used, records its revocation. A consent is keyed by (ID, Originator):
+	// another node's consent under the same ID is another consent, so no
+	// one can occupy the ID of a consent it did not issue. Only the
+	// revocation can change: the signed consent stays as it was first
+	// stored, and a revoked consent stays revoked whatever is put later.
 	PutConsent(ctx context.Context, c *Consent) error
 	// Consents returns the consents naming object id, revoked ones
 	// included; every consent when object is "".
 	Consents(ctx context.Context, object string) ([]*Consent, error)
-	// Consent returns the consent with id, revoked or not.
-	Consent(ctx context.Context, id string) (*Consent, error)
+	// Consent returns the consent originator issued with id, revoked or
+	// not.
+	Consent(ctx context.Context, id string, originator PublicKey) (*Consent, error)
 
 	// PutRelease stores a release decision and assigns its ID.
 	PutRelease(ctx context.Context, r *Release) error

@@ -151,7 +151,7 @@ func runObjectList(ctx context.Context, e *env, a *objectListArgs) error {
 	fmt.Fprintln(tw, "TYPE\tNAME\tORIGINATOR\tMODIFIED\tGRADING\tMARKINGS\tCORROBORATION\tID")
 	for i, o := range objs {
 		s := summarise(o)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Type, orDash(shorten(s.Name, 60)), orDash(s.Originator), orDash(s.Modified),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Type, orDash(shorten(s.Name, 60)), orDash(originatorText(s)), orDash(s.Modified),
 			orDash(s.Grading), orDash(strings.Join(s.Markings, ",")), corroborationText(cs[i]), s.ID)
 	}
 	return tw.Flush()
@@ -211,9 +211,13 @@ type objectSummary struct {
 	Type string `json:"type"`
 	// Name is the object's name, or an SCO's value; "" when it has
 	// neither.
-	Name       string   `json:"name"`
-	Modified   string   `json:"modified"`
-	Originator string   `json:"originator"`
+	Name       string `json:"name"`
+	Modified   string `json:"modified"`
+	Originator string `json:"originator"`
+	// Relayed is set for a copy another node relayed (signed by it, with a
+	// statement naming the originator): the originator's word only as far
+	// as the relay can be trusted.
+	Relayed    bool     `json:"relayed,omitempty"`
 	Signer     string   `json:"signer,omitempty"`
 	Grading    string   `json:"grading,omitempty"`
 	Markings   []string `json:"markings"`
@@ -236,9 +240,18 @@ func corroborationText(c corroboration.Corroboration) string {
 	return shorten(strings.Join(c.IndependentSources, ","), 40)
 }
 
+// originatorText is the ORIGINATOR cell of a listing: a relayed copy says
+// so.
+func originatorText(s objectSummary) string {
+	if s.Relayed && s.Originator != "" {
+		return s.Originator + " (relayed)"
+	}
+	return s.Originator
+}
+
 func summarise(o *detente.ObjectVersion) objectSummary {
 	s := objectSummary{ID: o.ID, Type: o.Type, Name: nameOf(o.Raw), Originator: o.Originator, Grading: o.Grading.String(),
-		Quarantine: o.Quarantine, Markings: []string{}}
+		Quarantine: o.Quarantine, Markings: []string{}, Relayed: o.Relayed()}
 	if !o.Modified.IsZero() {
 		s.Modified = o.Modified.UTC().Format("2006-01-02T15:04:05.000Z")
 	}

@@ -107,6 +107,9 @@ type ObjectJSON struct {
 	Type       string    `json:"type"`
 	Modified   time.Time `json:"modified,omitzero"`
 	Originator string    `json:"originator"`
+	// Relayed is set for a copy another node relayed (it signed it, with
+	// a statement naming the originator).
+	Relayed    bool      `json:"relayed,omitempty"`
 	Signer     string    `json:"signer,omitempty"`
 	Grading    string    `json:"grading,omitempty"`
 	Markings   []string  `json:"markings"`
@@ -121,7 +124,7 @@ type ObjectJSON struct {
 
 func objectJSON(o *detente.ObjectVersion) ObjectJSON {
 	j := ObjectJSON{ID: o.ID, Type: o.Type, Modified: o.Modified, Originator: o.Originator, Grading: o.Grading.String(),
-		Markings: o.Markings, Received: o.Received, Quarantine: o.Quarantine, Seq: o.Seq, Object: o.Raw}
+		Markings: o.Markings, Received: o.Received, Quarantine: o.Quarantine, Seq: o.Seq, Object: o.Raw, Relayed: o.Relayed()}
 	if j.Markings == nil {
 		j.Markings = []string{}
 	}

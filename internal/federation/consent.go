@@ -74,14 +74,29 @@ func (s *Service) AddConsent(ctx context.Context, c *detente.Consent) error {
 		if err != nil {
 			return detente.Errorf(detente.EINVALID, "consent %s is signed by %s, who is not a partner", c.ID, c.Originator)
 		}
-		// A consent is found by its id, whatever object it names: another
-		// node's consent under a held id, or a held one unrevoked, must
+		// Only an object's originator speaks for it: a consent signed by
+		// another node for an object this node holds from someone else is
+		// refused, not kept to mislead whoever reads the list.
+		if owner, err := tx.Owner(ctx, c.Object); err == nil && !owner.Equal(c.Originator) {
+			// An observable is each originator's own: a version of it
+			// from the signer makes the consent the signer's to give.
+			if _, err := tx.ObjectFrom(ctx, c.Object, c.Originator); detente.ErrorCode(err) == detente.ENOTFOUND {
+				return s.refuseConsent(ctx, tx, p, c, "it names an object "+p.Name+" did not originate")
+			} else if err != nil {
+				return err
+			}
+		} else if err != nil && detente.ErrorCode(err) != detente.ENOTFOUND {
+			return err
+		}
+		// A consent is found by its id and its originator: another node's
+		// consent under the same id is another consent. The originator's
+		// own consent held under the id, unrevoked or different, must
 		// change nothing.
-		h, err := tx.Consent(ctx, c.ID)
+		h, err := tx.Consent(ctx, c.ID, c.Originator)
 		switch {
 		case err == nil:
-			if !h.Originator.Equal(c.Originator) || !sameConsent(h, c) {
-				return s.refuseConsent(ctx, tx, p, c)
+			if !sameConsent(h, c) {
+				return s.refuseConsent(ctx, tx, p, c, p.Name+" issued a different consent under that id before")
 			}
 			if h.Revoked || !c.Revoked {
 				return nil // nothing new: a revocation is final
@@ -193,16 +208,15 @@ func sameConsent(a, b *detente.Consent) bool {
 }
 
 // refusedConsentDoc is the document kind remembering the consents refused
-// because another consent holds their id (id: originator key and consent
-// id).
+// (id: originator key and consent id).
 const refusedConsentDoc = "refused-consent"
 
-// refuseConsent records, once, a consent from partner p that another
-// consent's id holds: an alert for the admins, and one log entry, so that
-// the log grows by one entry for a refused consent as for an added one
-// (what a partner reads of the log's size says nothing of which ids the
-// node holds). It leaves the held consent as it is.
-func (s *Service) refuseConsent(ctx context.Context, tx detente.Tx, p *detente.Partner, c *detente.Consent) error {
+// refuseConsent records, once, a consent partner p signed that cannot
+// stand (why says why): an alert for the admins naming p, and one log
+// entry, so that the log grows by one entry for a refused consent as for
+// an added one (what a partner reads of the log's size says nothing of
+// which ids the node holds). It leaves any held consent as it is.
+func (s *Service) refuseConsent(ctx context.Context, tx detente.Tx, p *detente.Partner, c *detente.Consent, why string) error {
 	key := c.Originator.String() + "/" + c.ID
 	if _, err := tx.Doc(ctx, refusedConsentDoc, key); err == nil {
 		return nil // refused before
@@ -213,10 +227,10 @@ func (s *Service) refuseConsent(ctx context.Context, tx detente.Tx, p *detente.P
 		return err
 	}
 	a := &detente.Alert{Time: s.clock(), Kind: detente.AlertQuarantine, Key: "consent-refused/" + key, Partner: p.Name,
-		Message: fmt.Sprintf("consent %s from %s refused: another consent is held under that id", c.ID, p.Name)}
+		Message: fmt.Sprintf("consent %s signed by %s refused: %s", c.ID, p.Name, why)}
 	if err := tx.PutAlert(ctx, a); err != nil {
 		return err
 	}
-	s.logger.WarnContext(ctx, "consent refused: its id is another consent's", "partner", p.Name, "id", c.ID)
+	s.logger.WarnContext(ctx, "consent refused", "partner", p.Name, "id", c.ID, "why", why)
 	return s.logEvent(ctx, tx, detente.EventConsentRefused, p.Name, map[string]string{"id": c.ID})
 }

@@ -244,6 +244,44 @@ func TestRunSyncBackoff(t *testing.T) {
 	}
 }
 
+// TestStalledPartnerDelaysNoOther: a partner whose pull hangs (the red
+// team's server that never ends its pages, or one that never answers)
+// holds up no other partner's pulls: bravo is tried on its own schedule
+// while charlie's pull is stuck.
+func TestStalledPartnerDelaysNoOther(t *testing.T) {
+	n, _ := alphaWithBravo(t)
+	_, charlieKey, _ := ed25519.GenerateKey(nil)
+	if _, err := n.AddPartner(context.Background(), "charlie", detente.PublicKey(charlieKey.Public().(ed25519.PublicKey)), "https://charlie.example:8443"); err != nil {
+		t.Fatal(err)
+	}
+	synctest.Test(t, func(t *testing.T) {
+		var bravo, charlie atomic.Int32
+		f := federation.New(federation.Config{Store: n.Store, Name: n.Name, Key: n.Key, Log: n.Log,
+			Peer: func(p *detente.Partner) (*peer.Client, error) {
+				if p.Name == "charlie" {
+					charlie.Add(1)
+					time.Sleep(time.Hour)
+					return nil, errors.New("charlie hung for an hour")
+				}
+				bravo.Add(1)
+				return nil, errors.New("bravo is down")
+			}})
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() { f.RunSync(ctx, time.Second, 8*time.Second); close(done) }()
+		time.Sleep(23 * time.Second)
+		synctest.Wait()
+		if got := bravo.Load(); got != 5 {
+			t.Errorf("bravo tried %d times in 23s while charlie hung, want 5 (at 0, 2, 6, 14 and 22s)", got)
+		}
+		if got := charlie.Load(); got != 1 {
+			t.Errorf("charlie's hung pull was started %d times, want 1 (never twice at once)", got)
+		}
+		cancel()
+		<-done
+	})
+}
+
 // TestCosignatureBinding: a partner's cosignature is stored only under a
 // witness name bound to the partner's own key, and only if it verifies.
 func TestCosignatureBinding(t *testing.T) {

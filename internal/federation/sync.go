@@ -2,6 +2,7 @@ package federation
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"detente"
@@ -45,7 +46,7 @@ func (s *Service) Sync(ctx context.Context, partner string, progress func(SyncRe
 		return res, err // stored before URLs were checked: never pulled in cleartext
 	}
 	err := s.pull(ctx, p, res, progress)
-	if err2 := s.recordSyncAttempt(ctx, partner, err); err == nil {
+	if err2 := s.recordSyncAttempt(context.WithoutCancel(ctx), partner, err); err == nil {
 		err = err2
 	}
 	if err != nil {
@@ -136,24 +137,111 @@ func (s *Service) SyncAll(ctx context.Context, progress func(SyncResult)) ([]*Sy
 }
 
 // RunSync pulls from every active partner every interval until ctx ends.
-// A partner that fails is retried with exponential backoff, up to
-// maxBackoff, so a partner that is down is not hammered and one that comes
-// back is picked up.
+// Each partner is pulled on its own (at most passWidth at once) under its
+// own deadline, so a partner that is slow, down, or never ends its pages
+// delays no other; a pull cut short resumes at the next tick from the last
+// page stored. A partner that fails is retried with exponential backoff,
+// up to maxBackoff, so a partner that is down is not hammered and one that
+// comes back is picked up.
 func (s *Service) RunSync(ctx context.Context, interval, maxBackoff time.Duration) {
-	next := map[string]time.Time{}
-	fails := map[string]int{}
+	r := &syncRunner{s: s, interval: interval, maxBackoff: maxBackoff,
+		next: map[string]time.Time{}, fails: map[string]int{}, running: map[string]bool{},
+		slots: make(chan struct{}, passWidth)}
+	defer r.wg.Wait()
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if release, ok := s.lease(ctx, "sync"); ok {
-			s.syncPass(ctx, interval, maxBackoff, next, fails)
-			release()
-		}
+		r.startDue(ctx)
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+	}
+}
+
+// passWidth is how many partners RunSync pulls from at once, and
+// passDeadline the least time one pull may take (ten sync intervals if
+// that is longer).
+const (
+	passWidth    = 4
+	passDeadline = 5 * time.Minute
+)
+
+// syncRunner is RunSync's state: when each partner is next due, its
+// failures in a row, and which pulls are running.
+type syncRunner struct {
+	s                    *Service
+	interval, maxBackoff time.Duration
+	slots                chan struct{}
+	wg                   sync.WaitGroup
+
+	mu      sync.Mutex
+	next    map[string]time.Time
+	fails   map[string]int
+	running map[string]bool
+}
+
+// startDue starts a pull from every active partner that is due, not
+// already being pulled, and for which a slot is free.
+func (r *syncRunner) startDue(ctx context.Context) {
+	ps, err := r.s.partners(ctx)
+	if err != nil && ctx.Err() == nil {
+		r.s.logger.WarnContext(ctx, "sync: list partners", "err", err)
+	}
+	for _, p := range ps {
+		if ctx.Err() != nil {
+			return
+		}
+		r.mu.Lock()
+		due := p.State == detente.PartnerActive && p.URL != "" && !r.running[p.Name] && !time.Now().Before(r.next[p.Name])
+		r.mu.Unlock()
+		if !due {
+			continue
+		}
+		select {
+		case r.slots <- struct{}{}:
+		default:
+			return // every slot busy: the rest wait for the next tick
+		}
+		release, ok := r.s.lease(ctx, "sync/"+p.Name)
+		if !ok {
+			<-r.slots
+			continue // another process serving this node is pulling it
+		}
+		r.mu.Lock()
+		r.running[p.Name] = true
+		r.mu.Unlock()
+		r.wg.Add(1)
+		go func(name string) {
+			defer r.wg.Done()
+			defer func() { <-r.slots }()
+			defer release()
+			r.pull(ctx, name)
+		}(p.Name)
+	}
+}
+
+// pull runs one partner's pull under its deadline and schedules the next.
+func (r *syncRunner) pull(ctx context.Context, name string) {
+	pctx, cancel := context.WithTimeout(ctx, max(passDeadline, 10*r.interval))
+	defer cancel()
+	res, err := r.s.Sync(pctx, name, nil)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.running[name] = false
+	if err != nil {
+		r.fails[name]++
+		wait := min(r.maxBackoff, r.interval<<min(r.fails[name], 16))
+		r.next[name] = time.Now().Add(wait)
+		if ctx.Err() == nil {
+			r.s.logger.WarnContext(ctx, "sync failed", "partner", name, "retry_in", wait, "err", err)
+		}
+		return
+	}
+	r.fails[name], r.next[name] = 0, time.Time{}
+	if res.Added+res.Quarantined+res.Rejected > 0 {
+		r.s.logger.InfoContext(ctx, "synced", "partner", name, "added", res.Added, "quarantined", res.Quarantined, "rejected", res.Rejected)
 	}
 }
 
@@ -178,34 +266,6 @@ func (s *Service) lease(ctx context.Context, name string) (func(), bool) {
 		return nil, false
 	}
 	return release, ok
-}
-
-// syncPass runs one round of RunSync.
-func (s *Service) syncPass(ctx context.Context, interval, maxBackoff time.Duration, next map[string]time.Time, fails map[string]int) {
-	ps, err := s.partners(ctx)
-	if err != nil && ctx.Err() == nil {
-		s.logger.WarnContext(ctx, "sync: list partners", "err", err)
-	}
-	for _, p := range ps {
-		if ctx.Err() != nil {
-			return
-		}
-		if p.State != detente.PartnerActive || p.URL == "" || time.Now().Before(next[p.Name]) {
-			continue
-		}
-		r, err := s.Sync(ctx, p.Name, nil)
-		if err != nil {
-			fails[p.Name]++
-			wait := min(maxBackoff, interval<<min(fails[p.Name], 16))
-			next[p.Name] = time.Now().Add(wait)
-			s.logger.WarnContext(ctx, "sync failed", "partner", p.Name, "retry_in", wait, "err", err)
-			continue
-		}
-		fails[p.Name], next[p.Name] = 0, time.Time{}
-		if r.Added+r.Quarantined+r.Rejected > 0 {
-			s.logger.InfoContext(ctx, "synced", "partner", p.Name, "added", r.Added, "quarantined", r.Quarantined, "rejected", r.Rejected)
-		}
-	}
 }
 
 // SyncStates returns every partner's sync state, in the order of the

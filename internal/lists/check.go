@@ -37,6 +37,20 @@ const (
 	MaxListedAhead = 31 * 24 * time.Hour
 )
 
+// hiddenRune returns the first control character (C0 but tab and line
+// breaks, which the UN list has in names and read as spaces; C1; DEL) or
+// bidi override, isolate or mark in s: they hide or reorder what an analyst reads
+// (U+202E turns "ABC" into what looks like "CBA") and no authority's name
+// holds one.
+func hiddenRune(s string) (rune, bool) {
+	for _, r := range s {
+		if (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || (r >= 0x7f && r <= 0x9f) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) || r == 0x200e || r == 0x200f {
+			return r, true
+		}
+	}
+	return 0, false
+}
+
 // Check reports the first thing wrong with d, or nil: an empty entity id or
 // name, an unknown type, a field over its limit (MaxNameSize, MaxFieldSize,
 // MaxRemarksSize, MaxAliases, MaxValues), a date that is not a real
@@ -68,6 +82,9 @@ func Check(d *detente.Designation, now time.Time) error {
 		}
 		if len(n.Name) > MaxNameSize {
 			return overLimit(fmt.Sprintf("name %d", i+1), len(n.Name), MaxNameSize)
+		}
+		if r, ok := hiddenRune(n.Name); ok {
+			return fmt.Errorf("name %d holds the invisible or control character %U: a name must read as it is stored", i+1, r)
 		}
 	}
 	for _, f := range []struct {

@@ -121,6 +121,8 @@ func TestStrictGeneric(t *testing.T) {
 		{"remarks over 64 KiB", []string{generic(person("P-2", "Beta", "remarks", strings.Repeat("r", 64<<10+1)))}, []string{"g.csv line 2", "field 10 (remarks) is 65537 bytes, over the 65536-byte limit"}},
 		{"regime over the limit", []string{generic(person("P-2", "Beta", "regime", strings.Repeat("r", 1001)))}, []string{"g.csv line 2", "field 7 (regime) is 1001 bytes"}},
 		{"entity id over the limit", []string{generic(person(strings.Repeat("1", 1001), "Beta"))}, []string{"g.csv line 2", "field 1 (entity_id) is 1001 bytes"}},
+		{"right-to-left override in a name", []string{generic(ok, person("P-2", "A\u202eB"))}, []string{"g.csv line 3", "invisible or control character U+202E"}},
+		{"NUL in a name", []string{generic(ok, person("P-2", "A\x00C"))}, []string{"g.csv line 3", "invisible or control character U+0000"}},
 		{"unused column over 64 KiB", []string{"entity_id,name,passport\nP-1,Alpha," + strings.Repeat("9", 64<<10+1) + "\n"}, []string{"g.csv line 2", "field 3 (passport) is 65537 bytes, over the 65536-byte limit"}},
 	})
 	expectRefused(t, Loader{Now: testNow, MaxFileSize: 150}, "partner", []string{"g.csv"},

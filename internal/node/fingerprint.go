@@ -16,6 +16,12 @@ import (
 // this one goes on as this node's relay of it; a version with redacted
 // properties as its projection; any other as it is stored.
 func (n *Node) served(ctx context.Context, tx detente.Tx, o *detente.ObjectVersion, partner *detente.Partner, d detente.Decision) ([]byte, *leak.Copy, error) {
+	if o.Signer.Equal(partner.Key) {
+		// The partner's own signed bytes go back to it as they are: it
+		// wrote every part a projection would remove, and a projection
+		// would be a second version of its own object under its key.
+		return o.Raw, nil, nil
+	}
 	sels := redactedOf(d, o.ID)
 	marked, err := n.Leak.Marked(ctx, tx, o)
 	if err != nil {

@@ -21,10 +21,22 @@ func (n *Node) ObjectVersions(ctx context.Context, id string) ([]*detente.Object
 	return vs, err
 }
 
-// CurrentObject returns the current version of id (detente.Tx.Object).
+// CurrentObject returns the current version of id (detente.Tx.Object),
+// except that of an observable this node observed itself, its analysts
+// see its own observation, whoever named the value first.
 func (n *Node) CurrentObject(ctx context.Context, id string) (*detente.ObjectVersion, error) {
 	var o *detente.ObjectVersion
-	err := n.Store.View(ctx, func(tx detente.Tx) (err error) { o, err = tx.Object(ctx, id); return })
+	err := n.Store.View(ctx, func(tx detente.Tx) (err error) {
+		if o, err = tx.Object(ctx, id); err != nil || !o.Created.IsZero() || o.Originator == detente.OriginSelf {
+			return err
+		}
+		if own, err := tx.ObjectFrom(ctx, id, n.PublicKey()); err == nil {
+			o = own
+		} else if detente.ErrorCode(err) != detente.ENOTFOUND {
+			return err
+		}
+		return nil
+	})
 	return o, err
 }
 

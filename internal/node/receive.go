@@ -126,22 +126,22 @@ func (n *Node) Receive(ctx context.Context, from string, raws []json.RawMessage,
 		if err != nil {
 			return err
 		}
+		// What is decided by the bytes alone (predefined TLP definitions,
+		// objects malformed, unsigned or out of time) is logged as one
+		// entry for the batch: its size tells the partner nothing it did
+		// not send, and a flood of junk cannot grow the log without bound.
+		var unstored unstoredBatch
 		for _, it := range items {
 			if it.predefined {
 				res.Unchanged++
 				res.Receipts = append(res.Receipts, Receipt{ID: it.id, Outcome: ReceivedPredefined})
-				// One log entry per object, whatever the outcome: the log's
-				// size, which partners see, says nothing of what this node
-				// held or decided.
-				if err := n.logEvent(ctx, tx, detente.EventObjectReceived, from, map[string]string{"id": it.id, "from": from, "outcome": ReceivedPredefined}); err != nil {
-					return err
-				}
+				unstored.predefined++
 				continue
 			}
 			if it.v == nil {
-				if err := n.reject(ctx, tx, res, from, it.id, time.Time{}, ReceivedRejected, it.reject); err != nil {
-					return err
-				}
+				res.Rejected++
+				res.Receipts = append(res.Receipts, Receipt{ID: it.id, Outcome: ReceivedRejected, Reason: it.reject})
+				unstored.reject(it.id, it.reject)
 				continue
 			}
 			v := it.v
@@ -170,6 +170,11 @@ func (n *Node) Receive(ctx context.Context, from string, raws []json.RawMessage,
 			if err != nil {
 				return err
 			}
+			// Anything else signed with this node's own key is a copy it
+			// made itself (a redacted projection, a relay) coming back:
+			// nobody else can sign with the key, and it holds the
+			// original, so it is unchanged, not a conflicting version.
+			own = own || v.Signer.Equal(self)
 			added := false
 			if !own {
 				added, err = tx.PutObject(ctx, v)
@@ -223,6 +228,9 @@ func (n *Node) Receive(ctx context.Context, from string, raws []json.RawMessage,
 				return err
 			}
 			res.Receipts = append(res.Receipts, Receipt{ID: v.ID, Modified: v.Modified, Outcome: outcome, Reason: v.Quarantine})
+		}
+		if err := n.logUnstored(ctx, tx, from, &unstored); err != nil {
+			return err
 		}
 		if after != nil {
 			return after(tx, res)
@@ -286,6 +294,43 @@ func (n *Node) reject(ctx context.Context, tx detente.Tx, res *ReceiveResult, fr
 		return err
 	}
 	return n.logEvent(ctx, tx, detente.EventObjectQuarantined, from, map[string]string{"id": id, "from": from, "rejected": reason})
+}
+
+// unstoredBatch sums up the objects of one batch decided by their bytes
+// alone: predefined TLP definitions, and objects rejected before the
+// store (malformed, unsigned, badly signed, out of time).
+type unstoredBatch struct {
+	predefined, rejected int
+	examples             []map[string]string // the first maxExamples rejections
+}
+
+// maxExamples bounds the rejections a batch's log entry and alert name.
+const maxExamples = 20
+
+func (b *unstoredBatch) reject(id, reason string) {
+	b.rejected++
+	if len(b.examples) < maxExamples {
+		b.examples = append(b.examples, map[string]string{"id": id, "reason": reason})
+	}
+}
+
+// logUnstored writes one log entry for the batch's unstored objects, and
+// one alert (updated in place, per partner) when some were rejected.
+func (n *Node) logUnstored(ctx context.Context, tx detente.Tx, from string, b *unstoredBatch) error {
+	if b.predefined == 0 && b.rejected == 0 {
+		return nil
+	}
+	body := map[string]any{"from": from, "outcome": "not-stored", "predefined": b.predefined, "rejected": b.rejected}
+	if b.rejected > 0 {
+		body["examples"] = b.examples
+		first := b.examples[0]
+		a := &detente.Alert{Key: "rejected/" + from, Time: n.now(), Kind: detente.AlertQuarantine, Partner: from,
+			Message: fmt.Sprintf("%d object(s) from %s rejected, e.g. %s: %s", b.rejected, from, first["id"], first["reason"])}
+		if err := tx.PutAlert(ctx, a); err != nil {
+			return err
+		}
+	}
+	return n.logEvent(ctx, tx, detente.EventObjectQuarantined, from, body)
 }
 
 // denyText summarises the denying reasons of a decision.

@@ -207,7 +207,22 @@ func (n *Node) decide(ctx context.Context, tx detente.Tx, object, partner string
 // to partner, without releasing anything or recording it.
 func (n *Node) CheckRelease(ctx context.Context, object, partner string) (*detente.Decision, error) {
 	var d detente.Decision
-	err := n.Store.View(ctx, func(tx detente.Tx) (err error) { _, d, err = n.decide(ctx, tx, object, partner); return })
+	err := n.Store.View(ctx, func(tx detente.Tx) error {
+		_, dd, err := n.decide(ctx, tx, object, partner)
+		if err != nil || !dd.Allowed {
+			d = dd
+			return err
+		}
+		// What Release would send: a closure whose projection is not valid
+		// STIX is withheld, and the check must say so too.
+		if _, _, bad, err := n.bundle(ctx, tx, partner, dd); bad != "" {
+			withheld(&dd, bad, err)
+		} else if err != nil {
+			return err
+		}
+		d = dd
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -116,7 +116,7 @@ type viewer struct {
 	partner        string
 	g              *graph
 	now            time.Time
-	seen           map[string]*verdict // by version key
+	seen           map[string]*verdict // by StoreKey: never shared between two signers' versions
 	served         []detente.Decision
 	servedVersions []*detente.ObjectVersion
 	// withheld are versions the policy allows whose projection is not
@@ -132,7 +132,7 @@ type viewer struct {
 
 // see decides whether version o is in the view.
 func (v *viewer) see(ctx context.Context, o *detente.ObjectVersion) (*verdict, error) {
-	if vd, ok := v.seen[o.Key()]; ok {
+	if vd, ok := v.seen[o.StoreKey()]; ok {
 		return vd, nil
 	}
 	vd := &verdict{ok: true, raw: o.Raw}
@@ -154,7 +154,7 @@ func (v *viewer) see(ctx context.Context, o *detente.ObjectVersion) (*verdict, e
 		}
 		vd.ok = vd.d.Allowed
 	}
-	v.seen[o.Key()] = vd
+	v.seen[o.StoreKey()] = vd
 	return vd, nil
 }
 

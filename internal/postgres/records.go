@@ -189,11 +189,11 @@ func (t *Tx) AgreementVersions(ctx context.Context, id string) ([]*detente.Agree
 
 // PutConsent implements detente.Tx.
 func (t *Tx) PutConsent(ctx context.Context, c *detente.Consent) error {
-	_, err := t.exec(ctx, `INSERT INTO consents (id, object, doc, revoked, revoked_reason, received)
-		VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT (id) DO UPDATE SET revoked = true, revoked_reason = excluded.revoked_reason
+	_, err := t.exec(ctx, `INSERT INTO consents (id, originator, object, doc, revoked, revoked_reason, received)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (id, originator) DO UPDATE SET revoked = true, revoked_reason = excluded.revoked_reason
 		WHERE excluded.revoked AND NOT consents.revoked`,
-		c.ID, detente.NormalID(c.Object), mustJSON(c), c.Revoked, c.RevokedReason, nanos(c.Received))
+		c.ID, c.Originator.String(), detente.NormalID(c.Object), mustJSON(c), c.Revoked, c.RevokedReason, nanos(c.Received))
 	if err != nil {
 		return fmt.Errorf("put consent: %w", err)
 	}
@@ -202,16 +202,16 @@ func (t *Tx) PutConsent(ctx context.Context, c *detente.Consent) error {
 
 // Consents implements detente.Tx.
 func (t *Tx) Consents(ctx context.Context, object string) ([]*detente.Consent, error) {
-	q, args := `SELECT doc, revoked, revoked_reason, received FROM consents WHERE object = $1 ORDER BY id`, []any{detente.NormalID(object)}
+	q, args := `SELECT doc, revoked, revoked_reason, received FROM consents WHERE object = $1 ORDER BY id, originator`, []any{detente.NormalID(object)}
 	if object == "" {
-		q, args = `SELECT doc, revoked, revoked_reason, received FROM consents ORDER BY id`, nil
+		q, args = `SELECT doc, revoked, revoked_reason, received FROM consents ORDER BY id, originator`, nil
 	}
 	return t.consents(ctx, q, args...)
 }
 
 // Consent implements detente.Tx.
-func (t *Tx) Consent(ctx context.Context, id string) (*detente.Consent, error) {
-	cs, err := t.consents(ctx, `SELECT doc, revoked, revoked_reason, received FROM consents WHERE id = $1`, id)
+func (t *Tx) Consent(ctx context.Context, id string, originator detente.PublicKey) (*detente.Consent, error) {
+	cs, err := t.consents(ctx, `SELECT doc, revoked, revoked_reason, received FROM consents WHERE id = $1 AND originator = $2`, id, originator.String())
 	if err != nil {
 		return nil, err
 	}

@@ -439,8 +439,11 @@ func TestOneObjectDoesNotBlockTheFeed(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || strings.Contains(string(body), amber) || strings.Contains(string(body), "intranet") {
 		t.Errorf("page: %s %s", resp.Status, body)
 	}
-	d := decide(t, alpha, amber, "bravo")
-	_ = d // the policy alone allows it; the projection is what fails
+	// release check says what release would do (the red team found it
+	// saying allowed while release withheld the object).
+	if d := decide(t, alpha, amber, "bravo"); d.Allowed || !strings.Contains(fmt.Sprint(d.Reasons), detente.ReasonProjectionInvalid) {
+		t.Errorf("release check of the invalid projection: %+v", d)
+	}
 	rel, err := alpha.Release(context.Background(), amber, "bravo")
 	if err != nil {
 		t.Fatal(err)
@@ -735,9 +738,13 @@ func TestLogGrowthSaysNothing(t *testing.T) {
 	}
 }
 
-// TestConsentIDSquatting: charlie serves bravo a consent of its own under
-// the id of alpha's revoked consent; bravo's copy of alpha's consent stays
-// revoked, and alpha's object does not reach charlie through bravo.
+// TestConsentIDSquatting: consents are keyed by (id, originator), so a
+// partner's consent under another originator's consent id occupies
+// nothing: not a revoked one (it cannot un-revoke it), not one still to
+// come (the red team's charlie served its own consent under bravo's id
+// before bravo's arrived, and bravo's was refused). A consent signed for
+// an object its signer did not originate is refused, with an alert naming
+// the signer. Every consent, added or refused, grows the log by one entry.
 func TestConsentIDSquatting(t *testing.T) {
 	alpha, bravo, charlie := startPeer(t, "alpha"), startPeer(t, "bravo"), startPeer(t, "charlie")
 	linkTerms(t, alpha, bravo, nil)
@@ -746,7 +753,7 @@ func TestConsentIDSquatting(t *testing.T) {
 	if _, err := alpha.AddPartner(ctx, "charlie", charlie.PublicKey(), ""); err != nil {
 		t.Fatal(err)
 	}
-	ingest(t, alpha, indicator(green, detente.MarkingGreen, "alpha's"))
+	ingest(t, alpha, indicator(green, detente.MarkingGreen, "alpha's"), indicator(amber, detente.MarkingGreen, "alpha's too"))
 	c, err := alpha.Federation.IssueConsent(ctx, green, "charlie", detente.ConsentObject, time.Time{})
 	if err != nil {
 		t.Fatal(err)
@@ -764,45 +771,71 @@ func TestConsentIDSquatting(t *testing.T) {
 	}
 	// charlie's consent, same id, its own object, not revoked: what
 	// charlie's consents endpoint would serve bravo.
-	forged := &detente.Consent{ID: c.ID, Originator: charlie.PublicKey(), Recipient: charlie.PublicKey(),
-		Object: "indicator--00000000-0000-4000-8000-0000000000c9", Scope: detente.ConsentObject, Issued: c.Issued}
-	forged.Sign(charlie.Key)
+	charlies := "indicator--00000000-0000-4000-8000-0000000000c9"
+	sign := func(id, object string) *detente.Consent {
+		f := &detente.Consent{ID: id, Originator: charlie.PublicKey(), Recipient: charlie.PublicKey(),
+			Object: object, Scope: detente.ConsentObject, Issued: c.Issued}
+		f.Sign(charlie.Key)
+		return f
+	}
 	before := logSize(t, bravo)
 	for range 3 {
-		if err := bravo.Federation.AddConsent(ctx, forged); err != nil {
+		if err := bravo.Federation.AddConsent(ctx, sign(c.ID, charlies)); err != nil {
 			t.Errorf("charlie's consent under alpha's id: %v", err)
 		}
 	}
 	if d := decide(t, bravo, green, "charlie"); d.Allowed {
 		t.Errorf("charlie un-revoked alpha's consent at bravo: %+v", d)
 	}
-	// Refused once, with an alert, and one log entry: as many as a consent
-	// added, so the log's size does not tell charlie whether bravo held
-	// the id; repeats change nothing.
 	if got := logSize(t, bravo); got != before+1 {
-		t.Errorf("refused consent grew bravo's log by %d, want 1", got-before)
+		t.Errorf("charlie's consent grew bravo's log by %d, want 1", got-before)
 	}
-	fresh := &detente.Consent{ID: "consent--00000000-0000-4000-8000-0000000000ca", Originator: charlie.PublicKey(), Recipient: bravo.PublicKey(),
-		Object: "indicator--00000000-0000-4000-8000-0000000000c9", Scope: detente.ConsentObject, Issued: c.Issued}
-	fresh.Sign(charlie.Key)
+
+	// charlie squats the id of a consent alpha has yet to issue: alpha's,
+	// arriving later, is stored and counts.
+	const nextID = "consent--00000000-0000-4000-8000-0000000000cb"
+	if err := bravo.Federation.AddConsent(ctx, sign(nextID, charlies)); err != nil {
+		t.Fatal(err)
+	}
+	genuine := &detente.Consent{ID: nextID, Originator: alpha.PublicKey(), Recipient: charlie.PublicKey(),
+		Object: amber, Scope: detente.ConsentObject, Issued: c.Issued}
+	genuine.Sign(alpha.Key)
+	if err := bravo.Federation.AddConsent(ctx, genuine); err != nil {
+		t.Fatal(err)
+	}
+	if d := decide(t, bravo, amber, "charlie"); !d.Allowed {
+		t.Errorf("alpha's consent after charlie squatted its id: %+v", d)
+	}
+
+	// A consent for an object its signer did not originate is refused,
+	// once, with an alert naming the signer, and one log entry.
 	before = logSize(t, bravo)
 	for range 3 {
-		if err := bravo.Federation.AddConsent(ctx, fresh); err != nil {
+		if err := bravo.Federation.AddConsent(ctx, sign("consent--00000000-0000-4000-8000-0000000000cc", amber)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if got := logSize(t, bravo); got != before+1 {
-		t.Errorf("a new consent grew bravo's log by %d, want 1", got-before)
+		t.Errorf("a refused consent grew bravo's log by %d, want 1", got-before)
 	}
 	groups, err := bravo.AlertGroups(ctx, 10)
 	found := false
 	for _, g := range groups {
 		for _, a := range g.Latest {
-			found = found || strings.Contains(a.Message, "another consent is held under that id")
+			found = found || strings.Contains(a.Message, "signed by charlie refused: it names an object charlie did not originate")
 		}
 	}
 	if err != nil || !found {
-		t.Errorf("no alert for the refused consent: %v", err)
+		t.Errorf("no alert naming charlie for the refused consent: %v", err)
+	}
+	cs, err := bravo.Federation.Consents(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range cs {
+		if k.Object == amber && k.Originator.Equal(charlie.PublicKey()) {
+			t.Errorf("charlie's consent for alpha's object is listed: %+v", k)
+		}
 	}
 }
 
@@ -858,5 +891,123 @@ func TestRetiredKey(t *testing.T) {
 	}
 	if _, err := alpha.AddPartner(ctx, "mallory", detente.PublicKey(old.Public().(ed25519.PublicKey)), ""); detente.ErrorCode(err) != detente.EEXISTS {
 		t.Errorf("a partner pinned to bravo's retired key: %v", err)
+	}
+}
+
+// TestNoOracleThroughSameVersionKey: a partner's version that shares an id
+// and a modified time with one this node holds (every observable of the
+// same value has no modified at all; an SDO can copy the owner's) is a
+// version of its own. What comes back to the partner, and the manifest it
+// reads, must not depend on whether the node held the other version: the
+// red team found a withheld RED observation made charlie's own one 404,
+// and a later-held one appear as a second record in charlie's manifest.
+func TestNoOracleThroughSameVersionKey(t *testing.T) {
+	alpha, charlie := startPeer(t, "alpha"), startPeer(t, "charlie")
+	linkTerms(t, alpha, charlie, map[string]any{"types": append(append([]string{}, intel...), "ipv4-addr")})
+	ip := func(id, value, marking string) map[string]any {
+		return map[string]any{"type": "ipv4-addr", "spec_version": "2.1", "id": id, "value": value, "object_marking_refs": []string{marking}}
+	}
+	const (
+		heldIP   = "ipv4-addr--00000000-0000-5000-8000-0000000000c1"
+		freshIP  = "ipv4-addr--00000000-0000-5000-8000-0000000000c2"
+		freshInd = "indicator--00000000-0000-4000-8000-0000000000c3"
+	)
+	ingest(t, alpha, ip(heldIP, "198.18.0.1", detente.MarkingRed), indicator(red, detente.MarkingRed, "alpha's secret"))
+
+	push(t, charlie, alpha,
+		ip(heldIP, "198.18.0.1", detente.MarkingGreen), ip(freshIP, "198.18.0.2", detente.MarkingGreen),
+		indicator(red, detente.MarkingGreen, "charlie's, same version key"),
+		indicator(freshInd, detente.MarkingGreen, "charlie's, fresh"))
+	hc, _ := charlie.PartnerClient(&detente.Partner{Name: "alpha", Key: alpha.PublicKey()})
+	get := func(path string) (int, string) {
+		resp, err := hc.Get(alpha.srv.URL() + "/taxii2/api/collections/" + node.CollectionShared + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	for _, id := range []string{heldIP, freshIP, red, freshInd} {
+		for _, path := range []string{"/objects/" + id + "/", "/objects/" + id + "/versions/", "/manifest/?match[id]=" + id + "&match[version]=all"} {
+			status, body := get(path)
+			if status != http.StatusOK {
+				t.Errorf("charlie's own %s: %s answers %d: %s", id, path, status, body)
+				continue
+			}
+			if strings.Contains(body, "alpha's secret") || strings.Contains(body, detente.MarkingRed) {
+				t.Errorf("%s: alpha's withheld version shows: %s", path, body)
+			}
+			if strings.Contains(path, "/manifest/") && strings.Count(body, `"date_added"`) != 1 {
+				t.Errorf("%s: want one record, charlie's: %s", path, body)
+			}
+		}
+	}
+	// Alpha's own analysts see alpha's version of an observable, whoever
+	// named the value first.
+	const laterIP = "ipv4-addr--00000000-0000-5000-8000-0000000000c4"
+	push(t, charlie, alpha, ip(laterIP, "198.18.0.4", detente.MarkingGreen))
+	ingest(t, alpha, ip(laterIP, "198.18.0.4", detente.MarkingRed))
+	for _, id := range []string{heldIP, laterIP} {
+		if o, err := alpha.CurrentObject(context.Background(), id); err != nil || !strings.Contains(string(o.Raw), detente.MarkingRed) {
+			t.Errorf("alpha's current %s is not its own: %+v", id, o)
+		}
+	}
+}
+
+// TestOwnProjectionComesBackUnchanged: bravo releases alpha a projection
+// of its indicator (a granular RED part removed, re-signed by bravo);
+// alpha's view gives bravo its own object back. Bravo counts it as
+// unchanged: the red team saw it refused as a conflicting version, with an
+// alert and "1 rejected", on every pull.
+func TestOwnProjectionComesBackUnchanged(t *testing.T) {
+	alpha, bravo := startPeer(t, "alpha"), startPeer(t, "bravo")
+	linkTerms(t, alpha, bravo, nil)
+	ind := indicator(bravos, detente.MarkingGreen, "bravo's indicator")
+	ind["description"] = "source: a named informant"
+	ind["granular_markings"] = []map[string]any{{"marking_ref": detente.MarkingRed, "selectors": []string{"description"}}}
+	ingest(t, bravo, ind)
+	sync(t, alpha, "bravo")
+	if o := holds(alpha, bravos); o == nil || strings.Contains(string(o.Raw), "informant") {
+		t.Fatalf("alpha holds %+v, want bravo's projection", o)
+	}
+	for range 2 {
+		if r := sync(t, bravo, "alpha"); r.Rejected != 0 || r.Quarantined != 0 {
+			t.Errorf("bravo's own projection coming back: %+v", r)
+		}
+	}
+	if o := holds(bravo, bravos); o == nil || !strings.Contains(string(o.Raw), "informant") {
+		t.Errorf("bravo's current version is no longer its whole one: %+v", o)
+	}
+	groups, err := bravo.AlertGroups(context.Background(), 10)
+	if err != nil || len(groups) != 0 {
+		t.Errorf("alerts at bravo: %+v, %v", groups, err)
+	}
+}
+
+// TestJunkCannotGrowTheLog: the red team grew alpha's log by 30,000
+// permanent entries with one push of unsigned objects. What the bytes
+// alone decide (unsigned, malformed, predefined TLP) is one entry per
+// batch, and one alert per partner.
+func TestJunkCannotGrowTheLog(t *testing.T) {
+	alpha, charlie := startPeer(t, "alpha"), startPeer(t, "charlie")
+	linkTerms(t, alpha, charlie, nil)
+	var raws []json.RawMessage
+	for i := range 2000 {
+		o := indicator(fmt.Sprintf("indicator--00000000-0000-4000-8000-%012x", 0xd0000+i), detente.MarkingGreen, "unsigned")
+		raw, _ := json.Marshal(o)
+		raws = append(raws, raw)
+	}
+	before := logSize(t, alpha)
+	st := pushRaw(t, charlie, alpha, raws...)
+	if st.FailureCount != len(raws) {
+		t.Fatalf("status: %d failures, want %d", st.FailureCount, len(raws))
+	}
+	if got := logSize(t, alpha); got != before+1 {
+		t.Errorf("a batch of %d rejected objects grew the log by %d, want 1", len(raws), got-before)
+	}
+	as, err := alpha.Alerts(context.Background(), 100)
+	if err != nil || len(as) != 1 || !strings.Contains(as[0].Message, "2000 object(s) from charlie rejected") {
+		t.Errorf("alerts: %d, %v", len(as), err)
 	}
 }

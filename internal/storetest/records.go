@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"errors"
@@ -152,12 +153,32 @@ func testConsents(t *testing.T, s detente.Store) {
 		return tx.PutConsent(ctx, &other)
 	})
 	view(t, s, func(ctx context.Context, tx detente.Tx) error {
-		got, err := tx.Consent(ctx, c.ID)
+		got, err := tx.Consent(ctx, c.ID, c.Originator)
 		if err != nil || !got.Revoked || got.RevokedReason != "originator withdrew" || got.Object != ind {
 			t.Errorf("Consent after re-puts = %+v, %v; want the first document, still revoked", got, err)
 		}
-		if _, err := tx.Consent(ctx, "consent--00000000-0000-4000-8000-00000000dead"); detente.ErrorCode(err) != detente.ENOTFOUND {
+		if _, err := tx.Consent(ctx, "consent--00000000-0000-4000-8000-00000000dead", c.Originator); detente.ErrorCode(err) != detente.ENOTFOUND {
 			t.Errorf("Consent of an unknown id: %v", err)
+		}
+		return nil
+	})
+	// Another originator's consent under the same id is another consent:
+	// it occupies nothing of the first one's.
+	squat := *c
+	squat.Originator, squat.Object, squat.Revoked, squat.RevokedReason = detente.PublicKey(bytes.Repeat([]byte{7}, 32)), "indicator--00000000-0000-4000-8000-0000000000c9", false, ""
+	update(t, s, func(ctx context.Context, tx detente.Tx) error { return tx.PutConsent(ctx, &squat) })
+	view(t, s, func(ctx context.Context, tx detente.Tx) error {
+		first, err := tx.Consent(ctx, c.ID, c.Originator)
+		if err != nil || !first.Revoked || first.Object != ind {
+			t.Errorf("first originator's consent after another's under its id = %+v, %v", first, err)
+		}
+		other, err := tx.Consent(ctx, c.ID, squat.Originator)
+		if err != nil || other.Revoked || other.Object != squat.Object {
+			t.Errorf("second originator's consent = %+v, %v", other, err)
+		}
+		all, err := tx.Consents(ctx, "")
+		if err != nil || len(all) != 2 {
+			t.Errorf("Consents = %d, %v; want both", len(all), err)
 		}
 		return nil
 	})

@@ -152,6 +152,11 @@ func (c *Client) Versions(ctx context.Context, collectionID, objectID string, f 
 	return v, err
 }
 
+// MaxEmptyPages is how many pages in a row may say there is more while
+// bringing no object before Walk gives up on the server: a server that
+// never ends its pages would otherwise hold the walker for ever.
+const MaxEmptyPages = 16
+
 // Walk fetches every page of a collection's objects that f selects, in
 // order, and calls fn with each, following next until the server reports no
 // more (TAXII 2.1 §3.5). Against a server that sets more without next, it
@@ -162,6 +167,7 @@ func (c *Client) Versions(ctx context.Context, collectionID, objectID string, f 
 // Walk stops at fn's first error and returns it.
 func (c *Client) Walk(ctx context.Context, collectionID string, f Filter, fn func(Page) error) error {
 	next := ""
+	empty := 0 // pages in a row that said more but brought nothing
 	for {
 		p, err := c.Objects(ctx, collectionID, f, next)
 		if err != nil {
@@ -172,6 +178,12 @@ func (c *Client) Walk(ctx context.Context, collectionID string, f Filter, fn fun
 		}
 		if !p.More {
 			return nil
+		}
+		if empty = empty + 1; len(p.Objects) > 0 {
+			empty = 0
+		}
+		if empty >= MaxEmptyPages {
+			return fmt.Errorf("walk collection %s: the server said more objects %d pages in a row but sent none", collectionID, empty)
 		}
 		switch {
 		case p.Next != "":

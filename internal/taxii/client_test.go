@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -178,6 +181,26 @@ func TestWalkNoProgress(t *testing.T) {
 	defer cancel()
 	if err := c.Walk(ctx, "c", Filter{}, func(Page) error { return nil }); err == nil {
 		t.Error("walk without progress returned nil")
+	}
+}
+
+// TestWalkEndlessEmptyPages: a server that answers every page with more
+// and a fresh next but no object (the red team's stalling partner) is
+// given up on after MaxEmptyPages, not walked for ever.
+func TestWalkEndlessEmptyPages(t *testing.T) {
+	var pages atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", MediaType)
+		fmt.Fprintf(w, `{"more":true,"next":"n%d"}`, pages.Add(1))
+	}))
+	defer srv.Close()
+	c := &Client{HTTP: srv.Client(), BaseURL: srv.URL + "/api/"}
+	err := c.Walk(t.Context(), "c", Filter{}, func(Page) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "sent none") {
+		t.Errorf("walk of endless empty pages: %v", err)
+	}
+	if n := pages.Load(); n != MaxEmptyPages {
+		t.Errorf("%d pages fetched, want %d", n, MaxEmptyPages)
 	}
 }
 
