@@ -517,7 +517,11 @@ func TestPages(t *testing.T) {
 	expect("/partners/bravo", "<svg", "sent (solid)", "received (hatched)", "1 object sent", "2 objects received")
 	expect("/log", "release", "object.received", "designation.changed")
 	expect("/log/0", "✓ Verified", "Inclusion proof", "node.init", "Cosigned by partner bravo")
-	expect("/screening?name=Yusuf+Karimow", "match", "un", "eu")
+	expect("/screening?name=Yusuf+Karimow", "match", "un", "eu", "Born: 1971-04-02", "Nationality: UZ")
+	expect("/screening?kind=document&identifier=UZB%3Afa+1234567", "Screen an identifier", "<code>un-1</code>", "<code>eu-1</code>", "1971-04-02", "passport <code>FA1234567</code> (UZ)")
+	expect("/screening?kind=document&identifier=FA1234567", "issuing state unconfirmed")
+	expect("/screening?kind=wallet&identifier=0x12", "want CHAIN:ADDRESS")
+	expect("/screening?kind=imo&identifier=9074729", "No designation on any list held here carries imo")
 	expect("/screening?compare=1&authority=un&authority=eu", "Divergence between authorities", "listed by all")
 	expect("/matching", "Private matching", "Match against a partner", `<option value="bravo">`, "Budgets partners used against this node")
 	expect("/channels", "Channels and points of contact", "✓ open", "⚠ acknowledgement overdue", "Deconfliction", "<svg")
@@ -539,7 +543,7 @@ func TestBadParameters(t *testing.T) {
 		"/log":           {"type": {"%ff"}, "partner": {"%ff"}, "from": {"x", "-1", "1.5"}, "before": {"x", "0"}},
 		"/screening": {
 			"name": {"%ff"}, "type": {"ship"}, "dob": {"garbage", "1970-13"}, "country": {"%ff"},
-			"compare": {"yes"}, "authority": {"%ff"},
+			"compare": {"yes"}, "authority": {"%ff"}, "kind": {"phone"}, "identifier": {"%ff"},
 		},
 		"/channels": {"channel": {"%ff"}},
 	}
