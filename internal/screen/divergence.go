@@ -172,6 +172,36 @@ func CompareLists(ds []detente.Designation, opt CompareOptions) Report {
 		origin[a] = byAuth[a]
 	}
 
+	// The word skeletons of each authority's names of parts (a name with
+	// wing, faction, branch, …): only a name sharing one can be their
+	// whole, so only such names are searched for scope differences alone.
+	partStems := map[string]map[string]bool{}
+	for _, a := range auths {
+		partStems[a] = map[string]bool{}
+	}
+	for i := range ds {
+		for _, n := range screeningNames(&ds[i]) {
+			ws := strings.Fields(nameKey(n))
+			if !slices.ContainsFunc(ws, func(w string) bool { return corePartWords[w] }) {
+				continue
+			}
+			for _, w := range ws {
+				if len(w) > 2 && !partWords[w] {
+					partStems[ds[i].Authority][Skeleton(w)] = true
+				}
+			}
+		}
+	}
+	mayBeWhole := func(d *detente.Designation, other string) bool {
+		for _, n := range screeningNames(d) {
+			for _, w := range strings.Fields(nameKey(n)) {
+				if len(w) > 2 && partStems[other][Skeleton(w)] {
+					return true
+				}
+			}
+		}
+		return false
+	}
 	// Names several entries of one authority carry (an alias two groups
 	// share) say nothing about which of them another list's entry is.
 	shared := map[string]int{}
@@ -215,10 +245,13 @@ func CompareLists(ds []detente.Designation, opt CompareOptions) Report {
 						continue
 					}
 					// Links are searched in one direction per pair of
-					// authorities; scope differences of organisations in
-					// both, since only the shorter name retrieves the longer.
-					scopeOnly := other < d.Authority
-					if scopeOnly && d.Type == detente.EntityPerson {
+					// authorities, from the shorter list into the longer
+					// (fewer searches); scope differences of organisations
+					// in both, since only the shorter name retrieves the
+					// longer.
+					no, nd := len(byAuth[other]), len(byAuth[d.Authority])
+					scopeOnly := no < nd || no == nd && other < d.Authority
+					if scopeOnly && (d.Type == detente.EntityPerson || !mayBeWhole(d, other)) {
 						continue
 					}
 					bests := map[int]best{}

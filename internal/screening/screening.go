@@ -311,6 +311,12 @@ func (s *Service) Screen(ctx context.Context, q screen.Query, limit int) ([]scre
 // (all when none is given) into entities and reports where they agree and
 // disagree.
 func (s *Service) CompareLists(ctx context.Context, authorities []string) (*screen.Report, error) {
+	return s.CompareListsProgress(ctx, authorities, nil)
+}
+
+// CompareListsProgress is CompareLists calling progress (when not nil), from
+// one goroutine, as designations are resolved.
+func (s *Service) CompareListsProgress(ctx context.Context, authorities []string, progress func(done, total int)) (*screen.Report, error) {
 	var ds []detente.Designation
 	err := s.store.View(ctx, func(tx detente.Tx) error {
 		all, err := tx.Designations(ctx, "", false)
@@ -332,7 +338,7 @@ func (s *Service) CompareLists(ctx context.Context, authorities []string) (*scre
 			return nil, detente.Errorf(detente.ENOTFOUND, "no designations of authority %s: load its list with 'detente lists load'", a)
 		}
 	}
-	r := screen.CompareLists(ds, screen.CompareOptions{})
+	r := screen.CompareLists(ds, screen.CompareOptions{Progress: progress})
 	return &r, nil
 }
 
