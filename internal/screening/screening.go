@@ -154,6 +154,10 @@ type Service struct {
 	byKey   map[string]int // designation key → its place in index.Designations()
 	version string
 	checked time.Time
+
+	// Comparisons of lists running or done, by authorities.
+	jobsMu sync.Mutex
+	jobs   map[string]*CompareJob
 }
 
 // New returns the screening of the node called name over store; now is

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"detente"
 	"detente/internal/params"
@@ -32,6 +33,9 @@ type screeningPage struct {
 	Map     *heatMap
 	Scope   []screen.ScopeDifference
 	Diverge []screen.Entity // entities only one authority lists, a sample
+	// A comparison still running: designations resolved of the total.
+	Pending     bool
+	Done, Total int
 }
 
 // idKinds are the kinds of identifier the page screens.
@@ -42,6 +46,10 @@ func idKinds() []string {
 	}
 	return out
 }
+
+// compareWait is how long the screening page waits for a comparison of
+// lists before it shows its progress and reloads itself.
+const compareWait = 1500 * time.Millisecond
 
 // Bounds of the screening page.
 const (
@@ -114,8 +122,20 @@ func (h *Handler) screening(w http.ResponseWriter, r *http.Request, v *visit) er
 		if len(p.Chosen) < 2 {
 			p.Problem = "pick at least two authorities to compare"
 		} else {
-			rep, err := h.node.Screening.CompareLists(ctx, p.Chosen)
-			if err != nil {
+			var rep *screen.Report
+			job, err := h.node.Screening.StartCompare(ctx, p.Chosen)
+			if err == nil {
+				var finished bool
+				if rep, err, finished = job.Wait(ctx, h.compareWait); !finished {
+					// Still running: show how far it is, and reload.
+					p.Pending = true
+					p.Done, p.Total = job.Progress()
+					w.Header().Set("Refresh", "1")
+				}
+			}
+			if p.Pending {
+				// The page reloads itself until the comparison is done.
+			} else if err != nil {
 				if detente.ErrorCode(err) == detente.EINTERNAL {
 					return err
 				}

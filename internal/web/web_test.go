@@ -568,3 +568,39 @@ func TestBadParameters(t *testing.T) {
 		}
 	}
 }
+
+// TestCompareProgress checks that a comparison of lists still running
+// shows its progress and reloads the page (issue 16: the console hung
+// with no feedback), then shows the result.
+func TestCompareProgress(t *testing.T) {
+	f := newFixture(t)
+	f.h.compareWait = 0
+	c := f.as(t, admin)
+	path := "/screening?compare=1&authority=un&authority=eu"
+	resp, body := c.get(path)
+	if resp.StatusCode != 200 {
+		t.Fatalf("%d", resp.StatusCode)
+	}
+	t.Logf("first response: Refresh %q", resp.Header.Get("Refresh"))
+	if resp.Header.Get("Refresh") != "" {
+		if !strings.Contains(body, "<progress") || !strings.Contains(body, "reloads itself") {
+			t.Errorf("a pending comparison without its progress:\n%s", body)
+		}
+	} else if !strings.Contains(body, "Divergence between authorities") {
+		t.Errorf("neither the progress nor the result:\n%s", body)
+	}
+	job, err := f.node.Screening.StartCompare(context.Background(), []string{"eu", "un"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err, ok := job.Wait(context.Background(), time.Minute); !ok || err != nil {
+		t.Fatalf("comparison: %v, finished %v", err, ok)
+	}
+	if d, total := job.Progress(); d != total || total != 5 {
+		t.Errorf("progress %d of %d, want 5 of 5", d, total)
+	}
+	resp, body = c.get(path)
+	if resp.Header.Get("Refresh") != "" || !strings.Contains(body, "Divergence between authorities") || strings.Contains(body, "<progress") {
+		t.Errorf("a finished comparison: Refresh %q\n%s", resp.Header.Get("Refresh"), body)
+	}
+}
