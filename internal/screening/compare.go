@@ -85,4 +85,3 @@ func (s *Service) StartCompare(ctx context.Context, authorities []string) (*Comp
 	}()
 	return j, nil
 }
-
