@@ -176,9 +176,9 @@ func runListsShow(ctx context.Context, e *env, _ *noArgs) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "AUTHORITY\tACTIVE\tDELISTED")
+	fmt.Fprintln(tw, "AUTHORITY\tACTIVE\tDELISTED\tIDENTIFIERS")
 	for _, l := range ls {
-		fmt.Fprintf(tw, "%s\t%d\t%d\n", l.Authority, l.Active, l.Delisted)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\n", l.Authority, l.Active, l.Delisted, l.Identifiers)
 	}
 	return tw.Flush()
 }

@@ -351,6 +351,8 @@ type ListSummary struct {
 	Authority string `json:"authority"`
 	Active    int    `json:"active"`
 	Delisted  int    `json:"delisted"`
+	// Identifiers counts the identifiers of the active designations.
+	Identifiers int `json:"identifiers"`
 }
 
 // Lists summarises the lists the node holds.
@@ -369,6 +371,7 @@ func (s *Service) Lists(ctx context.Context) ([]ListSummary, error) {
 				out[len(out)-1].Delisted++
 			} else {
 				out[len(out)-1].Active++
+				out[len(out)-1].Identifiers += len(d.Identifiers)
 			}
 		}
 		return nil
