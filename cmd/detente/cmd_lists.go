@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -177,9 +176,9 @@ func runListsShow(ctx context.Context, e *env, _ *noArgs) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "AUTHORITY\tACTIVE\tDELISTED")
+	fmt.Fprintln(tw, "AUTHORITY\tACTIVE\tDELISTED\tIDENTIFIERS")
 	for _, l := range ls {
-		fmt.Fprintf(tw, "%s\t%d\t%d\n", l.Authority, l.Active, l.Delisted)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\n", l.Authority, l.Active, l.Delisted, l.Identifiers)
 	}
 	return tw.Flush()
 }
@@ -190,8 +189,16 @@ func runListsCompare(ctx context.Context, e *env, _ *noArgs) error {
 		return err
 	}
 	defer n.Close()
-	fmt.Fprintln(e.stderr, "resolving entities across lists…")
-	r, err := n.Screening.CompareLists(ctx, e.args)
+	last := -1
+	r, err := n.Screening.CompareListsProgress(ctx, e.args, func(done, total int) {
+		if pct := done * 100 / max(total, 1); pct != last && (pct%5 == 0 || done == total) {
+			last = pct
+			fmt.Fprintf(e.stderr, "\rresolving entities across lists… %d%% of %d designations", pct, total)
+		}
+	})
+	if last >= 0 {
+		fmt.Fprintln(e.stderr)
+	}
 	if err != nil {
 		return err
 	}
@@ -256,10 +263,28 @@ func printReport(w io.Writer, r *screen.Report) {
 	}
 	tw.Flush()
 	if len(r.Scope) > 0 {
-		fmt.Fprintln(w, "\nscope differs:")
+		fmt.Fprintf(w, "\ndifferences of scope (%d):\n", len(r.Scope))
 		for _, s := range r.Scope {
-			b, _ := json.Marshal(s)
-			fmt.Fprintf(w, "  %s\n", b)
+			fmt.Fprintf(w, "  - %s\n", s.Sentence())
+		}
+	} else {
+		fmt.Fprintln(w, "\nno difference of scope with evidence that both entries are one organisation")
+	}
+	var all []screen.Entity
+	for _, e := range r.Entities {
+		if e.Agreement == screen.ListedByAll {
+			all = append(all, e)
 		}
 	}
+	if len(all) > 0 {
+		fmt.Fprintf(w, "\nlisted by all (%d%s):\n", len(all), map[bool]string{true: ", the first 20", false: ""}[len(all) > 20])
+		for _, e := range all[:min(len(all), 20)] {
+			var ms []string
+			for _, m := range e.Members {
+				ms = append(ms, fmt.Sprintf("%s %s %q", m.Authority, m.EntityID, m.Name))
+			}
+			fmt.Fprintf(w, "  - %s\n", strings.Join(ms, "; "))
+		}
+	}
+	fmt.Fprintln(w, "\n(--json gives every entity with its members)")
 }

@@ -109,3 +109,15 @@ func BenchmarkNormalize(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCompareListsFixtures resolves the UN, OFAC and EU lists of the
+// shared fixtures against each other (what 'detente lists compare un ofac
+// eu' does after reading the store).
+func BenchmarkCompareListsFixtures(b *testing.B) {
+	_, ds := fixtureIx(b)
+	var scope int
+	for b.Loop() {
+		scope = len(CompareLists(ds, CompareOptions{}).Scope)
+	}
+	b.ReportMetric(float64(scope), "scope-differences")
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"detente"
@@ -52,6 +53,84 @@ func TestCompareListsSmall(t *testing.T) {
 	}
 }
 
+// TestScopeEvidence checks the evidence a scope difference needs, with
+// cases of each kind of wrong claim.
+func TestScopeEvidence(t *testing.T) {
+	org := func(auth, id string, names ...string) detente.Designation {
+		d := detente.Designation{Authority: auth, EntityID: id, Type: detente.EntityOrganization}
+		for i, n := range names {
+			kind := detente.NameKindPrimary
+			if i > 0 {
+				kind = detente.NameKindAlias
+			}
+			d.Names = append(d.Names, detente.DesignationName{Name: n, Kind: kind})
+		}
+		return d
+	}
+	ds := []detente.Designation{
+		org("a", "1", "Crimson Dawn"),
+		org("b", "1", "Crimson Dawn Armed Wing"),
+		// Brigade and command name units of their own.
+		org("a", "2", "Valkor Liberation Front"),
+		org("b", "2", "Valkor Liberation Front General Command"),
+		org("a", "3", "Tessaly Martyrs"),
+		org("b", "3", "Tessaly Martyrs Brigade"),
+		// Institutions share only generic words.
+		org("a", "4", "Ministry of National Defence"),
+		org("b", "4", "Ministry of Defence Political Section"),
+		// b lists the whole as well as the part.
+		org("a", "5", "Orvane Movement"),
+		org("b", "5", "Orvane Movement Youth Wing"),
+		org("b", "6", "Orvane Movement"),
+	}
+	rep := CompareLists(ds, CompareOptions{})
+	if len(rep.Scope) != 1 || rep.Scope[0].Whole.Name != "Crimson Dawn" || rep.Scope[0].Part.Name != "Crimson Dawn Armed Wing" ||
+		!slices.Equal(rep.Scope[0].Shared, []string{"crimson", "dawn"}) {
+		for _, s := range rep.Scope {
+			t.Logf("%s", s.Sentence())
+		}
+		t.Fatalf("%d scope differences, want Crimson Dawn's armed wing only", len(rep.Scope))
+	}
+	want := `A lists "Crimson Dawn" (1) as a whole; B lists only a part of it, "Crimson Dawn Armed Wing" (1): its name is the other's plus "armed wing", ` +
+		`both hold the distinctive words "crimson", "dawn", "Crimson Dawn" names no other entry on any list, and B does not list the whole itself.`
+	if got := rep.Scope[0].Sentence(); got != want {
+		t.Errorf("sentence:\n got %s\nwant %s", got, want)
+	}
+}
+
+// TestAmbiguousAlias checks that an alias two entities of one authority
+// share does not join a third authority's entry to the wrong one.
+func TestAmbiguousAlias(t *testing.T) {
+	org := func(auth, id string, names ...string) detente.Designation {
+		d := detente.Designation{Authority: auth, EntityID: id, Type: detente.EntityOrganization}
+		for i, n := range names {
+			kind := detente.NameKindPrimary
+			if i > 0 {
+				kind = detente.NameKindAlias
+			}
+			d.Names = append(d.Names, detente.DesignationName{Name: n, Kind: kind})
+		}
+		return d
+	}
+	// a's two entries share the alias Qarath Jihad; b's entry carries it
+	// too, and a misspelling of a's second entry's name. Before, the
+	// shared alias joined b's entry to a's first entry, by their order in
+	// the input.
+	ds := []detente.Designation{
+		org("a", "1", "Sword of Qarath", "Qarath Jihad"),
+		org("a", "2", "Qarath Jihad Council", "Qarath Jihad"),
+		org("b", "1", "Qarath Jihad", "Qarath Jihad Councill"),
+	}
+	rep := CompareLists(ds, CompareOptions{})
+	for _, e := range rep.Entities {
+		for _, m := range e.Members {
+			if m.Authority == "b" && !slices.ContainsFunc(e.Members, func(o Member) bool { return o.Authority == "a" && o.EntityID == "2" }) {
+				t.Errorf("b's entry not joined to a's Qarath Jihad Council: %+v", e)
+			}
+		}
+	}
+}
+
 func TestCompareListsFixtures(t *testing.T) {
 	if testing.Short() {
 		t.Skip("resolves three full lists; skipped in -short mode")
@@ -67,6 +146,21 @@ func TestCompareListsFixtures(t *testing.T) {
 	}
 	if rep.ListedByAll == 0 {
 		t.Error("no entity listed by all three authorities")
+	}
+	// Issue 16: different organisations were claimed to differ in scope
+	// (Ansar al-Sharia in Derna as the whole of Ansar al-Sharia in
+	// Benghazi, two ministries, the PFLP and the PFLP-General Command).
+	for _, s := range rep.Scope {
+		for _, wrong := range []string{"ANSAR AL", "MINISTRY", "POPULAR FRONT", "Popular Front"} {
+			if strings.Contains(s.Whole.Name, wrong) || strings.Contains(s.Part.Name, wrong) {
+				t.Errorf("a wrong scope claim: %s", s.Sentence())
+			}
+		}
+	}
+	if !slices.ContainsFunc(rep.Scope, func(s ScopeDifference) bool {
+		return s.Whole.Name == "HIZBALLAH" && s.Part.Name == "Hizballah Military Wing" && slices.Equal(s.Words, []string{"military", "wing"})
+	}) {
+		t.Errorf("the EU's listing of Hizballah's military wing only is not reported: %+v", rep.Scope)
 	}
 	found := false
 	for _, e := range rep.Entities {

@@ -16,6 +16,10 @@ type Hit struct {
 	Type      detente.EntityType `json:"type"`
 	Regime    string             `json:"regime,omitempty"`
 	ListedOn  string             `json:"listed_on,omitempty"`
+	// DatesOfBirth and Nationalities are the listed entry's, for the
+	// analyst who decides whether the hit is the person screened.
+	DatesOfBirth  []string `json:"dates_of_birth,omitempty"`
+	Nationalities []string `json:"nationalities,omitempty"`
 	// Name is the listed name or alias that matched best, and NameKind its
 	// kind (primary, alias, weak-alias, original-script).
 	Name     string  `json:"name"`
@@ -382,6 +386,7 @@ func (ix *Index) Search(q Query, limit int) []Hit {
 		explain(&r)
 		hits[i] = Hit{
 			Authority: d.Authority, EntityID: d.EntityID, Type: d.Type, Regime: d.Regime, ListedOn: d.ListedOn,
+			DatesOfBirth: d.DatesOfBirth, Nationalities: d.Nationalities,
 			Name: d.Names[in.name].Name, NameKind: d.Names[in.name].Kind,
 			Score: r.Score, Match: r.Match, Result: r, Designation: int(in.desig),
 		}

@@ -211,10 +211,6 @@ func joinDotted(ps []rawPiece) []string {
 	return out
 }
 
-// scopeWords mark part of an organisation: a wing, faction or branch.
-var scopeWords = set("wing military armed faction branch political youth division battalion unit " +
-	"brigade brigades cell command regional section")
-
 // arabicSuffixDin are endings of compound names in -uddin (Shams al-Din).
 var arabicSuffixDin = []string{"uddeen", "ouddine", "oudine", "oudin", "uddin", "eddine", "eddin", "addin", "aldin", "udin", "udeen"}
 

@@ -154,6 +154,10 @@ type Service struct {
 	byKey   map[string]int // designation key → its place in index.Designations()
 	version string
 	checked time.Time
+
+	// Comparisons of lists running or done, by authorities.
+	jobsMu sync.Mutex
+	jobs   map[string]*CompareJob
 }
 
 // New returns the screening of the node called name over store; now is
@@ -311,6 +315,12 @@ func (s *Service) Screen(ctx context.Context, q screen.Query, limit int) ([]scre
 // (all when none is given) into entities and reports where they agree and
 // disagree.
 func (s *Service) CompareLists(ctx context.Context, authorities []string) (*screen.Report, error) {
+	return s.CompareListsProgress(ctx, authorities, nil)
+}
+
+// CompareListsProgress is CompareLists calling progress (when not nil), from
+// one goroutine, as designations are resolved.
+func (s *Service) CompareListsProgress(ctx context.Context, authorities []string, progress func(done, total int)) (*screen.Report, error) {
 	var ds []detente.Designation
 	err := s.store.View(ctx, func(tx detente.Tx) error {
 		all, err := tx.Designations(ctx, "", false)
@@ -332,7 +342,7 @@ func (s *Service) CompareLists(ctx context.Context, authorities []string) (*scre
 			return nil, detente.Errorf(detente.ENOTFOUND, "no designations of authority %s: load its list with 'detente lists load'", a)
 		}
 	}
-	r := screen.CompareLists(ds, screen.CompareOptions{})
+	r := screen.CompareLists(ds, screen.CompareOptions{Progress: progress})
 	return &r, nil
 }
 
@@ -341,6 +351,8 @@ type ListSummary struct {
 	Authority string `json:"authority"`
 	Active    int    `json:"active"`
 	Delisted  int    `json:"delisted"`
+	// Identifiers counts the identifiers of the active designations.
+	Identifiers int `json:"identifiers"`
 }
 
 // Lists summarises the lists the node holds.
@@ -359,6 +371,7 @@ func (s *Service) Lists(ctx context.Context) ([]ListSummary, error) {
 				out[len(out)-1].Delisted++
 			} else {
 				out[len(out)-1].Active++
+				out[len(out)-1].Identifiers += len(d.Identifiers)
 			}
 		}
 		return nil

@@ -183,7 +183,9 @@ func newFixture(t testing.TB) *fixture {
 	// Two authorities' lists, one name hostile.
 	for _, auth := range []string{"un", "eu"} {
 		ds := []detente.Designation{
-			{EntityID: auth + "-1", Type: detente.EntityPerson, Names: []detente.DesignationName{{Name: "Yusuf Karimov", Kind: detente.NameKindPrimary}}, Regime: "test"},
+			{EntityID: auth + "-1", Type: detente.EntityPerson, Names: []detente.DesignationName{{Name: "Yusuf Karimov", Kind: detente.NameKindPrimary}}, Regime: "test",
+				DatesOfBirth: []string{"1971-04-02"}, Nationalities: []string{"UZ"},
+				Identifiers: []detente.DesignationIdentifier{{Type: detente.IdentifierPassport, Value: "FA1234567", Country: "UZ"}}},
 			{EntityID: auth + "-2", Type: detente.EntityOrganization, Names: []detente.DesignationName{{Name: "Black Meridian Front", Kind: detente.NameKindPrimary}}},
 		}
 		if auth == "un" {

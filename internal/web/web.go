@@ -42,6 +42,9 @@ type Handler struct {
 	csrfKey  []byte
 	origin   *http.CrossOriginProtection
 	pages    map[string]*template.Template
+	// compareWait is how long the screening page waits for a comparison
+	// of lists before showing its progress.
+	compareWait time.Duration
 }
 
 // New returns the console handler for n, to be mounted at "/".
@@ -55,6 +58,8 @@ func New(n *node.Node, logger *slog.Logger) *Handler {
 		csrfKey:  loginKey(n.Key),
 		origin:   http.NewCrossOriginProtection(),
 		pages:    parsePages(),
+
+		compareWait: compareWait,
 	}
 	h.routes()
 	return h

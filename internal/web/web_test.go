@@ -517,7 +517,11 @@ func TestPages(t *testing.T) {
 	expect("/partners/bravo", "<svg", "sent (solid)", "received (hatched)", "1 object sent", "2 objects received")
 	expect("/log", "release", "object.received", "designation.changed")
 	expect("/log/0", "✓ Verified", "Inclusion proof", "node.init", "Cosigned by partner bravo")
-	expect("/screening?name=Yusuf+Karimow", "match", "un", "eu")
+	expect("/screening?name=Yusuf+Karimow", "match", "un", "eu", "Born: 1971-04-02", "Nationality: UZ")
+	expect("/screening?kind=document&identifier=UZB%3Afa+1234567", "Screen an identifier", "<code>un-1</code>", "<code>eu-1</code>", "1971-04-02", "passport <code>FA1234567</code> (UZ)")
+	expect("/screening?kind=document&identifier=FA1234567", "issuing state unconfirmed")
+	expect("/screening?kind=wallet&identifier=0x12", "want CHAIN:ADDRESS")
+	expect("/screening?kind=imo&identifier=9074729", "No designation on any list held here carries imo")
 	expect("/screening?compare=1&authority=un&authority=eu", "Divergence between authorities", "listed by all")
 	expect("/matching", "Private matching", "Match against a partner", `<option value="bravo">`, "Budgets partners used against this node")
 	expect("/channels", "Channels and points of contact", "✓ open", "⚠ acknowledgement overdue", "Deconfliction", "<svg")
@@ -539,7 +543,7 @@ func TestBadParameters(t *testing.T) {
 		"/log":           {"type": {"%ff"}, "partner": {"%ff"}, "from": {"x", "-1", "1.5"}, "before": {"x", "0"}},
 		"/screening": {
 			"name": {"%ff"}, "type": {"ship"}, "dob": {"garbage", "1970-13"}, "country": {"%ff"},
-			"compare": {"yes"}, "authority": {"%ff"},
+			"compare": {"yes"}, "authority": {"%ff"}, "kind": {"phone"}, "identifier": {"%ff"},
 		},
 		"/channels": {"channel": {"%ff"}},
 	}
@@ -562,5 +566,41 @@ func TestBadParameters(t *testing.T) {
 		if resp, _ := c.get(path); resp.StatusCode != http.StatusOK {
 			t.Errorf("%s: %d, want 200", path, resp.StatusCode)
 		}
+	}
+}
+
+// TestCompareProgress checks that a comparison of lists still running
+// shows its progress and reloads the page (issue 16: the console hung
+// with no feedback), then shows the result.
+func TestCompareProgress(t *testing.T) {
+	f := newFixture(t)
+	f.h.compareWait = 0
+	c := f.as(t, admin)
+	path := "/screening?compare=1&authority=un&authority=eu"
+	resp, body := c.get(path)
+	if resp.StatusCode != 200 {
+		t.Fatalf("%d", resp.StatusCode)
+	}
+	t.Logf("first response: Refresh %q", resp.Header.Get("Refresh"))
+	if resp.Header.Get("Refresh") != "" {
+		if !strings.Contains(body, "<progress") || !strings.Contains(body, "reloads itself") {
+			t.Errorf("a pending comparison without its progress:\n%s", body)
+		}
+	} else if !strings.Contains(body, "Divergence between authorities") {
+		t.Errorf("neither the progress nor the result:\n%s", body)
+	}
+	job, err := f.node.Screening.StartCompare(context.Background(), []string{"eu", "un"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err, ok := job.Wait(context.Background(), time.Minute); !ok || err != nil {
+		t.Fatalf("comparison: %v, finished %v", err, ok)
+	}
+	if d, total := job.Progress(); d != total || total != 5 {
+		t.Errorf("progress %d of %d, want 5 of 5", d, total)
+	}
+	resp, body = c.get(path)
+	if resp.Header.Get("Refresh") != "" || !strings.Contains(body, "Divergence between authorities") || strings.Contains(body, "<progress") {
+		t.Errorf("a finished comparison: Refresh %q\n%s", resp.Header.Get("Refresh"), body)
 	}
 }
