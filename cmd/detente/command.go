@@ -255,7 +255,7 @@ func (e *env) wantArgs(n int, what string) error {
 func commands() []*command {
 	var cs []*command
 	for _, group := range [][]*command{
-		nodeCommands(), tokenCommands(), partnerCommands(), agreementCommands(),
+		nodeCommands(), tokenCommands(), partnerCommands(), curationCommands(), agreementCommands(),
 		objectCommands(), releaseCommands(), logCommands(), serveCommands(), markingCommands(), syncCommands(), feedCommands(), consentCommands(),
 		listsCommands(), screenCommands(), matchCommands(), channelCommands(), leakCommands(), versionCommands(),
 	} {

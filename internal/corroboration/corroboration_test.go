@@ -1,6 +1,8 @@
 package corroboration
 
 import (
+	"encoding/json"
+	"reflect"
 	"testing"
 
 	"detente"
@@ -52,6 +54,20 @@ func TestGroundTruth(t *testing.T) {
 		ix := NewIndex()
 		for i, v := range ex.versions {
 			ix.Add(v, ex.fields[i])
+		}
+		// The same versions read back from their JSON, as a rebuild from
+		// the store reads them, index alike.
+		stored := NewIndex()
+		for i, v := range ex.versions {
+			w := *v
+			w.Raw, _ = json.Marshal(ex.fields[i])
+			ex.versions[i] = &w
+		}
+		addPage(stored, ex.versions)
+		for _, v := range ex.versions {
+			if a, b := ix.Of(v, nil), stored.Of(v, nil); !reflect.DeepEqual(a, b) {
+				t.Fatalf("seed %d: %s: fed %+v, rebuilt %+v", seed, v.Key(), a, b)
+			}
 		}
 		if ex.relays == 0 || ex.dups == 0 {
 			t.Fatalf("seed %d: the generator made no relays (%d) or duplicates (%d)", seed, ex.relays, ex.dups)

@@ -64,12 +64,21 @@ func (ix *Index) MaxSeq() int64 {
 // be replayed over what a hook already added. Quarantined versions are
 // counted as seen but assert nothing: they are kept apart and never used.
 func (ix *Index) Add(v *detente.ObjectVersion, fields map[string]any) {
+	var as []Assertion
+	if v.Quarantine == "" {
+		as = Extract(v.Type, fields)
+	}
+	revoked, _ := fields["revoked"].(bool)
+	ix.add(v, as, revoked)
+}
+
+// add indexes v as asserting as, revoked or not (Add).
+func (ix *Index) add(v *detente.ObjectVersion, as []Assertion, revoked bool) {
 	var e *entry
 	origin := v.OriginKey().String()
 	if v.Quarantine == "" {
-		e = &entry{id: v.ID, modified: v.Modified, origin: origin, assertions: Extract(v.Type, fields)}
+		e = &entry{id: v.ID, modified: v.Modified, origin: origin, assertions: as}
 	}
-	revoked, _ := fields["revoked"].(bool)
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	if _, seen := ix.bySeq[v.Seq]; seen {

@@ -136,9 +136,6 @@ func (s *Service) Report(ctx context.Context, partner string) (*Report, error) {
 	var actorFields []map[string]any
 	origin := p.Key.String()
 	for _, v := range own {
-		if v.OriginKey().String() != origin {
-			continue // a version of another origin that names the partner as originator cannot be: be safe
-		}
 		f := parseFields(v.Raw)
 		ref := ObjectRef{ID: v.ID, Type: v.Type, Name: nameField(f)}
 		byID[v.ID] = ref

@@ -23,6 +23,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 
@@ -134,9 +135,9 @@ func (s *Service) index(ctx context.Context, force bool) (*Index, error) {
 			if err != nil {
 				return err
 			}
-			for _, v := range vs {
-				s.ix.Add(v, parseFields(v.Raw))
-				s.seq = v.Seq
+			addPage(s.ix, vs)
+			if len(vs) > 0 {
+				s.seq = vs[len(vs)-1].Seq
 			}
 			if len(vs) < scanPage {
 				return nil
@@ -161,6 +162,87 @@ func (s *Service) Of(ctx context.Context, vs []*detente.ObjectVersion) ([]Corrob
 		out[i] = ix.Of(v, func() map[string]any { return parseFields(v.Raw) })
 	}
 	return out, nil
+}
+
+// addPage indexes a page of stored versions, reading what they assert
+// from their JSON on every core: most of the cost of a rebuild.
+func addPage(ix *Index, vs []*detente.ObjectVersion) {
+	type extracted struct {
+		as      []Assertion
+		revoked bool
+	}
+	out := make([]extracted, len(vs))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(vs)/256))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(vs); i += workers {
+				if vs[i].Quarantine != "" {
+					continue
+				}
+				f := assertingFields(vs[i].Raw)
+				out[i].as = Extract(vs[i].Type, f)
+				out[i].revoked, _ = f["revoked"].(bool)
+			}
+		}()
+	}
+	wg.Wait()
+	for i, v := range vs {
+		ix.add(v, out[i].as, out[i].revoked)
+	}
+}
+
+// asserting holds the properties Extract reads, and revoked: decoding
+// into it skips the rest of an object, which a map would build.
+type asserting struct {
+	Value        string         `json:"value"`
+	Hashes       map[string]any `json:"hashes"`
+	AccountLogin string         `json:"account_login"`
+	Currency     string         `json:"currency"`
+	Chain        string         `json:"chain"`
+	Address      string         `json:"address"`
+	Number       string         `json:"number"`
+	Pattern      string         `json:"pattern"`
+	PatternType  string         `json:"pattern_type"`
+	Name         string         `json:"name"`
+	Aliases      []any          `json:"aliases"`
+	Revoked      bool           `json:"revoked"`
+}
+
+// assertingFields returns the properties of a stored object's JSON that
+// Extract reads, as Extract takes them.
+func assertingFields(raw []byte) map[string]any {
+	var a asserting
+	if json.Unmarshal(raw, &a) != nil {
+		return nil
+	}
+	f := make(map[string]any, 4)
+	set := func(k, v string) {
+		if v != "" {
+			f[k] = v
+		}
+	}
+	set("value", a.Value)
+	set("account_login", a.AccountLogin)
+	set("currency", a.Currency)
+	set("chain", a.Chain)
+	set("address", a.Address)
+	set("number", a.Number)
+	set("pattern", a.Pattern)
+	set("pattern_type", a.PatternType)
+	set("name", a.Name)
+	if a.Hashes != nil {
+		f["hashes"] = a.Hashes
+	}
+	if a.Aliases != nil {
+		f["aliases"] = a.Aliases
+	}
+	if a.Revoked {
+		f["revoked"] = true
+	}
+	return f
 }
 
 // parseFields returns the top-level properties of a stored object's JSON

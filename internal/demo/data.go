@@ -164,6 +164,9 @@ func designationsOf(name string) []detente.Designation {
 		return []detente.Designation{
 			{EntityID: "VAL-44", Type: org, Names: []detente.DesignationName{n("Black Meridian Front - armed wing", p), n("Meridian Front military wing", a)}, Regime: "Valdorian Terrorism List", ListedOn: "2025-09-01"},
 			{EntityID: "VAL-45", Type: person, Names: []detente.DesignationName{n("Jusuf Karimow", p)}, DatesOfBirth: []string{"1984"}, Regime: "Valdorian Terrorism List", ListedOn: "2025-09-01"},
+			// Listed by charlie alone: the curation report flags them.
+			{EntityID: "VAL-46", Type: org, Names: []detente.DesignationName{n("Free Valdor Cultural League", p)}, Regime: "Valdorian Terrorism List", ListedOn: "2025-11-01"},
+			{EntityID: "VAL-47", Type: org, Names: []detente.DesignationName{n("Eastern Valdor Students Union", p)}, Regime: "Valdorian Terrorism List", ListedOn: "2025-11-01"},
 		}
 	}
 }

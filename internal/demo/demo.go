@@ -264,6 +264,11 @@ armed wing; Yusuf/Youssef/Jusuf Karimov spelt three ways):
   go run ./cmd/detente lists compare --dir %[6]s
   go run ./cmd/detente screen --dir %[6]s "Юсуф Каримов"%[7]s
 
+A partner's curation report says what it shares and what nobody else backs:
+charlie lists a cultural league and a students' union that no other
+authority lists, flagged single-source:
+  go run ./cmd/detente partner report --dir %[4]s charlie
+
 Private matching: alpha learns which of the phones on its watchlist are on
 bravo's watchlists (however bravo spells them), and bravo learns nothing:
   go run ./cmd/detente match --dir %[4]s --partner bravo --type phone %[8]s

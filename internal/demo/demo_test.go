@@ -111,3 +111,32 @@ func TestDemoDivergence(t *testing.T) {
 		t.Errorf("Karimov matched on %v, want all three agencies' lists", matched)
 	}
 }
+
+// TestDemoCuration: alpha's curation report on charlie flags the labels
+// charlie alone gives, and finds the ones other authorities share.
+func TestDemoCuration(t *testing.T) {
+	d, err := demo.Start(context.Background(), demo.Options{Dir: t.TempDir(), SyncInterval: -1, Init: nodetest.Init, Open: nodetest.Open})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	r, err := d.Agencies[0].Node.Corroboration.Report(context.Background(), "charlie")
+	if err != nil {
+		t.Fatal(err)
+	}
+	alone := map[string]bool{}
+	for _, l := range r.Labels {
+		alone[l.Name] = l.Alone
+	}
+	if !alone["Free Valdor Cultural League"] || !alone["Eastern Valdor Students Union"] {
+		t.Errorf("labels %+v: want charlie's league and union flagged as held by no other authority", r.Labels)
+	}
+	if a, ok := alone["Jusuf Karimow"]; !ok || a {
+		t.Errorf("labels %+v: want Karimow held by other authorities", r.Labels)
+	}
+	var out strings.Builder
+	d.PrintSummary(&out)
+	if !strings.Contains(out.String(), "partner report --dir "+d.Agencies[0].Dir+" charlie") {
+		t.Error("the summary does not print the curation report command")
+	}
+}

@@ -65,3 +65,21 @@ func benchIngest100k(b *testing.B, corroborate bool) {
 		}
 	}
 }
+
+// BenchmarkCorroborationRebuild100k rebuilds the corroboration index from
+// a store of 100,000 indicators: what the first query of a process (a CLI
+// command, a server's first request) pays.
+func BenchmarkCorroborationRebuild100k(b *testing.B) {
+	const size = 100_000
+	n := newNode(b, "alpha")
+	ctx := context.Background()
+	if _, err := n.Ingest(ctx, genBundle(size, 0), node.IngestOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if err := n.Corroboration.Rebuild(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(size*b.N)/b.Elapsed().Seconds(), "objects/s")
+}

@@ -123,3 +123,50 @@ func sha(raw []byte) string {
 	h := sha256.Sum256(raw)
 	return hex.EncodeToString(h[:])
 }
+
+// TestCorroborationConcurrent: ingests and queries at once leave the
+// index holding exactly what the store holds (run with -race).
+func TestCorroborationConcurrent(t *testing.T) {
+	n := newNode(t, "alpha")
+	ctx := context.Background()
+	if err := n.Corroboration.Build(ctx); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 4)
+	for w := range 2 {
+		go func() {
+			for r := range 5 {
+				if _, err := n.Ingest(ctx, genBundle(50, 10*w+r), node.IngestOptions{}); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+		go func() {
+			for range 20 {
+				vs, err := n.FindObjects(ctx, detente.ObjectFilter{Limit: 10})
+				if err == nil {
+					_, err = n.Corroboration.Of(ctx, vs)
+				}
+				if err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	ix, err := n.Corroboration.Index(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := n.CountObjects(ctx); int64(ix.Len()) != c {
+		t.Errorf("the index has seen %d versions, the store holds %d", ix.Len(), c)
+	}
+}

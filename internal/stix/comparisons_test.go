@@ -2,6 +2,7 @@ package stix
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -31,4 +32,25 @@ func TestPatternComparisons(t *testing.T) {
 	if _, err := PatternComparisons(`[ipv4-addr:value = ]`); err == nil {
 		t.Error("an invalid pattern gave no error")
 	}
+}
+
+// FuzzPatternComparisons: collecting comparisons never changes what a
+// pattern parses to: the same error as ValidatePattern, or none, and
+// every value collected appears in the pattern.
+func FuzzPatternComparisons(f *testing.F) {
+	for _, s := range []string{`[ipv4-addr:value = '1.2.3.4']`, `[url:value IN ('a', 'b\'c')]`, `[file:hashes.'SHA-256' NOT = 'x']`, `[a:b = ]`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		cs, err := PatternComparisons(p)
+		verr := ValidatePattern(p)
+		if (err == nil) != (verr == nil) || err != nil && err.Error() != verr.Error() {
+			t.Fatalf("%q: PatternComparisons %v, ValidatePattern %v", p, err, verr)
+		}
+		for _, c := range cs {
+			if !strings.Contains(p, c.Path) {
+				t.Fatalf("%q: path %q not in the pattern", p, c.Path)
+			}
+		}
+	})
 }

@@ -110,6 +110,7 @@ func (h *Handler) routes() {
 	h.handle("GET /release-check", anyRole, h.releaseCheck)
 	h.handle("GET /partners", anyRole, h.partners)
 	h.handle("GET /partners/{name}", anyRole, h.partner)
+	h.handle("GET /partners/{name}/report", intel, h.curation)
 	h.handle("POST /partners", admins, h.addPartner)
 	h.handle("POST /partners/{name}/state", admins, h.setPartnerState)
 	h.handle("POST /agreements", admins, h.addAgreement)
