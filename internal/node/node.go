@@ -24,6 +24,7 @@ import (
 	"detente"
 	"detente/internal/federation"
 	"detente/internal/hotline"
+	"detente/internal/ledger"
 	"detente/internal/matching"
 )
 
@@ -50,6 +51,9 @@ type Node struct {
 	Federation *federation.Service
 	// Hotline is the node's liaison channels (internal/hotline).
 	Hotline *hotline.Service
+	// Ledger is the reciprocity ledger, its holds and this node's own
+	// gradings (internal/ledger).
+	Ledger *ledger.Service
 }
 
 // New returns a Node over an open store; a nil logger logs nothing.
@@ -67,7 +71,8 @@ func New(name string, key ed25519.PrivateKey, store detente.Store, logger *slog.
 		Peer: n.PeerClient, TAXII: n.TAXIIClient, Log: n, Receive: n.receiveForSync,
 	})
 	n.Hotline = hotline.NewService(hotline.Config{Store: store, Name: name, Key: key, Logger: logger,
-		Now: func() time.Time { return n.Now() }, PeerClient: n.PeerClient, CheckRelease: n.CheckRelease})
+		Now: func() time.Time { return n.Now() }, PeerClient: n.PeerClient, CheckRelease: n.checkReleaseUnheld})
+	n.Ledger = ledger.New(ledger.Config{Store: store, Name: name, Key: key, Now: func() time.Time { return n.Now() }, Logger: logger})
 	return n
 }
 

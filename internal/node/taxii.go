@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"detente"
+	"detente/internal/ledger"
 	"detente/internal/peer"
 	"detente/internal/policy"
 	"detente/internal/taxii"
@@ -86,6 +87,11 @@ func (s *taxiiSource) Records(ctx context.Context, c taxii.Caller, collection st
 		v = &viewer{n: s.n, tx: tx, partner: c.Partner, g: newGraph(tx), seen: map[string]*verdict{}, now: s.n.now(),
 			versions: map[string][]*detente.ObjectVersion{}}
 		var err error
+		if c.Partner != "" {
+			if v.held, err = heldDetail(ctx, tx, c.Partner); err != nil {
+				return err
+			}
+		}
 		recs, more, err = v.records(ctx, q)
 		return err
 	})
@@ -123,6 +129,8 @@ type viewer struct {
 	withheldWhy []detente.Decision
 	// versions caches every non-quarantined version of the objects seen.
 	versions map[string][]*detente.ObjectVersion
+	// held is the partner's reciprocity hold, in words; "" when not held.
+	held string
 }
 
 // see decides whether version o is in the view.
@@ -132,7 +140,7 @@ func (v *viewer) see(ctx context.Context, o *detente.ObjectVersion) (*verdict, e
 	}
 	vd := &verdict{ok: true, raw: o.Raw}
 	if v.partner != "" {
-		vd.d = policy.Egress(ctx, v.g, policy.Request{Self: v.n.PublicKey(), Partner: v.partner, Now: v.now, Object: o})
+		vd.d = policy.Egress(ctx, v.g, policy.Request{Self: v.n.PublicKey(), Partner: v.partner, Now: v.now, Object: o, Held: v.held})
 		if v.g.err != nil {
 			return nil, v.g.err
 		}
@@ -318,7 +326,17 @@ func (n *Node) recordReleases(ctx context.Context, partner string, v *viewer) er
 		if len(keys) == 0 {
 			return nil
 		}
-		return n.logEvent(ctx, tx, detente.EventRelease, partner, map[string]any{"allowed": true, "via": "taxii", "objects": keys})
+		p, err := tx.Partner(ctx, partner)
+		if err != nil {
+			return err
+		}
+		worth := make([]ledger.Worth, len(keys))
+		for i, o := range v.servedVersions {
+			if worth[i], err = ledger.Given(ctx, tx, partner, p.Key, o); err != nil {
+				return err
+			}
+		}
+		return n.logEvent(ctx, tx, detente.EventRelease, partner, map[string]any{"allowed": true, "via": "taxii", "objects": keys, "worth": worth})
 	})
 }
 
