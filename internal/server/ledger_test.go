@@ -40,7 +40,9 @@ func TestReciprocityHold(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	id := func(owner byte, i int) string { return fmt.Sprintf("indicator--00000000-0000-4000-8000-%02x00000000%02d", owner, i) }
+	id := func(owner byte, i int) string {
+		return fmt.Sprintf("indicator--00000000-0000-4000-8000-%02x00000000%02d", owner, i)
+	}
 	enforce := func() {
 		t.Helper()
 		if err := alpha.Ledger.Enforce(ctx); err != nil {
