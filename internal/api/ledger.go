@@ -35,11 +35,49 @@ func (s *Server) ledgerRoutes() {
 		if err := decode(r, &req); err != nil {
 			return nil, err
 		}
-		t := Token(r)
-		by := t.ID
-		if t.Label != "" {
-			by += " (" + t.Label + ")"
-		}
-		return updated(l.ReleaseHold(r.Context(), r.PathValue("partner"), req.Reason, by))
+		return updated(l.ReleaseHold(r.Context(), r.PathValue("partner"), req.Reason, tokenName(r)))
 	})
+
+	s.handle("GET /api/v1/grades", anyRole, MaxBody, func(r *http.Request) (any, error) {
+		gs, err := l.Grades(r.Context())
+		if gs == nil {
+			gs = []*ledger.Grade{}
+		}
+		return gs, err
+	})
+	s.handle("POST /api/v1/grades/partners/{name}", analysts, MaxBody, func(r *http.Request) (any, error) {
+		var req GradeRequest
+		if err := decode(r, &req); err != nil {
+			return nil, err
+		}
+		return l.GradePartner(r.Context(), r.PathValue("name"), req.Reliability, req.Note, tokenName(r))
+	})
+	s.handle("POST /api/v1/grades/objects/{id}", analysts, MaxBody, func(r *http.Request) (any, error) {
+		var req GradeRequest
+		if err := decode(r, &req); err != nil {
+			return nil, err
+		}
+		return l.GradeObject(r.Context(), r.PathValue("id"), req.Credibility, req.Note, tokenName(r))
+	})
+	s.handle("GET /api/v1/objects/{id}/grading", analysts, MaxBody, func(r *http.Request) (any, error) {
+		return l.Assess(r.Context(), r.PathValue("id"))
+	})
+}
+
+// GradeRequest is the body of POST /api/v1/grades/partners/{name}
+// (reliability) and /api/v1/grades/objects/{id} (credibility).
+type GradeRequest struct {
+	Reliability string `json:"reliability,omitempty"`
+	Credibility int    `json:"credibility,omitempty"`
+	Note        string `json:"note,omitempty"`
+}
+
+// tokenName names the caller of r in what it records: its token's id and
+// label.
+func tokenName(r *http.Request) string {
+	t := Token(r)
+	if t.Label != "" {
+		return t.ID + " (" + t.Label + ")"
+	}
+	return t.ID
 }

@@ -85,3 +85,40 @@ func TestLedger(t *testing.T) {
 		t.Errorf("releasing a hold that is not held: %d", code)
 	}
 }
+
+// TestGrades: grading a partner and an assertion through the API, and the
+// object's gradings side by side.
+func TestGrades(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t)
+	if _, err := f.node.AddPartner(ctx, "bravo", detente.PublicKey(make([]byte, 32)), ""); err != nil {
+		t.Fatal(err)
+	}
+	id := "indicator--00000000-0000-4000-8000-000000000001"
+	b, _ := json.Marshal(map[string]any{"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d", "objects": []any{
+		map[string]any{"type": "indicator", "spec_version": "2.1", "id": id, "created": "2026-01-10T10:00:00.000Z",
+			"modified": "2026-01-10T10:00:00.000Z", "name": "x", "pattern": "[ipv4-addr:value = '192.0.2.1']", "pattern_type": "stix",
+			"valid_from": "2026-01-10T10:00:00Z"}}})
+	if _, err := f.node.Ingest(ctx, b, node.IngestOptions{Grading: detente.Grading{Reliability: 'B', Credibility: 2}}); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, _ := f.do(t, detente.RoleAuditor, "POST", "/api/v1/grades/partners/bravo", `{"reliability":"C"}`); code != http.StatusForbidden {
+		t.Errorf("an auditor graded: %d", code)
+	}
+	if code, _, raw := f.do(t, detente.RoleAnalyst, "POST", "/api/v1/grades/partners/bravo", `{"reliability":"Z"}`); code != http.StatusBadRequest {
+		t.Errorf("reliability Z: %d %s", code, raw)
+	}
+	if code, m, raw := f.do(t, detente.RoleAnalyst, "POST", "/api/v1/grades/partners/bravo", `{"reliability":"C","note":"rumours"}`); code != http.StatusCreated || m["reliability"] != "C" {
+		t.Errorf("grade bravo: %d %s", code, raw)
+	}
+	if code, _, raw := f.do(t, detente.RoleAnalyst, "POST", "/api/v1/grades/objects/"+id, `{"credibility":5}`); code != http.StatusCreated {
+		t.Errorf("grade object: %d %s", code, raw)
+	}
+	code, m, raw := f.do(t, detente.RoleAnalyst, "GET", "/api/v1/objects/"+id+"/grading", "")
+	if code != http.StatusOK || m["originator_grading"] != "B2" || m["own_grading"] != "?5" {
+		t.Errorf("grading: %d %s", code, raw)
+	}
+	if code, _, raw := f.do(t, detente.RoleAuditor, "GET", "/api/v1/grades", ""); code != http.StatusOK || !strings.Contains(raw, "partner/bravo") {
+		t.Errorf("grades: %d %s", code, raw)
+	}
+}

@@ -221,3 +221,64 @@ func TestLedgerFromLog(t *testing.T) {
 }
 
 func near(a, b float64) bool { d := a - b; return d < 1e-9 && d > -1e-9 }
+
+// TestGrades: the receiver's own grading of a partner and of an
+// assertion, signed, logged, beside the originator's grading, which stays
+// as it was signed.
+func TestGrades(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, nil)
+	w.receive(t, "bravo", signed(t, w.bravo, "A1", indicator(bravoOne, detente.MarkingGreen, "[domain-name:value = 'one.example']")))
+	l := w.n.Ledger
+
+	if _, err := l.GradePartner(ctx, "bravo", "G", "", "ops"); detente.ErrorCode(err) != detente.EINVALID {
+		t.Errorf("reliability G: %v", err)
+	}
+	if _, err := l.GradePartner(ctx, "delta", "B", "", "ops"); detente.ErrorCode(err) != detente.ENOTFOUND {
+		t.Errorf("unknown partner: %v", err)
+	}
+	if _, err := l.GradeObject(ctx, bravoOne, 7, "", "ops"); detente.ErrorCode(err) != detente.EINVALID {
+		t.Errorf("credibility 7: %v", err)
+	}
+	if _, err := l.GradeObject(ctx, "indicator--99999999-0000-4000-8000-000000000000", 2, "", "ops"); detente.ErrorCode(err) != detente.ENOTFOUND {
+		t.Errorf("unknown object: %v", err)
+	}
+	a, err := l.Assess(ctx, bravoOne)
+	if err != nil || a.OriginatorGrading != "A1" || a.OwnGrading != "" {
+		t.Fatalf("before grading: %+v, %v", a, err)
+	}
+	if _, err := l.GradePartner(ctx, "bravo", "c", "often relays rumours", "ops"); err != nil {
+		t.Fatal(err)
+	}
+	if a, _ = l.Assess(ctx, bravoOne); a.OwnGrading != "C?" {
+		t.Errorf("source graded only: %+v", a)
+	}
+	if _, err := l.GradeObject(ctx, bravoOne, 4, "no other source", "ops"); err != nil {
+		t.Fatal(err)
+	}
+	a, _ = l.Assess(ctx, bravoOne)
+	if a.OriginatorGrading != "A1" || a.OwnGrading != "C4" || a.Source.Verify() != nil || a.Assertion.Verify() != nil {
+		t.Errorf("graded: %+v", a)
+	}
+	forged := *a.Assertion
+	forged.Credibility = 1
+	if forged.Verify() == nil {
+		t.Error("a changed grade still verifies")
+	}
+	// The originator's grading is untouched.
+	w.n.Store.View(ctx, func(tx detente.Tx) error {
+		o, err := tx.Object(ctx, bravoOne)
+		if err != nil || o.Grading.String() != "A1" {
+			t.Errorf("stored version: %v, %v", o, err)
+		}
+		return nil
+	})
+	gs, err := l.Grades(ctx)
+	if err != nil || len(gs) != 2 {
+		t.Errorf("grades: %+v, %v", gs, err)
+	}
+	es, _ := w.n.Events(ctx, detente.EventFilter{Type: detente.EventGrade})
+	if len(es) != 2 || es[0].Partner != "bravo" {
+		t.Errorf("grade log entries: %+v", es)
+	}
+}
