@@ -22,7 +22,7 @@ func (s *Server) ledgerRoutes() {
 			return nil, err
 		}
 		return l.Balances(r.Context(), q.Text("partner"), period)
-	}, params.Text("partner"), params.Text("period"))
+	}, params.Text("partner"), params.Func("period", func(v string) error { _, err := ledger.ParsePeriod(v); return err }))
 	s.handle("GET /api/v1/ledger/holds", anyRole, MaxBody, func(r *http.Request) (any, error) {
 		hs, err := l.Holds(r.Context())
 		if hs == nil {

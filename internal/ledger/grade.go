@@ -152,6 +152,24 @@ func (s *Service) Grades(ctx context.Context) ([]*Grade, error) {
 	return out, err
 }
 
+// PartnerGrade returns this node's grade of partner as a source, nil when
+// it has none.
+func (s *Service) PartnerGrade(ctx context.Context, partner string) (*Grade, error) {
+	var g *Grade
+	err := s.store.View(ctx, func(tx detente.Tx) error {
+		raw, err := tx.Doc(ctx, docGrade, "partner/"+partner)
+		if detente.ErrorCode(err) == detente.ENOTFOUND {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		g = new(Grade)
+		return json.Unmarshal(raw, g)
+	})
+	return g, err
+}
+
 // Assessment is an object version's grading, side by side: the
 // originator's, signed into the object, and this node's own.
 type Assessment struct {
