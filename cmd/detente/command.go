@@ -257,7 +257,7 @@ func commands() []*command {
 	for _, group := range [][]*command{
 		nodeCommands(), tokenCommands(), partnerCommands(), agreementCommands(),
 		objectCommands(), releaseCommands(), logCommands(), serveCommands(), markingCommands(), syncCommands(), consentCommands(),
-		listsCommands(), screenCommands(), matchCommands(), channelCommands(), versionCommands(), ledgerCommands(), gradeCommands(),
+		listsCommands(), screenCommands(), matchCommands(), channelCommands(), versionCommands(), ledgerCommands(), gradeCommands(), feedbackCommands(),
 	} {
 		cs = append(cs, group...)
 	}

@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 
+	"detente"
 	"detente/internal/ledger"
 	"detente/internal/params"
 )
@@ -80,4 +81,19 @@ func tokenName(r *http.Request) string {
 		return t.ID + " (" + t.Label + ")"
 	}
 	return t.ID
+}
+
+// feedbackRoutes serves POST /api/v1/feedback: a sighting or opinion sent
+// back to an object's originator.
+func (s *Server) feedbackRoutes() {
+	s.handle("POST /api/v1/feedback", analysts, MaxBody, func(r *http.Request) (any, error) {
+		var f ledger.Feedback
+		if err := decode(r, &f); err != nil {
+			return nil, err
+		}
+		if f.Object == "" {
+			return nil, detente.Errorf(detente.EINVALID, "object is required")
+		}
+		return s.node.SendFeedback(r.Context(), f)
+	})
 }

@@ -121,4 +121,19 @@ func TestGrades(t *testing.T) {
 	if code, _, raw := f.do(t, detente.RoleAuditor, "GET", "/api/v1/grades", ""); code != http.StatusOK || !strings.Contains(raw, "partner/bravo") {
 		t.Errorf("grades: %d %s", code, raw)
 	}
+
+	// Feedback goes back to a partner's object, never this node's own.
+	for body, want := range map[string]int{
+		`{"kind":"sighting"}`:                                                            http.StatusBadRequest,
+		`{"object":"` + id + `","kind":"sighting"}`:                                      http.StatusBadRequest,
+		`{"object":"` + id + `","kind":"rumour"}`:                                        http.StatusBadRequest,
+		`{"object":"indicator--00000000-0000-4000-8000-000000000009","kind":"sighting"}`: http.StatusNotFound,
+	} {
+		if code, _, raw := f.do(t, detente.RoleAnalyst, "POST", "/api/v1/feedback", body); code != want {
+			t.Errorf("feedback %s: %d %s, want %d", body, code, raw, want)
+		}
+	}
+	if code, _, _ := f.do(t, detente.RoleAuditor, "POST", "/api/v1/feedback", `{}`); code != http.StatusForbidden {
+		t.Errorf("an auditor sent feedback: %d", code)
+	}
 }

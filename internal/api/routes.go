@@ -59,6 +59,7 @@ func (s *Server) routes() {
 	s.channelRoutes()
 	s.matchRoutes()
 	s.ledgerRoutes()
+	s.feedbackRoutes()
 
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, detente.Errorf(detente.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path))

@@ -213,7 +213,7 @@ func (c *computer) add(e *detente.Event) {
 			b.Given++
 			c.give(b, e.Time, w.Weight())
 			count(&b.GivenByNovelty, w.Novelty)
-			if w.Feedback {
+			if w.Feedback && w.Novelty != NoveltyDuplicate {
 				b.FeedbackGiven++
 			}
 		}
@@ -232,7 +232,7 @@ func (c *computer) add(e *detente.Event) {
 		b.Received++
 		c.get(b, e.Time, w.Weight())
 		count(&b.ReceivedByNovelty, w.Novelty)
-		if w.Feedback {
+		if w.Feedback && w.Novelty != NoveltyDuplicate {
 			b.FeedbackReceived++
 		}
 	case detente.EventMatchQuery:

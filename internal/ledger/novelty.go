@@ -60,14 +60,22 @@ func Given(ctx context.Context, tx detente.Tx, partner string, pkey detente.Publ
 	if len(pkey) > 0 && v.OriginKey().Equal(pkey) {
 		return WorthOf(v, NoveltyOwn), nil
 	}
+	var w Worth
 	err := tx.PutDoc(ctx, docGiven, partner+" "+v.Key(), nil, true)
 	switch {
 	case err == nil:
-		return WorthOf(v, NoveltyNew), nil
+		w = WorthOf(v, NoveltyNew)
 	case detente.ErrorCode(err) == detente.EEXISTS:
-		return WorthOf(v, NoveltyDuplicate), nil
+		w = WorthOf(v, NoveltyDuplicate)
+	default:
+		return Worth{}, err
 	}
-	return Worth{}, err
+	if len(pkey) > 0 {
+		if w.Feedback, err = feedbackTo(ctx, tx, v, pkey); err != nil {
+			return Worth{}, err
+		}
+	}
+	return w, nil
 }
 
 // feedbackTo reports whether v is a sighting or opinion about an object

@@ -145,3 +145,46 @@ func TestReciprocityHold(t *testing.T) {
 		t.Errorf("bravo's ledger with alpha: given %v received %v, want 2 and 9 new", b.GivenByNovelty, b.ReceivedByNovelty)
 	}
 }
+
+// TestFeedback: alpha sends a sighting and an opinion back to the
+// originator of an indicator it received; they reach bravo at once and
+// count as feedback in both ledgers.
+func TestFeedback(t *testing.T) {
+	ctx := context.Background()
+	alpha, bravo := startPeer(t, "alpha"), startPeer(t, "bravo")
+	link(t, alpha, bravo, "amber", append(intel, "sighting", "opinion")...)
+	ingest(t, bravo, indicator(bravos, detente.MarkingGreen, "bravo's own"))
+	ingest(t, alpha, indicator(green, detente.MarkingGreen, "alpha's own"))
+	sync(t, alpha, "bravo")
+
+	if _, err := alpha.SendFeedback(ctx, ledger.Feedback{Object: green, Kind: ledger.FeedbackSighting}); detente.ErrorCode(err) != detente.EINVALID {
+		t.Errorf("feedback on alpha's own object: %v", err)
+	}
+	if _, err := alpha.SendFeedback(ctx, ledger.Feedback{Object: bravos, Kind: ledger.FeedbackOpinion, Opinion: "agreed"}); detente.ErrorCode(err) != detente.EINVALID ||
+		!strings.Contains(detente.ErrorMessage(err), `did you mean "agree"`) {
+		t.Errorf("a misspelt opinion: %v", err)
+	}
+	res, err := alpha.SendFeedback(ctx, ledger.Feedback{Object: bravos, Kind: ledger.FeedbackSighting, Count: 3, Note: "seen at the port"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Decision.Allowed || !res.Delivered || res.Partner != "bravo" {
+		t.Fatalf("sighting: %+v", res)
+	}
+	got := holds(bravo, res.ID)
+	if got == nil || got.Originator != "alpha" {
+		t.Fatalf("the sighting did not reach bravo as alpha's: %+v", got)
+	}
+	op, err := alpha.SendFeedback(ctx, ledger.Feedback{Object: bravos, Kind: ledger.FeedbackOpinion, Opinion: "disagree", Note: "not theirs"})
+	if err != nil || !op.Delivered {
+		t.Fatalf("opinion: %+v, %v", op, err)
+	}
+	// bravo's later pull brings nothing new: the pushed copies are held.
+	sync(t, bravo, "alpha")
+
+	mine, _ := alpha.Ledger.Balances(ctx, "bravo", 0)
+	theirs, _ := bravo.Ledger.Balances(ctx, "alpha", 0)
+	if mine[0].FeedbackGiven != 2 || theirs[0].FeedbackReceived != 2 {
+		t.Errorf("feedback given by alpha %d, received by bravo %d; want 2 and 2", mine[0].FeedbackGiven, theirs[0].FeedbackReceived)
+	}
+}

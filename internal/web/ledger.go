@@ -147,3 +147,28 @@ func (h *Handler) gradeObject(w http.ResponseWriter, r *http.Request, v *visit) 
 	}
 	return h.done(w, r, v, back, "Your grading of this assertion is recorded beside the originator's, signed and logged.")
 }
+
+// sendFeedback sends a sighting or an opinion about an object back to
+// its originator, as 'detente feedback' does.
+func (h *Handler) sendFeedback(w http.ResponseWriter, r *http.Request, v *visit) error {
+	id := r.PathValue("id")
+	back := "/objects/" + url.PathEscape(id) + "#grading-h"
+	f := ledger.Feedback{Object: id, Kind: formValue(r, "kind"), Note: formValue(r, "note")}
+	if f.Kind == ledger.FeedbackSighting {
+		f.Count, _ = strconv.Atoi(formValue(r, "count"))
+	} else {
+		f.Opinion = formValue(r, "opinion")
+	}
+	res, err := h.node.SendFeedback(r.Context(), f)
+	if err != nil {
+		return h.refused(w, r, v, back, err)
+	}
+	h.logger.InfoContext(r.Context(), "console: feedback", "object", id, "partner", res.Partner, "allowed", res.Decision.Allowed, "token", v.Token.ID)
+	switch {
+	case !res.Decision.Allowed:
+		return h.done(w, r, v, back, "The "+f.Kind+" is kept here but the egress policy does not let it go to "+res.Partner+" now; check a release of "+res.ID+" to see why.")
+	case !res.Delivered:
+		return h.done(w, r, v, back, "The "+f.Kind+" is released to "+res.Partner+", which gets it on its next pull ("+res.DeliveryError+").")
+	}
+	return h.done(w, r, v, back, "The "+f.Kind+" was delivered to "+res.Partner+".")
+}

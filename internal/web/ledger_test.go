@@ -57,3 +57,25 @@ func TestLedgerPage(t *testing.T) {
 		t.Errorf("an analyst released a hold: %d", resp.StatusCode)
 	}
 }
+
+// TestFeedbackForm: the feedback forms show on a partner's object, not on
+// this node's own; a sighting sent is released to bravo (the fixture's
+// agreement does not cover sightings: it is kept, and the flash says so).
+func TestFeedbackForm(t *testing.T) {
+	f := newFixture(t)
+	an := f.as(t, detente.RoleAnalyst)
+	if _, body := an.get("/objects/" + f.received); !strings.Contains(body, "Feedback to bravo") {
+		t.Error("no feedback form on bravo's object")
+	}
+	if _, body := an.get("/objects/" + f.actor); strings.Contains(body, "Feedback to") {
+		t.Error("a feedback form on this node's own object")
+	}
+	an.get("/objects/" + f.received)
+	resp, body := an.post("/objects/"+f.received+"/feedback", url.Values{"kind": {"sighting"}, "count": {"2"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("feedback: %d\n%s", resp.StatusCode, body)
+	}
+	if _, body := an.get("/objects/" + f.received); !strings.Contains(body, "does not let it go to bravo") {
+		t.Errorf("no flash about the denied release:\n%s", body)
+	}
+}

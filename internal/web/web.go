@@ -113,6 +113,7 @@ func (h *Handler) routes() {
 	h.handle("POST /ledger/holds/{partner}/release", admins, h.releaseHold)
 	h.handle("POST /partners/{name}/grade", intel, h.gradePartner)
 	h.handle("POST /objects/{id}/grade", intel, h.gradeObject)
+	h.handle("POST /objects/{id}/feedback", intel, h.sendFeedback)
 	h.handle("GET /log", auditors, h.logPage)
 	h.handle("GET /log/{seq}", auditors, h.logEntry)
 	h.handle("GET /screening", anyRole, h.screening)
