@@ -1,10 +1,13 @@
 package ledger
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"detente"
@@ -99,8 +102,21 @@ func Compute(events []*detente.Event, period time.Duration, now time.Time) []*Ba
 			c.noteDue(e)
 		}
 	}
-	for _, e := range events {
-		c.add(e)
+	ps := make([]parsed, len(events))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(events)/4096))
+	var wg sync.WaitGroup
+	chunk := (len(events) + workers - 1) / workers
+	for w := range workers {
+		wg.Go(func() {
+			for i := w * chunk; i < min((w+1)*chunk, len(events)); i++ {
+				ps[i] = c.parse(events[i])
+			}
+		})
+	}
+	wg.Wait()
+	// Summed in log order, on one core: the same figures to the last bit.
+	for i, e := range events {
+		c.add(e, ps[i])
 	}
 	out := make([]*Balance, 0, len(c.by))
 	for _, b := range c.by {
@@ -158,58 +174,127 @@ func (c *computer) get(b *Balance, t time.Time, w float64) {
 	b.Series[c.bucket(t)].ReceivedWeight += w
 }
 
-// eventBody is the union of the fields Compute reads from event bodies.
-type eventBody struct {
-	Allowed  *bool           `json:"allowed"`
-	Object   string          `json:"object"`
-	Objects  []string        `json:"objects"`
-	Worth    json.RawMessage `json:"worth"`
-	ID       string          `json:"id"`
-	Outcome  string          `json:"outcome"`
-	Role     string          `json:"role"`
-	Refused  string          `json:"refused"`
-	Action   string          `json:"action"`
-	Type     string          `json:"type"`
-	Message  string          `json:"message"`
-	Reply    string          `json:"in_reply_to"`
-	Dir      string          `json:"direction"`
-	Due      time.Time       `json:"due"`
-	Feedback bool            `json:"feedback"`
-}
+// The fields Compute reads of each kind of event body: one small struct
+// per kind, so that decoding skips the rest (the ledger reads large logs).
+type (
+	releaseBody struct {
+		Allowed *bool   `json:"allowed"`
+		Object  string  `json:"object"`
+		Worth   []Worth `json:"worth"`
+	}
+	keysBody struct {
+		Objects []string `json:"objects"`
+	}
+	receivedBody struct {
+		ID      string `json:"id"`
+		Outcome string `json:"outcome"`
+		Worth   *Worth `json:"worth"`
+	}
+	queryBody struct {
+		Role    string `json:"role"`
+		Refused string `json:"refused"`
+	}
+	channelBody struct {
+		Action  string    `json:"action"`
+		Type    string    `json:"type"`
+		Message string    `json:"message"`
+		Reply   string    `json:"in_reply_to"`
+		Dir     string    `json:"direction"`
+		Due     time.Time `json:"due"`
+	}
+)
+
+var requestText = []byte(`"request"`)
 
 func (c *computer) noteDue(e *detente.Event) {
-	var b eventBody
+	if !bytes.Contains(e.Body, requestText) {
+		return
+	}
+	var b channelBody
 	if json.Unmarshal(e.Body, &b) != nil || b.Action != "message" || b.Type != "request" || b.Due.IsZero() {
 		return
 	}
 	c.due[b.Message] = b.Due
 }
 
-func (c *computer) add(e *detente.Event) {
+// parsed is what one event counts for, decoded from its body.
+type parsed struct {
+	ok       bool
+	given    []Worth // release: the versions given
+	received Worth   // object.received: the version received
+	role     string  // match.query: owner (answered) or querier (asked)
+	reply    string  // channel response: the request it answers
+	dir      string  // channel response: out (this node answered) or in
+}
+
+// parse decodes what e counts for, if anything: the costly part of
+// Compute, done on every core.
+func (c *computer) parse(e *detente.Event) parsed {
 	switch e.Type {
-	case detente.EventPartnerAdded:
+	case detente.EventRelease, detente.EventObjectReceived, detente.EventMatchQuery, detente.EventChannel:
+	default:
+		return parsed{}
+	}
+	if e.Partner == "" || !c.in(e.Time) {
+		return parsed{}
+	}
+	switch e.Type {
+	case detente.EventRelease:
+		var body releaseBody
+		if json.Unmarshal(e.Body, &body) != nil || body.Allowed == nil || !*body.Allowed {
+			return parsed{}
+		}
+		ws := body.Worth
+		if ws == nil {
+			ws = worthsOf(e.Body, body.Object)
+		}
+		return parsed{ok: true, given: ws}
+	case detente.EventObjectReceived:
+		var body receivedBody
+		if json.Unmarshal(e.Body, &body) != nil || body.Outcome == "predefined" {
+			return parsed{}
+		}
+		p := parsed{ok: true}
+		if body.Worth != nil {
+			p.received = *body.Worth
+		} else {
+			p.received.Type, _, _ = strings.Cut(body.ID, "--")
+			if body.Outcome == "unchanged" {
+				p.received.Novelty = NoveltyDuplicate
+			}
+		}
+		return p
+	case detente.EventMatchQuery:
+		var body queryBody
+		if json.Unmarshal(e.Body, &body) != nil || body.Refused != "" || (body.Role != "owner" && body.Role != "querier") {
+			return parsed{}
+		}
+		return parsed{ok: true, role: body.Role}
+	default:
+		var body channelBody
+		if json.Unmarshal(e.Body, &body) != nil || body.Action != "message" || body.Type != "response" || body.Reply == "" ||
+			(body.Dir != "out" && body.Dir != "in") {
+			return parsed{}
+		}
+		return parsed{ok: true, reply: body.Reply, dir: body.Dir}
+	}
+}
+
+// add counts e, which parse decoded as p, in its partner's balance.
+func (c *computer) add(e *detente.Event, p parsed) {
+	if e.Type == detente.EventPartnerAdded {
 		if e.Partner != "" && !e.Time.After(c.now) {
 			c.balance(e.Partner)
 		}
 		return
-	case detente.EventRelease, detente.EventObjectReceived, detente.EventMatchQuery, detente.EventChannel:
-	default:
-		return
 	}
-	if e.Partner == "" || !c.in(e.Time) {
-		return
-	}
-	var body eventBody
-	if json.Unmarshal(e.Body, &body) != nil {
+	if !p.ok {
 		return
 	}
 	b := c.balance(e.Partner)
 	switch e.Type {
 	case detente.EventRelease:
-		if body.Allowed == nil || !*body.Allowed {
-			return
-		}
-		for _, w := range worths(body, body.Object) {
+		for _, w := range p.given {
 			b.Given++
 			c.give(b, e.Time, w.Weight())
 			count(&b.GivenByNovelty, w.Novelty)
@@ -218,17 +303,7 @@ func (c *computer) add(e *detente.Event) {
 			}
 		}
 	case detente.EventObjectReceived:
-		if body.Outcome == "predefined" {
-			return
-		}
-		ws := worths(body, body.ID)
-		if len(ws) != 1 {
-			return
-		}
-		w := ws[0]
-		if body.Outcome == "unchanged" && w.Novelty == "" {
-			w.Novelty = NoveltyDuplicate
-		}
+		w := p.received
 		b.Received++
 		c.get(b, e.Time, w.Weight())
 		count(&b.ReceivedByNovelty, w.Novelty)
@@ -236,62 +311,44 @@ func (c *computer) add(e *detente.Event) {
 			b.FeedbackReceived++
 		}
 	case detente.EventMatchQuery:
-		if body.Refused != "" {
-			return
-		}
-		switch body.Role {
-		case "owner":
+		if p.role == "owner" {
 			b.QueriesAnswered++
 			c.give(b, e.Time, QueryWeight)
-		case "querier":
+		} else {
 			b.QueriesAsked++
 			c.get(b, e.Time, QueryWeight)
 		}
 	case detente.EventChannel:
-		if body.Action != "message" || body.Type != "response" || body.Reply == "" {
-			return
-		}
 		late := false
-		if due, ok := c.due[body.Reply]; ok && e.Time.After(due) {
+		if due, ok := c.due[p.reply]; ok && e.Time.After(due) {
 			late = true
 		}
 		w := float64(RequestOnTimeWeight)
 		if late {
 			w = RequestLateWeight
 		}
-		switch body.Dir {
-		case "out":
+		if p.dir == "out" {
 			tally(&b.Requests, late)
 			c.give(b, e.Time, w)
-		case "in":
+		} else {
 			tally(&b.PartnerRequests, late)
 			c.get(b, e.Time, w)
 		}
 	}
 }
 
-// worths returns the worth of every version an event records: its worth
-// list when it has one; else, for a log written before worth was
+// worthsOf returns, for a release entry written before worth was
 // recorded, the type of each version it names, of unknown novelty.
-func worths(b eventBody, single string) []Worth {
-	if len(b.Worth) > 0 {
-		var list []Worth
-		if json.Unmarshal(b.Worth, &list) == nil {
-			return list
-		}
-		var one Worth
-		if json.Unmarshal(b.Worth, &one) == nil {
-			return []Worth{one}
-		}
-		return nil
-	}
-	keys := b.Objects
+func worthsOf(body []byte, single string) []Worth {
+	var k keysBody
+	json.Unmarshal(body, &k) // the body already decoded once
+	keys := k.Objects
 	if len(keys) == 0 && single != "" {
 		keys = []string{single}
 	}
 	out := make([]Worth, len(keys))
-	for i, k := range keys {
-		out[i].Type, _, _ = strings.Cut(k, "--")
+	for i, key := range keys {
+		out[i].Type, _, _ = strings.Cut(key, "--")
 	}
 	return out
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"detente"
+	"detente/internal/hotline"
 	"detente/internal/ledger"
 )
 
@@ -20,26 +21,7 @@ import (
 func TestReciprocityHold(t *testing.T) {
 	ctx := context.Background()
 	alpha, bravo := startPeer(t, "alpha"), startPeer(t, "bravo")
-	now := time.Now().UTC()
-	for _, pair := range [][2]*peer{{alpha, bravo}, {bravo, alpha}} {
-		x, y := pair[0], pair[1]
-		if _, err := x.AddPartner(ctx, y.Name, y.PublicKey(), y.srv.URL()); err != nil {
-			t.Fatal(err)
-		}
-		doc := map[string]any{"partner": y.Name, "from": now.Add(-time.Hour), "until": now.Add(24 * time.Hour),
-			"tlp_ceiling": "amber", "types": intel, "onward_sharing": detente.OnwardThirdPartyRule, "purpose": "counter-terrorism"}
-		if x == alpha {
-			doc["reciprocity"] = map[string]any{"window": "720h", "min_ratio": 0.5, "action": "hold"}
-		}
-		raw, _ := json.Marshal(doc)
-		ag, err := detente.ParseAgreement(raw)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := x.AddAgreement(ctx, ag); err != nil {
-			t.Fatal(err)
-		}
-	}
+	linkWithHold(t, alpha, bravo)
 	id := func(owner byte, i int) string {
 		return fmt.Sprintf("indicator--00000000-0000-4000-8000-%02x00000000%02d", owner, i)
 	}
@@ -143,6 +125,69 @@ func TestReciprocityHold(t *testing.T) {
 	}
 	if b := theirs[0]; b.GivenByNovelty[ledger.NoveltyNew] != 2 || b.ReceivedByNovelty[ledger.NoveltyNew] != 9 {
 		t.Errorf("bravo's ledger with alpha: given %v received %v, want 2 and 9 new", b.GivenByNovelty, b.ReceivedByNovelty)
+	}
+}
+
+// linkWithHold makes a and b partners under agreements allowing intel up
+// to AMBER; a's asks b to give back at least half of what it gets, or be
+// held.
+func linkWithHold(t *testing.T, a, b *peer) {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Now().UTC()
+	for _, pair := range [][2]*peer{{a, b}, {b, a}} {
+		x, y := pair[0], pair[1]
+		if _, err := x.AddPartner(ctx, y.Name, y.PublicKey(), y.srv.URL()); err != nil {
+			t.Fatal(err)
+		}
+		doc := map[string]any{"partner": y.Name, "from": now.Add(-time.Hour), "until": now.Add(24 * time.Hour),
+			"tlp_ceiling": "amber", "types": intel, "onward_sharing": detente.OnwardThirdPartyRule, "purpose": "counter-terrorism"}
+		if x == a {
+			doc["reciprocity"] = map[string]any{"window": "720h", "min_ratio": 0.5, "action": "hold"}
+		}
+		raw, _ := json.Marshal(doc)
+		ag, err := detente.ParseAgreement(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := x.AddAgreement(ctx, ag); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestHoldSparesChannels: while releases to bravo are held, alpha's
+// crisis alert referring to a held object, and its deconfliction notice,
+// still reach bravo: a hold stops releases, never the line.
+func TestHoldSparesChannels(t *testing.T) {
+	ctx := context.Background()
+	alpha, bravo := startHotlinePeer(t, "alpha", fastHotline), startHotlinePeer(t, "bravo", fastHotline)
+	linkWithHold(t, alpha, bravo)
+	ingest(t, alpha, indicator(green, detente.MarkingGreen, "ok"))
+	if _, err := alpha.Release(ctx, green, "bravo"); err != nil {
+		t.Fatal(err)
+	}
+	if err := alpha.Ledger.Enforce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := alpha.CheckRelease(ctx, green, "bravo"); d.Allowed {
+		t.Fatal("bravo is not held")
+	}
+	id := openChannel(t, nil, alpha, bravo)
+	crisis, err := alpha.Hotline.SendMessage(ctx, hotline.MessageRequest{Channel: id, Type: hotline.TypeCrisisAlert, Subject: "drone over the stadium", Refs: []string{green}})
+	if err != nil {
+		t.Fatalf("a crisis alert was held: %v", err)
+	}
+	now := time.Now().UTC()
+	notice, err := alpha.Hotline.FileNotice(ctx, hotline.NoticeRequest{Channel: id, Author: "J. Smith",
+		Area:  hotline.Area{Circle: &hotline.Circle{Lat: 51.5560, Lon: -0.2796, Radius: 3000}},
+		Band:  hotline.Band{Lower: hotline.Height{Value: 0, Unit: hotline.UnitMetres}, Upper: hotline.Height{Value: 30, Unit: hotline.UnitFlightLevel}},
+		Start: now, End: now.Add(time.Hour), Nature: "drone sweep"})
+	if err != nil {
+		t.Fatalf("a deconfliction notice was held: %v", err)
+	}
+	for _, m := range []string{crisis.Record.Message.ID, notice.Record.Message.ID} {
+		eventually(t, "bravo holds "+m, func() bool { _, err := bravo.Hotline.Message(ctx, m); return err == nil })
 	}
 }
 
