@@ -96,9 +96,11 @@ func Compute(events []*detente.Event, period time.Duration, now time.Time) []*Ba
 			}
 		}
 	}
-	// Due times first: a request may precede the period its answer is in.
+	// Due times first: a request may precede the period its answer is in,
+	// by up to RequestLookback.
+	lookback := c.from.Add(-RequestLookback)
 	for _, e := range events {
-		if e.Type == detente.EventChannel {
+		if e.Type == detente.EventChannel && (period == 0 || e.Time.After(lookback)) {
 			c.noteDue(e)
 		}
 	}

@@ -122,11 +122,16 @@ func (s *Service) Enforce(ctx context.Context) error {
 				terms[p] = append(terms[p], term{a.ID, *a.Reciprocity})
 			}
 		}
-		holds, err := tx.Docs(ctx, docHold, "", 0)
-		if err != nil || (len(terms) == 0 && len(holds) == 0) {
-			return err
+		if len(terms) == 0 {
+			return nil // holds left over are lifted below, without reading the log
 		}
-		events, err = Events(ctx, tx)
+		var longest time.Duration
+		for _, ts := range terms {
+			for _, t := range ts {
+				longest = max(longest, t.terms.WindowDuration())
+			}
+		}
+		events, err = EventsSince(ctx, tx, readFrom(now, longest))
 		return err
 	})
 	if err != nil {

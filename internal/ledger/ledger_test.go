@@ -282,3 +282,45 @@ func TestGrades(t *testing.T) {
 		t.Errorf("grade log entries: %+v", es)
 	}
 }
+
+// TestEventsSince: a ledger over a recent period reads the log from about
+// its start (bisected), and gives the figures the whole log gives.
+func TestEventsSince(t *testing.T) {
+	ctx := context.Background()
+	n := nodetest.New(t, "alpha")
+	now := time.Now().UTC()
+	worth := []ledger.Worth{{Type: "indicator", Novelty: ledger.NoveltyNew}}
+	for _, e := range []struct {
+		ago     time.Duration
+		typ     string
+		release bool
+	}{{300 * 24 * time.Hour, detente.EventPartnerAdded, false}, {200 * 24 * time.Hour, detente.EventRelease, true},
+		{100 * 24 * time.Hour, detente.EventTokenCreated, false}, {time.Hour, detente.EventRelease, true}} {
+		body := map[string]any{"name": "bravo"}
+		if e.release {
+			body = map[string]any{"allowed": true, "objects": []string{ownGreen + "@2026-01-10T10:00:00Z"}, "worth": worth}
+		}
+		ev, _ := detente.NewEvent(now.Add(-e.ago), e.typ, "bravo", body)
+		if err := n.Store.Update(ctx, func(tx detente.Tx) error { return tx.AppendEvent(ctx, ev) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var all, recent []*detente.Event
+	n.Store.View(ctx, func(tx detente.Tx) (err error) {
+		if all, err = ledger.Events(ctx, tx); err != nil {
+			return err
+		}
+		recent, err = ledger.EventsSince(ctx, tx, now.Add(-24*time.Hour))
+		return err
+	})
+	if len(all) != 3 || len(recent) != 2 { // the partner's addition, however old, and the recent release
+		t.Errorf("read %d events since yesterday, %d in all; want 2 and 3", len(recent), len(all))
+	}
+	bs, err := n.Ledger.Balances(ctx, "bravo", 30*24*time.Hour)
+	if err != nil || bs[0].Given != 1 {
+		t.Fatalf("last 30 days: %+v, %v", bs, err)
+	}
+	if bs, _ := n.Ledger.Balances(ctx, "bravo", 0); bs[0].Given != 2 {
+		t.Errorf("whole log: given %d, want 2", bs[0].Given)
+	}
+}

@@ -58,9 +58,53 @@ var ledgerTypes = []string{detente.EventPartnerAdded, detente.EventRelease, dete
 
 // Events returns the events of the log Compute reads, in log order.
 func Events(ctx context.Context, tx detente.Tx) ([]*detente.Event, error) {
+	return EventsSince(ctx, tx, time.Time{})
+}
+
+// RequestLookback is how long before a period a channel request may have
+// been asked for its answer in the period to be judged on time or late
+// against its due time (Compute); an answer to an older request counts as
+// on time.
+const RequestLookback = 30 * 24 * time.Hour
+
+// timeSlack is how far out of order the log's times may be (several
+// processes append to one log): EventsSince reads that much earlier.
+const timeSlack = time.Hour
+
+// EventsSince returns the events Compute reads, in log order, from about
+// since on: from the first entry logged at since less an hour of slack
+// (found by bisecting the log, whose times grow with its positions), so
+// that a ledger over a recent period does not read the whole log.
+func EventsSince(ctx context.Context, tx detente.Tx, since time.Time) ([]*detente.Event, error) {
+	var from int64
+	if !since.IsZero() {
+		since = since.Add(-timeSlack)
+		size, err := tx.CountEvents(ctx)
+		if err != nil {
+			return nil, err
+		}
+		lo, hi := int64(0), size
+		for lo < hi {
+			mid := lo + (hi-lo)/2
+			es, err := tx.Events(ctx, detente.EventFilter{FromSeq: mid, Limit: 1})
+			if err != nil {
+				return nil, err
+			}
+			if len(es) == 1 && es[0].Time.Before(since) {
+				lo = mid + 1
+			} else {
+				hi = mid
+			}
+		}
+		from = lo
+	}
 	var all []*detente.Event
 	for _, typ := range ledgerTypes {
-		es, err := tx.Events(ctx, detente.EventFilter{Type: typ})
+		f := detente.EventFilter{Type: typ, FromSeq: from}
+		if typ == detente.EventPartnerAdded {
+			f.FromSeq = 0 // every partner has a balance, however long ago it was added
+		}
+		es, err := tx.Events(ctx, f)
 		if err != nil {
 			return nil, err
 		}
@@ -69,16 +113,26 @@ func Events(ctx context.Context, tx detente.Tx) ([]*detente.Event, error) {
 	return all, nil
 }
 
+// readFrom returns where reading the log may start for a period ending
+// at now: zero (the whole log) for period 0.
+func readFrom(now time.Time, period time.Duration) time.Time {
+	if period <= 0 {
+		return time.Time{}
+	}
+	return now.Add(-period - RequestLookback)
+}
+
 // Balances returns the balances over the period ending now (the whole log
 // for 0), with partner alone when partner is not "" (ENOTFOUND when the
 // log never recorded it).
 func (s *Service) Balances(ctx context.Context, partner string, period time.Duration) ([]*Balance, error) {
+	now := s.now()
 	var events []*detente.Event
-	err := s.store.View(ctx, func(tx detente.Tx) (err error) { events, err = Events(ctx, tx); return })
+	err := s.store.View(ctx, func(tx detente.Tx) (err error) { events, err = EventsSince(ctx, tx, readFrom(now, period)); return })
 	if err != nil {
 		return nil, err
 	}
-	return Select(Compute(events, period, s.now()), partner)
+	return Select(Compute(events, period, now), partner)
 }
 
 // Select returns the balance of partner alone, or all of bs for "".

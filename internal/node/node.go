@@ -3,7 +3,7 @@
 // ingesting intelligence, partners, agreements, releases and tokens — each
 // written together with its log event in one store transaction. The
 // capabilities in their own packages (federation, hotline, matching,
-// screening) get the store and the log from here.
+// screening, ledger) get the store and the log from here.
 package node
 
 import (
