@@ -57,6 +57,10 @@ type Agreement struct {
 	State       AgreementState `json:"state"`
 	StateReason string         `json:"state_reason,omitempty"`
 	Updated     time.Time      `json:"updated"`
+
+	// Reciprocity holds the reciprocity terms (docs/agreements.md); nil,
+	// the default, leaves sharing independent of the balance.
+	Reciprocity *ReciprocityTerms `json:"reciprocity,omitempty"`
 }
 
 // agreementDoc is the JSON an operator writes (docs/agreements.md).
@@ -72,6 +76,8 @@ type agreementDoc struct {
 	Purpose       string    `json:"purpose"`
 	Note          string    `json:"note"`
 	Match         *matchDoc `json:"match"`
+
+	Reciprocity *reciprocityDoc `json:"reciprocity"`
 }
 
 // Matching modes an agreement can allow (docs/matching.md).
@@ -110,6 +116,55 @@ type matchDoc struct {
 	MaxSetSize  int      `json:"max_set_size"`
 	MinSetSize  int      `json:"min_set_size"`
 	Modes       []string `json:"modes"`
+}
+
+// Reciprocity actions: what happens when a partner's ratio is below the
+// terms' minimum (docs/ledger.md).
+const (
+	ReciprocityWarn = "warn" // raise an alert
+	ReciprocityHold = "hold" // hold new releases to the partner until the balance recovers or an admin releases the hold
+)
+
+// ReciprocityTerms are an agreement's reciprocity terms: over Window, what
+// the partner gives back, weighed against what this node gives it, must
+// be at least MinRatio, else Action.
+type ReciprocityTerms struct {
+	Window   string  `json:"window"` // a Go duration, e.g. "720h"
+	MinRatio float64 `json:"min_ratio"`
+	Action   string  `json:"action"`
+}
+
+// reciprocityDoc is the reciprocity block an operator writes.
+type reciprocityDoc struct {
+	Window   string   `json:"window"`
+	MinRatio *float64 `json:"min_ratio"`
+	Action   string   `json:"action"`
+}
+
+// WindowDuration returns the parsed window; Validate has checked it.
+func (r *ReciprocityTerms) WindowDuration() time.Duration {
+	d, _ := time.ParseDuration(r.Window)
+	return d
+}
+
+// Validate checks r.
+func (r *ReciprocityTerms) Validate() error {
+	d, err := time.ParseDuration(r.Window)
+	if err != nil || d < time.Hour {
+		return Errorf(EINVALID, "agreement: reciprocity: window %q must be a duration of at least 1h, such as 720h", r.Window)
+	}
+	if !(r.MinRatio > 0) || r.MinRatio > 100 {
+		return Errorf(EINVALID, "agreement: reciprocity: min_ratio must be a number above 0 and at most 100, such as 0.5")
+	}
+	switch r.Action {
+	case ReciprocityWarn, ReciprocityHold:
+	case "":
+		return Errorf(EINVALID, "agreement: reciprocity: action is required (warn or hold)")
+	default:
+		return Errorf(EINVALID, "agreement: reciprocity: action %q must be warn or hold%s", r.Action,
+			DidYouMean(r.Action, []string{ReciprocityWarn, ReciprocityHold}))
+	}
+	return nil
 }
 
 // PeriodDuration returns the parsed period; Validate has checked it.
@@ -191,6 +246,12 @@ func ParseAgreement(data []byte) (*Agreement, error) {
 		m := *d.Match
 		a.Match = &MatchTerms{Evaluations: m.Evaluations, Period: m.Period, MaxSetSize: m.MaxSetSize, MinSetSize: m.MinSetSize, Modes: m.Modes}
 	}
+	if r := d.Reciprocity; r != nil {
+		if r.MinRatio == nil {
+			return nil, Errorf(EINVALID, "agreement: reciprocity: min_ratio is required, such as 0.5")
+		}
+		a.Reciprocity = &ReciprocityTerms{Window: r.Window, MinRatio: *r.MinRatio, Action: r.Action}
+	}
 	if d.Partner != "" {
 		a.Partners = append(a.Partners, d.Partner)
 	}
@@ -229,7 +290,8 @@ func ParseAgreement(data []byte) (*Agreement, error) {
 // agreementFields are the keys of an agreement document and of its match
 // block: what a misspelt key is compared with.
 var agreementFields = []string{"id", "partner", "partners", "from", "until", "tlp_ceiling", "types",
-	"onward_sharing", "purpose", "note", "match", "evaluations", "period", "max_set_size", "min_set_size", "modes"}
+	"onward_sharing", "purpose", "note", "match", "evaluations", "period", "max_set_size", "min_set_size", "modes",
+	"reciprocity", "window", "min_ratio", "action"}
 
 // unknownField returns the key a json.Decoder with DisallowUnknownFields
 // refused.
@@ -311,6 +373,11 @@ func (a *Agreement) Validate() error {
 			return err
 		}
 	}
+	if a.Reciprocity != nil {
+		if err := a.Reciprocity.Validate(); err != nil {
+			return err
+		}
+	}
 	switch a.State {
 	case AgreementActive, AgreementSuspended, AgreementEnded:
 	default:
@@ -338,7 +405,14 @@ func (a *Agreement) SameTerms(b *Agreement) bool {
 	}
 	return sameSet(a.Partners, b.Partners) && a.From.Equal(b.From) && a.Until.Equal(b.Until) &&
 		a.TLPCeiling == b.TLPCeiling && sameSet(a.Types, b.Types) && a.OnwardSharing == b.OnwardSharing &&
-		a.Purpose == b.Purpose && sameMatch(a.Match, b.Match)
+		a.Purpose == b.Purpose && sameMatch(a.Match, b.Match) && sameReciprocity(a.Reciprocity, b.Reciprocity)
+}
+
+func sameReciprocity(x, y *ReciprocityTerms) bool {
+	if x == nil || y == nil {
+		return x == y
+	}
+	return x.WindowDuration() == y.WindowDuration() && x.MinRatio == y.MinRatio && x.Action == y.Action
 }
 
 // Covers reports whether a names partner.

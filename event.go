@@ -26,6 +26,8 @@ const (
 	EventWatchlist         = "watchlist.changed" // a watchlist added to or removed: name, type, marking, counts, never values
 	EventMatchEpoch        = "match.epoch"       // an encoded watchlist published to a partner: epoch, SHA-256 of its public key
 	EventChannel           = "channel"
+	EventReciprocity       = "reciprocity" // a reciprocity hold engaged, recovered or released by an admin (internal/ledger)
+	EventGrade             = "grade"       // this node's own grading of a partner or an assertion (internal/ledger)
 
 	// Federation: what a node records of its partners' logs.
 

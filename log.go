@@ -29,6 +29,10 @@ const (
 	AlertQuarantine = "quarantine" // an incoming object was quarantined
 	AlertWitness    = "witness"    // a partner's checkpoint could not be witnessed
 	AlertChannel    = "channel"    // a liaison channel: a missed acknowledgement, an overdue request, a refused delivery, a silent line, a deconfliction conflict
+
+	// AlertReciprocity: a partner gives back less than its agreement's
+	// reciprocity terms ask (internal/ledger).
+	AlertReciprocity = "reciprocity"
 )
 
 // Alert is something an operator must look at, with its evidence.

@@ -28,6 +28,7 @@ const (
 	ReasonPropertyRedacted   = "property-redacted"   // a granular marking removed a property (informational)
 	ReasonProjectionInvalid  = "projection-invalid"  // what the partner may receive of the object is not valid STIX: withheld
 	ReasonMemberWithheld     = "member-withheld"     // the partner's own object goes back alone, without what it references (informational)
+	ReasonReciprocityHeld    = "reciprocity-held"    // releases to the partner are held: it gives back less than the agreement's reciprocity terms ask
 )
 
 // Reason is one finding of a policy decision.

@@ -257,7 +257,7 @@ func commands() []*command {
 	for _, group := range [][]*command{
 		nodeCommands(), tokenCommands(), partnerCommands(), curationCommands(), agreementCommands(),
 		objectCommands(), releaseCommands(), logCommands(), serveCommands(), markingCommands(), syncCommands(), feedCommands(), consentCommands(),
-		listsCommands(), screenCommands(), matchCommands(), channelCommands(), leakCommands(), versionCommands(),
+		listsCommands(), screenCommands(), matchCommands(), channelCommands(), leakCommands(), versionCommands(), ledgerCommands(), gradeCommands(), feedbackCommands(),
 	} {
 		cs = append(cs, group...)
 	}

@@ -45,6 +45,7 @@ var badParams = map[string]map[string][]string{
 	"GET /api/v1/lists/compare":      {"authority": {"%ff"}},
 	"GET /api/v1/messages":           {"channel": {"%ff"}},
 	"POST /api/v1/lists/{authority}": {"allow_mass_delisting": {"yes", "1", "%ff"}},
+	"GET /api/v1/ledger":             {"partner": {"%ff"}, "period": {"soon", "-3d", "%ff"}},
 }
 
 // goodParams are valid values of the required parameters, sent with each

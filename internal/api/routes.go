@@ -63,6 +63,8 @@ func (s *Server) routes() {
 	s.matchRoutes()
 	s.feedRoutes()
 	s.leakRoutes()
+	s.ledgerRoutes()
+	s.feedbackRoutes()
 
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, detente.Errorf(detente.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path))

@@ -48,7 +48,11 @@ func agreementsOf(name string, now time.Time) []map[string]any {
 	}
 	switch name {
 	case "alpha":
-		return []map[string]any{terms("bravo", "amber", detente.OnwardThirdPartyRule), terms("charlie", "green", detente.OnwardThirdPartyRule)}
+		// alpha expects charlie to give back at least as much as it gets
+		// (docs/ledger.md); charlie does not, and is held (reciprocity.go).
+		withCharlie := terms("charlie", "green", detente.OnwardThirdPartyRule)
+		withCharlie["reciprocity"] = map[string]any{"window": "720h", "min_ratio": 1.0, "action": detente.ReciprocityHold}
+		return []map[string]any{terms("bravo", "amber", detente.OnwardThirdPartyRule), withCharlie}
 	case "bravo":
 		return []map[string]any{terms("alpha", "amber", detente.OnwardThirdPartyRule), terms("charlie", "green", detente.OnwardNone)}
 	default:

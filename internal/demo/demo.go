@@ -178,6 +178,9 @@ func (d *Demo) setup(ctx context.Context, opts Options) error {
 	if err := d.openChannels(ctx, opts); err != nil {
 		return err
 	}
+	if err := d.holdCharlie(ctx); err != nil {
+		return err
+	}
 	if opts.Shared != "" {
 		if err := d.loadRealLists(ctx, opts.Shared); err != nil {
 			return err
@@ -283,6 +286,7 @@ Try (the certificates are self-signed: partners pin keys, not CAs, hence -k):
   go run ./cmd/detente release check --dir %[4]s --object %[3]s --to charlie
 `, a.Analyst, a.Server.URL(), a.reportID, a.Dir, d.syncInterval, d.Agencies[1].Dir, d.realListsHint(), filepath.Join(d.Dir, MatchExample))
 	d.printChannels(w)
+	d.printReciprocity(w)
 }
 
 func (d *Demo) realListsHint() string {

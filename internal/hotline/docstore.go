@@ -180,6 +180,9 @@ func (s txStore) PutMessage(ctx context.Context, r *Record) (*Record, bool, erro
 	if m.InReplyTo != "" {
 		body["in_reply_to"] = m.InReplyTo
 	}
+	if !m.Due.IsZero() {
+		body["due"] = m.Due.UTC().Format(time.RFC3339Nano) // for the reciprocity ledger: answered on time or late
+	}
 	if m.Activity != nil {
 		body["activity"], body["activity_version"] = m.Activity.ID, m.Activity.Version
 	}

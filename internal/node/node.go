@@ -3,7 +3,7 @@
 // ingesting intelligence, partners, agreements, releases and tokens — each
 // written together with its log event in one store transaction. The
 // capabilities in their own packages (federation, hotline, matching,
-// screening) get the store and the log from here.
+// screening, ledger) get the store and the log from here.
 package node
 
 import (
@@ -28,6 +28,7 @@ import (
 	"detente/internal/feed"
 	"detente/internal/hotline"
 	"detente/internal/leak"
+	"detente/internal/ledger"
 	"detente/internal/matching"
 )
 
@@ -67,6 +68,9 @@ type Node struct {
 	// Leak is leak attribution: fingerprinted copies for partners,
 	// tracing and evidence (internal/leak).
 	Leak *leak.Service
+	// Ledger is the reciprocity ledger, its holds and this node's own
+	// gradings (internal/ledger).
+	Ledger *ledger.Service
 }
 
 // New returns a Node over an open store; a nil logger logs nothing.
@@ -86,12 +90,13 @@ func New(name string, key ed25519.PrivateKey, store detente.Store, logger *slog.
 		Peer: n.PeerClient, TAXII: n.TAXIIClient, Log: n.Log, Receive: n.receiveForSync,
 	})
 	n.Hotline = hotline.NewService(hotline.Config{Store: store, Name: name, Key: key, Logger: logger,
-		Now: func() time.Time { return n.Now() }, PeerClient: n.PeerClient, CheckRelease: n.CheckRelease})
+		Now: func() time.Time { return n.Now() }, PeerClient: n.PeerClient, CheckRelease: n.checkReleaseUnheld})
 	n.Corroboration = corroboration.New(corroboration.Config{Store: store, Lists: n.Screening.Index, Now: n.now})
 	n.Feeds = feed.NewService(feed.ServiceConfig{Store: store, Key: key, Logger: logger,
 		Now: func() time.Time { return n.Now() }, MaxSkew: n.maxSkew})
 	n.Leak = leak.New(leak.Config{Store: store, Key: key, Secret: n.SubKey(leak.SecretInfo), Logger: logger,
 		Now: n.now, ExportSelection: n.ExportSelection})
+	n.Ledger = ledger.New(ledger.Config{Store: store, Name: name, Key: key, Now: func() time.Time { return n.Now() }, Logger: logger})
 	return n
 }
 

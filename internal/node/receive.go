@@ -9,6 +9,7 @@ import (
 
 	"detente"
 	"detente/internal/federation"
+	"detente/internal/ledger"
 	"detente/internal/policy"
 	"detente/internal/stix"
 )
@@ -192,6 +193,12 @@ func (n *Node) Receive(ctx context.Context, from string, raws []json.RawMessage,
 				noted.add(v, it.fields)
 			}
 			body := map[string]any{"id": v.ID, "modified": fmtTime(v.Modified), "originator": v.Originator, "from": from, "sha256": commit(v.Raw)}
+			if v.Quarantine == "" || !added {
+				// What the version was worth to this node, for the ledger.
+				if body["worth"], err = ledger.Received(ctx, tx, v, it.fields, added, self); err != nil {
+					return err
+				}
+			}
 			typ, outcome := detente.EventObjectReceived, ReceivedAdded
 			switch {
 			case !added:

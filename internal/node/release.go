@@ -10,6 +10,7 @@ import (
 
 	"detente"
 	"detente/internal/leak"
+	"detente/internal/ledger"
 	"detente/internal/policy"
 	"detente/internal/stix"
 )
@@ -185,9 +186,10 @@ func (g *graph) Consents(ctx context.Context, object string) []*detente.Consent 
 }
 
 // decide runs the egress policy for the newest version of object to
-// partner. An unknown object or partner is an error (ENOTFOUND), not a
-// decision: a denial is for what policy refuses, not for a mistyped name.
-func (n *Node) decide(ctx context.Context, tx detente.Tx, object, partner string) (*detente.ObjectVersion, detente.Decision, error) {
+// partner, under the partner's reciprocity hold when holds is set. An
+// unknown object or partner is an error (ENOTFOUND), not a decision: a
+// denial is for what policy refuses, not for a mistyped name.
+func (n *Node) decide(ctx context.Context, tx detente.Tx, object, partner string, holds bool) (*detente.ObjectVersion, detente.Decision, error) {
 	g := newGraph(tx)
 	o, err := tx.Object(ctx, object)
 	if err != nil {
@@ -196,7 +198,13 @@ func (n *Node) decide(ctx context.Context, tx detente.Tx, object, partner string
 	if _, err := tx.Partner(ctx, partner); err != nil {
 		return nil, detente.Decision{}, err
 	}
-	d := policy.Egress(ctx, g, policy.Request{Self: n.PublicKey(), Partner: partner, Now: n.now(), Object: o})
+	var held string
+	if holds {
+		if held, err = heldDetail(ctx, tx, partner); err != nil {
+			return nil, detente.Decision{}, err
+		}
+	}
+	d := policy.Egress(ctx, g, policy.Request{Self: n.PublicKey(), Partner: partner, Now: n.now(), Object: o, Held: held})
 	if g.err != nil {
 		return nil, detente.Decision{}, fmt.Errorf("release decision: %w", g.err)
 	}
@@ -208,7 +216,7 @@ func (n *Node) decide(ctx context.Context, tx detente.Tx, object, partner string
 func (n *Node) CheckRelease(ctx context.Context, object, partner string) (*detente.Decision, error) {
 	var d detente.Decision
 	err := n.Store.View(ctx, func(tx detente.Tx) error {
-		_, dd, err := n.decide(ctx, tx, object, partner)
+		_, dd, err := n.decide(ctx, tx, object, partner, true)
 		if err != nil || !dd.Allowed {
 			d = dd
 			return err
@@ -229,6 +237,28 @@ func (n *Node) CheckRelease(ctx context.Context, object, partner string) (*deten
 	return &d, nil
 }
 
+// checkReleaseUnheld is CheckRelease regardless of a reciprocity hold:
+// what channel messages (crisis alerts, deconfliction notices) are checked
+// with, since a hold never stops a channel message (docs/ledger.md).
+func (n *Node) checkReleaseUnheld(ctx context.Context, object, partner string) (*detente.Decision, error) {
+	var d detente.Decision
+	err := n.Store.View(ctx, func(tx detente.Tx) (err error) { _, d, err = n.decide(ctx, tx, object, partner, false); return })
+	if err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// heldDetail returns the words of the reciprocity hold on partner, "" when
+// releases to it are not held.
+func heldDetail(ctx context.Context, tx detente.Tx, partner string) (string, error) {
+	h, err := ledger.Held(ctx, tx, partner)
+	if err != nil || h == nil {
+		return "", err
+	}
+	return h.Detail(), nil
+}
+
 // ReleaseResult is the outcome of a release: the decision, and when allowed
 // the STIX bundle that goes to the partner (its projection of the closure).
 type ReleaseResult struct {
@@ -242,7 +272,7 @@ type ReleaseResult struct {
 func (n *Node) Release(ctx context.Context, object, partner string) (*ReleaseResult, error) {
 	res := &ReleaseResult{}
 	err := n.Store.Update(ctx, func(tx detente.Tx) error {
-		o, d, err := n.decide(ctx, tx, object, partner)
+		o, d, err := n.decide(ctx, tx, object, partner, true)
 		if err != nil {
 			return err
 		}
@@ -265,7 +295,13 @@ func (n *Node) Release(ctx context.Context, object, partner string) (*ReleaseRes
 		if err := tx.PutRelease(ctx, r); err != nil {
 			return err
 		}
-		return n.logRelease(ctx, tx, partner, n.releaseBody(o, d), copies)
+		body := n.releaseBody(o, d)
+		if d.Allowed {
+			if body["objects"], body["worth"], err = n.givenWorth(ctx, tx, partner, d.Closure); err != nil {
+				return err
+			}
+		}
+		return n.logRelease(ctx, tx, partner, body, copies)
 	})
 	if err != nil {
 		return nil, err
@@ -301,6 +337,39 @@ func (n *Node) releaseBody(o *detente.ObjectVersion, d detente.Decision) map[str
 		body["object_commitment"] = n.hidingCommit(o.Key())
 	}
 	return body
+}
+
+// givenWorth records the versions of closure going to partner with the
+// ledger and returns their keys and worth, for the release's log entry:
+// every object the partner's bundle carries (bundle), the TLP
+// definitions and references not held aside.
+func (n *Node) givenWorth(ctx context.Context, tx detente.Tx, partner string, closure []string) ([]string, []ledger.Worth, error) {
+	p, err := tx.Partner(ctx, partner)
+	if err != nil {
+		return nil, nil, err
+	}
+	var (
+		keys  []string
+		worth []ledger.Worth
+	)
+	for _, id := range closure {
+		if _, isTLP := detente.TLPOfMarking(id); isTLP {
+			continue
+		}
+		o, err := tx.Object(ctx, id)
+		if detente.ErrorCode(err) == detente.ENOTFOUND {
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		w, err := ledger.Given(ctx, tx, partner, p.Key, o)
+		if err != nil {
+			return nil, nil, err
+		}
+		keys, worth = append(keys, o.Key()), append(worth, w)
+	}
+	return keys, worth, nil
 }
 
 // bundle returns the STIX bundle of d's closure as partner sees it:

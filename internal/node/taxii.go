@@ -9,6 +9,7 @@ import (
 
 	"detente"
 	"detente/internal/leak"
+	"detente/internal/ledger"
 	"detente/internal/peer"
 	"detente/internal/policy"
 	"detente/internal/taxii"
@@ -87,6 +88,11 @@ func (s *taxiiSource) Records(ctx context.Context, c taxii.Caller, collection st
 		v = &viewer{n: s.n, tx: tx, partner: c.Partner, g: newGraph(tx), seen: map[string]*verdict{}, now: s.n.now(),
 			versions: map[string][]*detente.ObjectVersion{}}
 		var err error
+		if c.Partner != "" {
+			if v.held, err = heldDetail(ctx, tx, c.Partner); err != nil {
+				return err
+			}
+		}
 		recs, more, err = v.records(ctx, q)
 		return err
 	})
@@ -128,6 +134,8 @@ type viewer struct {
 	// copies are the fingerprinted copies served, recorded with the
 	// page's release event.
 	copies []*leak.Copy
+	// held is the partner's reciprocity hold, in words; "" when not held.
+	held string
 }
 
 // see decides whether version o is in the view.
@@ -137,7 +145,7 @@ func (v *viewer) see(ctx context.Context, o *detente.ObjectVersion) (*verdict, e
 	}
 	vd := &verdict{ok: true, raw: o.Raw}
 	if v.partner != "" {
-		vd.d = policy.Egress(ctx, v.g, policy.Request{Self: v.n.PublicKey(), Partner: v.partner, Now: v.now, Object: o})
+		vd.d = policy.Egress(ctx, v.g, policy.Request{Self: v.n.PublicKey(), Partner: v.partner, Now: v.now, Object: o, Held: v.held})
 		if v.g.err != nil {
 			return nil, v.g.err
 		}
@@ -326,7 +334,17 @@ func (n *Node) recordReleases(ctx context.Context, partner string, v *viewer) er
 		if len(keys) == 0 {
 			return nil
 		}
-		return n.logRelease(ctx, tx, partner, map[string]any{"allowed": true, "via": "taxii", "objects": keys}, v.copies)
+		p, err := tx.Partner(ctx, partner)
+		if err != nil {
+			return err
+		}
+		worth := make([]ledger.Worth, len(keys))
+		for i, o := range v.servedVersions {
+			if worth[i], err = ledger.Given(ctx, tx, partner, p.Key, o); err != nil {
+				return err
+			}
+		}
+		return n.logRelease(ctx, tx, partner, map[string]any{"allowed": true, "via": "taxii", "objects": keys, "worth": worth}, v.copies)
 	})
 }
 

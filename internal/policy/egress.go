@@ -20,8 +20,19 @@ import (
 // When several agreements are in force, the first (by id) that allows
 // decides, and the allowing reason names it; when none allows, the reasons
 // of all are reported. Decision.Closure and Decision.Redacted are set only
-// when the release is allowed.
+// when the release is allowed. A reciprocity hold (r.Held) denies whatever
+// the other rules decide.
 func Egress(ctx context.Context, g Graph, r Request) detente.Decision {
+	d := egressDecision(ctx, g, r)
+	if r.Held != "" {
+		d.Allowed, d.Closure, d.Redacted = false, nil, nil
+		d.Reasons = append(d.Reasons, detente.Reason{Code: detente.ReasonReciprocityHeld, Deny: true, Detail: r.Held})
+	}
+	return d
+}
+
+// egressDecision is Egress without the reciprocity hold.
+func egressDecision(ctx context.Context, g Graph, r Request) detente.Decision {
 	if r.Object == nil {
 		return noObject(r.Partner)
 	}

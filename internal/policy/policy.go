@@ -87,6 +87,10 @@ type Request struct {
 	// DefaultTLP is the level assumed for an object with no TLP marking;
 	// zero means DefaultTLP.
 	DefaultTLP detente.TLP
+	// Held, when not "", is a reciprocity hold on the partner, in words:
+	// whatever the other rules decide, the release is denied with
+	// detente.ReasonReciprocityHeld (internal/ledger).
+	Held string
 }
 
 // IngressRequest asks whether Object, received from partner From at Now,

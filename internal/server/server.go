@@ -55,6 +55,9 @@ type Options struct {
 	// Hotline tunes the liaison channels' background work (outbox,
 	// escalation, heartbeats) and names the alert webhook.
 	Hotline hotline.RunOptions
+	// ReciprocityInterval is how often to apply the agreements'
+	// reciprocity terms (internal/ledger); 0 means every minute.
+	ReciprocityInterval time.Duration
 }
 
 // Server serves one node.
@@ -78,6 +81,9 @@ func New(n *node.Node, logger *slog.Logger, opts Options) *Server {
 	}
 	if opts.MaxBackoff == 0 {
 		opts.MaxBackoff = 5 * time.Minute
+	}
+	if opts.ReciprocityInterval == 0 {
+		opts.ReciprocityInterval = time.Minute
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/api/", api.New(n, logger))
@@ -159,6 +165,8 @@ func (s *Server) Listen(addr string) error {
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); s.node.RunCheckpointer(ctx, s.opts.CheckpointInterval) }()
 	s.startHotline(ctx)
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); s.node.Ledger.Run(ctx, s.opts.ReciprocityInterval) }()
 	if s.opts.SyncInterval > 0 {
 		s.wg.Add(1)
 		go func() { defer s.wg.Done(); s.node.Federation.RunSync(ctx, s.opts.SyncInterval, s.opts.MaxBackoff) }()

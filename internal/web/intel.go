@@ -14,6 +14,7 @@ import (
 
 	"detente"
 	"detente/internal/corroboration"
+	"detente/internal/ledger"
 	"detente/internal/params"
 	"detente/internal/stix"
 )
@@ -401,6 +402,9 @@ type objectPage struct {
 	Relations    []relationRow
 	ReferencedBy []objectSummary
 	Graph        *neighbourhood
+	// Grading is the newest version's grading, the originator's beside
+	// this node's own (internal/ledger).
+	Grading *ledger.Assessment
 }
 
 // relationRow is a relationship naming the object shown.
@@ -489,6 +493,9 @@ func (h *Handler) object(w http.ResponseWriter, r *http.Request, v *visit) error
 	names[detente.NormalID(latest.ID)] = p.Name
 	p.Graph = drawNeighbourhood(latest, referrers, names)
 	if p.Releases, err = h.node.Releases(ctx, detente.ReleaseFilter{Object: id, Limit: objectReleases}); err != nil {
+		return err
+	}
+	if p.Grading, err = h.node.Ledger.Assess(ctx, id); err != nil {
 		return err
 	}
 	title := p.Name

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"detente"
+	"detente/internal/ledger"
 )
 
 // partnersPage is the data of the partners and agreements page.
@@ -41,6 +42,9 @@ type partnerPage struct {
 	Chart     *barChart
 	Days      []dayCount
 	Truncated bool
+	// Grade is this node's grading of the partner as a source, nil when
+	// it has none.
+	Grade *ledger.Grade
 }
 
 func (h *Handler) partner(w http.ResponseWriter, r *http.Request, v *visit) error {
@@ -64,6 +68,9 @@ func (h *Handler) partner(w http.ResponseWriter, r *http.Request, v *visit) erro
 		}
 		c := exchangeChart(p.Days)
 		p.Chart = &c
+	}
+	if p.Grade, err = h.node.Ledger.PartnerGrade(r.Context(), name); err != nil {
+		return err
 	}
 	h.render(w, r, v, http.StatusOK, "partner", "Partner "+name, "partners", p)
 	return nil

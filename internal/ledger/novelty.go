@@ -1,0 +1,135 @@
+package ledger
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+
+	"detente"
+)
+
+// Received returns the worth of version v, received from a partner, for
+// the receipt's log entry: a duplicate when the store already held it
+// (added false), the node's own when self originated it, a repeat when
+// another originator already asserted the same thing (assertionKey), new
+// otherwise. fields are v's parsed properties. It records what v asserts,
+// in tx, for the repeats to come.
+func Received(ctx context.Context, tx detente.Tx, v *detente.ObjectVersion, fields map[string]any, added bool, self detente.PublicKey) (Worth, error) {
+	novelty := NoveltyNew
+	switch {
+	case !added:
+		novelty = NoveltyDuplicate
+	case v.OriginKey().Equal(self):
+		novelty = NoveltyOwn
+	default:
+		if k := assertionKey(v, fields); k != "" {
+			origin := v.OriginKey().String()
+			held, err := tx.Doc(ctx, docAssertion, k)
+			switch {
+			case err == nil:
+				if string(held) != origin {
+					novelty = NoveltyRepeat
+				}
+			case detente.ErrorCode(err) == detente.ENOTFOUND:
+				if err := tx.PutDoc(ctx, docAssertion, k, []byte(origin), false); err != nil {
+					return Worth{}, err
+				}
+			default:
+				return Worth{}, err
+			}
+		}
+	}
+	w := WorthOf(v, novelty)
+	if added {
+		fb, err := feedbackTo(ctx, tx, v, self)
+		if err != nil {
+			return Worth{}, err
+		}
+		w.Feedback = fb
+	}
+	return w, nil
+}
+
+// Given returns the worth of version v given to partner, whose key is
+// pkey, for the release's log entry, and records the gift in tx: a
+// duplicate when v was given to the partner before, the partner's own
+// when it originated v, new otherwise. The giver cannot know what the
+// partner holds from others: it never records a repeat (docs/ledger.md).
+func Given(ctx context.Context, tx detente.Tx, partner string, pkey detente.PublicKey, v *detente.ObjectVersion) (Worth, error) {
+	if len(pkey) > 0 && v.OriginKey().Equal(pkey) {
+		return WorthOf(v, NoveltyOwn), nil
+	}
+	var w Worth
+	err := tx.PutDoc(ctx, docGiven, partner+" "+v.Key(), nil, true)
+	switch {
+	case err == nil:
+		w = WorthOf(v, NoveltyNew)
+	case detente.ErrorCode(err) == detente.EEXISTS:
+		w = WorthOf(v, NoveltyDuplicate)
+	default:
+		return Worth{}, err
+	}
+	if len(pkey) > 0 {
+		if w.Feedback, err = feedbackTo(ctx, tx, v, pkey); err != nil {
+			return Worth{}, err
+		}
+	}
+	return w, nil
+}
+
+// feedbackTo reports whether v is a sighting or opinion about an object
+// self originated: feedback from a partner.
+func feedbackTo(ctx context.Context, tx detente.Tx, v *detente.ObjectVersion, self detente.PublicKey) (bool, error) {
+	if v.Type != "sighting" && v.Type != "opinion" {
+		return false, nil
+	}
+	for _, r := range v.Refs {
+		if r.Path != "sighting_of_ref" && !strings.HasPrefix(r.Path, "object_refs") {
+			continue
+		}
+		o, err := tx.Object(ctx, r.ID)
+		if detente.ErrorCode(err) == detente.ENOTFOUND {
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
+		if o.OriginKey().Equal(self) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// assertionKey returns a digest of what v asserts, equal for two objects
+// that say the same thing whoever wrote them, or "" when v's type asserts
+// nothing comparable (sightings, opinions, notes: each is its own
+// statement).
+func assertionKey(v *detente.ObjectVersion, fields map[string]any) string {
+	str := func(k string) string { s, _ := fields[k].(string); return s }
+	var what string
+	switch v.Type {
+	case "indicator":
+		what = str("pattern")
+	case "relationship":
+		what = str("source_ref") + " " + str("relationship_type") + " " + str("target_ref")
+	case "threat-actor", "intrusion-set", "campaign", "malware", "tool", "attack-pattern", "infrastructure",
+		"vulnerability", "identity", "location", "report", "grouping", "course-of-action":
+		what = strings.ToLower(strings.Join(strings.Fields(str("name")), " "))
+	case "sighting", "opinion", "note", "observed-data", "marking-definition", "extension-definition", "language-content":
+		return ""
+	default:
+		if !v.Observable() {
+			return ""
+		}
+		// A cyber-observable's id derives from its value: the same id is
+		// the same value.
+		what = detente.NormalID(v.ID)
+	}
+	if what == "" || what == "  " {
+		return ""
+	}
+	h := sha256.Sum256([]byte(v.Type + "\x00" + what))
+	return hex.EncodeToString(h[:])
+}
