@@ -28,6 +28,9 @@ const (
 	ReasonPropertyRedacted   = "property-redacted"   // a granular marking removed a property (informational)
 	ReasonProjectionInvalid  = "projection-invalid"  // what the partner may receive of the object is not valid STIX: withheld
 	ReasonMemberWithheld     = "member-withheld"     // the partner's own object goes back alone, without what it references (informational)
+	ReasonFingerprinted      = "fingerprinted"       // the partner receives a fingerprinted copy of its own (informational)
+	ReasonFingerprintRefused = "fingerprint-refused" // the agreement refuses fingerprinting and the object has no other copy
+	ReasonNotFingerprinted   = "not-fingerprinted"   // the agreement or a caveat requires a fingerprinted copy and the object has none
 )
 
 // Reason is one finding of a policy decision.

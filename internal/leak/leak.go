@@ -137,7 +137,17 @@ type record struct {
 // Marked reports whether v was ingested with fingerprint markup: its
 // local copy holds markup, and every partner gets a copy of its own.
 func (s *Service) Marked(ctx context.Context, tx detente.Tx, v *detente.ObjectVersion) (bool, error) {
-	if !mayHoldMarkup(v.Raw) || !v.OriginKey().Equal(s.self) {
+	if !v.OriginKey().Equal(s.self) {
+		return false, nil
+	}
+	return MarkedIn(ctx, tx, v)
+}
+
+// MarkedIn reports whether v was noted as marked (NoteMarked) in tx's
+// store, whoever originated it: for the egress policy's graph, which asks
+// only about this node's own versions.
+func MarkedIn(ctx context.Context, tx detente.Tx, v *detente.ObjectVersion) (bool, error) {
+	if !mayHoldMarkup(v.Raw) {
 		return false, nil
 	}
 	_, err := tx.Doc(ctx, docMarked, versionKey(v.ID, v.Modified))

@@ -35,7 +35,16 @@ type graph struct {
 	err        error
 }
 
-var _ policy.Graph = (*graph)(nil)
+var _ policy.MarkedGraph = (*graph)(nil)
+
+// Marked reports whether o carries fingerprint markup (leak.MarkedIn).
+func (g *graph) Marked(ctx context.Context, o *detente.ObjectVersion) bool {
+	m, err := leak.MarkedIn(ctx, g.tx, o)
+	if err != nil {
+		g.fail(err)
+	}
+	return m
+}
 
 func newGraph(tx detente.Tx) *graph {
 	return &graph{tx: tx, objects: map[string]*detente.ObjectVersion{},
