@@ -28,7 +28,7 @@ func (n *Node) served(ctx context.Context, tx detente.Tx, o *detente.ObjectVersi
 			return nil, nil, err
 		}
 		return c.Raw, c, nil
-	case len(sels) > 0 || n.passedOn(o) && !o.Origin.Equal(partner.Key):
+	case len(sels) > 0 || n.passedOn(o) && !o.OriginKey().Equal(partner.Key):
 		// Back to its originator, a copy goes as it is: the originator
 		// knows its own signature and counts it as unchanged.
 		p, err := n.project(o, sels)
@@ -43,8 +43,8 @@ func (n *Node) served(ctx context.Context, tx detente.Tx, o *detente.ObjectVersi
 // holding its own copy files it as a relayed copy instead of refusing it
 // as a conflicting version.
 func (n *Node) passedOn(o *detente.ObjectVersion) bool {
-	return len(o.Origin) > 0 && o.Origin.Equal(o.Signer) && !o.Origin.Equal(n.PublicKey()) &&
-		bytes.Contains(o.Raw, []byte(`"origin_signer"`))
+	return !o.Relayed() && len(o.Signer) > 0 && !o.Signer.Equal(n.PublicKey()) &&
+		bytes.Contains(o.Raw, []byte(`"origin_signer":"`+o.Signer.String()+`"`))
 }
 
 // logRelease appends the release event to partner with body, recording
