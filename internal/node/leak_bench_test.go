@@ -17,8 +17,9 @@ import (
 )
 
 // benchReports returns a bundle of n GREEN reports, each with marks
-// wordings and a time canary, distinct texts per report; plain leaves the
-// markup out (each position's first wording, the declared time).
+// wordings, a subdomain and a time canary, distinct texts per report;
+// plain leaves the markup out (each position's first wording, the
+// declared values).
 func benchReports(n, marks int, plain bool) []byte {
 	words := [][2]string{{"acquired", "obtained"}, {"rifles", "firearms"}, {"met", "gathered"}, {"moved", "transferred"},
 		{"planned", "prepared"}, {"recently", "lately"}, {"vehicle", "car"}, {"observed", "seen"}}
@@ -34,9 +35,9 @@ func benchReports(n, marks int, plain bool) []byte {
 			}
 		}
 		if plain {
-			b.WriteString("Beacons at 2026-03-01T10:00:00Z.")
+			b.WriteString("Beacons to sinkhole.example.net at 2026-03-01T10:00:00Z.")
 		} else {
-			b.WriteString("Beacons at {{canary:time:2026-03-01T10:00:00Z~15m}}.")
+			b.WriteString("Beacons to {{canary:subdomain:sinkhole.example.net}} at {{canary:time:2026-03-01T10:00:00Z~15m}}.")
 		}
 		objs[r] = map[string]any{"type": "report", "spec_version": "2.1", "id": fmt.Sprintf("report--%08x-0000-4000-8000-000000000000", r),
 			"created": "2026-03-01T10:00:00.000Z", "modified": "2026-03-02T08:30:00.000Z", "name": fmt.Sprintf("Report %d", r),
@@ -81,7 +82,7 @@ func pull(b testing.TB, src taxii.Source, partner string, limit int) []taxii.Rec
 }
 
 // BenchmarkTAXIIPageFingerprint: a partner's TAXII page of 100 reports of
-// 25 marks each, fingerprinted (each a new copy: every iteration is
+// 27 marks each, fingerprinted (each a new copy: every iteration is
 // another partner's first pull, its records and openings written with the
 // page's release event) or the same reports unmarked. The difference per
 // object is what fingerprinting adds (target: under 1 ms). Run with

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 	"hash"
 	"io"
 	"math"
@@ -214,6 +215,12 @@ type layoutKey struct {
 type layout struct {
 	pos  []Position
 	bias [][]float64
+
+	// The canonical JSON of the openings, in parts computed once
+	// (openingParts): what varies per recipient goes between them.
+	partsOnce sync.Once
+	parts     *openingParts
+	partsErr  error
 }
 
 // layout returns the template's layout, computed once per key and cutoff.
