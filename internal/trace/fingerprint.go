@@ -252,10 +252,10 @@ func (s *Scheme) Fingerprint(t *Template, recipient string) (*Copy, error) {
 // opening from them gives the same bytes as canonicalising it whole
 // (TestOpeningCanonical), several times faster.
 type openingParts struct {
-	head  []byte     // {"format":…,"marks":[
+	head  []byte      // {"format":…,"marks":[
 	marks [][2][]byte // per mark: before and after its symbol (label for a subdomain canary)
-	tail  []byte     // ,"object":…, up to "recipient":
-	end   []byte     // ,"version":…}
+	tail  []byte      // ,"object":…, up to "recipient":
+	end   []byte      // ,"version":…}
 }
 
 // labelPlaceholder stands for a label while the parts are cut: labels are

@@ -7,11 +7,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"sync"
 	"hash"
 	"io"
 	"math"
 	"strconv"
+	"sync"
 )
 
 // MinKeySize is the smallest node secret NewScheme accepts, in bytes.
