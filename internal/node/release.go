@@ -322,9 +322,12 @@ func (n *Node) bundle(ctx context.Context, tx detente.Tx, partner string, d dete
 		if err != nil {
 			return nil, nil, "", err
 		}
-		raw, c, err := n.served(ctx, tx, o, p, d)
+		raw, c, bad, err := n.served(ctx, tx, o, p, d)
 		if err != nil {
-			return nil, nil, id, err
+			return nil, nil, "", err
+		}
+		if bad != nil {
+			return nil, nil, id, bad
 		}
 		if c != nil {
 			copies = append(copies, c)
