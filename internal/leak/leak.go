@@ -23,6 +23,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -248,34 +250,46 @@ func (s *Service) Fingerprint(v *detente.ObjectVersion, partner string, key dete
 // released to the same partner before keeps its first commitment: the
 // copy itself is the same.
 func (s *Service) Released(ctx context.Context, tx detente.Tx, partner string, body map[string]any, copies []*Copy) error {
-	type fresh struct {
-		id  string
-		rec *record
-		c   *trace.Copy
+	type bucket struct {
+		id   string
+		doc  []byte
+		recs []*record
+		news []*Copy
 	}
-	var news []fresh
+	buckets := map[string]*bucket{}
+	var order []*bucket
 	var list []string
-	seen := map[string]bool{}
 	for _, c := range copies {
-		id := c.key + "|" + recipientHash(c.copy.Record.Recipient)
-		if seen[id] {
+		recipient := c.copy.Record.Recipient
+		id := bucketID(c.key, recipient)
+		bk := buckets[id]
+		if bk == nil {
+			bk = &bucket{id: id}
+			raw, err := tx.Doc(ctx, docRecord, id)
+			switch {
+			case err == nil:
+				obj, ver, _ := strings.Cut(c.key, "@")
+				if bk.recs, err = parseRecords(raw, obj, ver); err != nil {
+					return fmt.Errorf("%s: %w", id, err)
+				}
+				bk.doc = raw
+			case detente.ErrorCode(err) == detente.ENOTFOUND:
+				bk.doc = []byte{recordFormat}
+			default:
+				return err
+			}
+			buckets[id] = bk
+			order = append(order, bk)
+		}
+		if i := slices.IndexFunc(bk.recs, func(r *record) bool { return r.Record.Recipient == recipient }); i >= 0 {
+			if cm := bk.recs[i].Record.Commitment.String(); !slices.Contains(list, cm) {
+				list = append(list, cm)
+			}
 			continue
 		}
-		seen[id] = true
-		raw, err := tx.Doc(ctx, docRecord, id)
-		switch {
-		case err == nil:
-			var old record
-			if err := json.Unmarshal(raw, &old); err != nil {
-				return fmt.Errorf("stored fingerprint record %s: %w", id, err)
-			}
-			list = append(list, old.Record.Commitment.String())
-		case detente.ErrorCode(err) == detente.ENOTFOUND:
-			news = append(news, fresh{id: id, rec: &record{Partner: c.Partner, Record: c.copy.Record}, c: c.copy})
-			list = append(list, c.copy.Commitment.String())
-		default:
-			return err
-		}
+		bk.recs = append(bk.recs, &record{Partner: c.Partner, Record: c.copy.Record})
+		bk.news = append(bk.news, c)
+		list = append(list, c.copy.Commitment.String())
 	}
 	if len(list) > 0 {
 		body[trace.EventField] = list
@@ -287,17 +301,18 @@ func (s *Service) Released(ctx context.Context, tx detente.Tx, partner string, b
 	if err := tx.AppendEvent(ctx, e); err != nil {
 		return err
 	}
-	for _, f := range news {
-		f.rec.Seq = e.Seq
-		b, err := json.Marshal(f.rec)
-		if err != nil {
-			return err
+	for _, bk := range order {
+		if len(bk.news) == 0 {
+			continue
 		}
-		if err := tx.PutDoc(ctx, docRecord, f.id, b, true); err != nil {
-			return fmt.Errorf("store fingerprint record: %w", err)
+		for _, c := range bk.news {
+			bk.doc = appendRecord(bk.doc, &record{Partner: c.Partner, Seq: e.Seq, Record: c.copy.Record})
+			if err := tx.PutDoc(ctx, docOpening, c.copy.Commitment.String(), c.copy.Opening, true); err != nil {
+				return fmt.Errorf("store fingerprint opening: %w", err)
+			}
 		}
-		if err := tx.PutDoc(ctx, docOpening, f.c.Commitment.String(), f.c.Opening, true); err != nil {
-			return fmt.Errorf("store fingerprint opening: %w", err)
+		if err := tx.PutDoc(ctx, docRecord, bk.id, bk.doc, false); err != nil {
+			return fmt.Errorf("store fingerprint records: %w", err)
 		}
 	}
 	return nil

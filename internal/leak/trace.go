@@ -122,13 +122,15 @@ func (s *Service) Trace(ctx context.Context, leaked ...[]byte) (*Result, error) 
 				return err
 			}
 			for _, d := range docs {
-				var r record
-				if err := json.Unmarshal(d.Body, &r); err != nil {
-					return fmt.Errorf("fingerprint record %s: %w", d.ID, err)
+				recs, err := parseRecords(d.Body, cands[i].Template.ID(), cands[i].Template.Version())
+				if err != nil {
+					return fmt.Errorf("%s: %w", d.ID, err)
 				}
-				cands[i].Records = append(cands[i].Records, r.Record)
-				partners[r.Record.Recipient] = r.Partner
-				seqs[r.Record.Commitment] = r.Seq
+				for _, r := range recs {
+					cands[i].Records = append(cands[i].Records, r.Record)
+					partners[r.Record.Recipient] = r.Partner
+					seqs[r.Record.Commitment] = r.Seq
+				}
 			}
 		}
 		return nil
