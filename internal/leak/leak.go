@@ -43,7 +43,7 @@ const SecretInfo = "detente/trace/fingerprint/v1"
 const (
 	docMarked  = "leak.marked"  // by version key: the version was ingested with markup
 	docRecord  = "leak.record"  // by version key, "|" and a hash of the recipient: one partner's copy
-	docOpening = "leak.opening" // by commitment: the opening, kept secret until evidence shows it
+	docOpening = "leak.opening" // by commitment: the nonce of the opening, kept secret until evidence shows it
 )
 
 // DocKinds lists the document kinds leak attribution keeps, for audits
@@ -307,7 +307,13 @@ func (s *Service) Released(ctx context.Context, tx detente.Tx, partner string, b
 		}
 		for _, c := range bk.news {
 			bk.doc = appendRecord(bk.doc, &record{Partner: c.Partner, Seq: e.Seq, Record: c.copy.Record})
-			if err := tx.PutDoc(ctx, docOpening, c.copy.Commitment.String(), c.copy.Opening, true); err != nil {
+			// The opening is rebuilt from the template and the record
+			// (trace.Scheme.Reopen): only its nonce is kept.
+			nonce, err := openingNonce(c.copy.Opening)
+			if err != nil {
+				return err
+			}
+			if err := tx.PutDoc(ctx, docOpening, c.copy.Commitment.String(), nonce, true); err != nil {
 				return fmt.Errorf("store fingerprint opening: %w", err)
 			}
 		}
@@ -333,4 +339,15 @@ func (s *Service) OwnCopy(ctx context.Context, tx detente.Tx, v *detente.ObjectV
 		return false, err
 	}
 	return s.Marked(ctx, tx, stored)
+}
+
+// openingNonce returns the nonce of an opening.
+func openingNonce(opening []byte) ([]byte, error) {
+	var o struct {
+		Nonce []byte `json:"nonce"`
+	}
+	if err := json.Unmarshal(opening, &o); err != nil || len(o.Nonce) != 32 {
+		return nil, fmt.Errorf("fingerprint opening without a nonce: %v", err)
+	}
+	return o.Nonce, nil
 }

@@ -3,6 +3,7 @@ package leak
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
 
 	"detente/internal/trace"
@@ -21,7 +22,15 @@ const recordFormat = 1
 // bucketID returns the document id of the bucket holding recipient's
 // record of the version key.
 func bucketID(key, recipient string) string {
-	return key + "|" + recipientHash(recipient)[:1] // one hex digit: 16 buckets
+	h := recipientHash(recipient)
+	return key + "|" + fmt.Sprintf("%x", (hexValue(h[0]))%recordBuckets)
+}
+
+func hexValue(c byte) byte {
+	if c >= 'a' {
+		return c - 'a' + 10
+	}
+	return c - '0'
 }
 
 // appendRecord appends r in binary to b.

@@ -328,3 +328,34 @@ func TestOpeningCanonical(t *testing.T) {
 		}
 	}
 }
+
+// TestReopen: the opening rebuilt from the template, the record and the
+// nonce is the one Fingerprint wrote; another nonce or symbol does not
+// open the commitment.
+func TestReopen(t *testing.T) {
+	s := testScheme(t)
+	tpl := mustParse(t, testReport("report--5e0c4a55-0c8f-4b4e-9a0e-7f3a3b1c2d4e", 30, true, 3))
+	c, err := s.Fingerprint(tpl, "detente-node:bravo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := ParseOpening(c.Opening)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Reopen(tpl, c.Record, o.Nonce)
+	if err != nil || !bytes.Equal(got, c.Opening) {
+		t.Fatalf("reopened %s (%v), want %s", got, err, c.Opening)
+	}
+	other := bytes.Clone(o.Nonce)
+	other[0] ^= 1
+	if _, err := s.Reopen(tpl, c.Record, other); err == nil {
+		t.Error("another nonce opens the commitment")
+	}
+	rec := *c.Record
+	rec.Symbols = bytes.Clone(rec.Symbols)
+	rec.Symbols[0] ^= 1
+	if _, err := s.Reopen(tpl, &rec, o.Nonce); err == nil {
+		t.Error("another symbol opens the commitment")
+	}
+}

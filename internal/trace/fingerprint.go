@@ -358,3 +358,51 @@ func (p *openingParts) opening(o *Opening) ([]byte, error) {
 	b = append(b, p.end...)
 	return b, nil
 }
+
+// Reopen rebuilds the opening of the copy rec records (the canonical
+// JSON Copy.Opening held), from its template, the record and the nonce of
+// its commitment, and checks that it opens rec.Commitment. A node can so
+// keep the nonce alone, 32 bytes, instead of the whole opening.
+func (s *Scheme) Reopen(t *Template, rec *Record, nonce []byte) ([]byte, error) {
+	if err := checkRecord(rec, t, t.subdomains()); err != nil {
+		return nil, fmt.Errorf("reopen: %w", err)
+	}
+	if len(nonce) != 32 {
+		return nil, errors.New("reopen: the nonce is not 32 bytes")
+	}
+	lay := t.layout(s, rec.Cutoff)
+	lay.partsOnce.Do(func() { lay.parts, lay.partsErr = t.openingParts(lay) })
+	if lay.partsErr != nil {
+		return nil, fmt.Errorf("reopen: %w", lay.partsErr)
+	}
+	o := &Opening{Nonce: nonce, Recipient: rec.Recipient, Marks: make([]OpenedMark, len(t.marks))}
+	li := 0
+	for i := range t.marks {
+		o.Marks[i].Kind = t.marks[i].Kind
+		if t.marks[i].Kind == KindSubdomain {
+			o.Marks[i].Label = rec.Labels[li]
+			li++
+			continue
+		}
+		o.Marks[i].Symbol = int(rec.Symbols[i])
+	}
+	canon, err := lay.parts.opening(o)
+	if err != nil {
+		return nil, fmt.Errorf("reopen: %w", err)
+	}
+	if hashCanonical(canon) != rec.Commitment {
+		return nil, fmt.Errorf("reopen: the rebuilt opening does not open commitment %s", rec.Commitment)
+	}
+	return canon, nil
+}
+
+// subdomains returns the number of subdomain canaries of t.
+func (t *Template) subdomains() int {
+	n := 0
+	for i := range t.marks {
+		if t.marks[i].Kind == KindSubdomain {
+			n++
+		}
+	}
+	return n
+}
