@@ -38,6 +38,21 @@ const (
 	OnwardPermitted = "permitted"
 )
 
+// Fingerprinting rules: when the partner gets a fingerprinted copy of its
+// own (docs/trace.md). The practice is stated in the agreement, so the
+// partner knows it.
+const (
+	// FingerprintMarked: objects the originator marked go fingerprinted,
+	// others as they are. The default.
+	FingerprintMarked = "marked"
+	// FingerprintAlways: only marked objects go (fingerprinted); what they
+	// reference travels with them.
+	FingerprintAlways = "always"
+	// FingerprintNever: nothing is fingerprinted, so marked objects, which
+	// have no unfingerprinted copy, do not go.
+	FingerprintNever = "never"
+)
+
 // Agreement is the terms with one partner or a circle of partners. Every
 // change makes a new Version; older versions are kept.
 type Agreement struct {
@@ -50,7 +65,10 @@ type Agreement struct {
 	Types         []string  `json:"types"`
 	OnwardSharing string    `json:"onward_sharing"`
 	Purpose       string    `json:"purpose"`
-	Note          string    `json:"note,omitempty"`
+	// Fingerprint is the fingerprinting rule (Fingerprint… constants);
+	// "" in agreements stored before it existed, which means marked.
+	Fingerprint string `json:"fingerprint,omitempty"`
+	Note        string `json:"note,omitempty"`
 	// Match holds the private-matching terms (docs/matching.md); nil, the
 	// default, allows no matching at all.
 	Match       *MatchTerms    `json:"match,omitempty"`
@@ -74,6 +92,7 @@ type agreementDoc struct {
 	Types         []string  `json:"types"`
 	OnwardSharing string    `json:"onward_sharing"`
 	Purpose       string    `json:"purpose"`
+	Fingerprint   string    `json:"fingerprint"`
 	Note          string    `json:"note"`
 	Match         *matchDoc `json:"match"`
 
@@ -240,7 +259,10 @@ func ParseAgreement(data []byte) (*Agreement, error) {
 	a := &Agreement{
 		ID: d.ID, Types: d.Types,
 		OnwardSharing: d.OnwardSharing, Purpose: d.Purpose, Note: d.Note,
-		State: AgreementActive,
+		Fingerprint: d.Fingerprint, State: AgreementActive,
+	}
+	if a.Fingerprint == "" {
+		a.Fingerprint = FingerprintMarked // written out, so the practice is stated
 	}
 	if d.Match != nil {
 		m := *d.Match
@@ -290,7 +312,7 @@ func ParseAgreement(data []byte) (*Agreement, error) {
 // agreementFields are the keys of an agreement document and of its match
 // block: what a misspelt key is compared with.
 var agreementFields = []string{"id", "partner", "partners", "from", "until", "tlp_ceiling", "types",
-	"onward_sharing", "purpose", "note", "match", "evaluations", "period", "max_set_size", "min_set_size", "modes",
+	"onward_sharing", "purpose", "fingerprint", "note", "match", "evaluations", "period", "max_set_size", "min_set_size", "modes",
 	"reciprocity", "window", "min_ratio", "action"}
 
 // unknownField returns the key a json.Decoder with DisallowUnknownFields
@@ -368,6 +390,12 @@ func (a *Agreement) Validate() error {
 	if a.Purpose == "" {
 		return Errorf(EINVALID, "agreement: purpose is required")
 	}
+	switch a.Fingerprint {
+	case "", FingerprintMarked, FingerprintAlways, FingerprintNever:
+	default:
+		return Errorf(EINVALID, "agreement: fingerprint %q must be marked, always or never%s", a.Fingerprint,
+			DidYouMean(a.Fingerprint, []string{FingerprintMarked, FingerprintAlways, FingerprintNever}))
+	}
 	if a.Match != nil {
 		if err := a.Match.Validate(); err != nil {
 			return err
@@ -405,7 +433,7 @@ func (a *Agreement) SameTerms(b *Agreement) bool {
 	}
 	return sameSet(a.Partners, b.Partners) && a.From.Equal(b.From) && a.Until.Equal(b.Until) &&
 		a.TLPCeiling == b.TLPCeiling && sameSet(a.Types, b.Types) && a.OnwardSharing == b.OnwardSharing &&
-		a.Purpose == b.Purpose && sameMatch(a.Match, b.Match) && sameReciprocity(a.Reciprocity, b.Reciprocity)
+		a.Purpose == b.Purpose && a.FingerprintRule() == b.FingerprintRule() && sameMatch(a.Match, b.Match) && sameReciprocity(a.Reciprocity, b.Reciprocity)
 }
 
 func sameReciprocity(x, y *ReciprocityTerms) bool {
@@ -413,6 +441,15 @@ func sameReciprocity(x, y *ReciprocityTerms) bool {
 		return x == y
 	}
 	return x.WindowDuration() == y.WindowDuration() && x.MinRatio == y.MinRatio && x.Action == y.Action
+}
+
+// FingerprintRule returns a's fingerprinting rule, FingerprintMarked for
+// agreements stored before the term existed.
+func (a *Agreement) FingerprintRule() string {
+	if a.Fingerprint == "" {
+		return FingerprintMarked
+	}
+	return a.Fingerprint
 }
 
 // Covers reports whether a names partner.

@@ -130,6 +130,11 @@ const (
 	// CaveatPurpose limits use to one purpose; an agreement must name the
 	// same purpose for the object to be released under it.
 	CaveatPurpose = "purpose"
+	// CaveatFingerprint requires that the object go only as a
+	// fingerprinted copy of the partner's own (docs/trace.md): an object
+	// without fingerprint markup carrying it does not go. Like
+	// releasable-to, its definition is never itself sent.
+	CaveatFingerprint = "fingerprint"
 )
 
 // Marking is what the node understands of one marking-definition.

@@ -29,6 +29,9 @@ const (
 	ReasonProjectionInvalid  = "projection-invalid"  // what the partner may receive of the object is not valid STIX: withheld
 	ReasonMemberWithheld     = "member-withheld"     // the partner's own object goes back alone, without what it references (informational)
 	ReasonReciprocityHeld    = "reciprocity-held"    // releases to the partner are held: it gives back less than the agreement's reciprocity terms ask
+	ReasonFingerprinted      = "fingerprinted"       // the partner receives a fingerprinted copy of its own (informational)
+	ReasonFingerprintRefused = "fingerprint-refused" // the agreement refuses fingerprinting and the object has no other copy
+	ReasonNotFingerprinted   = "not-fingerprinted"   // the agreement or a caveat requires a fingerprinted copy and the object has none
 )
 
 // Reason is one finding of a policy decision.

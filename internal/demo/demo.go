@@ -50,6 +50,8 @@ type Demo struct {
 	syncInterval time.Duration
 	// realLists names the official lists loaded into alpha.
 	realLists []string
+	// markedID is alpha's fingerprinted report.
+	markedID string
 }
 
 // Options configures Start.
@@ -172,6 +174,9 @@ func (d *Demo) setup(ctx context.Context, opts Options) error {
 			}
 		}
 	}
+	if err := d.fingerprint(ctx); err != nil {
+		return err
+	}
 	if err := writeMatchExample(d.Dir); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
@@ -285,6 +290,7 @@ Try (the certificates are self-signed: partners pin keys, not CAs, hence -k):
   curl -k -H 'Authorization: Bearer %[1]s' '%[2]s/api/v1/releases/check?object=%[3]s&partner=charlie'
   go run ./cmd/detente release check --dir %[4]s --object %[3]s --to charlie
 `, a.Analyst, a.Server.URL(), a.reportID, a.Dir, d.syncInterval, d.Agencies[1].Dir, d.realListsHint(), filepath.Join(d.Dir, MatchExample))
+	d.printLeak(w)
 	d.printChannels(w)
 	d.printReciprocity(w)
 }

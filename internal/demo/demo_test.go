@@ -3,11 +3,14 @@ package demo_test
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"detente"
 	"detente/internal/demo"
+	"detente/internal/leak"
 	"detente/internal/nodetest"
 	"detente/internal/screen"
 )
@@ -47,9 +50,10 @@ func TestDemoFederates(t *testing.T) {
 		}
 		return m
 	}
-	// alpha originated 11 objects: bravo may get 9 (not the RED indicator,
-	// not the report citing it, not the releasable-to definition), charlie 5
-	// (GREEN and CLEAR only, not the bravo-only indicator).
+	// alpha originated 12 objects: bravo may get 9 (not the RED indicator,
+	// not the report citing it, not the releasable-to definition), charlie 6
+	// (GREEN and CLEAR only, not the bravo-only indicator); each gets its
+	// own copy of the fingerprinted report.
 	for range 2 { // the second pass must change nothing
 		for _, a := range d.Agencies {
 			rs, err := a.Node.Federation.SyncAll(context.Background(), nil)
@@ -64,8 +68,8 @@ func TestDemoFederates(t *testing.T) {
 		}
 	}
 	b, c := originated(bravo, "alpha"), originated(charlie, "alpha")
-	if len(b) != 8 || len(c) != 5 {
-		t.Fatalf("bravo holds %d of alpha's objects (want 8), charlie %d (want 5)", len(b), len(c))
+	if len(b) != 9 || len(c) != 6 {
+		t.Fatalf("bravo holds %d of alpha's objects (want 9), charlie %d (want 6)", len(b), len(c))
 	}
 	for id, tlp := range c {
 		if tlp != "green" && tlp != "clear" {
@@ -112,15 +116,19 @@ func TestDemoDivergence(t *testing.T) {
 	}
 }
 
-// TestDemoCuration: alpha's curation report on charlie flags the labels
-// charlie alone gives, and finds the ones other authorities share.
-func TestDemoCuration(t *testing.T) {
+// TestDemoCurationAndLeak: alpha's curation report on charlie flags the
+// labels charlie alone gives and finds the ones other authorities share;
+// the leaked copy the demo writes names bravo, and the evidence verifies
+// with alpha's key. The summary prints the commands for both.
+func TestDemoCurationAndLeak(t *testing.T) {
 	d, err := demo.Start(context.Background(), demo.Options{Dir: t.TempDir(), SyncInterval: -1, Init: nodetest.Init, Open: nodetest.Open})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	r, err := d.Agencies[0].Node.Corroboration.Report(context.Background(), "charlie")
+	ctx := context.Background()
+	alpha := d.Agencies[0].Node
+	r, err := alpha.Corroboration.Report(ctx, "charlie")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,9 +142,30 @@ func TestDemoCuration(t *testing.T) {
 	if a, ok := alone["Jusuf Karimow"]; !ok || a {
 		t.Errorf("labels %+v: want Karimow held by other authorities", r.Labels)
 	}
-	var out strings.Builder
+	var out bytes.Buffer
 	d.PrintSummary(&out)
 	if !strings.Contains(out.String(), "partner report --dir "+d.Agencies[0].Dir+" charlie") {
 		t.Error("the summary does not print the curation report command")
+	}
+	if !strings.Contains(out.String(), "leak verify --key "+alpha.PublicKey().String()) {
+		t.Errorf("the summary does not say how to verify evidence:\n%s", out.String())
+	}
+	leaked, err := os.ReadFile(filepath.Join(d.Dir, demo.LeakedCopy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := alpha.Leak.Trace(ctx, leaked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Suspects) != 1 || res.Suspects[0].Partner != "bravo" {
+		t.Fatalf("suspects %+v, want bravo", res.Suspects)
+	}
+	ev, err := alpha.Leak.Evidence(ctx, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := leak.Verify(ev, alpha.PublicKey()); err != nil {
+		t.Fatal(err)
 	}
 }

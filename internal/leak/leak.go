@@ -23,6 +23,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,7 +43,7 @@ const SecretInfo = "detente/trace/fingerprint/v1"
 const (
 	docMarked  = "leak.marked"  // by version key: the version was ingested with markup
 	docRecord  = "leak.record"  // by version key, "|" and a hash of the recipient: one partner's copy
-	docOpening = "leak.opening" // by commitment: the opening, kept secret until evidence shows it
+	docOpening = "leak.opening" // by commitment: the nonce of the opening, kept secret until evidence shows it
 )
 
 // DocKinds lists the document kinds leak attribution keeps, for audits
@@ -137,7 +139,17 @@ type record struct {
 // Marked reports whether v was ingested with fingerprint markup: its
 // local copy holds markup, and every partner gets a copy of its own.
 func (s *Service) Marked(ctx context.Context, tx detente.Tx, v *detente.ObjectVersion) (bool, error) {
-	if !mayHoldMarkup(v.Raw) || !v.OriginKey().Equal(s.self) {
+	if !v.OriginKey().Equal(s.self) {
+		return false, nil
+	}
+	return MarkedIn(ctx, tx, v)
+}
+
+// MarkedIn reports whether v was noted as marked (NoteMarked) in tx's
+// store, whoever originated it: for the egress policy's graph, which asks
+// only about this node's own versions.
+func MarkedIn(ctx context.Context, tx detente.Tx, v *detente.ObjectVersion) (bool, error) {
+	if !mayHoldMarkup(v.Raw) {
 		return false, nil
 	}
 	_, err := tx.Doc(ctx, docMarked, versionKey(v.ID, v.Modified))
@@ -238,34 +250,46 @@ func (s *Service) Fingerprint(v *detente.ObjectVersion, partner string, key dete
 // released to the same partner before keeps its first commitment: the
 // copy itself is the same.
 func (s *Service) Released(ctx context.Context, tx detente.Tx, partner string, body map[string]any, copies []*Copy) error {
-	type fresh struct {
-		id  string
-		rec *record
-		c   *trace.Copy
+	type bucket struct {
+		id   string
+		doc  []byte
+		recs []*record
+		news []*Copy
 	}
-	var news []fresh
+	buckets := map[string]*bucket{}
+	var order []*bucket
 	var list []string
-	seen := map[string]bool{}
 	for _, c := range copies {
-		id := c.key + "|" + recipientHash(c.copy.Record.Recipient)
-		if seen[id] {
+		recipient := c.copy.Record.Recipient
+		id := bucketID(c.key, recipient)
+		bk := buckets[id]
+		if bk == nil {
+			bk = &bucket{id: id}
+			raw, err := tx.Doc(ctx, docRecord, id)
+			switch {
+			case err == nil:
+				obj, ver, _ := strings.Cut(c.key, "@")
+				if bk.recs, err = parseRecords(raw, obj, ver); err != nil {
+					return fmt.Errorf("%s: %w", id, err)
+				}
+				bk.doc = raw
+			case detente.ErrorCode(err) == detente.ENOTFOUND:
+				bk.doc = []byte{recordFormat}
+			default:
+				return err
+			}
+			buckets[id] = bk
+			order = append(order, bk)
+		}
+		if i := slices.IndexFunc(bk.recs, func(r *record) bool { return r.Record.Recipient == recipient }); i >= 0 {
+			if cm := bk.recs[i].Record.Commitment.String(); !slices.Contains(list, cm) {
+				list = append(list, cm)
+			}
 			continue
 		}
-		seen[id] = true
-		raw, err := tx.Doc(ctx, docRecord, id)
-		switch {
-		case err == nil:
-			var old record
-			if err := json.Unmarshal(raw, &old); err != nil {
-				return fmt.Errorf("stored fingerprint record %s: %w", id, err)
-			}
-			list = append(list, old.Record.Commitment.String())
-		case detente.ErrorCode(err) == detente.ENOTFOUND:
-			news = append(news, fresh{id: id, rec: &record{Partner: c.Partner, Record: c.copy.Record}, c: c.copy})
-			list = append(list, c.copy.Commitment.String())
-		default:
-			return err
-		}
+		bk.recs = append(bk.recs, &record{Partner: c.Partner, Record: c.copy.Record})
+		bk.news = append(bk.news, c)
+		list = append(list, c.copy.Commitment.String())
 	}
 	if len(list) > 0 {
 		body[trace.EventField] = list
@@ -277,17 +301,24 @@ func (s *Service) Released(ctx context.Context, tx detente.Tx, partner string, b
 	if err := tx.AppendEvent(ctx, e); err != nil {
 		return err
 	}
-	for _, f := range news {
-		f.rec.Seq = e.Seq
-		b, err := json.Marshal(f.rec)
-		if err != nil {
-			return err
+	for _, bk := range order {
+		if len(bk.news) == 0 {
+			continue
 		}
-		if err := tx.PutDoc(ctx, docRecord, f.id, b, true); err != nil {
-			return fmt.Errorf("store fingerprint record: %w", err)
+		for _, c := range bk.news {
+			bk.doc = appendRecord(bk.doc, &record{Partner: c.Partner, Seq: e.Seq, Record: c.copy.Record})
+			// The opening is rebuilt from the template and the record
+			// (trace.Scheme.Reopen): only its nonce is kept.
+			nonce, err := openingNonce(c.copy.Opening)
+			if err != nil {
+				return err
+			}
+			if err := tx.PutDoc(ctx, docOpening, c.copy.Commitment.String(), nonce, true); err != nil {
+				return fmt.Errorf("store fingerprint opening: %w", err)
+			}
 		}
-		if err := tx.PutDoc(ctx, docOpening, f.c.Commitment.String(), f.c.Opening, true); err != nil {
-			return fmt.Errorf("store fingerprint opening: %w", err)
+		if err := tx.PutDoc(ctx, docRecord, bk.id, bk.doc, false); err != nil {
+			return fmt.Errorf("store fingerprint records: %w", err)
 		}
 	}
 	return nil
@@ -308,4 +339,15 @@ func (s *Service) OwnCopy(ctx context.Context, tx detente.Tx, v *detente.ObjectV
 		return false, err
 	}
 	return s.Marked(ctx, tx, stored)
+}
+
+// openingNonce returns the nonce of an opening.
+func openingNonce(opening []byte) ([]byte, error) {
+	var o struct {
+		Nonce []byte `json:"nonce"`
+	}
+	if err := json.Unmarshal(opening, &o); err != nil || len(o.Nonce) != 32 {
+		return nil, fmt.Errorf("fingerprint opening without a nonce: %v", err)
+	}
+	return o.Nonce, nil
 }

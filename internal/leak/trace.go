@@ -23,7 +23,8 @@ type Result struct {
 	Suspects []Suspect `json:"suspects"`
 	Scores   []Suspect `json:"scores"`
 
-	seqs map[trace.Commitment]int64
+	seqs      map[trace.Commitment]int64
+	templates map[string]*trace.Template // of the versions found, by version key
 }
 
 // Suspect is one recipient's score with the partner it is.
@@ -122,13 +123,15 @@ func (s *Service) Trace(ctx context.Context, leaked ...[]byte) (*Result, error) 
 				return err
 			}
 			for _, d := range docs {
-				var r record
-				if err := json.Unmarshal(d.Body, &r); err != nil {
-					return fmt.Errorf("fingerprint record %s: %w", d.ID, err)
+				recs, err := parseRecords(d.Body, cands[i].Template.ID(), cands[i].Template.Version())
+				if err != nil {
+					return fmt.Errorf("%s: %w", d.ID, err)
 				}
-				cands[i].Records = append(cands[i].Records, r.Record)
-				partners[r.Record.Recipient] = r.Partner
-				seqs[r.Record.Commitment] = r.Seq
+				for _, r := range recs {
+					cands[i].Records = append(cands[i].Records, r.Record)
+					partners[r.Record.Recipient] = r.Partner
+					seqs[r.Record.Commitment] = r.Seq
+				}
 			}
 		}
 		return nil
@@ -146,7 +149,10 @@ func (s *Service) Trace(ctx context.Context, leaked ...[]byte) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
-	out := &Result{Result: res, seqs: seqs, Suspects: []Suspect{}, Scores: []Suspect{}}
+	out := &Result{Result: res, seqs: seqs, Suspects: []Suspect{}, Scores: []Suspect{}, templates: map[string]*trace.Template{}}
+	for _, c := range kept {
+		out.templates[detente.NormalID(c.Template.ID())+"@"+c.Template.Version()] = c.Template
+	}
 	for _, sc := range res.Suspects {
 		out.Suspects = append(out.Suspects, Suspect{Partner: partners[sc.Recipient], Score: sc})
 	}
@@ -201,10 +207,27 @@ func (s *Service) Evidence(ctx context.Context, res *Result, partners ...string)
 	if err != nil {
 		return nil, err
 	}
+	records := map[trace.Commitment]*trace.Record{}
+	for _, r := range recipients {
+		for _, rec := range res.Releases(r) {
+			records[rec.Commitment] = rec
+		}
+	}
 	openings := func(c trace.Commitment) ([]byte, error) {
-		var b []byte
-		err := s.cfg.Store.View(ctx, func(tx detente.Tx) (err error) { b, err = tx.Doc(ctx, docOpening, c.String()); return })
-		return b, err
+		rec := records[c]
+		if rec == nil {
+			return nil, fmt.Errorf("no record of commitment %s", c)
+		}
+		t := res.templates[detente.NormalID(rec.Object)+"@"+rec.Version]
+		if t == nil {
+			return nil, fmt.Errorf("the template of %s@%s is not loaded", rec.Object, rec.Version)
+		}
+		var nonce []byte
+		err := s.cfg.Store.View(ctx, func(tx detente.Tx) (err error) { nonce, err = tx.Doc(ctx, docOpening, c.String()); return })
+		if err != nil {
+			return nil, err
+		}
+		return s.scheme.Reopen(t, rec, nonce)
 	}
 	ev, err := res.Evidence(recipients, openings, log, s.cfg.Key)
 	if err != nil {

@@ -14,33 +14,35 @@ import (
 // as the partner's own copy (returned, to be recorded with the release
 // event: leak.Service.Released); a fingerprinted copy another node gave
 // this one goes on as this node's relay of it; a version with redacted
-// properties as its projection; any other as it is stored.
-func (n *Node) served(ctx context.Context, tx detente.Tx, o *detente.ObjectVersion, partner *detente.Partner, d detente.Decision) ([]byte, *leak.Copy, error) {
+// properties as its projection; any other as it is stored. bad is set
+// when what the partner would receive is not valid STIX: the version must
+// then be withheld from it; err is any other failure.
+func (n *Node) served(ctx context.Context, tx detente.Tx, o *detente.ObjectVersion, partner *detente.Partner, d detente.Decision) (raw []byte, c *leak.Copy, bad, err error) {
 	if o.Signer.Equal(partner.Key) {
 		// The partner's own signed bytes go back to it as they are: it
 		// wrote every part a projection would remove, and a projection
 		// would be a second version of its own object under its key.
-		return o.Raw, nil, nil
+		return o.Raw, nil, nil, nil
 	}
 	sels := redactedOf(d, o.ID)
 	marked, err := n.Leak.Marked(ctx, tx, o)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	switch {
 	case marked:
-		c, err := n.Leak.Fingerprint(o, partner.Name, partner.Key, sels)
-		if err != nil {
-			return nil, nil, err
+		c, bad := n.Leak.Fingerprint(o, partner.Name, partner.Key, sels)
+		if bad != nil {
+			return nil, nil, bad, nil
 		}
-		return c.Raw, c, nil
-	case len(sels) > 0 || n.passedOn(o) && !o.Origin.Equal(partner.Key):
+		return c.Raw, c, nil, nil
+	case len(sels) > 0 || n.passedOn(o) && !o.OriginKey().Equal(partner.Key):
 		// Back to its originator, a copy goes as it is: the originator
 		// knows its own signature and counts it as unchanged.
-		p, err := n.project(o, sels)
-		return p, nil, err
+		p, bad := n.project(o, sels)
+		return p, nil, bad, nil
 	}
-	return o.Raw, nil, nil
+	return o.Raw, nil, nil, nil
 }
 
 // passedOn reports whether o is a fingerprinted copy another node gave
@@ -49,8 +51,8 @@ func (n *Node) served(ctx context.Context, tx detente.Tx, o *detente.ObjectVersi
 // holding its own copy files it as a relayed copy instead of refusing it
 // as a conflicting version.
 func (n *Node) passedOn(o *detente.ObjectVersion) bool {
-	return len(o.Origin) > 0 && o.Origin.Equal(o.Signer) && !o.Origin.Equal(n.PublicKey()) &&
-		bytes.Contains(o.Raw, []byte(`"origin_signer"`))
+	return !o.Relayed() && len(o.Signer) > 0 && !o.Signer.Equal(n.PublicKey()) &&
+		bytes.Contains(o.Raw, []byte(`"origin_signer":"`+o.Signer.String()+`"`))
 }
 
 // logRelease appends the release event to partner with body, recording

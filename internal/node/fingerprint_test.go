@@ -204,3 +204,68 @@ func TestFingerprintRefusals(t *testing.T) {
 		t.Fatalf("plain ingest: %+v %v", res, err)
 	}
 }
+
+func TestFingerprintTerms(t *testing.T) {
+	n, _ := setupFingerprint(t, 10)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	for _, c := range []struct{ partner, rule string }{{"echo", "never"}, {"foxtrot", "always"}} {
+		pub, _, _ := ed25519.GenerateKey(rand.Reader)
+		if _, err := n.AddPartner(ctx, c.partner, detente.PublicKey(pub), "https://"+c.partner+".example"); err != nil {
+			t.Fatal(err)
+		}
+		doc := fmt.Sprintf(`{"partner": %q, "from": %q, "until": %q, "tlp_ceiling": "green", "fingerprint": %q,
+			"types": ["report", "threat-actor", "indicator"], "onward_sharing": "third-party-rule", "purpose": "counter-terrorism"}`,
+			c.partner, now.AddDate(0, -1, 0).Format(time.RFC3339), now.AddDate(1, 0, 0).Format(time.RFC3339), c.rule)
+		a, err := detente.ParseAgreement([]byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := n.AddAgreement(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	caveat := stix.NewCaveatMarking(detente.CaveatFingerprint, nil, "", time.Now())
+	cm, _ := stix.ParseObject(caveat)
+	ind := indicator(indID, detente.MarkingGreen, "2026-01-10T10:00:00.000Z")
+	ind["object_marking_refs"] = []string{detente.MarkingGreen, cm.ID}
+	var cav map[string]any
+	json.Unmarshal(caveat, &cav)
+	if _, err := n.Ingest(ctx, bundle(cav, ind), node.IngestOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	reasons := func(object, partner string) (bool, string) {
+		d, err := n.CheckRelease(ctx, object, partner)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var codes []string
+		for _, r := range d.Reasons {
+			codes = append(codes, r.Code)
+		}
+		return d.Allowed, strings.Join(codes, " ")
+	}
+	for _, c := range []struct {
+		object, partner string
+		allowed         bool
+		code            string
+	}{
+		{markedID, "bravo", true, detente.ReasonFingerprinted},
+		{actorID, "bravo", true, detente.ReasonAllowed},
+		{markedID, "echo", false, detente.ReasonFingerprintRefused},
+		{actorID, "echo", true, detente.ReasonAllowed},
+		{markedID, "foxtrot", true, detente.ReasonFingerprinted},
+		{actorID, "foxtrot", false, detente.ReasonNotFingerprinted},
+		{indID, "bravo", false, detente.ReasonNotFingerprinted},
+	} {
+		allowed, codes := reasons(c.object, c.partner)
+		if allowed != c.allowed || !strings.Contains(codes, c.code) {
+			t.Errorf("%s to %s: allowed %v %s, want %v with %s", c.object, c.partner, allowed, codes, c.allowed, c.code)
+		}
+	}
+	// The report goes to foxtrot with the actor it references.
+	res, err := n.Release(ctx, markedID, "foxtrot")
+	if err != nil || !res.Decision.Allowed || !strings.Contains(string(res.Bundle), actorID) {
+		t.Fatalf("release to foxtrot: %v %+v", err, res)
+	}
+}

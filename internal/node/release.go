@@ -36,7 +36,16 @@ type graph struct {
 	err        error
 }
 
-var _ policy.Graph = (*graph)(nil)
+var _ policy.MarkedGraph = (*graph)(nil)
+
+// Marked reports whether o carries fingerprint markup (leak.MarkedIn).
+func (g *graph) Marked(ctx context.Context, o *detente.ObjectVersion) bool {
+	m, err := leak.MarkedIn(ctx, g.tx, o)
+	if err != nil {
+		g.fail(err)
+	}
+	return m
+}
 
 func newGraph(tx detente.Tx) *graph {
 	return &graph{tx: tx, objects: map[string]*detente.ObjectVersion{},
@@ -397,9 +406,12 @@ func (n *Node) bundle(ctx context.Context, tx detente.Tx, partner string, d dete
 		if err != nil {
 			return nil, nil, "", err
 		}
-		raw, c, err := n.served(ctx, tx, o, p, d)
+		raw, c, bad, err := n.served(ctx, tx, o, p, d)
 		if err != nil {
-			return nil, nil, id, err
+			return nil, nil, "", err
+		}
+		if bad != nil {
+			return nil, nil, id, bad
 		}
 		if c != nil {
 			copies = append(copies, c)

@@ -150,11 +150,14 @@ func (v *viewer) see(ctx context.Context, o *detente.ObjectVersion) (*verdict, e
 			return nil, v.g.err
 		}
 		if p, ok := v.g.Partner(ctx, v.partner); vd.d.Allowed && ok {
-			raw, c, err := v.n.served(ctx, v.tx, o, p, vd.d)
+			raw, c, bad, err := v.n.served(ctx, v.tx, o, p, vd.d)
 			if err != nil {
+				return nil, err
+			}
+			if bad != nil {
 				// Withheld from this partner alone; the page goes on, and
 				// the reason is recorded with the page's releases.
-				withheld(&vd.d, o.ID, err)
+				withheld(&vd.d, o.ID, bad)
 				v.withheld = append(v.withheld, o)
 				v.withheldWhy = append(v.withheldWhy, vd.d)
 			}

@@ -237,7 +237,7 @@ func (e *egress) visit(ctx context.Context, x edge) {
 			return // well known to every node: nothing to send
 		}
 		if m, ok := e.definition(ctx, x.id); ok {
-			if m.Caveat == detente.CaveatReleasableTo {
+			if m.Caveat == detente.CaveatReleasableTo || m.Caveat == detente.CaveatFingerprint {
 				return // a local handling instruction, never sent
 			}
 			def = m
@@ -398,11 +398,12 @@ func (e *egress) check(ctx context.Context, o *detente.ObjectVersion, root bool)
 			Detail: "type " + o.Type + " is not in the scope of agreement " + a.ID})
 	}
 
-	hasTLP, tpr := false, false
+	hasTLP, tpr, fpCaveat := false, false, false
 	for _, id := range o.Markings {
 		v := e.marking(ctx, id, a)
 		hasTLP = hasTLP || v.tlp != 0
 		tpr = tpr || v.tpr
+		fpCaveat = fpCaveat || v.fingerprint
 		if v.code != "" {
 			add(detente.Reason{Code: v.code, Object: o.ID, Detail: v.detail, Deny: true})
 		} else if v.travel {
@@ -421,6 +422,9 @@ func (e *egress) check(ctx context.Context, o *detente.ObjectVersion, root bool)
 	if !travelling {
 		or = e.origin(ctx, o)
 		for _, r := range e.originatorReasons(ctx, o, or, tpr) {
+			add(r)
+		}
+		if r, ok := e.fingerprintReason(ctx, o, or, root, fpCaveat); ok {
 			add(r)
 		}
 	}
@@ -456,4 +460,33 @@ func (e *egress) check(ctx context.Context, o *detente.ObjectVersion, root bool)
 	}
 	e.scratch = out
 	return out, denied
+}
+
+// fingerprintReason applies a's fingerprint term and the fingerprint
+// caveat to o (docs/trace.md): a marked version of this node's goes as the
+// partner's own fingerprinted copy, unless the agreement refuses
+// fingerprinting (it has no other copy); with "always", the object asked
+// for must be marked (what it references travels with it); a fingerprint
+// caveat requires a marked version.
+func (e *egress) fingerprintReason(ctx context.Context, o *detente.ObjectVersion, or origin, root, caveat bool) (detente.Reason, bool) {
+	marked := false
+	if mg, ok := e.g.(MarkedGraph); ok && or.kind == originSelf {
+		marked = mg.Marked(ctx, o)
+	}
+	rule := e.a.FingerprintRule()
+	switch {
+	case marked && rule == detente.FingerprintNever:
+		return detente.Reason{Code: detente.ReasonFingerprintRefused, Object: o.ID, Deny: true,
+			Detail: "agreement " + e.a.ID + " refuses fingerprinted copies, and " + o.ID + " carries fingerprint markup: it has no other copy"}, true
+	case marked:
+		return detente.Reason{Code: detente.ReasonFingerprinted, Object: o.ID,
+			Detail: "the partner receives a fingerprinted copy of its own (agreement " + e.a.ID + ": fingerprint " + rule + ")"}, true
+	case caveat:
+		return detente.Reason{Code: detente.ReasonNotFingerprinted, Object: o.ID, Deny: true,
+			Detail: "a fingerprint caveat requires a fingerprinted copy, and " + o.ID + " carries no fingerprint markup"}, true
+	case root && rule == detente.FingerprintAlways && !e.backHome:
+		return detente.Reason{Code: detente.ReasonNotFingerprinted, Object: o.ID, Deny: true,
+			Detail: "agreement " + e.a.ID + " releases only fingerprinted copies, and " + o.ID + " carries no fingerprint markup"}, true
+	}
+	return detente.Reason{}, false
 }

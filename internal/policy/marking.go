@@ -15,6 +15,9 @@ type verdict struct {
 	tlp    detente.TLP // the TLP level the marking sets, 0 for none
 	tpr    bool        // the marking is a third-party-rule caveat
 	travel bool        // a held non-TLP definition that is sent along with the object
+	// fingerprint is set for a fingerprint caveat: the object goes only
+	// as a fingerprinted copy.
+	fingerprint bool
 }
 
 // supportedTLP reports whether t is one of the TLP 2.0 levels.
@@ -36,7 +39,7 @@ func (e *egress) marking(ctx context.Context, id string, a *detente.Agreement) v
 		return verdict{code: detente.ReasonMarkingUnknown,
 			detail: "marking-definition " + id + " is not held, so what it requires is unknown"}
 	}
-	v := verdict{tlp: m.TLP, travel: m.Caveat != detente.CaveatReleasableTo}
+	v := verdict{tlp: m.TLP, travel: m.Caveat != detente.CaveatReleasableTo && m.Caveat != detente.CaveatFingerprint}
 	if m.TLP != 0 {
 		if !supportedTLP(m.TLP) {
 			v.code, v.detail = detente.ReasonMarkingUnsupported, "marking-definition "+id+" sets an unknown TLP level "+strconv.Itoa(int(m.TLP))
@@ -65,6 +68,8 @@ func (e *egress) marking(ctx context.Context, id string, a *detente.Agreement) v
 		}
 	case detente.CaveatThirdPartyRule:
 		v.tpr = true
+	case detente.CaveatFingerprint:
+		v.fingerprint = true
 	default:
 		v.code, v.detail = detente.ReasonMarkingUnsupported,
 			"marking-definition "+id+" carries an unknown caveat "+strconv.Quote(m.Caveat)

@@ -72,6 +72,18 @@ type Graph interface {
 	Consents(ctx context.Context, object string) []*detente.Consent
 }
 
+// MarkedGraph is a Graph that knows which of this node's own versions
+// carry fingerprint markup (docs/trace.md): each partner receives a
+// fingerprinted copy of its own of those. Egress applies the agreements'
+// fingerprint terms and the fingerprint caveat only with a MarkedGraph; a
+// plain Graph has no marked versions.
+type MarkedGraph interface {
+	Graph
+	// Marked reports whether version o, originated by this node, was
+	// ingested with fingerprint markup.
+	Marked(ctx context.Context, o *detente.ObjectVersion) bool
+}
+
 // Request asks whether Object may be released to Partner at Now.
 type Request struct {
 	// Self is this node's key; an Originator written as this key's text

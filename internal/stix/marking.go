@@ -70,7 +70,7 @@ func ParseMarking(o *Object) (*detente.Marking, error) {
 				m.To = append(m.To, s.(string))
 			}
 			switch m.Caveat {
-			case detente.CaveatThirdPartyRule, detente.CaveatPurpose, detente.CaveatReleasableTo:
+			case detente.CaveatThirdPartyRule, detente.CaveatPurpose, detente.CaveatReleasableTo, detente.CaveatFingerprint:
 			default:
 				return nil, unsupported(fmt.Sprintf("caveat %q", m.Caveat))
 			}

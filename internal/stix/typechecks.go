@@ -249,7 +249,7 @@ func (c *checker) checkCaveatExt(path string, ev map[string]any) error {
 		}
 	}
 	switch kind, _ := ev["caveat"].(string); kind {
-	case detente.CaveatThirdPartyRule:
+	case detente.CaveatThirdPartyRule, detente.CaveatFingerprint:
 	case detente.CaveatReleasableTo:
 		if ev[recipients] == nil {
 			return c.errf(path+".recipients", "required for a releasable-to caveat")
@@ -259,7 +259,7 @@ func (c *checker) checkCaveatExt(path string, ev map[string]any) error {
 			return c.errf(path+".purpose", "required for a purpose caveat")
 		}
 	default:
-		return c.errf(path+".caveat", "must be one of third-party-rule, releasable-to, purpose, got %s", show(ev["caveat"]))
+		return c.errf(path+".caveat", "must be one of third-party-rule, releasable-to, purpose, fingerprint, got %s", show(ev["caveat"]))
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"detente"
+	"detente/internal/stix"
 	"detente/internal/translog"
 )
 
@@ -296,5 +297,65 @@ func TestEvidenceBuildErrors(t *testing.T) {
 	}
 	if _, err := c.res.Evidence([]string{"nobody"}, c.lookup, c.bundle, c.priv); err == nil {
 		t.Error("a recipient that was not scored: no error")
+	}
+}
+
+// TestOpeningCanonical: the openings Fingerprint writes from parts are the
+// canonical JSON of the opening, byte for byte, and open their
+// commitments.
+func TestOpeningCanonical(t *testing.T) {
+	s := testScheme(t)
+	tpl := mustParse(t, testReport("report--5e0c4a55-0c8f-4b4e-9a0e-7f3a3b1c2d4e", 30, true, 3))
+	for _, r := range append(recipients(5), `detente-node:"quoted"\u00e9`) {
+		c, err := s.Fingerprint(tpl, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := ParseOpening(c.Opening)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := json.Marshal(o)
+		want, err := stix.Canonicalize(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(c.Opening, want) {
+			t.Fatalf("opening for %s:\n got %s\nwant %s", r, c.Opening, want)
+		}
+		if got, err := commitmentOf(c.Opening); err != nil || got != c.Commitment {
+			t.Fatalf("the opening does not open its commitment: %v", err)
+		}
+	}
+}
+
+// TestReopen: the opening rebuilt from the template, the record and the
+// nonce is the one Fingerprint wrote; another nonce or symbol does not
+// open the commitment.
+func TestReopen(t *testing.T) {
+	s := testScheme(t)
+	tpl := mustParse(t, testReport("report--5e0c4a55-0c8f-4b4e-9a0e-7f3a3b1c2d4e", 30, true, 3))
+	c, err := s.Fingerprint(tpl, "detente-node:bravo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := ParseOpening(c.Opening)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Reopen(tpl, c.Record, o.Nonce)
+	if err != nil || !bytes.Equal(got, c.Opening) {
+		t.Fatalf("reopened %s (%v), want %s", got, err, c.Opening)
+	}
+	other := bytes.Clone(o.Nonce)
+	other[0] ^= 1
+	if _, err := s.Reopen(tpl, c.Record, other); err == nil {
+		t.Error("another nonce opens the commitment")
+	}
+	rec := *c.Record
+	rec.Symbols = bytes.Clone(rec.Symbols)
+	rec.Symbols[0] ^= 1
+	if _, err := s.Reopen(tpl, &rec, o.Nonce); err == nil {
+		t.Error("another symbol opens the commitment")
 	}
 }

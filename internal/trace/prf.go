@@ -11,6 +11,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"sync"
 )
 
 // MinKeySize is the smallest node secret NewScheme accepts, in bytes.
@@ -214,6 +215,12 @@ type layoutKey struct {
 type layout struct {
 	pos  []Position
 	bias [][]float64
+
+	// The canonical JSON of the openings, in parts computed once
+	// (openingParts): what varies per recipient goes between them.
+	partsOnce sync.Once
+	parts     *openingParts
+	partsErr  error
 }
 
 // layout returns the template's layout, computed once per key and cutoff.

@@ -19,6 +19,7 @@ import (
 	"errors"
 	"html/template"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -125,6 +126,9 @@ func (h *Handler) routes() {
 	h.handle("GET /screening", anyRole, h.screening)
 	h.handle("GET /matching", anyRole, h.matching)
 	h.handle("POST /matching", intel, h.runMatch)
+	h.handle("GET /trace", intel, h.tracing)
+	h.handle("POST /trace", intel, h.runTrace)
+	h.handle("POST /trace/evidence", intel, h.traceEvidence)
 	h.handle("GET /channels", anyRole, h.channels)
 	h.handle("GET /messages/{id}", intel, h.messagePage)
 	h.handle("POST /messages", intel, h.sendMessage)
@@ -240,7 +244,11 @@ func (h *Handler) checkPost(w http.ResponseWriter, r *http.Request, v *visit) er
 		return detente.Errorf(detente.EFORBIDDEN, "this form was sent from another site and was refused")
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, MaxForm)
-	if err := r.ParseForm(); err != nil {
+	parse := r.ParseForm
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "multipart/form-data" {
+		parse = func() error { return r.ParseMultipartForm(MaxForm) } // an upload (the trace page)
+	}
+	if err := parse(); err != nil {
 		return detente.Errorf(detente.EINVALID, "the form could not be read")
 	}
 	if !equalStrings(r.PostForm.Get("csrf"), v.CSRF) {
