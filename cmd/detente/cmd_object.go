@@ -20,8 +20,8 @@ func objectCommands() []*command {
 		define(command{
 			name:    "ingest",
 			args:    "FILE|-",
-			summary: "validate and store a STIX 2.1 object or bundle, atomically; signs what arrives unsigned",
-			example: "detente ingest --dir /var/lib/detente --grading B2 report.json\ncat bundle.json | detente ingest --dir /var/lib/detente -",
+			summary: "validate and store a STIX 2.1 object or bundle, atomically (or, with --partial, its valid objects; exit 1 if any was rejected); signs what arrives unsigned",
+			example: "detente ingest --dir /var/lib/detente --grading B2 report.json\ncat bundle.json | detente ingest --dir /var/lib/detente -\ndetente ingest --dir /var/lib/detente --partial misp-export.json",
 			hasJSON: true,
 		}, ingestFlags, runIngest),
 		define(command{
@@ -39,17 +39,21 @@ func objectCommands() []*command {
 	}
 }
 
-type ingestArgs struct{ grading string }
+type ingestArgs struct {
+	grading string
+	partial bool
+}
 
 func ingestFlags(a *ingestArgs, fs *flag.FlagSet) {
 	fs.StringVar(&a.grading, "grading", "", "Admiralty grading for objects this node signs, e.g. B2")
+	fs.BoolVar(&a.partial, "partial", false, "store the valid objects and report the others (invalid, badly signed, conflicting) instead of refusing the bundle")
 }
 
 func runIngest(ctx context.Context, e *env, a *ingestArgs) error {
 	if err := e.wantArgs(1, "one FILE (or - for stdin)"); err != nil {
 		return err
 	}
-	var opts node.IngestOptions
+	opts := node.IngestOptions{Partial: a.partial}
 	if a.grading != "" {
 		g, err := detente.ParseGrading(a.grading)
 		if err != nil {
@@ -77,20 +81,32 @@ func runIngest(ctx context.Context, e *env, a *ingestArgs) error {
 		return err
 	}
 	if e.json {
-		return printJSON(e.stdout, res)
-	}
-	fmt.Fprintf(e.stdout, "%d added, %d already stored", res.Added, res.Unchanged)
-	if res.Quarantined > 0 {
-		fmt.Fprintf(e.stdout, ", %d quarantined", res.Quarantined)
-	}
-	fmt.Fprintln(e.stdout)
-	for _, o := range res.Objects {
-		if o.Status == node.IngestQuarantined {
-			fmt.Fprintf(e.stdout, "quarantined: %s: %s\n", o.ID, o.Reason)
+		if err := printJSON(e.stdout, res); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(e.stdout, "%d added, %d already stored", res.Added, res.Unchanged)
+		if res.Quarantined > 0 {
+			fmt.Fprintf(e.stdout, ", %d quarantined", res.Quarantined)
+		}
+		if res.Rejected > 0 {
+			fmt.Fprintf(e.stdout, ", %d rejected", res.Rejected)
+		}
+		fmt.Fprintln(e.stdout)
+		for _, o := range res.Objects {
+			switch o.Status {
+			case node.IngestQuarantined:
+				fmt.Fprintf(e.stdout, "quarantined: %s: %s\n", o.ID, o.Reason)
+			case node.IngestRejected:
+				fmt.Fprintf(e.stdout, "rejected: object %d %s: %s\n", *o.Index, o.ID, o.Reason)
+			}
+		}
+		for _, w := range res.Warnings {
+			fmt.Fprintf(e.stderr, "warning: %s\n", w)
 		}
 	}
-	for _, w := range res.Warnings {
-		fmt.Fprintf(e.stderr, "warning: %s\n", w)
+	if res.Rejected > 0 {
+		return errVerifyFailed // stored what was valid; the rest is reported
 	}
 	return nil
 }

@@ -14,7 +14,7 @@ import (
 func (s *Server) routes() {
 	s.handle("GET /api/v1/node", anyRole, MaxBody, s.getNode)
 
-	s.handle("POST /api/v1/objects", analysts, MaxObjectsBody, s.postObjects, params.Func("grading", checkGrading))
+	s.handle("POST /api/v1/objects", analysts, MaxObjectsBody, s.postObjects, params.Func("grading", checkGrading), params.Bool("partial"))
 	s.handle("GET /api/v1/objects", analysts, MaxBody, s.listObjects,
 		params.Text("type"), seqParam("after"), limit, params.Text("originator"),
 		params.Enum("versions", "all", "latest"), params.Bool("quarantined"))
@@ -81,7 +81,7 @@ func (s *Server) postObjects(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var opts node.IngestOptions
+	opts := node.IngestOptions{Partial: query(r).Bool("partial")}
 	if g := query(r).Text("grading"); g != "" {
 		if opts.Grading, err = detente.ParseGrading(g); err != nil {
 			return nil, err

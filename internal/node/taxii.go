@@ -352,12 +352,20 @@ func (s *taxiiSource) Add(ctx context.Context, c taxii.Caller, collection string
 			b = append(b, o...)
 		}
 		b = append(b, "]}"...)
-		res, err := s.n.Ingest(ctx, b, IngestOptions{})
+		// A local tool's envelope: the valid objects are stored, each
+		// other one is a failure with its reason (TAXII 2.1 §4.3.1).
+		res, err := s.n.Ingest(ctx, b, IngestOptions{Partial: true})
 		if err != nil {
 			return taxii.Status{}, err
 		}
 		for _, o := range res.Objects {
-			st.Successes = append(st.Successes, taxii.StatusDetail{ID: o.ID, Version: taxii.VersionStamp{Time: o.Modified}, Message: o.Status})
+			d := taxii.StatusDetail{ID: o.ID, Version: taxii.VersionStamp{Time: o.Modified}, Message: o.Status}
+			if o.Status == IngestRejected {
+				d.Message = o.Reason
+				st.Failures = append(st.Failures, d)
+				continue
+			}
+			st.Successes = append(st.Successes, d)
 		}
 	}
 	st.SuccessCount, st.FailureCount = len(st.Successes), len(st.Failures)
