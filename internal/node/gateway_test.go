@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"detente"
+	"detente/internal/lists"
 	"detente/internal/node"
 	"detente/internal/stix"
 )
@@ -120,5 +121,13 @@ func TestIngestMISPExport(t *testing.T) {
 	r, err := n.CurrentObject(ctx, "report--5e384ae7-672c-4250-9cda-3b4da964451a")
 	if err != nil || len(r.Refs) < 6 {
 		t.Errorf("report: %+v, %v", r, err)
+	}
+}
+
+// TestDefinitionIDs: the extension-definitions every view carries are the
+// ones the node writes.
+func TestDefinitionIDs(t *testing.T) {
+	if stix.DesignationExtensionID != lists.DesignationExtensionID {
+		t.Errorf("designation extension %s, lists writes %s", stix.DesignationExtensionID, lists.DesignationExtensionID)
 	}
 }

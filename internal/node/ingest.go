@@ -116,7 +116,7 @@ func (n *Node) Ingest(ctx context.Context, data []byte, opts IngestOptions) (*In
 	var predefined []*stix.Object
 	kept := objs[:0:0]
 	for _, o := range objs {
-		if _, ok := detente.TLPOfMarking(o.ID); ok {
+		if stix.IsPredefined(o.ID) {
 			predefined = append(predefined, o)
 			continue
 		}

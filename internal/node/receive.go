@@ -90,7 +90,7 @@ func (n *Node) Receive(ctx context.Context, from string, raws []json.RawMessage,
 			items[i] = item{id: idOf(raw), reject: detente.ErrorMessage(err)}
 			return
 		}
-		if _, ok := detente.TLPOfMarking(o.ID); ok {
+		if stix.IsPredefined(o.ID) {
 			items[i] = item{id: o.ID, predefined: true}
 			return
 		}
@@ -163,6 +163,12 @@ func (n *Node) Receive(ctx context.Context, from string, raws []json.RawMessage,
 				v.AddQuarantine(detente.QuarantineForeign, "a relayed copy names this node as its originator")
 			}
 			added, err := tx.PutObject(ctx, v)
+			if detente.ErrorCode(err) == detente.ECONFLICT && v.Signer.Equal(self) && !v.Relayed() {
+				// A projection this node signed for the partner (redacted,
+				// or without a caveat that must not leave) coming back: the
+				// node holds the original. Only this node can sign it.
+				added, err = false, nil
+			}
 			if detente.ErrorCode(err) == detente.ECONFLICT {
 				if err := n.reject(ctx, tx, res, from, v.ID, v.Modified, ReceivedConflict, detente.ErrorMessage(err)); err != nil {
 					return err

@@ -148,6 +148,9 @@ func (v *viewer) see(ctx context.Context, o *detente.ObjectVersion) (*verdict, e
 			vd.raw = p
 		}
 		vd.ok = vd.d.Allowed
+		if err := v.withoutHidden(ctx, o, vd); err != nil {
+			return nil, err
+		}
 	}
 	v.seen[o.Key()] = vd
 	return vd, nil
@@ -235,8 +238,9 @@ func (v *viewer) loadVersions(ctx context.Context, objs []*detente.ObjectVersion
 	return nil
 }
 
-// records returns the page q asks for.
-func (v *viewer) records(ctx context.Context, q taxii.Query) ([]taxii.Record, bool, error) {
+// storedRecords returns the page q asks for among the stored objects
+// (records adds the view's definitions).
+func (v *viewer) storedRecords(ctx context.Context, q taxii.Query) ([]taxii.Record, bool, error) {
 	if len(q.SpecVersions) > 0 && !slices.Contains(q.SpecVersions, "2.1") {
 		return nil, false, nil // the node holds STIX 2.1 only
 	}
