@@ -21,8 +21,8 @@ func objectCommands() []*command {
 		define(command{
 			name:    "ingest",
 			args:    "FILE|-",
-			summary: "validate and store a STIX 2.1 object or bundle, atomically; signs what arrives unsigned",
-			example: "detente ingest --dir /var/lib/detente --grading B2 report.json\ncat bundle.json | detente ingest --dir /var/lib/detente -\n" +
+			summary: "validate and store a STIX 2.1 object or bundle, atomically (or, with --partial, its valid objects; exit 1 if any was rejected); signs what arrives unsigned",
+			example: "detente ingest --dir /var/lib/detente --grading B2 report.json\ncat bundle.json | detente ingest --dir /var/lib/detente -\ndetente ingest --dir /var/lib/detente --partial misp-export.json\n" +
 				"detente ingest --dir /var/lib/detente --fingerprint marked-report.json",
 			hasJSON: true,
 		}, ingestFlags, runIngest),
@@ -45,18 +45,20 @@ func objectCommands() []*command {
 type ingestArgs struct {
 	grading     string
 	fingerprint bool
+	partial     bool
 }
 
 func ingestFlags(a *ingestArgs, fs *flag.FlagSet) {
 	fs.StringVar(&a.grading, "grading", "", "Admiralty grading for objects this node signs, e.g. B2")
 	fs.BoolVar(&a.fingerprint, "fingerprint", false, "accept fingerprint markup ([[a|b]], {{canary:…}}, docs/trace.md): each partner gets a copy of its own")
+	fs.BoolVar(&a.partial, "partial", false, "store the valid objects and report the others (invalid, badly signed, conflicting) instead of refusing the bundle")
 }
 
 func runIngest(ctx context.Context, e *env, a *ingestArgs) error {
 	if err := e.wantArgs(1, "one FILE (or - for stdin)"); err != nil {
 		return err
 	}
-	opts := node.IngestOptions{Fingerprint: a.fingerprint}
+	opts := node.IngestOptions{Fingerprint: a.fingerprint, Partial: a.partial}
 	if a.grading != "" {
 		g, err := detente.ParseGrading(a.grading)
 		if err != nil {
@@ -84,23 +86,35 @@ func runIngest(ctx context.Context, e *env, a *ingestArgs) error {
 		return err
 	}
 	if e.json {
-		return printJSON(e.stdout, res)
-	}
-	fmt.Fprintf(e.stdout, "%d added, %d already stored", res.Added, res.Unchanged)
-	if res.Quarantined > 0 {
-		fmt.Fprintf(e.stdout, ", %d quarantined", res.Quarantined)
-	}
-	fmt.Fprintln(e.stdout)
-	for _, o := range res.Objects {
-		if o.Status == node.IngestQuarantined {
-			fmt.Fprintf(e.stdout, "quarantined: %s: %s\n", o.ID, o.Reason)
+		if err := printJSON(e.stdout, res); err != nil {
+			return err
 		}
-		if o.Marks > 0 {
-			fmt.Fprintf(e.stdout, "fingerprinted: %s: %d marks\n", o.ID, o.Marks)
+	} else {
+		fmt.Fprintf(e.stdout, "%d added, %d already stored", res.Added, res.Unchanged)
+		if res.Quarantined > 0 {
+			fmt.Fprintf(e.stdout, ", %d quarantined", res.Quarantined)
+		}
+		if res.Rejected > 0 {
+			fmt.Fprintf(e.stdout, ", %d rejected", res.Rejected)
+		}
+		fmt.Fprintln(e.stdout)
+		for _, o := range res.Objects {
+			switch o.Status {
+			case node.IngestQuarantined:
+				fmt.Fprintf(e.stdout, "quarantined: %s: %s\n", o.ID, o.Reason)
+			case node.IngestRejected:
+				fmt.Fprintf(e.stdout, "rejected: object %d %s: %s\n", *o.Index, o.ID, o.Reason)
+			}
+			if o.Marks > 0 {
+				fmt.Fprintf(e.stdout, "fingerprinted: %s: %d marks\n", o.ID, o.Marks)
+			}
+		}
+		for _, w := range res.Warnings {
+			fmt.Fprintf(e.stderr, "warning: %s\n", w)
 		}
 	}
-	for _, w := range res.Warnings {
-		fmt.Fprintf(e.stderr, "warning: %s\n", w)
+	if res.Rejected > 0 {
+		return errVerifyFailed // stored what was valid; the rest is reported
 	}
 	return nil
 }

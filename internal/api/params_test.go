@@ -16,7 +16,7 @@ import (
 // badParams holds, for every route that takes query parameters, bad
 // values of each parameter, raw (percent-encoded as sent).
 var badParams = map[string]map[string][]string{
-	"POST /api/v1/objects":       {"grading": {"Z9", "B", "%ff"}, "fingerprint": {"yes", "1", "%ff"}},
+	"POST /api/v1/objects":       {"grading": {"Z9", "B", "%ff"}, "fingerprint": {"yes", "1", "%ff"}, "partial": {"yes", "1"}},
 	"POST /api/v1/leak/evidence": {"for": {"%ff"}},
 	"GET /api/v1/objects": {
 		"type": {"%ff"}, "after": {"x", "-1", "1.5", "99999999999999999999"}, "limit": {"0", "1001", "x", "-4"},

@@ -16,7 +16,7 @@ import (
 func (s *Server) routes() {
 	s.handle("GET /api/v1/node", anyRole, MaxBody, s.getNode)
 
-	s.handle("POST /api/v1/objects", analysts, MaxObjectsBody, s.postObjects, params.Func("grading", checkGrading), params.Bool("fingerprint"))
+	s.handle("POST /api/v1/objects", analysts, MaxObjectsBody, s.postObjects, params.Func("grading", checkGrading), params.Bool("fingerprint"), params.Bool("partial"))
 	s.handle("GET /api/v1/objects", analysts, MaxBody, s.listObjects,
 		params.Text("type"), seqParam("after"), limit, params.Text("originator"),
 		params.Enum("versions", "all", "latest"), params.Bool("quarantined"))
@@ -87,7 +87,7 @@ func (s *Server) postObjects(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := node.IngestOptions{Fingerprint: query(r).Bool("fingerprint")}
+	opts := node.IngestOptions{Fingerprint: query(r).Bool("fingerprint"), Partial: query(r).Bool("partial")}
 	if g := query(r).Text("grading"); g != "" {
 		if opts.Grading, err = detente.ParseGrading(g); err != nil {
 			return nil, err

@@ -67,7 +67,25 @@ func (s *Service) pull(ctx context.Context, p *detente.Partner, res *SyncResult,
 	}
 	c := s.taxii(p, pc.HTTP)
 	f := taxii.Filter{Versions: []string{"all"}, AddedAfter: st.Cursor, Limit: SyncPageSize}
-	err = c.Walk(ctx, peer.CollectionShared, f, func(page taxii.Page) error {
+	// The pull is pipelined: the next page is fetched (and decoded) while
+	// the previous one is verified and stored. Pages are stored in order,
+	// each with its cursor, so a stop at any point still resumes exactly.
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pages := make(chan taxii.Page, 1)
+	walkErr := make(chan error, 1)
+	go func() {
+		defer close(pages)
+		walkErr <- c.Walk(wctx, peer.CollectionShared, f, func(page taxii.Page) error {
+			select {
+			case pages <- page:
+				return nil
+			case <-wctx.Done():
+				return wctx.Err()
+			}
+		})
+	}()
+	for page := range pages {
 		err := s.receive(ctx, p.Name, page.Objects, func(tx detente.Tx, r Received) error {
 			st, err := tx.SyncState(ctx, p.Name)
 			if err != nil {
@@ -83,12 +101,18 @@ func (s *Service) pull(ctx context.Context, p *detente.Partner, res *SyncResult,
 			res.Added, res.Unchanged, res.Quarantined, res.Rejected = res.Added+r.Added, res.Unchanged+r.Unchanged, res.Quarantined+r.Quarantined, res.Rejected+r.Rejected
 			return tx.PutSyncState(ctx, st)
 		})
-		if err == nil && progress != nil {
+		if err != nil {
+			cancel()
+			for range pages { // let the walk end
+			}
+			<-walkErr
+			return err
+		}
+		if progress != nil {
 			progress(*res)
 		}
-		return err
-	})
-	if err != nil {
+	}
+	if err := <-walkErr; err != nil {
 		return err
 	}
 	// The consents the partner issued for what it released, this pass's

@@ -80,7 +80,7 @@ func (c *Config) Rules(key ed25519.PrivateKey) Rules {
 // Prepare is deterministic: the same object under the same rules gives the
 // same bytes, so a re-pull is idempotent. It is safe for concurrent use.
 func (r *Rules) Prepare(o *stix.Object) (*Item, error) {
-	if _, ok := detente.TLPOfMarking(o.ID); ok {
+	if stix.IsPredefined(o.ID) {
 		return nil, ErrPredefined
 	}
 	source := SourcePrefix + r.Feed

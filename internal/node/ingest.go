@@ -26,6 +26,12 @@ type IngestOptions struct {
 	// objects: the node keeps the markup and every partner gets a copy of
 	// its own. Without it, markup is stored and sent as plain text.
 	Fingerprint bool
+	// Partial stores the valid objects of the bundle and reports the others
+	// (IngestRejected, with the reason) instead of refusing the whole
+	// bundle: invalid, badly signed, dated in the future or conflicting
+	// objects are left out one by one. A document that is not a bundle or
+	// an object at all is still an error.
+	Partial bool
 }
 
 // Statuses of an ingested object.
@@ -34,6 +40,7 @@ const (
 	IngestUnchanged   = "unchanged"   // already held
 	IngestQuarantined = "quarantined" // stored apart: id ownership refused it (Reason says why)
 	IngestPredefined  = "predefined"  // a predefined TLP marking-definition: the node has its own, never stored
+	IngestRejected    = "rejected"    // not stored (IngestOptions.Partial): Reason says why
 )
 
 // IngestedObject is the outcome for one object of an ingest.
@@ -42,16 +49,21 @@ type IngestedObject struct {
 	Modified   time.Time `json:"modified,omitzero"`
 	Status     string    `json:"status"` // one of the Ingest… statuses
 	Originator string    `json:"originator"`
-	Reason     string    `json:"reason,omitempty"` // why it was quarantined
+	Reason     string    `json:"reason,omitempty"` // why it was quarantined or rejected
 	Marks      int       `json:"marks,omitempty"`  // fingerprint marks, with IngestOptions.Fingerprint
+	// Index is the object's position in the bundle, for a rejected object
+	// (whose id may be missing or unusable).
+	Index *int `json:"index,omitempty"`
 }
 
 // IngestResult is the outcome of an ingest.
 type IngestResult struct {
-	Added       int              `json:"added"`
-	Unchanged   int              `json:"unchanged"`
-	Quarantined int              `json:"quarantined,omitempty"`
-	Objects     []IngestedObject `json:"objects"`
+	Added       int `json:"added"`
+	Unchanged   int `json:"unchanged"`
+	Quarantined int `json:"quarantined,omitempty"`
+	// Rejected counts the objects left out (IngestOptions.Partial only).
+	Rejected int              `json:"rejected,omitempty"`
+	Objects  []IngestedObject `json:"objects"`
 	// Warnings name what was stored but cannot go where the agreements in
 	// force would otherwise send it, e.g. an object whose granular markings
 	// leave an invalid projection for a partner.
@@ -77,8 +89,37 @@ func (n *Node) Ingest(ctx context.Context, data []byte, opts IngestOptions) (*In
 		}
 		data = prep.Data // validated in its display form, as partners receive it
 	}
-	objs, err := stix.ParseBundle(data)
-	if err != nil {
+	var (
+		objs     []*stix.Object
+		rejected []IngestedObject // left out before the store (Partial)
+		pos      map[*stix.Object]int
+		err      error
+	)
+	if opts.Partial {
+		var bad []stix.ObjectError
+		objs, bad = stix.ParseBundlePartial(data)
+		for _, b := range bad {
+			if b.Index < 0 {
+				return nil, b.Err
+			}
+			rejected = append(rejected, rejectedObject(b.ID, b.Index, b.Err))
+		}
+		// The position of each valid object in the bundle: the ones the
+		// invalid objects leave.
+		pos = make(map[*stix.Object]int, len(objs))
+		skip := make(map[int]bool, len(bad))
+		for _, b := range bad {
+			skip[b.Index] = true
+		}
+		i := 0
+		for _, o := range objs {
+			for skip[i] {
+				i++
+			}
+			pos[o] = i
+			i++
+		}
+	} else if objs, err = stix.ParseBundle(data); err != nil {
 		return nil, err
 	}
 	marks := map[*stix.Object]int{}
@@ -96,7 +137,7 @@ func (n *Node) Ingest(ctx context.Context, data []byte, opts IngestOptions) (*In
 	var predefined []*stix.Object
 	kept := objs[:0:0]
 	for _, o := range objs {
-		if _, ok := detente.TLPOfMarking(o.ID); ok {
+		if stix.IsPredefined(o.ID) {
 			predefined = append(predefined, o)
 			continue
 		}
@@ -104,9 +145,23 @@ func (n *Node) Ingest(ctx context.Context, data []byte, opts IngestOptions) (*In
 	}
 	objs = kept
 	unsigned := map[*detente.ObjectVersion]*stix.Object{} // versions this node signed here
-	versions, err := n.prepareAll(objs, self, partners, now, opts)
-	if err != nil {
-		return nil, err
+	versions, errs := n.prepareAll(objs, self, partners, now, opts)
+	if !opts.Partial {
+		for _, err := range errs {
+			if err != nil {
+				return nil, err
+			}
+		}
+	} else {
+		keptObjs, keptVersions := objs[:0:0], versions[:0:0]
+		for i, err := range errs {
+			if err != nil {
+				rejected = append(rejected, rejectedObject(objs[i].ID, pos[objs[i]], err))
+				continue
+			}
+			keptObjs, keptVersions = append(keptObjs, objs[i]), append(keptVersions, versions[i])
+		}
+		objs, versions = keptObjs, keptVersions
 	}
 	for i, v := range versions {
 		v.Received = now
@@ -130,6 +185,11 @@ func (n *Node) Ingest(ctx context.Context, data []byte, opts IngestOptions) (*In
 			added, err := put[i].Added, put[i].Err
 			if detente.ErrorCode(err) == detente.ECONFLICT && unsigned[v] != nil {
 				added, err = n.resubmitted(ctx, tx, v, unsigned[v])
+			}
+			if detente.ErrorCode(err) == detente.ECONFLICT && opts.Partial {
+				res.Rejected++
+				res.Objects = append(res.Objects, rejectedObject(v.ID, pos[objs[i]], err))
+				continue
 			}
 			if err != nil {
 				return err
@@ -186,6 +246,8 @@ func (n *Node) Ingest(ctx context.Context, data []byte, opts IngestOptions) (*In
 			res.Unchanged++
 			res.Objects = append(res.Objects, IngestedObject{ID: o.ID, Modified: o.Version(), Status: IngestPredefined})
 		}
+		res.Rejected += len(rejected)
+		res.Objects = append(res.Objects, rejected...)
 		return nil
 	})
 	if err != nil {
@@ -199,14 +261,20 @@ func (n *Node) Ingest(ctx context.Context, data []byte, opts IngestOptions) (*In
 	if prep != nil {
 		res.Warnings = append(res.Warnings, prep.Warnings()...)
 	}
-	n.Logger.InfoContext(ctx, "ingested", "added", res.Added, "unchanged", res.Unchanged, "quarantined", res.Quarantined)
+	n.Logger.InfoContext(ctx, "ingested", "added", res.Added, "unchanged", res.Unchanged, "quarantined", res.Quarantined, "rejected", res.Rejected)
 	return res, nil
 }
 
+// rejectedObject is the outcome of an object a partial ingest left out.
+func rejectedObject(id string, index int, err error) IngestedObject {
+	return IngestedObject{ID: id, Status: IngestRejected, Reason: detente.ErrorMessage(err), Index: &index}
+}
+
 // prepareAll verifies or signs every object, on all cores: signatures
-// are most of the cost of an ingest. The first error in bundle order wins,
-// so the message does not depend on scheduling.
-func (n *Node) prepareAll(objs []*stix.Object, self detente.PublicKey, partners []*detente.Partner, now time.Time, opts IngestOptions) ([]*detente.ObjectVersion, error) {
+// are most of the cost of an ingest. It returns each object's version or
+// error; callers take the first error in bundle order, so the message does
+// not depend on scheduling.
+func (n *Node) prepareAll(objs []*stix.Object, self detente.PublicKey, partners []*detente.Partner, now time.Time, opts IngestOptions) ([]*detente.ObjectVersion, []error) {
 	versions := make([]*detente.ObjectVersion, len(objs))
 	errs := make([]error, len(objs))
 	var done atomic.Int64
@@ -216,12 +284,7 @@ func (n *Node) prepareAll(objs []*stix.Object, self detente.PublicKey, partners 
 			opts.Progress(int(d), 2*len(objs))
 		}
 	})
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
-	}
-	return versions, nil
+	return versions, errs
 }
 
 // prepare verifies or signs one parsed object and returns its version.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -310,6 +311,9 @@ func TestReleaseRecordsDecision(t *testing.T) {
 	var ids []string
 	for _, o := range objs {
 		ids = append(ids, o.ID)
+		if stix.IsPredefined(o.ID) {
+			continue // the definitions the bundle carries: unsigned, as published
+		}
 		if _, signed, err := stix.Verify(o.Raw); !signed || err != nil {
 			t.Errorf("%s leaves without a verifying signature: %v", o.ID, err)
 		}
@@ -442,6 +446,7 @@ func TestReleaseRedactsGranularMarkings(t *testing.T) {
 		t.Fatalf("redacted property left the node: %s", res.Bundle)
 	}
 	objs, err := stix.ParseBundle(res.Bundle)
+	objs = slices.DeleteFunc(objs, func(o *stix.Object) bool { return stix.IsPredefined(o.ID) })
 	if err != nil || len(objs) != 1 {
 		t.Fatalf("bundle = %v, %v", objs, err)
 	}

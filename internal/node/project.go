@@ -25,6 +25,11 @@ func (n *Node) project(o *detente.ObjectVersion, sels []string) ([]byte, error) 
 	if err != nil {
 		return nil, err
 	}
+	return n.signProjection(o, p)
+}
+
+// signProjection signs p, a projection of version o, as project does.
+func (n *Node) signProjection(o *detente.ObjectVersion, p []byte) ([]byte, error) {
 	origin := o.OriginKey()
 	if len(origin) == 0 || origin.Equal(n.PublicKey()) {
 		return stix.Sign(p, n.Key, o.Grading)

@@ -91,7 +91,7 @@ func (n *Node) Receive(ctx context.Context, from string, raws []json.RawMessage,
 			items[i] = item{id: idOf(raw), reject: detente.ErrorMessage(err)}
 			return
 		}
-		if _, ok := detente.TLPOfMarking(o.ID); ok {
+		if stix.IsPredefined(o.ID) {
 			items[i] = item{id: o.ID, predefined: true}
 			return
 		}

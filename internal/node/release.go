@@ -395,9 +395,18 @@ func (n *Node) bundle(ctx context.Context, tx detente.Tx, partner string, d dete
 	var b strings.Builder
 	b.WriteString(`{"type":"bundle","id":"bundle--` + newUUID() + `","objects":[`)
 	written := 0
+	// The bundle describes itself: the predefined definitions its objects
+	// reference (TLP), and detente's extension-definitions (describe.go).
+	for _, raw := range bundleDefinitions(d.Closure) {
+		if written > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(raw)
+		written++
+	}
 	for _, id := range d.Closure {
-		if _, isTLP := detente.TLPOfMarking(id); isTLP {
-			continue // well-known: every STIX consumer has the TLP definitions
+		if stix.IsPredefined(id) {
+			continue // written above
 		}
 		o, err := tx.Object(ctx, id)
 		if detente.ErrorCode(err) == detente.ENOTFOUND {

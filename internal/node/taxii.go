@@ -164,6 +164,9 @@ func (v *viewer) see(ctx context.Context, o *detente.ObjectVersion) (*verdict, e
 			vd.raw, vd.copy = raw, c
 		}
 		vd.ok = vd.d.Allowed
+		if err := v.withoutHidden(ctx, o, vd); err != nil {
+			return nil, err
+		}
 	}
 	v.seen[o.StoreKey()] = vd
 	return vd, nil
@@ -251,8 +254,9 @@ func (v *viewer) loadVersions(ctx context.Context, objs []*detente.ObjectVersion
 	return nil
 }
 
-// records returns the page q asks for.
-func (v *viewer) records(ctx context.Context, q taxii.Query) ([]taxii.Record, bool, error) {
+// storedRecords returns the page q asks for among the stored objects
+// (records adds the view's definitions).
+func (v *viewer) storedRecords(ctx context.Context, q taxii.Query) ([]taxii.Record, bool, error) {
 	if len(q.SpecVersions) > 0 && !slices.Contains(q.SpecVersions, "2.1") {
 		return nil, false, nil // the node holds STIX 2.1 only
 	}
@@ -381,12 +385,20 @@ func (s *taxiiSource) Add(ctx context.Context, c taxii.Caller, collection string
 			b = append(b, o...)
 		}
 		b = append(b, "]}"...)
-		res, err := s.n.Ingest(ctx, b, IngestOptions{})
+		// A local tool's envelope: the valid objects are stored, each
+		// other one is a failure with its reason (TAXII 2.1 §4.3.1).
+		res, err := s.n.Ingest(ctx, b, IngestOptions{Partial: true})
 		if err != nil {
 			return taxii.Status{}, err
 		}
 		for _, o := range res.Objects {
-			st.Successes = append(st.Successes, taxii.StatusDetail{ID: o.ID, Version: taxii.VersionStamp{Time: o.Modified}, Message: o.Status})
+			d := taxii.StatusDetail{ID: o.ID, Version: taxii.VersionStamp{Time: o.Modified}, Message: o.Status}
+			if o.Status == IngestRejected {
+				d.Message = o.Reason
+				st.Failures = append(st.Failures, d)
+				continue
+			}
+			st.Successes = append(st.Successes, d)
 		}
 	}
 	st.SuccessCount, st.FailureCount = len(st.Successes), len(st.Failures)

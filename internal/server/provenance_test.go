@@ -372,7 +372,7 @@ func TestOpaqueCursor(t *testing.T) {
 	var nexts []string
 	next := ""
 	for {
-		p, err := c.Objects(ctx, node.CollectionShared, taxii.Filter{Limit: 1}, next)
+		p, err := c.Objects(ctx, node.CollectionShared, taxii.Filter{Types: []string{"indicator"}, Limit: 1}, next)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -387,7 +387,7 @@ func TestOpaqueCursor(t *testing.T) {
 	}
 	for _, n := range nexts {
 		raw, _ := base64.RawURLEncoding.DecodeString(n)
-		for seq := uint64(1); seq < 20; seq++ {
+		for seq := uint64(1); seq < 100; seq++ { // store positions, and view positions (after the definitions)
 			if bytes.Contains(raw, binary.BigEndian.AppendUint64(nil, seq)) {
 				t.Errorf("next %q holds store position %d in the clear", n, seq)
 			}

@@ -342,6 +342,13 @@ func (c *Client) do(ctx context.Context, method, u string, body []byte, out any)
 	default:
 		return resp.Header, fmt.Errorf("taxii %s %s: unexpected content type %q", method, u, resp.Header.Get("Content-Type"))
 	}
+	if env, ok := out.(*Envelope); ok {
+		// A page of objects: split, not copied (splitEnvelope).
+		if *env, err = splitEnvelope(data); err != nil {
+			return resp.Header, fmt.Errorf("taxii %s %s: decode response: %w", method, u, err)
+		}
+		return resp.Header, nil
+	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return resp.Header, fmt.Errorf("taxii %s %s: decode response: %w", method, u, err)
 	}

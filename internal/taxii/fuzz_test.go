@@ -120,3 +120,36 @@ func FuzzEnvelope(f *testing.F) {
 
 // fuzzCursors seals the cursors of the fuzz targets' seeds.
 var fuzzCursors, _ = newCursors(make([]byte, 32))
+
+// FuzzSplitEnvelope checks the client's envelope splitter against
+// encoding/json: an error in the same cases, otherwise the same more, next
+// and objects, byte for byte.
+func FuzzSplitEnvelope(f *testing.F) {
+	for _, s := range []string{
+		`{"more":true,"next":"abc","objects":[{"id":"indicator--1","type":"indicator"},{"a":[1,{"b":"]}\""}]}]}`,
+		`{"objects":[]}`, `{}`, `null`, `[]`, `{"objects":null}`, `{"objects":5}`, `{"more":"yes"}`,
+		` { "Objects" : [ 1 , "x" , null , true ] , "MORE" : false , "next" : null } `,
+		`{"objects":[1],"objects":[2,3]}`, `{"obj\u0065cts":[{}]}`, `{"next":"\ud83d\ude00"}`, `{"objects":[1,]}`, `{"objects":[1,2],"objects":null}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var want Envelope
+		wantErr := json.Unmarshal(data, &want)
+		got, err := splitEnvelope(data)
+		if (err != nil) != (wantErr != nil) {
+			t.Fatalf("%q: error %v, encoding/json %v", data, err, wantErr)
+		}
+		if err != nil {
+			return
+		}
+		if got.More != want.More || got.Next != want.Next || len(got.Objects) != len(want.Objects) {
+			t.Fatalf("%q: got %+v, want %+v", data, got, want)
+		}
+		for i := range got.Objects {
+			if string(got.Objects[i]) != string(want.Objects[i]) {
+				t.Fatalf("%q: object %d %q, want %q", data, i, got.Objects[i], want.Objects[i])
+			}
+		}
+	})
+}

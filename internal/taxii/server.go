@@ -419,12 +419,46 @@ func (s *server) page(ctx context.Context, w http.ResponseWriter, r *http.Reques
 		}
 		return s.writeJSON(w, http.StatusOK, v)
 	default:
-		env := Envelope{More: more, Next: next}
-		for _, rec := range recs {
-			env.Objects = append(env.Objects, json.RawMessage(rec.Raw))
-		}
-		return s.writeJSON(w, http.StatusOK, env)
+		return writeEnvelope(w, more, next, recs)
 	}
+}
+
+// writeEnvelope writes the envelope of recs (TAXII 2.1 §3.7) as
+// json.Marshal of Envelope would, but with each object's bytes as the
+// Source holds them: encoding/json would check, compact and HTML-escape
+// every object again, most of the cost of a large page, and change the
+// canonical bytes a signature covers. Record.Raw is the object's JSON.
+func writeEnvelope(w http.ResponseWriter, more bool, next string, recs []Record) error {
+	size := 64 + len(next)
+	for _, rec := range recs {
+		size += len(rec.Raw) + 1
+	}
+	b := make([]byte, 0, size)
+	b = append(b, `{"more":`...)
+	b = strconv.AppendBool(b, more)
+	if next != "" {
+		nb, err := json.Marshal(next)
+		if err != nil {
+			return fmt.Errorf("encode response: %w", err)
+		}
+		b = append(append(b, `,"next":`...), nb...)
+	}
+	if len(recs) > 0 {
+		b = append(b, `,"objects":[`...)
+		for i, rec := range recs {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, rec.Raw...)
+		}
+		b = append(b, ']')
+	}
+	b = append(b, '}')
+	w.Header().Set("Content-Type", MediaType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(http.StatusOK)
+	w.Write(b)
+	return nil
 }
 
 // ascending reports whether the records' Seq values increase strictly from

@@ -815,3 +815,22 @@ func TestSourceOutOfOrder(t *testing.T) {
 		t.Errorf("one record is always in order: %d", r.code)
 	}
 }
+
+// TestObjectsServedAsStored: the envelope carries each object's bytes as
+// the Source holds them, not re-encoded (encoding/json would escape <, >
+// and & and change the canonical bytes a signature covers).
+func TestObjectsServedAsStored(t *testing.T) {
+	src := newMemSource()
+	raw := `{"created":"2026-01-10T10:00:00.000Z","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","modified":"2026-01-10T10:00:00.000Z","name":"<b>R&D</b> \u2028 é","type":"indicator"}`
+	if _, err := src.putObject(collA, json.RawMessage(raw)); err != nil {
+		t.Fatal(err)
+	}
+	srv := newTestServer(t, src, Options{})
+	r := call(t, srv, "GET", objectsPath(collA), "bravo", nil, "")
+	if r.code != 200 {
+		t.Fatalf("GET: %d %s", r.code, r.body)
+	}
+	if want := `{"more":false,"objects":[` + raw + `]}`; string(r.body) != want {
+		t.Errorf("envelope\n%s\nwant\n%s", r.body, want)
+	}
+}
