@@ -49,7 +49,12 @@ func TestLeakEndpoints(t *testing.T) {
 		t.Fatalf("release: %v %+v", err, res)
 	}
 	objs, _ := stix.ParseBundle(res.Bundle)
-	desc := objs[0].Fields["description"].(string)
+	var desc string // the report's: the bundle also carries the definitions it references
+	for _, o := range objs {
+		if o.ID == id {
+			desc, _ = o.Fields["description"].(string)
+		}
+	}
 	code, m, raw = f.do(t, detente.RoleAnalyst, "POST", "/api/v1/leak/trace", "Leaked: "+desc)
 	if code != 200 || !strings.Contains(raw, `"partner": "bravo"`) || len(m["suspects"].([]any)) != 1 {
 		t.Fatalf("trace: %d %s", code, raw)
