@@ -72,7 +72,7 @@ func TestDependencyRules(t *testing.T) {
 	}
 	// Capabilities get the store and the log from the node; they never
 	// reach back into it, nor into the faces.
-	for _, capability := range []string{"hotline", "matching", "federation", "screening", "ledger", "corroboration", "trace", "leak", "feed", "peer", "taxii", "policy", "stix", "translog", "psi", "screen", "lists"} {
+	for _, capability := range []string{"hotline", "matching", "federation", "screening", "ledger", "corroboration", "trace", "leak", "view", "feed", "peer", "taxii", "policy", "stix", "translog", "psi", "screen", "lists"} {
 		path := mod + "/internal/" + capability
 		if pkgs[path] == nil {
 			continue

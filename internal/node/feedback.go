@@ -41,7 +41,7 @@ func (n *Node) SendFeedback(ctx context.Context, f ledger.Feedback) (*FeedbackRe
 	if err != nil {
 		return nil, err
 	}
-	b := `{"type":"bundle","id":"bundle--` + newUUID() + `","objects":[` + string(raw) + `]}`
+	b := `{"type":"bundle","id":"bundle--` + detente.NewUUID() + `","objects":[` + string(raw) + `]}`
 	ing, err := n.Ingest(ctx, []byte(b), IngestOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("feedback: %w", err)

@@ -29,6 +29,6 @@ func (n *Node) ShareList(ctx context.Context, authority, marking string) (*Inges
 		}
 		objs = append(objs, b)
 	}
-	bundle, _ := json.Marshal(map[string]any{"type": "bundle", "id": "bundle--" + newUUID(), "objects": objs})
+	bundle, _ := json.Marshal(map[string]any{"type": "bundle", "id": "bundle--" + detente.NewUUID(), "objects": objs})
 	return n.Ingest(ctx, bundle, IngestOptions{})
 }

@@ -186,17 +186,6 @@ func (n *Node) hidingCommit(value string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-func newUUID() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err) // crypto/rand never fails on supported platforms
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return fmt.Sprintf("%s-%s-%s-%s-%s", h[:8], h[8:12], h[12:16], h[16:20], h[20:])
-}
-
 // ---- tokens ----
 
 // TokenPrefix starts every token secret, so a leaked one is recognisable
@@ -349,7 +338,7 @@ func (n *Node) PartnerByKey(ctx context.Context, key detente.PublicKey) (*detent
 // Every partner it names must be known.
 func (n *Node) AddAgreement(ctx context.Context, a *detente.Agreement) (*detente.Agreement, error) {
 	if a.ID == "" {
-		a.ID = "agreement--" + newUUID()
+		a.ID = "agreement--" + detente.NewUUID()
 	}
 	a.Version, a.State, a.Updated = 1, detente.AgreementActive, n.now()
 	if err := a.Validate(); err != nil {

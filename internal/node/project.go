@@ -69,15 +69,6 @@ func cutRedacted(s string) (id, sel string, ok bool) {
 	return strings.Cut(s, ":")
 }
 
-// withheld turns an allowed decision whose projection of object id is not
-// valid STIX into a denial: the version is withheld from that partner
-// alone, and the reason, which shows the redacted shape, stays local.
-func withheld(d *detente.Decision, id string, err error) {
-	d.Allowed, d.Closure, d.Redacted = false, nil, nil
-	d.Reasons = append(d.Reasons, detente.Reason{Code: detente.ReasonProjectionInvalid, Object: id, Deny: true,
-		Detail: "removing what the granular markings withhold leaves an object that is not valid STIX (" + detente.ErrorMessage(err) + ")"})
-}
-
 // unreleasable returns a warning for each stored version whose granular
 // markings leave an invalid projection for a partner an agreement in
 // force would otherwise release it to: it will be withheld from that

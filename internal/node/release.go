@@ -13,6 +13,7 @@ import (
 	"detente/internal/ledger"
 	"detente/internal/policy"
 	"detente/internal/stix"
+	"detente/internal/view"
 )
 
 // graph is the egress policy's view of the store, over one transaction.
@@ -233,7 +234,7 @@ func (n *Node) CheckRelease(ctx context.Context, object, partner string) (*deten
 		// What Release would send: a closure whose projection is not valid
 		// STIX is withheld, and the check must say so too.
 		if _, _, bad, err := n.bundle(ctx, tx, partner, dd); bad != "" {
-			withheld(&dd, bad, err)
+			view.Withhold(&dd, bad, err)
 		} else if err != nil {
 			return err
 		}
@@ -295,7 +296,7 @@ func (n *Node) Release(ctx context.Context, object, partner string) (*ReleaseRes
 			if bad != "" {
 				// Withheld, not failed: the reason stays in the decision
 				// and the log, and the partner gets nothing.
-				withheld(&d, bad, err)
+				view.Withhold(&d, bad, err)
 				res.Bundle, copies = nil, nil
 			}
 		}
@@ -393,11 +394,11 @@ func (n *Node) bundle(ctx context.Context, tx detente.Tx, partner string, d dete
 	}
 	var copies []*leak.Copy
 	var b strings.Builder
-	b.WriteString(`{"type":"bundle","id":"bundle--` + newUUID() + `","objects":[`)
+	b.WriteString(`{"type":"bundle","id":"bundle--` + detente.NewUUID() + `","objects":[`)
 	written := 0
 	// The bundle describes itself: the predefined definitions its objects
 	// reference (TLP), and detente's extension-definitions (describe.go).
-	for _, raw := range bundleDefinitions(d.Closure) {
+	for _, raw := range view.BundleDefinitions(d.Closure) {
 		if written > 0 {
 			b.WriteByte(',')
 		}

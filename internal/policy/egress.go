@@ -376,12 +376,13 @@ func (e *egress) check(ctx context.Context, o *detente.ObjectVersion, root bool)
 		denied = denied || r.Deny
 	}
 
-	if o.Quarantine != "" && !(root && e.backHome && ownershipOnly(o.Quarantine)) {
-		// A version kept apart only because another node owns its id (or
-		// a relayed copy superseded, a second marking-definition version)
-		// is still its originator's own words: it goes back to it, so
-		// that whether it does never tells the partner what this node
-		// holds.
+	if o.Quarantine != "" && !(root && e.backHome && ownershipOnly(o.Quarantine) && o.Signer.Equal(e.p.Key)) {
+		// A version the partner signed, kept apart only because another
+		// node owns its id (or a second marking-definition version), is
+		// still the partner's own words: it goes back to it, so that
+		// whether it does never tells the partner what this node holds.
+		// A third node's relayed copy of the partner's object is not its
+		// words, and stays here.
 		add(quarantined(o))
 	}
 	// Marking definitions in the closure travel with what they mark: they

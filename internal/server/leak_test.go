@@ -226,6 +226,12 @@ func TestFingerprintedCopiesFederate(t *testing.T) {
 	}
 	for _, from := range []string{"bravo", "charlie"} {
 		if r := sync(t, alpha, from); r.Rejected+r.Quarantined != 0 || r.Added != 0 {
+			evs, _ := alpha.Events(ctx, detente.EventFilter{Newest: true, Limit: 20})
+			for _, e := range evs {
+				if e.Type == detente.EventObjectQuarantined {
+					t.Logf("%s %s", e.Type, e.Body)
+				}
+			}
 			t.Errorf("alpha from %s: %+v", from, r)
 		}
 		if again := sync(t, alpha, from); again.Rejected+again.Quarantined != 0 {

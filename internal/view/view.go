@@ -1,8 +1,18 @@
-package node
+// Package view serves a node's store as TAXII 2.1 collections (the
+// taxii.Source the node's TAXII server reads): to each partner what the
+// egress policy releases to it, as that partner's copies, with the
+// predefined definitions every view opens with (self-describing views); to
+// local tools everything the node holds. What a partner's page serves is
+// recorded as releases and logged, one entry per page; what is pushed or
+// posted goes to the node's receive or ingest. The node supplies the
+// policy's graph, the copies and the log through Config: the package
+// never imports the node.
+package view
 
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"slices"
 	"sync"
 	"time"
@@ -29,13 +39,63 @@ const (
 	CollectionLocal = "5f0c2e61-7c1a-4b8e-9d3f-1a2b3c4d5e03"
 )
 
-// TAXIISource returns the node as a taxii.Source.
-func (n *Node) TAXIISource() taxii.Source {
-	return &taxiiSource{n: n, statuses: map[string]statusEntry{}}
+// Graph is the egress policy's view of the store over one transaction,
+// as the node builds it.
+type Graph interface {
+	policy.Graph
+	// Err is the first store error a lookup met: a decision made after
+	// one is discarded.
+	Err() error
+}
+
+// Outcome is what a caller is told of one object it pushed or posted.
+type Outcome struct {
+	ID       string
+	Modified time.Time
+	OK       bool
+	Message  string
+}
+
+// Config is what a view needs of the node.
+type Config struct {
+	Store  detente.Store
+	Self   detente.PublicKey // the node's key
+	Now    func() time.Time
+	Logger *slog.Logger
+	// Graph returns the egress policy's view of the store over tx.
+	Graph func(tx detente.Tx) Graph
+	// Held returns the words of a reciprocity hold on partner, "" when
+	// releases to it are not held.
+	Held func(ctx context.Context, tx detente.Tx, partner string) (string, error)
+	// Serve returns the bytes partner receives of o, which d allows: the
+	// stored bytes, a projection or a fingerprinted copy (with the copy
+	// to record). bad is set when they would not be valid STIX: o is then
+	// withheld from the partner; err is any other failure.
+	Serve func(ctx context.Context, tx detente.Tx, o *detente.ObjectVersion, p *detente.Partner, d detente.Decision) (raw []byte, c *leak.Copy, bad, err error)
+	// Sign signs p, a projection of o, as this node (relayed when o is
+	// another originator's).
+	Sign func(o *detente.ObjectVersion, p []byte) ([]byte, error)
+	// Record logs one page's release to partner, body the entry and
+	// copies the fingerprinted copies it carried, in tx.
+	Record func(ctx context.Context, tx detente.Tx, partner string, body map[string]any, copies []*leak.Copy) error
+	// Receive stores what a partner pushes, and says of each object only
+	// what depends on the bytes it sent.
+	Receive func(ctx context.Context, partner string, objects []json.RawMessage) ([]Outcome, error)
+	// Ingest stores the valid objects of a bundle a local tool posts and
+	// says why each other one was refused.
+	Ingest func(ctx context.Context, bundle []byte) ([]Outcome, error)
+}
+
+// New returns the node's TAXII source.
+func New(cfg Config) taxii.Source {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &taxiiSource{cfg: cfg, statuses: map[string]statusEntry{}}
 }
 
 type taxiiSource struct {
-	n        *Node
+	cfg      Config
 	mu       sync.Mutex
 	statuses map[string]statusEntry // recent add requests, by status id
 }
@@ -84,12 +144,12 @@ func (s *taxiiSource) Records(ctx context.Context, c taxii.Caller, collection st
 		more bool
 		v    *viewer
 	)
-	err := s.n.Store.View(ctx, func(tx detente.Tx) error {
-		v = &viewer{n: s.n, tx: tx, partner: c.Partner, g: newGraph(tx), seen: map[string]*verdict{}, now: s.n.now(),
+	err := s.cfg.Store.View(ctx, func(tx detente.Tx) error {
+		v = &viewer{cfg: &s.cfg, tx: tx, partner: c.Partner, g: s.cfg.Graph(tx), seen: map[string]*verdict{}, now: s.cfg.Now().UTC(),
 			versions: map[string][]*detente.ObjectVersion{}}
 		var err error
 		if c.Partner != "" {
-			if v.held, err = heldDetail(ctx, tx, c.Partner); err != nil {
+			if v.held, err = s.cfg.Held(ctx, tx, c.Partner); err != nil {
 				return err
 			}
 		}
@@ -100,7 +160,7 @@ func (s *taxiiSource) Records(ctx context.Context, c taxii.Caller, collection st
 		return nil, false, err
 	}
 	if c.Partner != "" && !q.WithoutRaw && len(v.servedVersions)+len(v.withheld) > 0 {
-		if err := s.n.recordReleases(ctx, c.Partner, v); err != nil {
+		if err := s.recordReleases(ctx, c.Partner, v); err != nil {
 			return nil, false, err
 		}
 	}
@@ -117,10 +177,10 @@ type verdict struct {
 
 // viewer computes one caller's view over one transaction.
 type viewer struct {
-	n              *Node
+	cfg            *Config
 	tx             detente.Tx
 	partner        string
-	g              *graph
+	g              Graph
 	now            time.Time
 	seen           map[string]*verdict // by StoreKey: never shared between two signers' versions
 	served         []detente.Decision
@@ -145,19 +205,19 @@ func (v *viewer) see(ctx context.Context, o *detente.ObjectVersion) (*verdict, e
 	}
 	vd := &verdict{ok: true, raw: o.Raw}
 	if v.partner != "" {
-		vd.d = policy.Egress(ctx, v.g, policy.Request{Self: v.n.PublicKey(), Partner: v.partner, Now: v.now, Object: o, Held: v.held})
-		if v.g.err != nil {
-			return nil, v.g.err
+		vd.d = policy.Egress(ctx, v.g, policy.Request{Self: v.cfg.Self, Partner: v.partner, Now: v.now, Object: o, Held: v.held})
+		if err := v.g.Err(); err != nil {
+			return nil, err
 		}
 		if p, ok := v.g.Partner(ctx, v.partner); vd.d.Allowed && ok {
-			raw, c, bad, err := v.n.served(ctx, v.tx, o, p, vd.d)
+			raw, c, bad, err := v.cfg.Serve(ctx, v.tx, o, p, vd.d)
 			if err != nil {
 				return nil, err
 			}
 			if bad != nil {
 				// Withheld from this partner alone; the page goes on, and
 				// the reason is recorded with the page's releases.
-				withheld(&vd.d, o.ID, bad)
+				Withhold(&vd.d, o.ID, bad)
 				v.withheld = append(v.withheld, o)
 				v.withheldWhy = append(v.withheldWhy, vd.d)
 			}
@@ -317,12 +377,12 @@ func (v *viewer) storedRecords(ctx context.Context, q taxii.Query) ([]taxii.Reco
 // the refusals of the versions withheld from it because their projection
 // is not valid STIX (kept locally, in the releases), and logs the
 // releases as one entry.
-func (n *Node) recordReleases(ctx context.Context, partner string, v *viewer) error {
+func (s *taxiiSource) recordReleases(ctx context.Context, partner string, v *viewer) error {
 	if len(v.withheld) > 0 {
-		n.Logger.WarnContext(ctx, "versions withheld from a partner: their projection is not valid STIX", "partner", partner, "count", len(v.withheld))
+		s.cfg.Logger.WarnContext(ctx, "versions withheld from a partner: their projection is not valid STIX", "partner", partner, "count", len(v.withheld))
 	}
-	return n.Store.Update(ctx, func(tx detente.Tx) error {
-		now := n.now()
+	return s.cfg.Store.Update(ctx, func(tx detente.Tx) error {
+		now := s.cfg.Now().UTC()
 		keys := make([]string, len(v.servedVersions))
 		rs := make([]*detente.Release, 0, len(v.servedVersions)+len(v.withheld))
 		for i, o := range v.servedVersions {
@@ -351,7 +411,7 @@ func (n *Node) recordReleases(ctx context.Context, partner string, v *viewer) er
 				return err
 			}
 		}
-		return n.logRelease(ctx, tx, partner, map[string]any{"allowed": true, "via": "taxii", "objects": keys, "worth": worth}, v.copies)
+		return s.cfg.Record(ctx, tx, partner, map[string]any{"allowed": true, "via": "taxii", "objects": keys, "worth": worth}, v.copies)
 	})
 }
 
@@ -359,25 +419,15 @@ func (s *taxiiSource) Add(ctx context.Context, c taxii.Caller, collection string
 	if !s.visible(c, collection) || collection == CollectionShared {
 		return taxii.Status{}, detente.Errorf(detente.ENOTFOUND, "collection not found")
 	}
-	st := taxii.Status{ID: newUUID(), Status: taxii.StatusComplete, TotalCount: len(objects)}
+	st := taxii.Status{ID: detente.NewUUID(), Status: taxii.StatusComplete, TotalCount: len(objects)}
+	var (
+		outs []Outcome
+		err  error
+	)
 	if c.Partner != "" {
-		res, err := s.n.Receive(ctx, c.Partner, objects, nil)
-		if err != nil {
-			return taxii.Status{}, err
-		}
-		for _, r := range res.Receipts {
-			// Only what depends on the bytes the partner sent (Receipt.Public).
-			ok, msg := r.Public()
-			d := taxii.StatusDetail{ID: r.ID, Version: taxii.VersionStamp{Time: r.Modified}, Message: msg}
-			if ok {
-				st.Successes = append(st.Successes, d)
-			} else {
-				st.Failures = append(st.Failures, d)
-			}
-		}
+		outs, err = s.cfg.Receive(ctx, c.Partner, objects)
 	} else {
-		var b []byte
-		b = append(b, `{"type":"bundle","id":"bundle--`+newUUID()+`","objects":[`...)
+		b := append([]byte(nil), `{"type":"bundle","id":"bundle--`+detente.NewUUID()+`","objects":[`...)
 		for i, o := range objects {
 			if i > 0 {
 				b = append(b, ',')
@@ -387,18 +437,17 @@ func (s *taxiiSource) Add(ctx context.Context, c taxii.Caller, collection string
 		b = append(b, "]}"...)
 		// A local tool's envelope: the valid objects are stored, each
 		// other one is a failure with its reason (TAXII 2.1 §4.3.1).
-		res, err := s.n.Ingest(ctx, b, IngestOptions{Partial: true})
-		if err != nil {
-			return taxii.Status{}, err
-		}
-		for _, o := range res.Objects {
-			d := taxii.StatusDetail{ID: o.ID, Version: taxii.VersionStamp{Time: o.Modified}, Message: o.Status}
-			if o.Status == IngestRejected {
-				d.Message = o.Reason
-				st.Failures = append(st.Failures, d)
-				continue
-			}
+		outs, err = s.cfg.Ingest(ctx, b)
+	}
+	if err != nil {
+		return taxii.Status{}, err
+	}
+	for _, o := range outs {
+		d := taxii.StatusDetail{ID: o.ID, Version: taxii.VersionStamp{Time: o.Modified}, Message: o.Message}
+		if o.OK {
 			st.Successes = append(st.Successes, d)
+		} else {
+			st.Failures = append(st.Failures, d)
 		}
 	}
 	st.SuccessCount, st.FailureCount = len(st.Successes), len(st.Failures)

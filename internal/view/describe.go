@@ -1,4 +1,4 @@
-package node
+package view
 
 import (
 	"context"
@@ -147,10 +147,10 @@ func (v *viewer) withoutHidden(ctx context.Context, o *detente.ObjectVersion, vd
 	}
 	p, err := so.Amend(set)
 	if err == nil {
-		vd.raw, err = v.n.signProjection(o, p.Raw)
+		vd.raw, err = v.cfg.Sign(o, p.Raw)
 	}
 	if err != nil {
-		withheld(&vd.d, o.ID, err)
+		Withhold(&vd.d, o.ID, err)
 		vd.ok = false
 		v.withheld = append(v.withheld, o)
 		v.withheldWhy = append(v.withheldWhy, vd.d)
@@ -158,10 +158,10 @@ func (v *viewer) withoutHidden(ctx context.Context, o *detente.ObjectVersion, vd
 	return nil
 }
 
-// bundleDefinitions returns the predefined objects a release bundle of
+// BundleDefinitions returns the predefined objects a release bundle of
 // closure carries: the TLP definitions the closure names, then detente's
 // extension-definitions and their creator identity.
-func bundleDefinitions(closure []string) [][]byte {
+func BundleDefinitions(closure []string) [][]byte {
 	named := map[string]bool{}
 	for _, id := range closure {
 		named[detente.NormalID(id)] = true
@@ -173,4 +173,13 @@ func bundleDefinitions(closure []string) [][]byte {
 		}
 	}
 	return out
+}
+
+// Withhold turns d, which allowed an object, into the refusal of a copy
+// that is not valid STIX (err says why) for object id: it is withheld from
+// the partner alone, and the reason stays in the decision and the log.
+func Withhold(d *detente.Decision, id string, err error) {
+	d.Allowed, d.Closure, d.Redacted = false, nil, nil
+	d.Reasons = append(d.Reasons, detente.Reason{Code: detente.ReasonProjectionInvalid, Object: id, Deny: true,
+		Detail: "removing what the granular markings withhold leaves an object that is not valid STIX (" + detente.ErrorMessage(err) + ")"})
 }
