@@ -50,14 +50,8 @@ type screenArgs struct {
 
 // identifierFlags collects the repeatable identifier flags of screen.
 type identifierFlags struct {
-	wallet, document, imo, iban, bic, aircraft repeated
+	wallet, document, imo, iban, bic, aircraft multiFlag
 }
-
-// repeated is a flag that may be given several times.
-type repeated []string
-
-func (r *repeated) String() string     { return strings.Join(*r, ",") }
-func (r *repeated) Set(s string) error { *r = append(*r, s); return nil }
 
 func screenFlags(a *screenArgs, fs *flag.FlagSet) {
 	fs.StringVar(&a.dob, "dob", "", "date of birth: YYYY, YYYY-MM or YYYY-MM-DD")
@@ -77,7 +71,7 @@ func screenFlags(a *screenArgs, fs *flag.FlagSet) {
 func (f *identifierFlags) parse() ([]screen.Identifier, error) {
 	var out []screen.Identifier
 	for _, k := range screen.QueryKinds {
-		var vs repeated
+		var vs multiFlag
 		switch k.Name {
 		case "wallet":
 			vs = f.wallet

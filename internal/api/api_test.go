@@ -110,6 +110,7 @@ func TestAuthorisation(t *testing.T) {
 		{"POST", "/api/v1/partners", `{"name": "bravo", "key": "` + detente.PublicKey(pub).String() + `", "url": "https://bravo.example"}`, []detente.Role{admin}},
 		{"POST", "/api/v1/partners/bravo/suspend", `{"reason": "review"}`, []detente.Role{admin}},
 		{"GET", "/api/v1/partners/bravo/report", "", []detente.Role{admin, analyst}},
+		{"POST", "/api/v1/corroboration/rebuild", "", []detente.Role{admin}},
 		{"GET", "/api/v1/agreements", "", []detente.Role{admin, analyst, auditor}},
 		{"GET", "/api/v1/releases/check?object=indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f&partner=bravo", "", []detente.Role{admin, analyst, auditor}},
 		{"GET", "/api/v1/releases", "", []detente.Role{admin, analyst, auditor}},
@@ -215,6 +216,9 @@ func TestIngestAndRelease(t *testing.T) {
 	}
 	if c, _ := m["corroboration"].(map[string]any); c == nil || c["single_source"] != true || c["independent_sources"] == nil {
 		t.Errorf("object without its corroboration: %s", raw)
+	}
+	if code, m, raw := f.do(t, detente.RoleAdmin, "POST", "/api/v1/corroboration/rebuild", ""); code != 200 || m["versions"].(float64) < 1 {
+		t.Errorf("rebuild: %d %s", code, raw)
 	}
 	pub, _, _ := ed25519.GenerateKey(rand.Reader)
 	if code, _, raw := f.do(t, detente.RoleAdmin, "POST", "/api/v1/partners", `{"name": "bravo", "key": "`+detente.PublicKey(pub).String()+`"}`); code != 201 {

@@ -31,6 +31,7 @@ func (s *Server) routes() {
 	s.handle("PATCH /api/v1/partners/{name}", admins, MaxBody, s.patchPartner)
 	s.handle("POST /api/v1/partners/{name}/remove", admins, MaxBody, s.removePartner)
 	s.handle("GET /api/v1/partners/{name}/report", analysts, MaxBody, s.partnerReport)
+	s.handle("POST /api/v1/corroboration/rebuild", admins, MaxBody, s.rebuildCorroboration)
 
 	s.handle("GET /api/v1/agreements", anyRole, MaxBody, s.listAgreements)
 	s.handle("POST /api/v1/agreements", admins, detente.MaxAgreementSize, s.postAgreement)

@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -115,7 +116,23 @@ func TestPostListStrict(t *testing.T) {
 // BenchmarkScreenHTTP measures screening queries per second over HTTP on
 // loopback against the UN, OFAC and EU fixtures, with 8 concurrent
 // clients. Target: at least 300 queries/s on 2 cores.
+//
+// With DETENTE_WATCHMAN_URL set (e.g. http://127.0.0.1:8084), the same
+// clients send the same names to a moov-io/watchman server's /search
+// instead, for a side-by-side figure (docs/benchmarks.md).
 func BenchmarkScreenHTTP(b *testing.B) {
+	names := []string{"Usama bin Laden", "Сергей Лавров", "Abu Bakr al-Baghdadi", "John Smith", "Hizballah", "Mohammed Omar",
+		"Ayman al-Zawahiri", "Maria Gonzalez", "Al Shabaab", "Anwar al Awlaki"}
+	if wm := os.Getenv("DETENTE_WATCHMAN_URL"); wm != "" {
+		benchHTTP(b, names, func(name string) *http.Request {
+			req, _ := http.NewRequest("GET", wm+"/search?limit=10&name="+url.QueryEscape(name), nil)
+			return req
+		}, func(r io.Reader) error {
+			var v map[string]json.RawMessage
+			return json.NewDecoder(r).Decode(&v)
+		})
+		return
+	}
 	dir := os.Getenv("DETENTE_SHARED")
 	if dir == "" {
 		dir = filepath.Join("..", "..", "..", "shared")
@@ -159,8 +176,19 @@ func BenchmarkScreenHTTP(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	names := []string{"Usama bin Laden", "Сергей Лавров", "Abu Bakr al-Baghdadi", "John Smith", "Hizballah", "Mohammed Omar",
-		"Ayman al-Zawahiri", "Maria Gonzalez", "Al Shabaab", "Anwar al Awlaki"}
+	benchHTTP(b, names, func(name string) *http.Request {
+		req, _ := http.NewRequest("GET", f.srv.URL+"/api/v1/screen?name="+url.QueryEscape(name), nil)
+		req.Header.Set("Authorization", "Bearer "+f.tokens[detente.RoleAnalyst])
+		return req
+	}, func(r io.Reader) error {
+		var v []json.RawMessage
+		return json.NewDecoder(r).Decode(&v)
+	})
+}
+
+// benchHTTP sends the names round robin from 4 × GOMAXPROCS clients and
+// reports queries per second.
+func benchHTTP(b *testing.B, names []string, request func(name string) *http.Request, decode func(io.Reader) error) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
 	var next atomic.Int64
 	var failed atomic.Int64
@@ -169,9 +197,7 @@ func BenchmarkScreenHTTP(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			i := next.Add(1)
-			req, _ := http.NewRequest("GET", f.srv.URL+"/api/v1/screen?name="+url.QueryEscape(names[i%int64(len(names))]), nil)
-			req.Header.Set("Authorization", "Bearer "+f.tokens[detente.RoleAnalyst])
-			resp, err := client.Do(req)
+			resp, err := client.Do(request(names[i%int64(len(names))]))
 			if err != nil || resp.StatusCode != 200 {
 				failed.Add(1)
 				if resp != nil {
@@ -179,8 +205,9 @@ func BenchmarkScreenHTTP(b *testing.B) {
 				}
 				continue
 			}
-			var v []json.RawMessage
-			json.NewDecoder(resp.Body).Decode(&v)
+			if decode(resp.Body) != nil {
+				failed.Add(1)
+			}
 			resp.Body.Close()
 		}
 	})

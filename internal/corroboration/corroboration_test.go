@@ -2,6 +2,7 @@ package corroboration
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -146,4 +147,38 @@ func key(i byte) detente.PublicKey {
 	k := make(detente.PublicKey, 32)
 	k[0] = i
 	return k
+}
+
+// TestNamesThroughMatcher: names of actors link across scripts and
+// spellings through the screening name matcher, and different names do
+// not.
+func TestNamesThroughMatcher(t *testing.T) {
+	ix := NewIndex()
+	seq := int64(0)
+	put := func(origin byte, typ, name string) *detente.ObjectVersion {
+		seq++
+		v := &detente.ObjectVersion{Seq: seq, ID: fmt.Sprintf("%s--%d", typ, seq), Type: typ, Signer: key(origin), Originator: fmt.Sprintf("o%d", origin)}
+		ix.Add(v, map[string]any{"name": name})
+		return v
+	}
+	lavrov := put(1, "identity", "Sergei Lavrov")
+	put(2, "identity", "Сергей Лавров")
+	karimov := put(1, "threat-actor", "Yusuf Karimov")
+	put(3, "threat-actor", "Jusuf Karimow")
+	front := put(1, "threat-actor", "Black Meridian Front")
+	put(2, "threat-actor", "Sons of the Tide")
+	put(3, "intrusion-set", "Northern Lights Group")
+	for _, c := range []struct {
+		v    *detente.ObjectVersion
+		want []string
+	}{
+		{lavrov, []string{"o2"}},
+		{karimov, []string{"o3"}},
+		{front, []string{}},
+	} {
+		got := ix.Of(c.v, nil)
+		if !reflect.DeepEqual(got.IndependentSources, c.want) {
+			t.Errorf("%s: sources %v, want %v (%+v)", c.v.ID, got.IndependentSources, c.want, got.Links)
+		}
+	}
 }

@@ -44,6 +44,11 @@ func TestOFACIdentifiers(t *testing.T) {
 	if !slices.Equal(d.Identifiers, want) {
 		t.Errorf("identifiers:\n got %+v\nwant %+v", d.Identifiers, want)
 	}
+	// Odd spacing is no identifier, and no panic.
+	odd := detente.Designation{Remarks: "Digital Currency Address - XBT \t.; Passport \t; SWIFT/BIC  ."}
+	if ofacIdentifiers(&odd); len(odd.Identifiers) != 0 {
+		t.Errorf("identifiers from blanks: %+v", odd.Identifiers)
+	}
 	a := detente.Designation{Type: detente.EntityAircraft, Names: []detente.DesignationName{{Name: "EP-GOM", Kind: detente.NameKindPrimary}}}
 	ofacIdentifiers(&a)
 	if !hasIdentifier(&a, detente.DesignationIdentifier{Type: "aircraft", Value: "EP-GOM"}) {

@@ -50,7 +50,9 @@ func ofacIdentifiers(d *detente.Designation) {
 			rest := m[len(m)-1]
 			if l.typ == detente.IdentifierWallet {
 				id.Chain = strings.ToUpper(m[1])
-				id.Value = strings.Fields(rest)[0]
+				if f := strings.Fields(rest); len(f) > 0 {
+					id.Value = f[0]
+				}
 			} else {
 				t := ofacIDTail.FindStringSubmatch(rest)
 				id.Value = strings.TrimSpace(t[1])

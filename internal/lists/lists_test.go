@@ -377,6 +377,8 @@ func FuzzLoadOFAC(f *testing.F) {
 	f.Add(sdn, add, alt, comments)
 	f.Add(sdn, []byte{}, []byte{}, append(comments, "\n17018,\": 24 Feb 2022\"\n\x1a"...))
 	f.Add(read("testdata/generic_small.csv"), add, alt, comments)
+	f.Add([]byte("1,\"EP-GOM\",\"aircraft\",-0-,-0-,-0-,-0-,-0-,-0-,-0-,-0-,\"Passport 265 216 (Egypt); Digital Currency Address - XBT 1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa; SWIFT/BIC KDBKKPPY.\"\n"),
+		[]byte{}, []byte{}, []byte("1,\"; alt. Digital Currency Address - ETH 0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed\"\n"))
 	f.Fuzz(func(t *testing.T, sdn, add, alt, comments []byte) {
 		ds, err := LoadOFAC(bytes.NewReader(sdn), bytes.NewReader(add), bytes.NewReader(alt), bytes.NewReader(comments))
 		checkLoaded(t, ds, err)

@@ -7,10 +7,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"path/filepath"
 	"testing"
 
 	"detente"
 	"detente/internal/node"
+	"detente/internal/nodetest"
 	"detente/internal/stix"
 )
 
@@ -168,5 +170,41 @@ func TestCorroborationConcurrent(t *testing.T) {
 	}
 	if c, _ := n.CountObjects(ctx); int64(ix.Len()) != c {
 		t.Errorf("the index has seen %d versions, the store holds %d", ix.Len(), c)
+	}
+}
+
+// TestCorroborationOtherProcess: a second process on the same store (as
+// several serve processes share one PostgreSQL database) never sees the
+// first one's hook, yet its index catches up with what the store holds.
+func TestCorroborationOtherProcess(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "alpha")
+	if _, err := nodetest.Init(ctx, dir, "alpha"); err != nil {
+		t.Fatal(err)
+	}
+	open := func() *node.Node {
+		n, err := nodetest.Open(ctx, dir, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { n.Close() })
+		return n
+	}
+	a, b := open(), open()
+	if err := b.Corroboration.Build(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Ingest(ctx, genBundle(30, 1), node.IngestOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Corroboration.Build(ctx); err != nil { // what a query does once a second
+		t.Fatal(err)
+	}
+	ix, err := b.Corroboration.Index(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ix.Len() != 30 {
+		t.Errorf("the other process's index has seen %d versions, want 30", ix.Len())
 	}
 }

@@ -165,3 +165,32 @@ func FuzzIdentifierCanonical(f *testing.F) {
 		}
 	})
 }
+
+// FuzzIdentifierIndex checks that whatever a list gives and the index
+// accepts is found again by the same identifier (a document by its number
+// alone), and that a user's query is parsed without panicking.
+func FuzzIdentifierIndex(f *testing.F) {
+	for _, s := range []string{"IMO 9074728", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNb", "D489833(9)", "DEUTDEFF", "EP-GOM"} {
+		f.Add(s, "XBT", "HK")
+	}
+	f.Fuzz(func(t *testing.T, v, chain, country string) {
+		for _, typ := range []IdentifierType{IDWallet, IDPassport, IDNationalID, IDIBAN, IDBIC, IDIMO, IDIMOCompany, IDAircraft} {
+			x := NewIdentifierIndex()
+			id := Identifier{Type: typ, Value: v, Chain: chain, Country: country}
+			if err := x.Add("d", id); err != nil {
+				continue
+			}
+			q := id
+			if typ == IDPassport || typ == IDNationalID {
+				q.Country = ""
+			}
+			hits, err := x.ScreenIdentifier(q)
+			if err != nil || len(hits) != 1 || hits[0].Designation != "d" {
+				t.Fatalf("%+v indexed but not found: %+v, %v", id, hits, err)
+			}
+		}
+		for _, k := range QueryKinds {
+			ParseQuery(k.Name, v)
+		}
+	})
+}

@@ -163,6 +163,13 @@ func (s *Server) Listen(addr string) error {
 		}
 	}()
 	s.wg.Add(1)
+	go func() { // built now, the corroboration index keeps the first request fast
+		defer s.wg.Done()
+		if err := s.node.Corroboration.Build(ctx); err != nil && ctx.Err() == nil {
+			s.logger.Warn("corroboration index not built: the first request builds it", "err", err)
+		}
+	}()
+	s.wg.Add(1)
 	go func() { defer s.wg.Done(); s.node.RunCheckpointer(ctx, s.opts.CheckpointInterval) }()
 	s.startHotline(ctx)
 	s.wg.Add(1)

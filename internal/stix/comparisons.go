@@ -33,17 +33,29 @@ func (p *patternParser) collectValues(path string, set bool) {
 		}
 		return
 	}
-	// Lex the set ahead on a copy of the parser: the real parse checks it.
+	// Lex the set ahead on a copy of the parser: the real parse checks it
+	// and reports its errors, so a lexing error here only ends the look.
 	q := *p
 	q.collect = nil
 	if q.tok.kind != tLParen {
 		return
 	}
-	for q.next(); q.tok.kind == tString || q.tok.kind == tComma || q.tok.kind == tInt || q.tok.kind == tFloat || q.tok.kind == tBool; q.next() {
-		if q.tok.kind == tString {
-			*p.collect = append(*p.collect, Comparison{Path: path, Value: unquotePattern(q.text(q.tok))})
+	var values []Comparison
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				if _, ok := r.(bailout); !ok {
+					panic(r)
+				}
+			}
+		}()
+		for q.next(); q.tok.kind == tString || q.tok.kind == tComma || q.tok.kind == tInt || q.tok.kind == tFloat || q.tok.kind == tBool; q.next() {
+			if q.tok.kind == tString {
+				values = append(values, Comparison{Path: path, Value: unquotePattern(q.text(q.tok))})
+			}
 		}
-	}
+	}()
+	*p.collect = append(*p.collect, values...)
 }
 
 // unquotePattern returns the value of a quoted pattern string: without
