@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"detente"
@@ -65,9 +67,13 @@ func (s *Service) Trace(ctx context.Context, leaked ...[]byte) (*Result, error) 
 	if total > trace.MaxLeak {
 		return nil, detente.Errorf(detente.EINVALID, "the leaked documents hold %d bytes: at most %d are traced", total, trace.MaxLeak)
 	}
-	var cands []trace.Candidate
+	var (
+		cands   []trace.Candidate
+		toParse []*detente.ObjectVersion // marked versions whose templates are not in memory
+		at      []int                    // their candidates
+	)
 	err := s.cfg.Store.View(ctx, func(tx detente.Tx) error {
-		cands = cands[:0]
+		cands, toParse, at = cands[:0], toParse[:0], at[:0]
 		docs, err := tx.Docs(ctx, docMarked, "", 0)
 		if err != nil {
 			return err
@@ -89,15 +95,30 @@ func (s *Service) Trace(ctx context.Context, leaked ...[]byte) (*Result, error) 
 				} else if err != nil {
 					return err
 				}
-				if t, err = s.template(v); err != nil {
-					return err
-				}
+				toParse, at = append(toParse, v), append(at, len(cands))
 			}
 			cands = append(cands, trace.Candidate{Template: t})
 		}
 		return nil
 	})
 	if err != nil {
+		return nil, fmt.Errorf("trace: %w", err)
+	}
+	// Parsing the templates is most of a cold trace: on every core.
+	errs := make([]error, len(toParse))
+	var wg sync.WaitGroup
+	workers := min(runtime.GOMAXPROCS(0), len(toParse))
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(toParse); i += workers {
+				cands[at[i]].Template, errs[i] = s.template(toParse[i])
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("trace: %w", err)
 	}
 	// Which versions does the leak show? Only their records are read.
