@@ -129,11 +129,12 @@ func recipientHash(recipient string) string {
 	return hex.EncodeToString(h[:12])
 }
 
-// record is what the node keeps of one partner's copy.
+// record is what the node keeps of one partner's copy (records.go has
+// its binary form).
 type record struct {
-	Partner string        `json:"partner"`
-	Seq     int64         `json:"seq"` // the release event that first carried its commitment
-	Record  *trace.Record `json:"record"`
+	Partner string
+	Seq     int64 // the release event that first carried its commitment
+	Record  *trace.Record
 }
 
 // Marked reports whether v was ingested with fingerprint markup: its

@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"detente"
@@ -65,9 +67,13 @@ func (s *Service) Trace(ctx context.Context, leaked ...[]byte) (*Result, error) 
 	if total > trace.MaxLeak {
 		return nil, detente.Errorf(detente.EINVALID, "the leaked documents hold %d bytes: at most %d are traced", total, trace.MaxLeak)
 	}
-	var cands []trace.Candidate
+	var (
+		cands   []trace.Candidate
+		toParse []*detente.ObjectVersion // marked versions whose templates are not in memory
+		at      []int                    // their candidates
+	)
 	err := s.cfg.Store.View(ctx, func(tx detente.Tx) error {
-		cands = cands[:0]
+		cands, toParse, at = cands[:0], toParse[:0], at[:0]
 		docs, err := tx.Docs(ctx, docMarked, "", 0)
 		if err != nil {
 			return err
@@ -89,9 +95,7 @@ func (s *Service) Trace(ctx context.Context, leaked ...[]byte) (*Result, error) 
 				} else if err != nil {
 					return err
 				}
-				if t, err = s.template(v); err != nil {
-					return err
-				}
+				toParse, at = append(toParse, v), append(at, len(cands))
 			}
 			cands = append(cands, trace.Candidate{Template: t})
 		}
@@ -100,58 +104,64 @@ func (s *Service) Trace(ctx context.Context, leaked ...[]byte) (*Result, error) 
 	if err != nil {
 		return nil, fmt.Errorf("trace: %w", err)
 	}
-	// Which versions does the leak show? Only their records are read.
-	first, err := s.scheme.Trace(cands, leaked...)
-	if err != nil {
-		return nil, err
+	// Parsing the templates is most of a cold trace: on every core.
+	errs := make([]error, len(toParse))
+	var wg sync.WaitGroup
+	workers := min(runtime.GOMAXPROCS(0), len(toParse))
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(toParse); i += workers {
+				cands[at[i]].Template, errs[i] = s.template(toParse[i])
+			}
+		}()
 	}
-	found := map[string]bool{}
-	for _, o := range first.Objects {
-		found[detente.NormalID(o.Object)+"@"+o.Version] = true
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("trace: %w", err)
 	}
+	byKey := make(map[string]*trace.Template, len(cands))
+	for _, c := range cands {
+		byKey[detente.NormalID(c.Template.ID())+"@"+c.Template.Version()] = c.Template
+	}
+	// Only the records of the versions the leak shows are read.
 	partners := map[string]string{}
 	seqs := map[trace.Commitment]int64{}
+	var res *trace.Result
 	err = s.cfg.Store.View(ctx, func(tx detente.Tx) error {
-		for i := range cands {
-			k := detente.NormalID(cands[i].Template.ID()) + "@" + cands[i].Template.Version()
-			cands[i].Records = nil
-			if !found[k] {
-				continue
-			}
-			docs, err := tx.Docs(ctx, docRecord, k+"|", 0)
+		clear(partners)
+		clear(seqs)
+		load := func(t *trace.Template) ([]*trace.Record, error) {
+			docs, err := tx.Docs(ctx, docRecord, detente.NormalID(t.ID())+"@"+t.Version()+"|", 0)
 			if err != nil {
-				return err
+				return nil, err
 			}
+			var out []*trace.Record
 			for _, d := range docs {
-				recs, err := parseRecords(d.Body, cands[i].Template.ID(), cands[i].Template.Version())
+				recs, err := parseRecords(d.Body, t.ID(), t.Version())
 				if err != nil {
-					return fmt.Errorf("%s: %w", d.ID, err)
+					return nil, fmt.Errorf("%s: %w", d.ID, err)
 				}
 				for _, r := range recs {
-					cands[i].Records = append(cands[i].Records, r.Record)
+					out = append(out, r.Record)
 					partners[r.Record.Recipient] = r.Partner
 					seqs[r.Record.Commitment] = r.Seq
 				}
 			}
+			return out, nil
 		}
-		return nil
+		var err error
+		res, err = s.scheme.TraceLoading(cands, load, leaked...)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("trace: %w", err)
 	}
-	kept := cands[:0]
-	for _, c := range cands {
-		if c.Records != nil {
-			kept = append(kept, c)
-		}
-	}
-	res, err := s.scheme.Trace(kept, leaked...)
-	if err != nil {
-		return nil, err
-	}
 	out := &Result{Result: res, seqs: seqs, Suspects: []Suspect{}, Scores: []Suspect{}, templates: map[string]*trace.Template{}}
-	for _, c := range kept {
-		out.templates[detente.NormalID(c.Template.ID())+"@"+c.Template.Version()] = c.Template
+	for _, o := range res.Objects {
+		k := detente.NormalID(o.Object) + "@" + o.Version
+		out.templates[k] = byKey[k]
 	}
 	for _, sc := range res.Suspects {
 		out.Suspects = append(out.Suspects, Suspect{Partner: partners[sc.Recipient], Score: sc})

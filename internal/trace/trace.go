@@ -96,6 +96,14 @@ type objectHit struct {
 // and a position they show different symbols at counts for nobody.
 // Candidates of the same object version are merged.
 func (s *Scheme) Trace(cands []Candidate, leaked ...[]byte) (*Result, error) {
+	return s.TraceLoading(cands, nil, leaked...)
+}
+
+// TraceLoading is Trace for callers that keep records apart from
+// templates: load, when set, is called once for each candidate object
+// version the leak shows, and returns its records (added to the
+// candidate's). Only the records of what the leak shows are read.
+func (s *Scheme) TraceLoading(cands []Candidate, load func(*Template) ([]*Record, error), leaked ...[]byte) (*Result, error) {
 	if len(leaked) == 0 {
 		return nil, errors.New("trace: no leaked document")
 	}
@@ -126,6 +134,13 @@ func (s *Scheme) Trace(cands []Candidate, leaked ...[]byte) (*Result, error) {
 	}
 	for _, c := range merged {
 		if hit := extractObject(c.Template, h); hit != nil {
+			if load != nil {
+				recs, err := load(c.Template)
+				if err != nil {
+					return nil, fmt.Errorf("trace: records of %s@%s: %w", c.Template.id, c.Template.version, err)
+				}
+				c.Records = append(c.Records, recs...)
+			}
 			hit.cand = c
 			res.hits = append(res.hits, hit)
 		}
