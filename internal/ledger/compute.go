@@ -156,11 +156,11 @@ func (c *computer) balance(partner string) *Balance {
 
 // bucket returns the series step t falls in.
 func (c *computer) bucket(t time.Time) int {
-	span := c.now.Sub(c.from)
-	if span <= 0 {
+	step := c.now.Sub(c.from) / Buckets // as the series' ends are laid out
+	if step <= 0 {
 		return Buckets - 1
 	}
-	i := int(int64(t.Sub(c.from)-1) * Buckets / int64(span))
+	i := int((t.Sub(c.from) - 1) / step)
 	return min(max(i, 0), Buckets-1)
 }
 

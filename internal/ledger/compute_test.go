@@ -98,3 +98,28 @@ func TestWeightTable(t *testing.T) {
 }
 
 func near(a, b float64) bool { d := a - b; return d < 1e-9 && d > -1e-9 }
+
+// TestSeriesSteps: each exchange falls in the step whose end is the first
+// at or after it, over short periods and a log of decades alike.
+func TestSeriesSteps(t *testing.T) {
+	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for _, span := range []time.Duration{time.Hour, 30 * 24 * time.Hour, 40 * 365 * 24 * time.Hour} {
+		start := now.Add(-span)
+		var events []*detente.Event
+		events = append(events, ev(0, start, detente.EventPartnerAdded, "bravo", map[string]string{"name": "bravo"}))
+		for i, at := range []time.Time{start.Add(time.Nanosecond), now.Add(-span / 2), now} {
+			events = append(events, ev(int64(i+1), at, detente.EventMatchQuery, "bravo", map[string]string{"role": "owner"}))
+		}
+		b := Compute(events, 0, now)[0]
+		sum := 0.0
+		for i, p := range b.Series {
+			sum += p.GivenWeight
+			if i > 0 && !p.End.After(b.Series[i-1].End) {
+				t.Fatalf("%s: steps out of order at %d", span, i)
+			}
+		}
+		if b.QueriesAnswered != 3 || !near(sum, 3*QueryWeight) || b.Series[0].GivenWeight != QueryWeight || b.Series[Buckets-1].GivenWeight != QueryWeight {
+			t.Errorf("%s: %d queries, series sum %v, first %v, last %v", span, b.QueriesAnswered, sum, b.Series[0].GivenWeight, b.Series[Buckets-1].GivenWeight)
+		}
+	}
+}

@@ -214,9 +214,17 @@ func (s *Service) enforce(ctx context.Context, tx detente.Tx, now time.Time, p s
 		}
 		return s.log(ctx, tx, p, map[string]any{"action": "lifted", "reason": why, "was": h.State})
 	case holdBy != nil && (h == nil || h.State == HoldWaived && !now.Before(h.WaivedUntil)):
+		fresh := h == nil
 		h = &Hold{Partner: p, State: HoldHeld, Since: now, Agreement: holdBy.agreement, Window: holdBy.terms.Window,
 			MinRatio: holdBy.terms.MinRatio, Ratio: holdRatio}
-		if err := putHold(ctx, tx, h); err != nil {
+		raw, _ := json.Marshal(h)
+		// A new hold is an insert-if-absent: when several processes serve
+		// the node, one engages it and logs it.
+		err := tx.PutDoc(ctx, docHold, p, raw, fresh)
+		if fresh && detente.ErrorCode(err) == detente.EEXISTS {
+			return nil
+		}
+		if err != nil {
 			return err
 		}
 		a := &detente.Alert{Key: "reciprocity/" + p, Time: now, Kind: detente.AlertReciprocity, Partner: p, Message: h.Detail()}
