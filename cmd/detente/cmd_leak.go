@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -34,6 +35,9 @@ func leakCommands() []*command {
 		}, leakVerifyFlags, runLeakVerify),
 	}
 }
+
+// maxFoundShown bounds the releases found that the human output lists.
+const maxFoundShown = 10
 
 type leakTraceArgs struct {
 	evidence string
@@ -96,7 +100,14 @@ func runLeakTrace(ctx context.Context, e *env, a *leakTraceArgs) error {
 		fmt.Fprintln(e.stdout, "no fingerprinted release found in the leak")
 		return nil
 	}
-	for _, o := range res.Objects {
+	// The releases the leak shows most of first.
+	found := slices.Clone(res.Objects)
+	slices.SortStableFunc(found, func(a, b trace.ObjectMatch) int { return b.Observed - a.Observed })
+	for i, o := range found {
+		if i == maxFoundShown {
+			fmt.Fprintf(e.stdout, "and %d more fingerprinted releases (--json lists them all)\n", len(res.Objects)-i)
+			break
+		}
 		fmt.Fprintf(e.stdout, "found %s (%s): %d of %d positions observed, %d ambiguous", o.Object, o.Version, o.Observed, o.Positions, o.Ambiguous)
 		if len(o.Canaries) > 0 {
 			fmt.Fprintf(e.stdout, ", canaries %s", strings.Join(o.Canaries, " "))

@@ -48,10 +48,11 @@ func agreementsOf(name string, now time.Time) []map[string]any {
 	}
 	switch name {
 	case "alpha":
-		// alpha expects charlie to give back at least as much as it gets
-		// (docs/ledger.md); charlie does not, and is held (reciprocity.go).
+		// alpha expects charlie, a partner that mostly takes, to give back
+		// half as much again as it gets (docs/ledger.md); charlie does not,
+		// and is held (reciprocity.go).
 		withCharlie := terms("charlie", "green", detente.OnwardThirdPartyRule)
-		withCharlie["reciprocity"] = map[string]any{"window": "720h", "min_ratio": 1.0, "action": detente.ReciprocityHold}
+		withCharlie["reciprocity"] = map[string]any{"window": "720h", "min_ratio": 1.5, "action": detente.ReciprocityHold}
 		return []map[string]any{terms("bravo", "amber", detente.OnwardThirdPartyRule), withCharlie}
 	case "bravo":
 		return []map[string]any{terms("alpha", "amber", detente.OnwardThirdPartyRule), terms("charlie", "green", detente.OnwardNone)}

@@ -10,7 +10,7 @@ import (
 
 // holdCharlie runs the first exchange between alpha and charlie and
 // applies alpha's reciprocity terms: charlie gives back less than alpha's
-// agreement asks (at least as much as it gets), so alpha holds new
+// agreement asks (half as much again as it gets), so alpha holds new
 // releases to charlie. What charlie already pulled stays with it.
 func (d *Demo) holdCharlie(ctx context.Context) error {
 	alpha, charlie := d.Agencies[0], d.Agencies[2]
@@ -38,8 +38,8 @@ func (d *Demo) holdCharlie(ctx context.Context) error {
 func (d *Demo) printReciprocity(w io.Writer) {
 	alpha := d.Agencies[0]
 	fmt.Fprintf(w, `
-Reciprocity: alpha's agreement with charlie asks charlie to give back at
-least as much as it gets, weighted (docs/ledger.md). It does not, so alpha
+Reciprocity: alpha's agreement with charlie asks charlie to give back half
+as much again as it gets, weighted (docs/ledger.md). It does not, so alpha
 holds new releases to charlie (the console's Ledger page charts it):
   go run ./cmd/detente ledger --dir %[1]s
   go run ./cmd/detente release check --dir %[1]s --object %[2]s --to charlie

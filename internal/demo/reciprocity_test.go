@@ -27,7 +27,7 @@ func TestDemoReciprocity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b := bs[0]; !b.Below(1) || b.Given == 0 || b.Received == 0 {
+	if b := bs[0]; !b.Below(1.5) || b.Given == 0 || b.Received == 0 {
 		t.Errorf("charlie's balance at alpha: given %d received %d ratio %v", b.Given, b.Received, b.Ratio)
 	}
 	hs, _ := alpha.Node.Ledger.Holds(ctx)

@@ -113,7 +113,7 @@ func (w *world) exchange(t *testing.T) {
 	w.receive(t, "charlie", signed(t, w.charlie, "C3", indicator(charlieID, detente.MarkingGreen, "[domain-name:value = 'two.example']")))
 	// bravo says what charlie said: a repeat.
 	w.receive(t, "bravo", signed(t, w.bravo, "C3", indicator(bravoTwo, detente.MarkingGreen, "[domain-name:value = 'two.example']")))
-	// alpha's own object back from bravo: already held, a duplicate.
+	// alpha's own object back from bravo: already held, but its own.
 	var own json.RawMessage
 	w.n.Store.View(context.Background(), func(tx detente.Tx) error {
 		o, err := tx.Object(context.Background(), ownGreen)
@@ -155,7 +155,7 @@ func TestLedgerFromLog(t *testing.T) {
 		t.Errorf("given %d received %d, want 3 and 5", b.Given, b.Received)
 	}
 	wantGiven := map[string]int{ledger.NoveltyNew: 2, ledger.NoveltyDuplicate: 1}
-	wantReceived := map[string]int{ledger.NoveltyNew: 1, ledger.NoveltyDuplicate: 2, ledger.NoveltyRepeat: 1, ledger.NoveltyOwn: 1}
+	wantReceived := map[string]int{ledger.NoveltyNew: 1, ledger.NoveltyDuplicate: 1, ledger.NoveltyRepeat: 1, ledger.NoveltyOwn: 2}
 	if !reflect.DeepEqual(b.GivenByNovelty, wantGiven) || !reflect.DeepEqual(b.ReceivedByNovelty, wantReceived) {
 		t.Errorf("by novelty: given %v received %v, want %v and %v", b.GivenByNovelty, b.ReceivedByNovelty, wantGiven, wantReceived)
 	}
@@ -165,8 +165,9 @@ func TestLedgerFromLog(t *testing.T) {
 	if want := g + g*1.25; !near(b.GivenWeight, want) {
 		t.Errorf("given weight %v, want %v", b.GivenWeight, want)
 	}
-	// Received: A1 new (1.5×1.5) + C3 repeat (0.1) + B2 own (1.5625×0.1).
-	if want := 2.25 + 0.1 + g*0.1; !near(b.ReceivedWeight, want) {
+	// Received: A1 new (1.5×1.5) + C3 repeat (0.1) + twice B2 own
+	// (1.5625×0.1); the duplicate weighs nothing.
+	if want := 2.25 + 0.1 + 2*g*0.1; !near(b.ReceivedWeight, want) {
 		t.Errorf("received weight %v, want %v", b.ReceivedWeight, want)
 	}
 	if b.Ratio == nil || !near(*b.Ratio, b.ReceivedWeight/b.GivenWeight) {

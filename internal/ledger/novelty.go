@@ -10,18 +10,20 @@ import (
 )
 
 // Received returns the worth of version v, received from a partner, for
-// the receipt's log entry: a duplicate when the store already held it
-// (added false), the node's own when self originated it, a repeat when
+// the receipt's log entry: the node's own when self originated it, a
+// duplicate when the store already held it (added false), a repeat when
 // another originator already asserted the same thing (assertionKey), new
 // otherwise. fields are v's parsed properties. It records what v asserts,
 // in tx, for the repeats to come.
 func Received(ctx context.Context, tx detente.Tx, v *detente.ObjectVersion, fields map[string]any, added bool, self detente.PublicKey) (Worth, error) {
 	novelty := NoveltyNew
 	switch {
+	case v.OriginKey().Equal(self):
+		// Its own object coming back: held already (or refused), but a
+		// re-release, not a mere duplicate (docs/ledger.md).
+		novelty = NoveltyOwn
 	case !added:
 		novelty = NoveltyDuplicate
-	case v.OriginKey().Equal(self):
-		novelty = NoveltyOwn
 	default:
 		if k := assertionKey(v, fields); k != "" {
 			origin := v.OriginKey().String()

@@ -115,7 +115,7 @@ func TestReciprocityHold(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Each side's views give the other's own objects back to it: "own"
-	// (giver) or "duplicate" (receiver), weighing little or nothing.
+	// on both sides, weighing little.
 	if b := bs[0]; b.GivenByNovelty[ledger.NoveltyNew] != 9 || b.ReceivedByNovelty[ledger.NoveltyNew] != 2 {
 		t.Errorf("alpha's ledger with bravo: given %v received %v, want 9 and 2 new", b.GivenByNovelty, b.ReceivedByNovelty)
 	}
