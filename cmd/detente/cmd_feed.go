@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"text/tabwriter"
 
 	"detente"
@@ -166,7 +167,9 @@ func runFeedRemove(ctx context.Context, e *env, a *feedNameArgs) error {
 }
 
 func runFeedPull(ctx context.Context, e *env, a *feedNameArgs) error {
-	n, err := openNode(ctx, e)
+	// Each object a feed sends that is refused is named on stderr, with
+	// its reason, not only counted.
+	n, err := openNodeDir(ctx, e.dir, slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
 		return err
 	}

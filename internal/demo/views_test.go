@@ -116,4 +116,49 @@ func TestDemoViewsSelfDescribing(t *testing.T) {
 	if views != 9 {
 		t.Errorf("%d views walked, want 9", views)
 	}
+
+	// Release bundles describe themselves too: every reference of every
+	// object in a bundle alpha releases is in the bundle (the interop
+	// check found release export without its TLP definitions, and with a
+	// releasable-to caveat left dangling).
+	alpha := d.Agencies[0]
+	objs, err := alpha.Node.FindObjects(ctx, detente.ObjectFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundles := 0
+	for _, o := range objs {
+		if o.Originator != detente.OriginSelf || o.Type == "marking-definition" {
+			continue
+		}
+		for _, p := range d.Agencies[1:] {
+			res, err := alpha.Node.Release(ctx, o.ID, p.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !res.Decision.Allowed {
+				continue
+			}
+			bundles++
+			in, err := stix.ParseBundle(res.Bundle)
+			if err != nil {
+				t.Fatalf("release of %s to %s: %v", o.ID, p.Name, err)
+			}
+			held := map[string]bool{}
+			for _, x := range in {
+				held[x.ID] = true
+			}
+			for _, x := range in {
+				refs := append(x.ToVersion().RefIDs(), x.ToVersion().Markings...)
+				for _, r := range refs {
+					if !held[detente.NormalID(r)] {
+						t.Errorf("release of %s to %s: %s references %s, not in the bundle", o.ID, p.Name, x.ID, r)
+					}
+				}
+			}
+		}
+	}
+	if bundles == 0 {
+		t.Error("no release allowed: nothing checked")
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -267,7 +268,12 @@ func (n *Node) Ingest(ctx context.Context, data []byte, opts IngestOptions) (*In
 
 // rejectedObject is the outcome of an object a partial ingest left out.
 func rejectedObject(id string, index int, err error) IngestedObject {
-	return IngestedObject{ID: id, Status: IngestRejected, Reason: detente.ErrorMessage(err), Index: &index}
+	// The id is the object's own field: the reason need not repeat it.
+	reason := detente.ErrorMessage(err)
+	if id != "" {
+		reason = strings.TrimPrefix(reason, id+": ")
+	}
+	return IngestedObject{ID: id, Status: IngestRejected, Reason: reason, Index: &index}
 }
 
 // prepareAll verifies or signs every object, on all cores: signatures

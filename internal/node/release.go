@@ -393,21 +393,18 @@ func (n *Node) bundle(ctx context.Context, tx detente.Tx, partner string, d dete
 		return nil, nil, "", err
 	}
 	var copies []*leak.Copy
-	var b strings.Builder
-	b.WriteString(`{"type":"bundle","id":"bundle--` + detente.NewUUID() + `","objects":[`)
-	written := 0
-	// The bundle describes itself: the predefined definitions its objects
-	// reference (TLP), and detente's extension-definitions (describe.go).
-	for _, raw := range view.BundleDefinitions(d.Closure) {
-		if written > 0 {
-			b.WriteByte(',')
-		}
-		b.Write(raw)
-		written++
+	inBundle := map[string]bool{}
+	for _, id := range d.Closure {
+		inBundle[detente.NormalID(id)] = true
 	}
+	// Each object as the partner receives it, without references to
+	// marking-definitions that do not travel with it (a caveat that must
+	// not leave the node), rather than left dangling.
+	var objs [][]byte
+	named := append([]string(nil), d.Closure...)
 	for _, id := range d.Closure {
 		if stix.IsPredefined(id) {
-			continue // written above
+			continue // written with the definitions
 		}
 		o, err := tx.Object(ctx, id)
 		if detente.ErrorCode(err) == detente.ENOTFOUND {
@@ -423,9 +420,35 @@ func (n *Node) bundle(ctx context.Context, tx detente.Tx, partner string, d dete
 		if bad != nil {
 			return nil, nil, id, bad
 		}
+		hidden := map[string]bool{}
+		refs := append([]string(nil), o.Markings...)
+		for _, g := range o.Granular {
+			refs = append(refs, g.Marking)
+		}
+		for _, m := range refs {
+			switch {
+			case stix.IsPredefined(m):
+				named = append(named, m)
+			case !inBundle[detente.NormalID(m)]:
+				hidden[detente.NormalID(m)] = true
+			}
+		}
+		if len(hidden) > 0 && o.Type != "marking-definition" {
+			if raw, err = view.WithoutMarkings(o, raw, hidden, n.signProjection); err != nil {
+				return nil, nil, id, err
+			}
+		}
 		if c != nil {
 			copies = append(copies, c)
 		}
+		objs = append(objs, raw)
+	}
+	var b strings.Builder
+	b.WriteString(`{"type":"bundle","id":"bundle--` + detente.NewUUID() + `","objects":[`)
+	written := 0
+	// The bundle describes itself: the predefined definitions its objects
+	// reference (TLP), and detente's extension-definitions.
+	for _, raw := range append(view.BundleDefinitions(named), objs...) {
 		if written > 0 {
 			b.WriteByte(',')
 		}

@@ -156,7 +156,7 @@ func (m *memSource) Add(ctx context.Context, c Caller, collectionID string, obje
 			continue
 		}
 		st.SuccessCount++
-		st.Successes = append(st.Successes, StatusDetail{ID: r.ID, Version: VersionStamp{r.Version}})
+		st.Successes = append(st.Successes, StatusDetail{ID: r.ID, Version: VersionStamp{Time: r.Version}})
 	}
 	m.statuses[st.ID] = memStatus{owner: c, st: st}
 	return st, nil

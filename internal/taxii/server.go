@@ -1,6 +1,7 @@
 package taxii
 
 import (
+	"bytes"
 	"context"
 	"detente/internal/httperr"
 	"encoding/json"
@@ -407,7 +408,7 @@ func (s *server) page(ctx context.Context, w http.ResponseWriter, r *http.Reques
 			m.Objects = append(m.Objects, ManifestRecord{
 				ID:        rec.ID,
 				DateAdded: Timestamp{rec.DateAdded},
-				Version:   VersionStamp{rec.Version},
+				Version:   VersionStamp{Time: rec.Version, Text: rec.VersionText},
 				MediaType: mt,
 			})
 		}
@@ -415,7 +416,7 @@ func (s *server) page(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	case epVersions:
 		v := Versions{More: more, Next: next}
 		for _, rec := range recs {
-			v.Versions = append(v.Versions, VersionStamp{rec.Version})
+			v.Versions = append(v.Versions, VersionStamp{Time: rec.Version, Text: rec.VersionText})
 		}
 		return s.writeJSON(w, http.StatusOK, v)
 	default:
@@ -619,10 +620,11 @@ func isTAXIIMediaType(contentType string) bool {
 }
 
 // ParseEnvelope parses the body of an add request (TAXII 2.1 §5.5): an
-// envelope whose "objects" is a non-empty list of JSON objects, each with a
-// string "type" and an "id" that is a STIX identifier of that type. It
-// returns the objects as they were sent; their other properties are for the
-// Source to validate.
+// envelope whose "objects" is a non-empty list of JSON objects. It returns
+// the objects as they were sent; everything else about them (a type, an
+// id of that type, the rest of STIX) is for the Source to validate, object
+// by object, so that one bad object is a failure in the status, not the
+// loss of the envelope's valid objects.
 func ParseEnvelope(body []byte) ([]json.RawMessage, error) {
 	var env map[string]json.RawMessage
 	if err := json.Unmarshal(body, &env); err != nil || env == nil {
@@ -640,16 +642,8 @@ func ParseEnvelope(body []byte) ([]json.RawMessage, error) {
 		return nil, errors.New("the envelope has no objects")
 	}
 	for i, o := range objects {
-		var props map[string]json.RawMessage
-		if err := json.Unmarshal(o, &props); err != nil || props == nil {
+		if t := bytes.TrimSpace(o); len(t) == 0 || t[0] != '{' {
 			return nil, fmt.Errorf("object %d is not a JSON object", i)
-		}
-		var typ, id string
-		if json.Unmarshal(props["type"], &typ) != nil || !typeRE.MatchString(typ) {
-			return nil, fmt.Errorf("object %d has no valid type", i)
-		}
-		if json.Unmarshal(props["id"], &id) != nil || !validID(id) || stixType(id) != typ {
-			return nil, fmt.Errorf("object %d has no valid id of type %s", i, typ)
 		}
 	}
 	return objects, nil

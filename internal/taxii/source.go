@@ -80,7 +80,12 @@ type Record struct {
 	ID        string // the STIX id
 	// Version is the version's modified timestamp, else its created
 	// timestamp, else DateAdded (objects without either, e.g. SCOs).
-	Version     time.Time
+	Version time.Time
+	// VersionText is Version as the object itself spells it (its
+	// modified or created property), when the Source knows it: manifests
+	// and versions write it as it is, so a client comparing strings sees
+	// one version, not two. Empty: FormatVersion(Version).
+	VersionText string
 	SpecVersion string // e.g. "2.1"
 	MediaType   string // e.g. STIXMediaType
 	Raw         []byte // the object's JSON as this caller may see it

@@ -42,7 +42,12 @@ type Timestamp struct{ time.Time }
 // ("2017-01-27T13:49:53.997Z", never "…53.997000Z": clients compare the
 // strings). It is read from any RFC 3339 form. The zero value is written
 // as nothing by the structs that carry it (omitzero).
-type VersionStamp struct{ time.Time }
+type VersionStamp struct {
+	time.Time
+	// Text, when set, is written instead: the version as the object
+	// spells its own modified (or created) property.
+	Text string
+}
 
 // FormatVersion returns t as VersionStamp writes it.
 func FormatVersion(t time.Time) string {
@@ -57,10 +62,20 @@ func FormatVersion(t time.Time) string {
 }
 
 // String returns the version as VersionStamp writes it.
-func (v VersionStamp) String() string { return FormatVersion(v.Time) }
+func (v VersionStamp) String() string {
+	if v.Text != "" {
+		return v.Text
+	}
+	return FormatVersion(v.Time)
+}
 
 // MarshalJSON implements json.Marshaler.
-func (v VersionStamp) MarshalJSON() ([]byte, error) { return json.Marshal(FormatVersion(v.Time)) }
+func (v VersionStamp) MarshalJSON() ([]byte, error) {
+	if v.Text != "" {
+		return json.Marshal(v.Text)
+	}
+	return json.Marshal(FormatVersion(v.Time))
+}
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (v *VersionStamp) UnmarshalJSON(b []byte) error {

@@ -34,7 +34,7 @@ var definitionRecords = func() []taxii.Record {
 			panic(err)
 		}
 		out = append(out, taxii.Record{Seq: int64(i + 1), DateAdded: definitionsAdded.Add(time.Duration(i) * time.Microsecond),
-			ID: o.ID, Version: recordVersion(o.ToVersion()), SpecVersion: "2.1", MediaType: taxii.STIXMediaType, Raw: raw})
+			ID: o.ID, Version: recordVersion(o.ToVersion()), VersionText: versionText(raw), SpecVersion: "2.1", MediaType: taxii.STIXMediaType, Raw: raw})
 	}
 	if len(out) >= definitionsSeqOffset {
 		panic("more definitions than their positions")
@@ -120,9 +120,27 @@ func (v *viewer) withoutHidden(ctx context.Context, o *detente.ObjectVersion, vd
 	if len(hidden) == 0 {
 		return nil
 	}
-	so, err := stix.ParseObject(vd.raw)
+	raw, err := WithoutMarkings(o, vd.raw, hidden, v.cfg.Sign)
+	if err == nil {
+		vd.raw = raw
+	}
 	if err != nil {
-		return fmt.Errorf("view of %s: %w", o.Key(), err)
+		Withhold(&vd.d, o.ID, err)
+		vd.ok = false
+		v.withheld = append(v.withheld, o)
+		v.withheldWhy = append(v.withheldWhy, vd.d)
+	}
+	return nil
+}
+
+// WithoutMarkings returns raw, what a partner receives of o, without its
+// references to the marking-definitions in hidden, signed again with sign
+// (a projection, as the node signs one). Marking-definitions themselves are
+// left as they are: STIX makes them immutable.
+func WithoutMarkings(o *detente.ObjectVersion, raw []byte, hidden map[string]bool, sign func(*detente.ObjectVersion, []byte) ([]byte, error)) ([]byte, error) {
+	so, err := stix.ParseObject(raw)
+	if err != nil {
+		return nil, fmt.Errorf("copy of %s: %w", o.Key(), err)
 	}
 	set := map[string]any{"object_marking_refs": nil, "granular_markings": nil}
 	var refs, granular []any
@@ -146,16 +164,10 @@ func (v *viewer) withoutHidden(ctx context.Context, o *detente.ObjectVersion, vd
 		set["granular_markings"] = granular
 	}
 	p, err := so.Amend(set)
-	if err == nil {
-		vd.raw, err = v.cfg.Sign(o, p.Raw)
-	}
 	if err != nil {
-		Withhold(&vd.d, o.ID, err)
-		vd.ok = false
-		v.withheld = append(v.withheld, o)
-		v.withheldWhy = append(v.withheldWhy, vd.d)
+		return nil, err
 	}
-	return nil
+	return sign(o, p.Raw)
 }
 
 // BundleDefinitions returns the predefined objects a release bundle of

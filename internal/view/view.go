@@ -279,6 +279,20 @@ func (v *viewer) selected(ctx context.Context, o *detente.ObjectVersion, q taxii
 	return (vs.First && first != nil && first.Seq == o.Seq) || (vs.Last && last != nil && last.Seq == o.Seq), nil
 }
 
+// versionText returns the version of the object raw as it spells it: its
+// modified property, else its created property, else "" (an SCO's version
+// is its date_added).
+func versionText(raw []byte) string {
+	var v struct{ Modified, Created string }
+	if json.Unmarshal(raw, &v) != nil {
+		return ""
+	}
+	if v.Modified != "" {
+		return v.Modified
+	}
+	return v.Created
+}
+
 func recordVersion(o *detente.ObjectVersion) time.Time {
 	switch {
 	case !o.Modified.IsZero():
@@ -360,6 +374,8 @@ func (v *viewer) storedRecords(ctx context.Context, q taxii.Query) ([]taxii.Reco
 			r := taxii.Record{Seq: o.Seq, DateAdded: o.Added, ID: o.ID, Version: recordVersion(o), SpecVersion: "2.1", MediaType: taxii.STIXMediaType}
 			if !q.WithoutRaw {
 				r.Raw = vd.raw
+			} else {
+				r.VersionText = versionText(vd.raw) // manifests and versions spell it as the object does
 			}
 			out = append(out, r)
 			v.served, v.servedVersions = append(v.served, vd.d), append(v.servedVersions, o)
@@ -442,8 +458,18 @@ func (s *taxiiSource) Add(ctx context.Context, c taxii.Caller, collection string
 	if err != nil {
 		return taxii.Status{}, err
 	}
+	spelt := map[string]string{} // each posted object's version as it spells it
+	for _, raw := range objects {
+		var head struct{ ID string }
+		if json.Unmarshal(raw, &head) == nil && head.ID != "" {
+			spelt[head.ID] = versionText(raw)
+		}
+	}
 	for _, o := range outs {
 		d := taxii.StatusDetail{ID: o.ID, Version: taxii.VersionStamp{Time: o.Modified}, Message: o.Message}
+		if !o.Modified.IsZero() {
+			d.Version.Text = spelt[o.ID]
+		}
 		if o.OK {
 			st.Successes = append(st.Successes, d)
 		} else {
