@@ -98,6 +98,23 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	cmd, rest := findCommand(args)
 	if cmd == nil {
+		// A command group alone ("detente feed", "detente feed --help")
+		// lists the group's commands.
+		if group := groupCommands(args[0]); len(group) > 0 {
+			help := len(args) > 1 && (args[1] == "-h" || args[1] == "--help" || args[1] == "help")
+			w, status := stderr, exitUsage
+			if help {
+				w, status = stdout, exitOK
+			}
+			if len(args) == 1 || help {
+				fmt.Fprintf(w, "Usage: detente %s COMMAND [flags]\n\nCommands:\n", args[0])
+				for _, c := range group {
+					fmt.Fprintf(w, "  %-20s %s\n", c.name, c.summary)
+				}
+				fmt.Fprintf(w, "\nRun 'detente %s COMMAND --help' for a command's flags and an example.\n", args[0])
+				return status
+			}
+		}
 		fmt.Fprintf(stderr, "detente: unknown command %q\nRun 'detente help' for the list of commands.\n", strings.Join(args[:min(2, len(args))], " "))
 		return exitUsage
 	}
@@ -125,6 +142,10 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitUsage
 	}
 	e.args = fs.Args()
+	if cmd.args == "" && len(e.args) > 0 {
+		fmt.Fprintf(stderr, "detente %s: unexpected argument %q: this command takes flags only\nRun 'detente %s --help' for usage.\n", cmd.name, e.args[0], cmd.name)
+		return exitUsage
+	}
 	err := inv.run(ctx, e)
 	var ue usageError
 	switch {
@@ -201,6 +222,19 @@ func commandByName(name string) *command {
 		}
 	}
 	return nil
+}
+
+// groupCommands returns the commands whose name starts with the word
+// group ("feed" → feed add, feed list, …), sorted by name.
+func groupCommands(group string) []*command {
+	var out []*command
+	for _, c := range commands() {
+		if strings.HasPrefix(c.name, group+" ") {
+			out = append(out, c)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
 }
 
 func printHelp(w io.Writer) {
