@@ -156,7 +156,7 @@ func (s *Service) Trace(ctx context.Context, leaked ...[]byte) (*Result, error) 
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("trace: %w", err)
+		return nil, err // the library's errors say "trace: " already
 	}
 	out := &Result{Result: res, seqs: seqs, Suspects: []Suspect{}, Scores: []Suspect{}, templates: map[string]*trace.Template{}}
 	for _, o := range res.Objects {
