@@ -1,9 +1,12 @@
 package detente_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +14,7 @@ import (
 
 // pkg is what `go list -json` says of one package.
 type pkg struct {
+	Dir        string
 	ImportPath string
 	Doc        string
 	Imports    []string
@@ -46,6 +50,38 @@ func TestPackageDocs(t *testing.T) {
 	for _, p := range listPackages(t) {
 		if len(p.GoFiles) > 0 && strings.TrimSpace(p.Doc) == "" {
 			t.Errorf("package %s has no doc comment", p.ImportPath)
+		}
+	}
+}
+
+// Size limits of docs/architecture.md: a file a reader can hold in mind,
+// and a composition root that wires capabilities rather than holding them.
+const (
+	maxFileLines = 900
+	maxNodeLines = 2500
+)
+
+// TestPackageSizes: no non-test file under internal/ is over maxFileLines
+// lines, and internal/node is under maxNodeLines in all.
+func TestPackageSizes(t *testing.T) {
+	for _, p := range listPackages(t) {
+		if !strings.HasPrefix(p.ImportPath, "detente/internal/") {
+			continue
+		}
+		total := 0
+		for _, f := range p.GoFiles {
+			b, err := os.ReadFile(filepath.Join(p.Dir, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := bytes.Count(b, []byte("\n"))
+			total += n
+			if n > maxFileLines {
+				t.Errorf("%s/%s has %d lines, over %d: split it by what its parts do", p.ImportPath, f, n, maxFileLines)
+			}
+		}
+		if p.ImportPath == "detente/internal/node" && total >= maxNodeLines {
+			t.Errorf("internal/node has %d lines, not under %d: a capability belongs in a package of its own", total, maxNodeLines)
 		}
 	}
 }

@@ -2,9 +2,7 @@ package node
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"strings"
 
 	"detente"
 	"detente/internal/ledger"
@@ -58,44 +56,11 @@ func (n *Node) SendFeedback(ctx context.Context, f ledger.Feedback) (*FeedbackRe
 	if !rel.Decision.Allowed {
 		return res, nil
 	}
-	if err := n.pushTo(ctx, o.Originator, rel.Bundle); err != nil {
+	if err := n.Federation.Push(ctx, o.Originator, rel.Bundle); err != nil {
 		res.DeliveryError = detente.ErrorMessage(err)
 		n.Logger.WarnContext(ctx, "feedback not pushed: the partner gets it on its next pull", "partner", o.Originator, "err", err)
 	} else {
 		res.Delivered = true
 	}
 	return res, nil
-}
-
-// pushTo adds the objects of bundle to partner's inbound collection.
-func (n *Node) pushTo(ctx context.Context, partner string, bundle json.RawMessage) error {
-	var p *detente.Partner
-	if err := n.Store.View(ctx, func(tx detente.Tx) (err error) { p, err = tx.Partner(ctx, partner); return }); err != nil {
-		return err
-	}
-	if p.URL == "" {
-		return detente.Errorf(detente.EINVALID, "partner %s has no URL", partner)
-	}
-	var b struct {
-		Objects []json.RawMessage `json:"objects"`
-	}
-	if err := json.Unmarshal(bundle, &b); err != nil {
-		return fmt.Errorf("push: %w", err)
-	}
-	hc, err := n.PartnerClient(p)
-	if err != nil {
-		return err
-	}
-	st, err := n.TAXIIClient(p, hc).Add(ctx, CollectionInbound, b.Objects)
-	if err != nil {
-		return err
-	}
-	if len(st.Failures) > 0 {
-		var why []string
-		for _, f := range st.Failures {
-			why = append(why, f.ID+": "+f.Message)
-		}
-		return detente.Errorf(detente.EDENIED, "%s refused: %s", partner, strings.Join(why, "; "))
-	}
-	return nil
 }
