@@ -166,7 +166,13 @@ type ObjectFilter struct {
 	// WithQuarantined includes quarantined versions, which are left out
 	// otherwise.
 	WithQuarantined bool
-	Limit           int // at most this many, 0 for no limit; ordered by Seq
+	// MultiVersion keeps only the versions of ids that have more than one
+	// version stored (counting quarantined ones only WithQuarantined): a
+	// TAXII page asks it of its ids to learn which have versions besides
+	// the one on the page, without reading every single-version object
+	// twice.
+	MultiVersion bool
+	Limit        int // at most this many, 0 for no limit; ordered by Seq
 	// Newest orders by Seq descending instead: the versions stored last
 	// first (with Limit, the last ones selected).
 	Newest bool

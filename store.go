@@ -197,6 +197,11 @@ type Tx interface {
 	// create set, an existing (kind, id) is EEXISTS instead and nothing
 	// changes: an atomic insert-if-absent.
 	PutDoc(ctx context.Context, kind, id string, doc []byte, create bool) error
+	// CreateDocs creates an empty document (kind, id) for each of ids that
+	// has none, in one statement, and reports for each whether this call
+	// created it: false for an id that had a document already, or that
+	// came earlier in ids. It is PutDoc with create set, for many ids.
+	CreateDocs(ctx context.Context, kind string, ids []string) ([]bool, error)
 	// Doc returns the document (kind, id).
 	Doc(ctx context.Context, kind, id string) ([]byte, error)
 	// Docs returns the documents of kind whose id starts with prefix,

@@ -53,31 +53,51 @@ func Received(ctx context.Context, tx detente.Tx, v *detente.ObjectVersion, fiel
 	return w, nil
 }
 
-// Given returns the worth of version v given to partner, whose key is
-// pkey, for the release's log entry, and records the gift in tx: a
-// duplicate when v was given to the partner before, the partner's own
-// when it originated v, new otherwise. The giver cannot know what the
-// partner holds from others: it never records a repeat (docs/ledger.md).
-func Given(ctx context.Context, tx detente.Tx, partner string, pkey detente.PublicKey, v *detente.ObjectVersion) (Worth, error) {
-	if len(pkey) > 0 && v.OriginKey().Equal(pkey) {
-		return WorthOf(v, NoveltyOwn), nil
+// Given returns the worth of each of vs given to partner, whose key is
+// pkey, for the release's log entry, and records the gifts in tx: a
+// duplicate when the version was given to the partner before (or comes
+// earlier in vs), the partner's own when it originated it, new
+// otherwise. The giver cannot know what the partner holds from others:
+// it never records a repeat (docs/ledger.md). The gifts are recorded in
+// one statement however many versions a page holds.
+func Given(ctx context.Context, tx detente.Tx, partner string, pkey detente.PublicKey, vs []*detente.ObjectVersion) ([]Worth, error) {
+	out := make([]Worth, len(vs))
+	var (
+		keys []string
+		at   []int // the index in vs of each of keys
+	)
+	for i, v := range vs {
+		if len(pkey) > 0 && v.OriginKey().Equal(pkey) {
+			out[i] = WorthOf(v, NoveltyOwn)
+			continue
+		}
+		keys, at = append(keys, partner+" "+v.Key()), append(at, i)
 	}
-	var w Worth
-	err := tx.PutDoc(ctx, docGiven, partner+" "+v.Key(), nil, true)
-	switch {
-	case err == nil:
-		w = WorthOf(v, NoveltyNew)
-	case detente.ErrorCode(err) == detente.EEXISTS:
-		w = WorthOf(v, NoveltyDuplicate)
-	default:
-		return Worth{}, err
-	}
-	if len(pkey) > 0 {
-		if w.Feedback, err = feedbackTo(ctx, tx, v, pkey); err != nil {
-			return Worth{}, err
+	if len(keys) > 0 {
+		created, err := tx.CreateDocs(ctx, docGiven, keys)
+		if err != nil {
+			return nil, err
+		}
+		for j, i := range at {
+			novelty := NoveltyDuplicate
+			if created[j] {
+				novelty = NoveltyNew
+			}
+			out[i] = WorthOf(vs[i], novelty)
 		}
 	}
-	return w, nil
+	if len(pkey) > 0 {
+		for i, v := range vs {
+			if out[i].Novelty == NoveltyOwn {
+				continue
+			}
+			var err error
+			if out[i].Feedback, err = feedbackTo(ctx, tx, v, pkey); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
 }
 
 // feedbackTo reports whether v is a sighting or opinion about an object

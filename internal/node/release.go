@@ -359,8 +359,8 @@ func (n *Node) givenWorth(ctx context.Context, tx detente.Tx, partner string, cl
 		return nil, nil, err
 	}
 	var (
-		keys  []string
-		worth []ledger.Worth
+		keys []string
+		vs   []*detente.ObjectVersion
 	)
 	for _, id := range closure {
 		if _, isTLP := detente.TLPOfMarking(id); isTLP {
@@ -373,11 +373,11 @@ func (n *Node) givenWorth(ctx context.Context, tx detente.Tx, partner string, cl
 		if err != nil {
 			return nil, nil, err
 		}
-		w, err := ledger.Given(ctx, tx, partner, p.Key, o)
-		if err != nil {
-			return nil, nil, err
-		}
-		keys, worth = append(keys, o.Key()), append(worth, w)
+		keys, vs = append(keys, o.Key()), append(vs, o)
+	}
+	worth, err := ledger.Given(ctx, tx, partner, p.Key, vs)
+	if err != nil {
+		return nil, nil, err
 	}
 	return keys, worth, nil
 }

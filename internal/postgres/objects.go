@@ -392,6 +392,13 @@ func (t *Tx) Objects(ctx context.Context, f detente.ObjectFilter) ([]*detente.Ob
 	if !f.WithQuarantined {
 		where = append(where, "quarantine = ''")
 	}
+	if f.MultiVersion {
+		other := "SELECT 1 FROM objects AS other WHERE other.id = objects.id AND other.seq <> objects.seq"
+		if !f.WithQuarantined {
+			other += " AND other.quarantine = ''"
+		}
+		where = append(where, "EXISTS ("+other+")")
+	}
 	floor := "" // the first seq added after f.AddedAfter, less one
 	if !f.AddedAfter.IsZero() {
 		if f.LatestOnly {

@@ -109,6 +109,33 @@ func (t *Tx) PutDoc(ctx context.Context, kind, id string, doc []byte, create boo
 	return nil
 }
 
+// CreateDocs implements detente.Tx with one INSERT over the array of ids
+// that returns the ids it inserted.
+func (t *Tx) CreateDocs(ctx context.Context, kind string, ids []string) ([]bool, error) {
+	if t.readOnly {
+		return nil, errReadOnly
+	}
+	created := make(map[string]bool, len(ids))
+	err := t.each(ctx, `INSERT INTO docs (kind, id, doc) SELECT $1, u.id, '\x'::bytea FROM unnest($2::text[]) AS u(id)
+		ON CONFLICT (kind, id) DO NOTHING RETURNING id`, []any{kind, ids}, func(rows pgx.Rows) error {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		created[id] = true
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", kind, err)
+	}
+	out := make([]bool, len(ids))
+	for i, id := range ids {
+		out[i] = created[id]
+		delete(created, id)
+	}
+	return out, nil
+}
+
 // Doc implements detente.Tx.
 func (t *Tx) Doc(ctx context.Context, kind, id string) ([]byte, error) {
 	var b []byte

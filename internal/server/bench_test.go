@@ -3,7 +3,9 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -96,7 +98,12 @@ func BenchmarkTAXIIPage1M(b *testing.B) {
 // benchTAXIIPage1M runs BenchmarkTAXIIPage1M with alpha serving the pages,
 // on whichever store alpha has.
 func benchTAXIIPage1M(b *testing.B, alpha *peer) {
-	const size = 1_000_000
+	size := 1_000_000
+	// DETENTE_BENCH_PAGE_STORE=100000 profiles the same page over a
+	// smaller store, quicker to fill.
+	if v, err := strconv.Atoi(os.Getenv("DETENTE_BENCH_PAGE_STORE")); err == nil && v > 2000 {
+		size = v
+	}
 	bravo := startPeer(b, "bravo")
 	link(b, alpha, bravo, "amber", "indicator")
 	fill(b, alpha, size)

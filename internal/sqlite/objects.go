@@ -294,6 +294,13 @@ func (t *Tx) Objects(ctx context.Context, f detente.ObjectFilter) ([]*detente.Ob
 	if !f.WithQuarantined {
 		where = append(where, "quarantine = ''")
 	}
+	if f.MultiVersion {
+		other := "SELECT 1 FROM objects AS other WHERE other.id = objects.id AND other.seq <> objects.seq"
+		if !f.WithQuarantined {
+			other += " AND other.quarantine = ''"
+		}
+		where = append(where, "EXISTS ("+other+")")
+	}
 	afterSeq := f.AfterSeq
 	if !f.AddedAfter.IsZero() {
 		// Added increases strictly with Seq, so "added after t" is "seq

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"detente"
@@ -107,6 +108,52 @@ func (t *Tx) PutDoc(ctx context.Context, kind, id string, doc []byte, create boo
 		return detente.Errorf(detente.EEXISTS, "%s %s already exists", kind, id)
 	}
 	return nil
+}
+
+// createDocsChunk is how many documents one CreateDocs statement inserts:
+// two parameters each, well under SQLite's limit on parameters.
+const createDocsChunk = 500
+
+// CreateDocs implements detente.Tx with multi-row INSERTs that return the
+// ids they inserted.
+func (t *Tx) CreateDocs(ctx context.Context, kind string, ids []string) ([]bool, error) {
+	created := make(map[string]bool, len(ids))
+	for start := 0; start < len(ids); start += createDocsChunk {
+		chunk := ids[start:min(len(ids), start+createDocsChunk)]
+		args := make([]any, 0, 2*len(chunk))
+		for _, id := range chunk {
+			args = append(args, kind, id)
+		}
+		q := `INSERT INTO docs (kind, id, doc) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, x''), ", len(chunk)), ", ") +
+			` ON CONFLICT (kind, id) DO NOTHING RETURNING id`
+		rows, err := t.tx.QueryContext(ctx, q, args...) // shape varies with the chunk: not cached
+		if err != nil {
+			return nil, fmt.Errorf("create %s: %w", kind, translate(err))
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("create %s: %w", kind, translate(err))
+			}
+			created[id] = true
+		}
+		if err := rows.Close(); err != nil {
+			return nil, fmt.Errorf("create %s: %w", kind, translate(err))
+		}
+	}
+	return createdInOrder(ids, created), nil
+}
+
+// createdInOrder answers CreateDocs from the set of ids inserted: an id
+// repeated in ids was created by its first occurrence only.
+func createdInOrder(ids []string, created map[string]bool) []bool {
+	out := make([]bool, len(ids))
+	for i, id := range ids {
+		out[i] = created[id]
+		delete(created, id)
+	}
+	return out
 }
 
 // Doc implements detente.Tx.

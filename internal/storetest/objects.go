@@ -224,6 +224,8 @@ func testObjectFilter(t *testing.T, s detente.Store) {
 			{"newest", detente.ObjectFilter{Newest: true, Limit: 2}, 2},
 			{"newest+latest", detente.ObjectFilter{Newest: true, LatestOnly: true}, 3},
 			{"newest+latest+before", detente.ObjectFilter{Newest: true, LatestOnly: true, BeforeSeq: all[5].Seq, Limit: 1}, 1},
+			{"multiversion+ids", detente.ObjectFilter{IDs: ids[1:], MultiVersion: true}, 4},
+			{"multiversion+latest", detente.ObjectFilter{MultiVersion: true, LatestOnly: true}, 3},
 		}
 		for _, c := range cases {
 			got, err := tx.Objects(ctx, c.f)
@@ -297,6 +299,16 @@ func testQuarantine(t *testing.T, s detente.Store) {
 		got, _ = tx.Objects(ctx, detente.ObjectFilter{WithQuarantined: true})
 		if len(got) != 2 {
 			t.Errorf("Objects WithQuarantined = %d, want 2", len(got))
+		}
+		// One version in force and one quarantined: several versions only
+		// when the quarantined one counts.
+		got, _ = tx.Objects(ctx, detente.ObjectFilter{IDs: []string{ind}, MultiVersion: true})
+		if len(got) != 0 {
+			t.Errorf("Objects MultiVersion = %d, want 0", len(got))
+		}
+		got, _ = tx.Objects(ctx, detente.ObjectFilter{IDs: []string{ind}, MultiVersion: true, WithQuarantined: true})
+		if len(got) != 2 {
+			t.Errorf("Objects MultiVersion WithQuarantined = %d, want 2", len(got))
 		}
 		v, err := tx.ObjectVersion(ctx, ind, q.Modified)
 		if err != nil || v.Quarantine != q.Quarantine {

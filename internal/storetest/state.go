@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -111,6 +112,45 @@ func testDocs(t *testing.T, s detente.Store) {
 	view(t, s, func(ctx context.Context, tx detente.Tx) error {
 		_, err := tx.Doc(ctx, "channel", "c/1")
 		wantCode(t, err, detente.ENOTFOUND)
+		return nil
+	})
+	// CreateDocs: created once, never replacing; a repeat within one call
+	// is created by its first occurrence; more ids than one statement of
+	// a driver may carry.
+	ids := []string{"c/2", "n/1", "n/2", "n/1", "c/1"}
+	for i := range 1200 {
+		ids = append(ids, fmt.Sprintf("bulk/%04d", i))
+	}
+	ids = append(ids, "bulk/0000")
+	var created []bool
+	update(t, s, func(ctx context.Context, tx detente.Tx) (err error) {
+		created, err = tx.CreateDocs(ctx, "channel", ids)
+		return
+	})
+	want := []bool{false, true, true, false, true}
+	for range 1200 {
+		want = append(want, true)
+	}
+	want = append(want, false)
+	if !slices.Equal(created, want) {
+		t.Errorf("CreateDocs = %d answers %v…, want %d %v…", len(created), created[:min(6, len(created))], len(want), want[:6])
+	}
+	update(t, s, func(ctx context.Context, tx detente.Tx) (err error) {
+		created, err = tx.CreateDocs(ctx, "channel", []string{"n/2", "n/3"})
+		return
+	})
+	if !slices.Equal(created, []bool{false, true}) {
+		t.Errorf("CreateDocs again = %v, want [false true]", created)
+	}
+	view(t, s, func(ctx context.Context, tx detente.Tx) error {
+		b, err := tx.Doc(ctx, "channel", "c/2")
+		if err != nil || string(b) != `{"a":22}` {
+			t.Errorf("Doc(c/2) after CreateDocs = %s, %v: an existing document must stay", b, err)
+		}
+		ds, err := tx.Docs(ctx, "channel", "bulk/", 0)
+		if err != nil || len(ds) != 1200 {
+			t.Errorf("Docs(bulk/) = %d, %v, want 1200", len(ds), err)
+		}
 		return nil
 	})
 }

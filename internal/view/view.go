@@ -303,8 +303,10 @@ func recordVersion(o *detente.ObjectVersion) time.Time {
 	return o.Added
 }
 
-// loadVersions reads every version of the objects of one batch in one
-// query, for match[version] first/last, instead of a query per object.
+// loadVersions learns every version of the objects of one batch, for
+// match[version] first/last, in one query instead of a query per object:
+// it reads only the ids that have other versions stored, since an id with
+// a single version has just the one on the page.
 func (v *viewer) loadVersions(ctx context.Context, objs []*detente.ObjectVersion) error {
 	ids := make([]string, 0, len(objs))
 	for _, o := range objs {
@@ -315,15 +317,17 @@ func (v *viewer) loadVersions(ctx context.Context, objs []*detente.ObjectVersion
 	if len(ids) == 0 {
 		return nil
 	}
-	vs, err := v.tx.Objects(ctx, detente.ObjectFilter{IDs: ids, WithQuarantined: v.partner != ""})
+	vs, err := v.tx.Objects(ctx, detente.ObjectFilter{IDs: ids, MultiVersion: true, WithQuarantined: v.partner != ""})
 	if err != nil {
 		return err
 	}
-	for _, id := range ids {
-		v.versions[id] = nil
-	}
 	for _, o := range vs {
 		v.versions[o.ID] = append(v.versions[o.ID], o)
+	}
+	for _, o := range objs {
+		if _, ok := v.versions[o.ID]; !ok {
+			v.versions[o.ID] = []*detente.ObjectVersion{o}
+		}
 	}
 	return nil
 }
@@ -421,11 +425,9 @@ func (s *taxiiSource) recordReleases(ctx context.Context, partner string, v *vie
 		if err != nil {
 			return err
 		}
-		worth := make([]ledger.Worth, len(keys))
-		for i, o := range v.servedVersions {
-			if worth[i], err = ledger.Given(ctx, tx, partner, p.Key, o); err != nil {
-				return err
-			}
+		worth, err := ledger.Given(ctx, tx, partner, p.Key, v.servedVersions)
+		if err != nil {
+			return err
 		}
 		return s.cfg.Record(ctx, tx, partner, map[string]any{"allowed": true, "via": "taxii", "objects": keys, "worth": worth}, v.copies)
 	})
