@@ -167,6 +167,28 @@ func mayHoldMarkup(raw []byte) bool {
 	return bytes.Contains(raw, []byte("[[")) || bytes.Contains(raw, []byte("{{canary:"))
 }
 
+// Display returns v as its recipients see it, less their variations:
+// for a marked version, its markup resolved to the first wording and the
+// declared canaries (the form Prepare validated at ingest), canonical; for
+// any other version, v.Raw. The local copy of a marked version is not
+// valid STIX where a canary stands for a timestamp, so whatever checks
+// what partners will receive checks this instead.
+func (s *Service) Display(ctx context.Context, tx detente.Tx, v *detente.ObjectVersion) ([]byte, error) {
+	marked, err := s.Marked(ctx, tx, v)
+	if err != nil || !marked {
+		return v.Raw, err
+	}
+	t, err := s.template(v)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := json.Marshal(t.Strip())
+	if err != nil {
+		return nil, fmt.Errorf("marked version %s: %w", v.Key(), err)
+	}
+	return stix.Canonicalize(raw)
+}
+
 // template returns the parsed template of a marked version.
 func (s *Service) template(v *detente.ObjectVersion) (*trace.Template, error) {
 	k := versionKey(v.ID, v.Modified)

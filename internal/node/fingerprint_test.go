@@ -269,3 +269,32 @@ func TestFingerprintTerms(t *testing.T) {
 		t.Fatalf("release to foxtrot: %v %+v", err, res)
 	}
 }
+
+// TestFingerprintedGranularNoFalseWarning: a fingerprinted object whose
+// time canary stands for a timestamp, and whose granular marking redacts a
+// property for partners, is checked at ingest in the form partners
+// receive. Its local copy (markup in first_seen) is not valid STIX, and
+// checking that copy warned that the object would be withheld from every
+// partner when it would not.
+func TestFingerprintedGranularNoFalseWarning(t *testing.T) {
+	n, _ := setupFingerprint(t, 4)
+	ctx := context.Background()
+	actor := map[string]any{"type": "threat-actor", "spec_version": "2.1", "id": "threat-actor--9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d",
+		"created": "2026-03-01T10:00:00.000Z", "modified": "2026-03-01T10:00:00.000Z",
+		"name": "Cell [[K|Kilo]]", "first_seen": "{{canary:time:2026-02-01T10:00:00Z~15m}}",
+		"description":         "Seen at {{canary:subdomain:sinkhole.example.net}}; source [[protected|sensitive]].",
+		"object_marking_refs": []string{detente.MarkingGreen},
+		"granular_markings":   []any{map[string]any{"marking_ref": detente.MarkingRed, "selectors": []string{"description"}}}}
+	res, err := n.Ingest(ctx, bundle(actor), node.IngestOptions{Fingerprint: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range res.Warnings {
+		if strings.Contains(w, "withheld") {
+			t.Errorf("false warning: %s", w)
+		}
+	}
+	if len(res.Objects) != 1 || res.Objects[0].Marks != 4 {
+		t.Fatalf("objects = %+v, want one with 4 marks", res.Objects)
+	}
+}

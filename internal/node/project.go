@@ -72,7 +72,8 @@ func cutRedacted(s string) (id, sel string, ok bool) {
 // unreleasable returns a warning for each stored version whose granular
 // markings leave an invalid projection for a partner an agreement in
 // force would otherwise release it to: it will be withheld from that
-// partner.
+// partner. A fingerprinted version is checked in the form partners
+// receive, not as the local copy with its markup.
 func (n *Node) unreleasable(ctx context.Context, vs []*detente.ObjectVersion) ([]string, error) {
 	var marked []*detente.ObjectVersion
 	for _, v := range vs {
@@ -105,7 +106,11 @@ func (n *Node) unreleasable(ctx context.Context, vs []*detente.ObjectVersion) ([
 				if !d.Allowed || len(sels) == 0 {
 					continue
 				}
-				if _, err := stix.Project(v.Raw, sels); err != nil {
+				raw, err := n.Leak.Display(ctx, tx, v)
+				if err != nil {
+					return err
+				}
+				if _, err := stix.Project(raw, sels); err != nil {
 					out = append(out, fmt.Sprintf("%s will be withheld from %s: removing %s leaves an object that is not valid STIX (%s)",
 						v.ID, p.Name, strings.Join(sels, ", "), detente.ErrorMessage(err)))
 				}
