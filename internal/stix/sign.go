@@ -289,6 +289,27 @@ func Verify(raw []byte) (signer detente.PublicKey, signed bool, err error) {
 	return o.Verify()
 }
 
+// VerifyTemplate checks the detente signature of a fingerprint template:
+// this node's local copy of an object ingested with fingerprint markup,
+// which is JSON but not valid STIX where a canary stands for a timestamp.
+// It decodes raw without validating it as STIX, so use it only for such a
+// copy, never for what arrives from outside.
+func VerifyTemplate(raw []byte) (signer detente.PublicKey, signed bool, err error) {
+	v, err := decodeJSON(raw)
+	if err != nil {
+		return nil, false, syntaxErr(err)
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, false, &ValidationError{Message: "a STIX object must be a JSON object"}
+	}
+	id, _ := m["id"].(string)
+	if _, ok := m["extensions"].(map[string]any); !ok {
+		return nil, false, nil
+	}
+	return (&Object{ID: id, Fields: m, Raw: raw}).Verify()
+}
+
 // Verify checks o's detente signature; see the package-level Verify.
 func (o *Object) Verify() (signer detente.PublicKey, signed bool, err error) {
 	ext := o.detenteExt()

@@ -94,3 +94,42 @@ func TestTracePage(t *testing.T) {
 		t.Fatalf("upload: %d\n%s", up.StatusCode, page)
 	}
 }
+
+// TestObjectPageFingerprintTemplate: the object page of this node's
+// fingerprint template, whose time canary stands for a timestamp (so it
+// is not valid STIX), shows its signature as valid, by this node; an
+// edited template does not verify.
+func TestObjectPageFingerprintTemplate(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	id := "threat-actor--" + uuid4()
+	ts := stix.FormatTimestamp(f.now.Add(-time.Hour))
+	actor := map[string]any{"type": "threat-actor", "spec_version": "2.1", "id": id, "created": ts, "modified": ts,
+		"name": "Cell [[K|Kilo]]", "first_seen": "{{canary:time:2026-02-01T10:00:00Z~15m}}",
+		"description":         "Seen at {{canary:subdomain:sinkhole.example.net}}.",
+		"object_marking_refs": []string{detente.MarkingGreen}}
+	b, _ := json.Marshal(actor)
+	if _, err := f.node.Ingest(ctx, b, node.IngestOptions{Fingerprint: true}); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := f.as(t, detente.RoleAnalyst).get("/objects/" + id)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET object: %d", resp.StatusCode)
+	}
+	if !strings.Contains(body, "✓ valid</span>, signed by this node") || strings.Contains(body, "does not verify") {
+		t.Errorf("the template's signature is not shown valid:\n%s", body)
+	}
+
+	vs, err := f.node.ObjectVersions(ctx, id)
+	if err != nil || len(vs) != 1 {
+		t.Fatalf("versions: %v %d", err, len(vs))
+	}
+	edited := *vs[0]
+	edited.Raw = bytes.Replace(vs[0].Raw, []byte("Kilo"), []byte("Lima"), 1)
+	if s := viewSignature(&edited, f.node.PublicKey(), nil); s.Status != "invalid" {
+		t.Errorf("an edited template: %+v, want invalid", s)
+	}
+	if s := viewSignature(vs[0], f.node.PublicKey(), nil); s.Status != "valid" || s.Who != "this node" {
+		t.Errorf("the template: %+v, want valid by this node", s)
+	}
+}
