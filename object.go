@@ -210,24 +210,38 @@ func (o *ObjectVersion) RefIDs() []string {
 // SupersededDetail is the sentence that follows QuarantineSuperseded.
 const SupersededDetail = "the owner's own signed versions of this id are held"
 
+// Held is what a store holds of an id that already has an owner, as
+// ApplyOwnership needs it.
+type Held struct {
+	// Others is whether a version of the id with another Modified is
+	// stored.
+	Others bool
+	// OwnerSigned is whether a version signed by the owner is stored.
+	OwnerSigned bool
+	// OwnerDated is whether a version the owner originated has a created
+	// time: the id names the owner's object, not a value anyone may
+	// observe. A version without one from someone else is then foreign,
+	// however its sender dressed it (a custom type's bytes decide whether
+	// it is an observable).
+	OwnerDated bool
+}
+
 // ApplyOwnership applies id ownership to o, a version about to be stored
-// for an id that already has an owner (see Tx.PutObject). others is
-// whether a version of the id with another Modified is stored, and
-// ownerSigned whether a version signed by the owner is. It quarantines o
-// when the rules say so, and reports whether storing o supersedes the
-// relayed copies of the id: o is signed by the owner itself. Both stores
-// call it, so they decide alike.
-func ApplyOwnership(o *ObjectVersion, owner PublicKey, others, ownerSigned bool) (supersede bool) {
+// for an id that already has an owner (see Tx.PutObject), given what is
+// held of the id. It quarantines o when the rules say so, and reports
+// whether storing o supersedes the relayed copies of the id: o is signed
+// by the owner itself. Both stores call it, so they decide alike.
+func ApplyOwnership(o *ObjectVersion, owner PublicKey, held Held) (supersede bool) {
 	switch {
-	case !o.OriginKey().Equal(owner) && o.Observable():
+	case !o.OriginKey().Equal(owner) && o.Observable() && !held.OwnerDated:
 		return false // each originator's observation is its own
 	case !o.OriginKey().Equal(owner):
 		o.AddQuarantine(QuarantineForeign, "the id belongs to "+owner.String()+", this version comes from "+o.OriginKey().String())
 		return false
-	case o.Type == "marking-definition" && others:
+	case o.Type == "marking-definition" && held.Others:
 		o.AddQuarantine(QuarantineImmutable, "a marking-definition has one version and "+o.ID+" already has one")
 		return false
-	case o.Relayed() && ownerSigned:
+	case o.Relayed() && held.OwnerSigned:
 		o.AddQuarantine(QuarantineSuperseded, SupersededDetail)
 		return false
 	}

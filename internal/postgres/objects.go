@@ -71,17 +71,18 @@ func (t *Tx) PutObject(ctx context.Context, o *detente.ObjectVersion) (bool, err
 	// Ownership, under the write head: no other transaction stores a
 	// version of the id meanwhile.
 	var (
-		owner               []byte
-		others, ownerSigned bool
+		owner []byte
+		held  detente.Held
 	)
 	if _, err := t.one(ctx, `SELECT w.owner,
 			EXISTS (SELECT 1 FROM objects WHERE id = $1 AND modified <> $2),
-			EXISTS (SELECT 1 FROM objects WHERE id = $1 AND signer = w.owner)
+			EXISTS (SELECT 1 FROM objects WHERE id = $1 AND signer = w.owner),
+			EXISTS (SELECT 1 FROM objects WHERE id = $1 AND created <> 0 AND coalesce(origin, signer, '\x'::bytea) = coalesce(w.owner, '\x'::bytea))
 		FROM (SELECT (SELECT owner FROM owners WHERE id = $1) AS owner) w`,
-		[]any{o.ID, nanos(o.Modified)}, &owner, &others, &ownerSigned); err != nil {
+		[]any{o.ID, nanos(o.Modified)}, &owner, &held.Others, &held.OwnerSigned, &held.OwnerDated); err != nil {
 		return false, fmt.Errorf("insert object %s: %w", o.ID, err)
 	}
-	supersede := owner != nil && detente.ApplyOwnership(o, owner, others, ownerSigned)
+	supersede := owner != nil && detente.ApplyOwnership(o, owner, held)
 	seq := t.head.objects + 1
 	added := max(time.Now().UnixMicro()*1000, t.head.added+1000) // µs, unique, increasing
 	tag, err := t.exec(ctx, `INSERT INTO objects (`+objectCols+`)
@@ -189,6 +190,7 @@ func (t *Tx) PutObjects(ctx context.Context, vs []*detente.ObjectVersion) ([]det
 		versions    map[version]*stored
 		modified    map[int64]bool // the Modified times of the versions
 		ownerSigned bool
+		ownerDated  bool  // a version the owner originated has a created time
 		relayed     []int // column indexes of relayed copies inserted by the batch
 	}
 	for _, v := range vs {
@@ -200,6 +202,7 @@ func (t *Tx) PutObjects(ctx context.Context, vs []*detente.ObjectVersion) ([]det
 	}
 	state := map[string]*idState{}
 	err := t.each(ctx, `SELECT k.id, w.owner, o.modified, o.seq, o.added, o.signer IS NOT DISTINCT FROM w.owner, o.quarantine, o.signer,
+			o.created <> 0 AND coalesce(o.origin, o.signer, '\x'::bytea) = coalesce(w.owner, '\x'::bytea),
 			CASE WHEN (o.id, o.modified) IN (SELECT * FROM unnest($1::text[], $2::bigint[])) THEN o.raw END
 		FROM (SELECT DISTINCT unnest($1::text[]) AS id) k
 		LEFT JOIN owners w ON w.id = k.id
@@ -210,10 +213,11 @@ func (t *Tx) PutObjects(ctx context.Context, vs []*detente.ObjectVersion) ([]det
 				owner, raw      []byte
 				mod, seq, added *int64
 				signedByOwner   *bool
+				datedByOwner    *bool
 				quarantine      *string
 				signer          []byte
 			)
-			if err := rows.Scan(&id, &owner, &mod, &seq, &added, &signedByOwner, &quarantine, &signer, &raw); err != nil {
+			if err := rows.Scan(&id, &owner, &mod, &seq, &added, &signedByOwner, &quarantine, &signer, &datedByOwner, &raw); err != nil {
 				return err
 			}
 			st := state[id]
@@ -225,6 +229,7 @@ func (t *Tx) PutObjects(ctx context.Context, vs []*detente.ObjectVersion) ([]det
 				st.versions[version{*mod, string(signer)}] = &stored{seq: *seq, added: *added, raw: raw, quarantine: *quarantine, col: -1}
 				st.modified[*mod] = true
 				st.ownerSigned = st.ownerSigned || (signedByOwner != nil && *signedByOwner)
+				st.ownerDated = st.ownerDated || (datedByOwner != nil && *datedByOwner)
 			}
 			return nil
 		})
@@ -263,7 +268,7 @@ func (t *Tx) PutObjects(ctx context.Context, vs []*detente.ObjectVersion) ([]det
 			ownerIDs, owners = append(ownerIDs, v.ID), append(owners, st.owner)
 		} else {
 			others := len(st.modified) > 1 || (len(st.modified) == 1 && !st.modified[k.modified])
-			supersede = detente.ApplyOwnership(v, st.owner, others, st.ownerSigned)
+			supersede = detente.ApplyOwnership(v, st.owner, detente.Held{Others: others, OwnerSigned: st.ownerSigned, OwnerDated: st.ownerDated})
 		}
 		seq++
 		last = max(time.Now().UnixMicro()*1000, last+1000) // µs, unique, increasing
@@ -272,6 +277,9 @@ func (t *Tx) PutObjects(ctx context.Context, vs []*detente.ObjectVersion) ([]det
 		st.modified[k.modified] = true
 		if v.Signer.Equal(st.owner) {
 			st.ownerSigned = true
+		}
+		if v.OriginKey().Equal(st.owner) && !v.Created.IsZero() {
+			st.ownerDated = true
 		}
 		if supersede {
 			// Relayed copies this batch inserted are superseded in the

@@ -148,13 +148,15 @@ func (t *Tx) ownership(ctx context.Context, o *detente.ObjectVersion) (ownership
 	if err != nil {
 		return ownership{}, translate(err)
 	}
-	var others, ownerSigned bool
+	var held detente.Held
 	err = t.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM objects WHERE id = ? AND modified <> ?),
-		EXISTS (SELECT 1 FROM objects WHERE id = ? AND signer = ?)`, o.ID, nanos(o.Modified), o.ID, owner).Scan(&others, &ownerSigned)
+		EXISTS (SELECT 1 FROM objects WHERE id = ? AND signer = ?),
+		EXISTS (SELECT 1 FROM objects WHERE id = ? AND created <> 0 AND coalesce(origin, signer, x'') = ?)`,
+		o.ID, nanos(o.Modified), o.ID, owner, o.ID, owner).Scan(&held.Others, &held.OwnerSigned, &held.OwnerDated)
 	if err != nil {
 		return ownership{}, translate(err)
 	}
-	return ownership{supersede: detente.ApplyOwnership(o, owner, others, ownerSigned)}, nil
+	return ownership{supersede: detente.ApplyOwnership(o, owner, held)}, nil
 }
 
 // originColumn is the origin column of o: NULL when it is the signer.

@@ -246,6 +246,36 @@ func testOwnership(t *testing.T, open func(t *testing.T) detente.Store) {
 					return nil
 				})
 			})
+			t.Run("UndatedForeign", func(t *testing.T) {
+				s := open(t)
+				// A custom object the owner dated (it has a created time)
+				// is the owner's object: another's version without a
+				// created time, which a custom type's bytes make an
+				// "observable", is foreign all the same, in one batch or
+				// after it.
+				xid := "x-target--11111111-2222-4333-8444-555555555555"
+				undated := func(body string, signer detente.PublicKey) *detente.ObjectVersion {
+					o := signed(xid, time.Time{}, body, signer, nil)
+					o.Created = time.Time{}
+					return o
+				}
+				own, early := signed(xid, t0, "a's, RED", a, nil), undated("b's, in the same batch", b)
+				p.put(t, s, own, early)
+				late := undated("b's, later", key(9))
+				p.put(t, s, late)
+				for _, v := range []*detente.ObjectVersion{early, late} {
+					if !strings.HasPrefix(v.Quarantine, detente.QuarantineForeign+": ") {
+						t.Errorf("an undated version of a dated object: %q, want %s", v.Quarantine, detente.QuarantineForeign)
+					}
+				}
+				view(t, s, func(ctx context.Context, tx detente.Tx) error {
+					o, err := tx.Object(ctx, xid)
+					if err != nil || string(o.Raw) != string(own.Raw) {
+						t.Errorf("current version = %v, %v; want the owner's", o, err)
+					}
+					return nil
+				})
+			})
 			t.Run("Reassign", func(t *testing.T) {
 				s := open(t)
 				// a's key changed to x: a's ids are x's, and what a's old
