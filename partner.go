@@ -1,8 +1,10 @@
 package detente
 
 import (
+	"context"
 	"net/url"
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -69,6 +71,65 @@ func ValidPartnerURL(s string) error {
 		return Errorf(EINVALID, "partner URL %q must start with https://: partners talk over mutual TLS only", s)
 	case u.User != nil || u.RawQuery != "" || u.Fragment != "":
 		return Errorf(EINVALID, "partner URL %q must not carry credentials, a query or a fragment", s)
+	}
+	return nil
+}
+
+// RetiredKeyDoc is the document kind of the keys partners no longer use:
+// a partner's key was changed (often because it leaked). The document's
+// id is the key's text form, its body the partner's name.
+const RetiredKeyDoc = "retired-key"
+
+// RetiredKeys are the keys partners no longer use, by text form, with
+// the partner's name.
+type RetiredKeys map[string]string
+
+// RetiredKeysIn returns the retired keys tx's store holds.
+func RetiredKeysIn(ctx context.Context, tx Tx) (RetiredKeys, error) {
+	ds, err := tx.Docs(ctx, RetiredKeyDoc, "", 0)
+	if err != nil {
+		return nil, err
+	}
+	r := make(RetiredKeys, len(ds))
+	for _, d := range ds {
+		r[d.ID] = string(d.Body)
+	}
+	return r, nil
+}
+
+// Quarantine quarantines v as foreign when a retired key signed it or is
+// the origin it names: a retired key speaks for no one any more, on any
+// path an object arrives by (a partner, a local tool, a feed). Calling it
+// again on v adds nothing.
+func (r RetiredKeys) Quarantine(v *ObjectVersion) {
+	for _, k := range []PublicKey{v.Signer, v.OriginKey()} {
+		if len(k) == 0 {
+			continue
+		}
+		who, ok := r[k.String()]
+		if !ok {
+			continue
+		}
+		detail := "signed with " + who + "'s retired key"
+		if !k.Equal(v.Signer) {
+			detail = "originated by " + who + "'s retired key"
+		}
+		if !strings.Contains(v.Quarantine, detail) {
+			v.AddQuarantine(QuarantineForeign, detail)
+		}
+		return
+	}
+}
+
+// QuarantineRetired applies the store's retired keys to each of vs
+// (RetiredKeys.Quarantine).
+func QuarantineRetired(ctx context.Context, tx Tx, vs []*ObjectVersion) error {
+	r, err := RetiredKeysIn(ctx, tx)
+	if err != nil || len(r) == 0 {
+		return err
+	}
+	for _, v := range vs {
+		r.Quarantine(v)
 	}
 	return nil
 }

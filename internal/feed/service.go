@@ -501,6 +501,9 @@ func (k *sink) Store(ctx context.Context, feed string, page *Page, next Cursor) 
 				}
 			}
 		}
+		if err := detente.QuarantineRetired(ctx, tx, vs); err != nil {
+			return err
+		}
 		put, err := tx.PutObjects(ctx, vs)
 		if err != nil {
 			return err

@@ -143,6 +143,31 @@ func TestFeedThroughNode(t *testing.T) {
 		t.Errorf("a signed version of the feed's id: %+v, %v", r, err)
 	}
 
+	// What a retired partner key signed, brought by the feed, is foreign.
+	oldPub, oldKey, _ := ed25519.GenerateKey(nil)
+	newPub, _, _ := ed25519.GenerateKey(nil)
+	if _, err := n.AddPartner(ctx, "bravo", detente.PublicKey(oldPub), "https://bravo.example"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.UpdatePartner(ctx, "bravo", node.PartnerChange{Key: detente.PublicKey(newPub)}, "key leaked"); err != nil {
+		t.Fatal(err)
+	}
+	o, err = stix.ParseObject(feedtest.Indicator(30, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if signed, err = o.Sign(oldKey, detente.Grading{}); err != nil {
+		t.Fatal(err)
+	}
+	srv.Add(signed.Raw)
+	if res, err := n.Feeds.Pull(ctx, "cti", nil); err != nil || res.Objects != 1 {
+		t.Errorf("pull of the retired key's object: %+v, %v", res, err)
+	}
+	vs, err := n.ObjectVersions(ctx, o.ID)
+	if err != nil || len(vs) != 1 || !strings.Contains(vs[0].Quarantine, "bravo's retired key") {
+		t.Errorf("the retired key's object from the feed: %+v, %v", vs, err)
+	}
+
 	if err := n.Feeds.Remove(ctx, "cti"); err != nil {
 		t.Fatal(err)
 	}

@@ -177,6 +177,11 @@ func (n *Node) Ingest(ctx context.Context, data []byte, opts IngestOptions) (*In
 		*res = IngestResult{Objects: res.Objects[:0]} // fn may be retried
 		stored = stored[:0]
 		noted.reset()
+		// What a retired partner key signed is foreign here too: a local
+		// tool may hand over what a thief of the key made.
+		if err := detente.QuarantineRetired(ctx, tx, versions); err != nil {
+			return err
+		}
 		// One call for the bundle: one round trip on PostgreSQL.
 		put, err := tx.PutObjects(ctx, versions)
 		if err != nil {

@@ -60,7 +60,7 @@ func (n *Node) UpdatePartner(ctx context.Context, name string, ch PartnerChange,
 			if _, err := tx.ReassignOwner(ctx, p.Key, ch.Key); err != nil {
 				return err
 			}
-			if err := tx.PutDoc(ctx, retiredKeyDoc, p.Key.String(), []byte(name), false); err != nil {
+			if err := tx.PutDoc(ctx, detente.RetiredKeyDoc, p.Key.String(), []byte(name), false); err != nil {
 				return err
 			}
 			p.Key, changed = ch.Key, true
@@ -146,27 +146,10 @@ func removedError(p *detente.Partner) error {
 	return detente.Errorf(detente.ECONFLICT, "partner %s was removed (%s) and cannot change", p.Name, p.StateReason)
 }
 
-// retiredKeyDoc is the document kind of the keys partners no longer use
-// (id: the key's text form; body: the partner's name).
-const retiredKeyDoc = "retired-key"
-
-// retiredKeys returns the keys partners no longer use, by text form.
-func retiredKeys(ctx context.Context, tx detente.Tx) (map[string]string, error) {
-	ds, err := tx.Docs(ctx, retiredKeyDoc, "", 0)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]string, len(ds))
-	for _, d := range ds {
-		out[d.ID] = string(d.Body)
-	}
-	return out, nil
-}
-
 // keyFree refuses a key another partner, removed ones included, holds or
 // once held.
 func keyFree(ctx context.Context, tx detente.Tx, key detente.PublicKey) error {
-	if who, err := tx.Doc(ctx, retiredKeyDoc, key.String()); err == nil {
+	if who, err := tx.Doc(ctx, detente.RetiredKeyDoc, key.String()); err == nil {
 		return detente.Errorf(detente.EEXISTS, "that key was partner %s's before it changed keys: a retired key stays retired", who)
 	} else if detente.ErrorCode(err) != detente.ENOTFOUND {
 		return err

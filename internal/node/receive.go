@@ -123,7 +123,7 @@ func (n *Node) Receive(ctx context.Context, from string, raws []json.RawMessage,
 			return err
 		}
 		g := newGraph(tx)
-		retired, err := retiredKeys(ctx, tx)
+		retired, err := detente.RetiredKeysIn(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -155,11 +155,9 @@ func (n *Node) Receive(ctx context.Context, from string, raws []json.RawMessage,
 			if !d.Allowed {
 				v.Quarantine = denyText(d)
 			}
-			if who, ok := retired[v.OriginKey().String()]; ok {
-				// A retired key (often changed because it leaked) speaks for
-				// no one any more.
-				v.AddQuarantine(detente.QuarantineForeign, "signed with "+who+"'s retired key")
-			}
+			// A retired key (often changed because it leaked) speaks for
+			// no one any more, as signer or as the origin a relay names.
+			retired.Quarantine(v)
 			if v.Relayed() && v.OriginKey().Equal(self) {
 				// Nobody relays this node's own objects back to it: a
 				// "copy" of its own is words put in its mouth.

@@ -892,6 +892,30 @@ func TestRetiredKey(t *testing.T) {
 	if _, err := alpha.AddPartner(ctx, "mallory", detente.PublicKey(old.Public().(ed25519.PublicKey)), ""); detente.ErrorCode(err) != detente.EEXISTS {
 		t.Errorf("a partner pinned to bravo's retired key: %v", err)
 	}
+
+	// An id nobody holds yet, signed with the retired key, owns nothing
+	// on any path: handed to alpha by a local tool (red team: it was
+	// stored unquarantined and owned the id), or pushed by charlie.
+	for i, path := range []string{"ingest", "push"} {
+		id := fmt.Sprintf("indicator--00000000-0000-4000-8000-0000000000f%d", i)
+		fresh := indicator(id, detente.MarkingGreen, "made by the key's thief")
+		raw, _ := json.Marshal(fresh)
+		signed, err := stix.Sign(raw, old, detente.Grading{Reliability: 'B', Credibility: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if path == "ingest" {
+			if _, err := alpha.Ingest(ctx, signed, node.IngestOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			pushRaw(t, charlie, alpha, signed)
+		}
+		got := version(t, alpha, id, "2026-01-10T10:00:00Z")
+		if !strings.HasPrefix(got.Quarantine, detente.QuarantineForeign) || !strings.Contains(got.Quarantine, "retired key") {
+			t.Errorf("%s: a new id signed with bravo's retired key: quarantine %q", path, got.Quarantine)
+		}
+	}
 }
 
 // TestNoOracleThroughSameVersionKey: a partner's version that shares an id
