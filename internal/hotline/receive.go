@@ -56,9 +56,11 @@ type Receipt struct {
 }
 
 // Receive checks and stores a message that the partner node whose key is
-// from (as the transport authenticated it) sent at now. It looks up the
-// channel and, for an acknowledgement or a response, the message it refers
-// to, which must be one this node sent on the same channel; then Verify;
+// from (as the transport authenticated it) sent at now. It checks the
+// signature, then that the sender is a party to the channel (one refusal
+// whether or not the channel exists), then, for an acknowledgement or a
+// response, the message it refers to, which must be one this node sent on
+// the same channel; then Verify;
 // then it stores the message once per (sender, idempotency key): the first
 // message stored under a key wins, and any later one with that key is a
 // duplicate, whatever its content (a sender that retries may rebuild the
@@ -74,11 +76,14 @@ func Receive(ctx context.Context, st Store, from detente.PublicKey, m *Message, 
 		return nil, err
 	}
 	ch, err := st.Channel(ctx, m.Channel)
-	if err != nil {
-		if detente.ErrorCode(err) == detente.ENOTFOUND {
-			return nil, detente.Errorf(detente.EINVALID, "message %s: unknown channel %s", m.ID, m.Channel)
-		}
+	if err != nil && detente.ErrorCode(err) != detente.ENOTFOUND {
 		return nil, fmt.Errorf("receive message %s: %w", m.ID, err)
+	}
+	// Whether the channel exists, and anything it holds, is told only to
+	// its parties: one refusal for a channel unknown here and a channel
+	// the sender is not on, before any message it refers to is looked up.
+	if err != nil || !isParty(ch, from) {
+		return nil, detente.Errorf(detente.EFORBIDDEN, "message %s: you are not a party to any channel %s here", m.ID, m.Channel)
 	}
 	var ref *Record
 	var ackOf MessageType
@@ -127,6 +132,12 @@ func Receive(ctx context.Context, st Store, from detente.PublicKey, m *Message, 
 		}
 	}
 	return rc, nil
+}
+
+// isParty reports whether the node with key k is a party to ch.
+func isParty(ch *Channel, k detente.PublicKey) bool {
+	_, ok := ch.Party(k)
+	return ok
 }
 
 // applyReply records on this node's message id the acknowledgement or

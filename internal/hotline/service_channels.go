@@ -248,10 +248,20 @@ func (s *Service) receiveTransitions(ctx context.Context, from *detente.Partner,
 		st := txStore{s, tx}
 		ch, err := st.Channel(ctx, id)
 		isNew := detente.ErrorCode(err) == detente.ENOTFOUND
-		if isNew {
-			ch = &Channel{}
-		} else if err != nil {
+		if err != nil && !isNew {
 			return err
+		}
+		// A partner that is not a party to a channel held here learns
+		// nothing of it, not even that it exists: its history is judged
+		// as if the channel were new, refused alike, and never stored.
+		shadow := false
+		if !isNew {
+			if _, ok := ch.Party(from.Key); !ok {
+				shadow = true
+			}
+		}
+		if isNew || shadow {
+			ch = &Channel{}
 		}
 		before := len(ch.Transitions)
 		for _, t := range ts {
@@ -268,7 +278,7 @@ func (s *Service) receiveTransitions(ctx context.Context, from *detente.Partner,
 		if _, ok := ch.Party(s.self); !ok {
 			return detente.Errorf(detente.EFORBIDDEN, "channel %s: this node is not a party to it", id)
 		}
-		if _, ok := ch.Party(from.Key); !ok {
+		if _, ok := ch.Party(from.Key); !ok || shadow {
 			return detente.Errorf(detente.EFORBIDDEN, "channel %s: you are not a party to it", id)
 		}
 		ans.State, ans.Seq = string(ch.State), len(ch.Transitions)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	gosync "sync"
@@ -743,4 +744,81 @@ func TestHotlineEscalation(t *testing.T) {
 		return len(vs) == 2 && vs[0].Overdue == "" && slices.ContainsFunc(vs, func(v hotline.MessageView) bool { return v.State == hotline.Acknowledged })
 	})
 
+}
+
+// TestHotlineNoOracle: a partner that is not a party to a channel learns
+// nothing of it from the hotline endpoints (red team: it learnt whether
+// the channel existed, its length, and whether a message id was held,
+// with its direction and type). Each probe on bravo's channel with alpha
+// gets exactly the answer the same probe gets for a channel bravo does
+// not hold, ids aside.
+func TestHotlineNoOracle(t *testing.T) {
+	ctx := context.Background()
+	alpha, bravo := startHotlinePeer(t, "alpha", fastHotline), startHotlinePeer(t, "bravo", fastHotline)
+	charlie := startHotlinePeer(t, "charlie", fastHotline)
+	link(t, alpha, bravo, "amber", intel...)
+	link(t, charlie, bravo, "amber", intel...)
+	id := openChannel(t, nil, alpha, bravo)
+	req, err := bravo.Hotline.SendMessage(ctx, hotline.MessageRequest{Channel: id, Type: hotline.TypeRequest, Subject: "held request",
+		Due: time.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := req.Record.Message.ID
+	const unknown = "channel--00000000-0000-4000-8000-00000000dead"
+
+	same := func(what string, path string, probe func(channel string) []byte) {
+		t.Helper()
+		s1, b1 := postTo(t, charlie, bravo, path, probe(id))
+		s2, b2 := postTo(t, charlie, bravo, path, probe(unknown))
+		b2 = strings.ReplaceAll(b2, unknown, id)
+		if s1 != s2 || s1 < 400 {
+			t.Errorf("%s: %d on the channel, %d on one bravo does not hold", what, s1, s2)
+		}
+		mask := regexp.MustCompile(`message--[0-9a-f-]{36}`)
+		if mask.ReplaceAllString(b1, "M") != mask.ReplaceAllString(b2, "M") {
+			t.Errorf("%s: the answers differ:\n%s\n%s", what, b1, b2)
+		}
+	}
+	same("a notice", proto.ChannelMessagesPath, func(ch string) []byte {
+		m := hotline.NewMessage(ch, hotline.TypeNotice, time.Now())
+		m.Subject = "probe"
+		return signed(t, m, charlie.Key)
+	})
+	for _, ref := range []string{held, "message--00000000-0000-4000-8000-000000000000"} {
+		same("a response to "+ref, proto.ChannelMessagesPath, func(ch string) []byte {
+			m := hotline.NewMessage(ch, hotline.TypeResponse, time.Now())
+			m.Subject, m.InReplyTo = "probe", ref
+			return signed(t, m, charlie.Key)
+		})
+	}
+	ch, err := bravo.Hotline.Channel(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, seq := range []int{1, 2, 7} {
+		same(fmt.Sprintf("a forged transition %d", seq), proto.ChannelTransitionsPath, func(c string) []byte {
+			tr := ch.Transitions[0]
+			terms := *tr.Terms
+			terms.ID = c
+			tr.Channel, tr.Seq, tr.Terms, tr.TermsHash, tr.Signature = c, seq, &terms, terms.Hash(), make([]byte, ed25519.SignatureSize)
+			b, _ := json.Marshal(tr)
+			h, _ := json.Marshal(proto.ChannelHistory{Transitions: []json.RawMessage{b}})
+			return h
+		})
+	}
+	// The channel's own history, replayed by a non-party, is refused and
+	// changes nothing.
+	var w proto.ChannelHistory
+	for _, x := range ch.Transitions {
+		b, _ := json.Marshal(x)
+		w.Transitions = append(w.Transitions, b)
+	}
+	b, _ := json.Marshal(w)
+	if status, body := postTo(t, charlie, bravo, proto.ChannelTransitionsPath, b); status != http.StatusForbidden || !strings.Contains(body, "not a party") {
+		t.Errorf("a non-party replaying the history: %d %s", status, body)
+	}
+	if after, _ := bravo.Hotline.Channel(ctx, id); len(after.Transitions) != len(ch.Transitions) {
+		t.Errorf("the channel changed: %d transitions, had %d", len(after.Transitions), len(ch.Transitions))
+	}
 }

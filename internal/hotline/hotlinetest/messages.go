@@ -142,7 +142,14 @@ func testReceiveVerifies(t *testing.T, open func(t *testing.T) hotline.Store) {
 		}, detente.EINVALID, "signature"},
 		{"claims another sender", charlie.pub, func() *hotline.Message { return msg(bravo, ch.ID, hotline.TypeNotice, now) }, detente.EFORBIDDEN, "claims to be from"},
 		{"not a party", charlie.pub, func() *hotline.Message { return msg(charlie, ch.ID, hotline.TypeNotice, now) }, detente.EFORBIDDEN, "not a party"},
-		{"unknown channel", bravo.pub, func() *hotline.Message { return msg(bravo, "channel--nope", hotline.TypeNotice, now) }, detente.EINVALID, "unknown channel"},
+		// Whether a channel exists, and what it holds, is told only to
+		// its parties: the same refusal for a channel unknown here, and
+		// a non-party's reply is refused before the message it names is
+		// looked up.
+		{"unknown channel", bravo.pub, func() *hotline.Message { return msg(bravo, "channel--nope", hotline.TypeNotice, now) }, detente.EFORBIDDEN, "not a party"},
+		{"non-party reply", charlie.pub, func() *hotline.Message {
+			return reply(charlie, &hotline.Message{ID: "message--nope", Channel: ch.ID}, hotline.TypeAck, now)
+		}, detente.EFORBIDDEN, "not a party"},
 		{"ack of unknown message", bravo.pub, func() *hotline.Message {
 			return reply(bravo, &hotline.Message{ID: "message--nope", Channel: ch.ID}, hotline.TypeAck, now)
 		}, detente.EINVALID, "unknown message"},
