@@ -14,6 +14,8 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"detente"
 	"detente/internal/bearer"
@@ -82,6 +84,7 @@ func (s *Server) handle(pattern string, roles []detente.Role, limit int64, h han
 	if s.takes[pattern] == nil {
 		s.takes[pattern] = []string{}
 	}
+	wild := pathWildcards(pattern)
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		tok, err := s.authenticate(r)
 		if err != nil {
@@ -97,6 +100,12 @@ func (s *Server) handle(pattern string, roles []detente.Role, limit int64, h han
 		if err != nil {
 			s.writeError(w, r, err)
 			return
+		}
+		for _, name := range wild {
+			if !utf8.ValidString(r.PathValue(name)) {
+				s.writeError(w, r, detente.Errorf(detente.EINVALID, "%s: not valid UTF-8 (a path parameter)", name))
+				return
+			}
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		ctx := context.WithValue(r.Context(), tokenCtxKey, tok)
@@ -212,3 +221,23 @@ var (
 	// entityType is the kind of a screened or compared name.
 	entityType = params.Enum("type", string(detente.EntityPerson), string(detente.EntityOrganization))
 )
+
+// pathWildcards returns the names of the wildcards ({name}, {name...}) in
+// a ServeMux pattern, whose values are checked like query parameters.
+func pathWildcards(pattern string) []string {
+	var names []string
+	for {
+		i := strings.IndexByte(pattern, '{')
+		if i < 0 {
+			return names
+		}
+		j := strings.IndexByte(pattern[i:], '}')
+		if j < 0 {
+			return names
+		}
+		if name := strings.TrimSuffix(pattern[i+1:i+j], "..."); name != "$" {
+			names = append(names, name)
+		}
+		pattern = pattern[i+j+1:]
+	}
+}

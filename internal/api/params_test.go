@@ -132,6 +132,23 @@ func TestBadParameters(t *testing.T) {
 			}
 		})
 	}
+	// A path parameter that is not UTF-8 is refused too, naming it, not
+	// turned into U+FFFD and looked up.
+	for route := range takes {
+		names := pathValue.FindAllString(route, -1)
+		if len(names) == 0 {
+			continue
+		}
+		method, path, _ := strings.Cut(route, " ")
+		path = pathValue.ReplaceAllString(path, "x%ff")
+		t.Run("path "+method+" "+path, func(t *testing.T) {
+			code, m, raw := f.do(t, detente.RoleAdmin, method, path, indicator)
+			msg, _ := m["error"].(map[string]any)["message"].(string)
+			if code != http.StatusBadRequest || errCode(m) != detente.EINVALID || !strings.HasPrefix(msg, strings.Trim(names[0], "{}")+": ") {
+				t.Fatalf("got %d %s, want 400 invalid naming %s", code, raw, names[0])
+			}
+		})
+	}
 	if after := f.size(t); after != before {
 		t.Errorf("requests refused for their parameters changed the log: %d entries, then %d", before, after)
 	}
