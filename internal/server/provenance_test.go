@@ -1035,3 +1035,34 @@ func TestJunkCannotGrowTheLog(t *testing.T) {
 		t.Errorf("alerts: %d, %v", len(as), err)
 	}
 }
+
+// TestObjectMarkingsNeverRedacted: a granular marking that covers the
+// object's own markings (red team: charlie received alpha's GREEN
+// indicator with no marking at all) makes the projection invalid: the
+// object is withheld from bravo, and ingest warned.
+func TestObjectMarkingsNeverRedacted(t *testing.T) {
+	alpha, bravo := startPeer(t, "alpha"), startPeer(t, "bravo")
+	linkTerms(t, alpha, bravo, nil)
+	const id = "indicator--0e6a57c4-7b0d-4c1e-9d8a-3f2b1c0d9e8f"
+	for _, sel := range []string{"object_marking_refs", "object_marking_refs.[0]"} {
+		o := indicator(id, detente.MarkingGreen, "markings under a RED marking: "+sel)
+		o["granular_markings"] = []map[string]any{{"marking_ref": detente.MarkingRed, "selectors": []string{sel}}}
+		if sel != "object_marking_refs" {
+			o["modified"] = "2026-01-11T10:00:00.000Z"
+		}
+		b, _ := json.Marshal(o)
+		res, err := alpha.Ingest(context.Background(), b, node.IngestOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "bravo") {
+			t.Errorf("%s: ingest warnings %q", sel, res.Warnings)
+		}
+		if d := decide(t, alpha, id, "bravo"); d.Allowed || !strings.Contains(fmt.Sprint(d.Reasons), detente.ReasonProjectionInvalid) {
+			t.Errorf("%s: release check %+v", sel, d)
+		}
+	}
+	if r := sync(t, bravo, "alpha"); holds(bravo, id) != nil {
+		t.Errorf("bravo received the object: %+v", r)
+	}
+}

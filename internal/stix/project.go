@@ -145,7 +145,9 @@ func Project(raw []byte, redact []string) ([]byte, error) {
 			return nil, &ValidationError{ObjectID: o.ID, Property: s, Message: "redact: selector names nothing in the object"}
 		}
 		switch segs[0].key {
-		case "id", "type", "granular_markings", "extensions":
+		case "id", "type", "granular_markings", "object_marking_refs", "extensions":
+			// The markings that govern the object, or any of them, never
+			// come off: a copy without its TLP would travel unmarked.
 			if len(segs) == 1 || segs[0].key != "extensions" {
 				return nil, &ValidationError{ObjectID: o.ID, Property: s, Message: "redact: this property cannot be removed"}
 			}

@@ -29,6 +29,7 @@ func TestProject(t *testing.T) {
 			gm(amber, "external_references.[2].external_id", "kill_chain_phases.[1]"),
 			gm(red, "external_references.[1].url"),
 		}
+		m["object_marking_refs"] = []any{detente.MarkingGreen}
 	})
 	tests := []struct {
 		name     string
@@ -88,6 +89,9 @@ func TestProject(t *testing.T) {
 		}},
 		{name: "required property", redact: []string{"pattern"}, errMatch: "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f: pattern: projection would be invalid: required property missing"},
 		{name: "id", redact: []string{"id"}, errMatch: "cannot be removed"},
+		// A copy without its TLP would travel unmarked (red team).
+		{name: "object markings", redact: []string{"object_marking_refs"}, errMatch: "object_marking_refs: redact: this property cannot be removed"},
+		{name: "an object marking", redact: []string{"object_marking_refs.[0]"}, errMatch: "cannot be removed"},
 		{name: "missing selector", redact: []string{"external_references.[9]"}, errMatch: "names nothing"},
 		{name: "malformed selector", redact: []string{"description."}, errMatch: "empty step"},
 	}
