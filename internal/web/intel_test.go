@@ -188,3 +188,15 @@ func TestLogPages(t *testing.T) {
 		t.Error("the dates are not kept on one line")
 	}
 }
+
+// TestPathNotUTF8: a page address that is not UTF-8 is refused with 400,
+// as the API refuses it, not looked up as U+FFFD.
+func TestPathNotUTF8(t *testing.T) {
+	f := newFixture(t)
+	c := f.as(t, detente.RoleAnalyst)
+	for _, path := range []string{"/objects/indicator--%ff", "/partners/%ff/report"} {
+		if resp, body := c.get(path); resp.StatusCode != 400 || !strings.Contains(body, "not valid UTF-8") {
+			t.Errorf("GET %s: %d", path, resp.StatusCode)
+		}
+	}
+}

@@ -25,6 +25,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"detente"
 	"detente/internal/httperr"
@@ -198,6 +199,11 @@ func (h *Handler) handle(pattern string, roles []detente.Role, fn pageFunc) {
 		}
 		if !slices.Contains(roles, v.Role) {
 			h.fail(w, r, v, detente.Errorf(detente.EFORBIDDEN, "your role (%s) may not see or do this", v.Role))
+			return
+		}
+		if !utf8.ValidString(r.URL.Path) {
+			// As the API: refused, not looked up as U+FFFD.
+			h.fail(w, r, v, detente.Errorf(detente.EINVALID, "the page's address is not valid UTF-8"))
 			return
 		}
 		if err := fn(w, r, v); err != nil {
