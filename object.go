@@ -210,6 +210,15 @@ func (o *ObjectVersion) RefIDs() []string {
 // SupersededDetail is the sentence that follows QuarantineSuperseded.
 const SupersededDetail = "the owner's own signed versions of this id are held"
 
+// ClaimsID reports whether storing o as the first version of its id
+// makes o's origin the id's owner: not when o already arrives quarantined
+// as foreign (signed with a retired key, a relay naming this node as its
+// originator), since its origin speaks for no one. The id then stays
+// unowned until a version that claims it is stored.
+func (o *ObjectVersion) ClaimsID() bool {
+	return !strings.Contains(o.Quarantine, QuarantineForeign+":")
+}
+
 // Held is what a store holds of an id that already has an owner, as
 // ApplyOwnership needs it.
 type Held struct {

@@ -110,8 +110,10 @@ func (t *Tx) PutObject(ctx context.Context, o *detente.ObjectVersion) (bool, err
 	t.head.objects, t.head.added, t.dirty = seq, added, true
 	o.Seq, o.Added = seq, fromNanos(added)
 	switch {
-	case owner == nil:
+	case owner == nil && o.ClaimsID():
 		t.enqueue("record owner", `INSERT INTO owners (id, owner) VALUES ($1, $2)`, o.ID, ownerColumn(o))
+	case owner == nil:
+		// Quarantined as foreign before it came: it claims nothing.
 	case supersede:
 		t.enqueue("supersede relayed copies", `UPDATE objects SET quarantine = $1 WHERE id = $2 AND quarantine = '' AND signer IS DISTINCT FROM $3`,
 			detente.QuarantineSuperseded+": "+detente.SupersededDetail, o.ID, []byte(o.Signer))
@@ -264,8 +266,10 @@ func (t *Tx) PutObjects(ctx context.Context, vs []*detente.ObjectVersion) ([]det
 		}
 		supersede := false
 		if st.owner == nil {
-			st.owner = ownerColumn(v)
-			ownerIDs, owners = append(ownerIDs, v.ID), append(owners, st.owner)
+			if v.ClaimsID() {
+				st.owner = ownerColumn(v)
+				ownerIDs, owners = append(ownerIDs, v.ID), append(owners, st.owner)
+			}
 		} else {
 			others := len(st.modified) > 1 || (len(st.modified) == 1 && !st.modified[k.modified])
 			supersede = detente.ApplyOwnership(v, st.owner, detente.Held{Others: others, OwnerSigned: st.ownerSigned, OwnerDated: st.ownerDated})

@@ -117,8 +117,10 @@ func (t *Tx) PutObject(ctx context.Context, o *detente.ObjectVersion) (bool, err
 	}
 	o.Added, t.lastAdded = fromNanos(added), added
 	switch {
-	case own.first:
+	case own.first && o.ClaimsID():
 		_, err = t.exec(ctx, `INSERT INTO owners (id, owner) VALUES (?, ?)`, o.ID, append([]byte{}, o.OriginKey()...))
+	case own.first:
+		// Quarantined as foreign before it came: it claims nothing.
 	case own.supersede:
 		// The owner's own signed version: relayed copies of the id are no
 		// longer current.

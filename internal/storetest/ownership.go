@@ -246,6 +246,41 @@ func testOwnership(t *testing.T, open func(t *testing.T) detente.Store) {
 					return nil
 				})
 			})
+			t.Run("ForeignClaimsNothing", func(t *testing.T) {
+				s := open(t)
+				// A first version that arrives quarantined as foreign (a
+				// retired key's) is stored, but its origin does not own
+				// the id: the next version's does.
+				thief := signed(ind, t0, "signed with a retired key", x, nil)
+				thief.AddQuarantine(detente.QuarantineForeign, "signed with b's retired key")
+				p.put(t, s, thief)
+				view(t, s, func(ctx context.Context, tx detente.Tx) error {
+					if owner, err := tx.Owner(ctx, ind); detente.ErrorCode(err) != detente.ENOTFOUND {
+						t.Errorf("owner after a foreign first version: %v, %v", owner, err)
+					}
+					return nil
+				})
+				genuine := signed(ind, t0.Add(time.Hour), "b's, under its new key", b, nil)
+				p.put(t, s, genuine)
+				if genuine.Quarantine != "" {
+					t.Errorf("the genuine version: %q", genuine.Quarantine)
+				}
+				view(t, s, func(ctx context.Context, tx detente.Tx) error {
+					if owner, err := tx.Owner(ctx, ind); err != nil || !owner.Equal(b) {
+						t.Errorf("owner = %v, %v; want the genuine version's", owner, err)
+					}
+					return nil
+				})
+				// In one batch too.
+				s2 := open(t)
+				thief2 := signed(ind, t0, "signed with a retired key", x, nil)
+				thief2.AddQuarantine(detente.QuarantineForeign, "signed with b's retired key")
+				genuine2 := signed(ind, t0.Add(time.Hour), "b's, under its new key", b, nil)
+				p.put(t, s2, thief2, genuine2)
+				if genuine2.Quarantine != "" {
+					t.Errorf("the genuine version, batched: %q", genuine2.Quarantine)
+				}
+			})
 			t.Run("UndatedForeign", func(t *testing.T) {
 				s := open(t)
 				// A custom object the owner dated (it has a created time)
