@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -898,8 +899,8 @@ func TestRetiredKey(t *testing.T) {
 	// stored unquarantined and owned the id), or pushed by charlie.
 	for i, path := range []string{"ingest", "push"} {
 		id := fmt.Sprintf("indicator--00000000-0000-4000-8000-0000000000f%d", i)
-		fresh := indicator(id, detente.MarkingGreen, "made by the key's thief")
-		raw, _ := json.Marshal(fresh)
+		made := indicator(id, detente.MarkingGreen, "made by the key's thief")
+		raw, _ := json.Marshal(made)
 		signed, err := stix.Sign(raw, old, detente.Grading{Reliability: 'B', Credibility: 2})
 		if err != nil {
 			t.Fatal(err)
@@ -914,6 +915,16 @@ func TestRetiredKey(t *testing.T) {
 		got := version(t, alpha, id, "2026-01-10T10:00:00Z")
 		if !strings.HasPrefix(got.Quarantine, detente.QuarantineForeign) || !strings.Contains(got.Quarantine, "retired key") {
 			t.Errorf("%s: a new id signed with bravo's retired key: quarantine %q", path, got.Quarantine)
+		}
+		// The thief's version claimed nothing (retest: it owned the id, so
+		// bravo's genuine version under its new key was foreign).
+		genuine := indicator(id, detente.MarkingGreen, "bravo's own, under its new key")
+		genuine["modified"] = "2026-01-12T10:00:00.000Z"
+		raw, _ = json.Marshal(genuine)
+		signedNew, _ := stix.Sign(raw, fresh, detente.Grading{Reliability: 'B', Credibility: 2})
+		pushRaw(t, charlie, alpha, signedNew)
+		if o := holds(alpha, id); o == nil || o.Quarantine != "" || o.Originator != "bravo" || !strings.Contains(string(o.Raw), "new key") {
+			t.Errorf("%s: bravo's genuine version after the thief's: %+v", path, o)
 		}
 	}
 }
@@ -1064,5 +1075,52 @@ func TestObjectMarkingsNeverRedacted(t *testing.T) {
 	}
 	if r := sync(t, bravo, "alpha"); holds(bravo, id) != nil {
 		t.Errorf("bravo received the object: %+v", r)
+	}
+}
+
+// TestBindingCaveatNeverDropped: a third-party-rule caveat whose own
+// definition is withheld from bravo (a RED granular marking on its
+// caveat) keeps the indicator that carries it from bravo too (retest: the
+// view dropped the reference, re-signed the indicator and served it, so
+// bravo received it free of the rule). A control indicator with a plain
+// caveat arrives with both its markings.
+func TestBindingCaveatNeverDropped(t *testing.T) {
+	alpha, bravo := startPeer(t, "alpha"), startPeer(t, "bravo")
+	linkTerms(t, alpha, bravo, nil)
+	const (
+		hiddenDef = "marking-definition--c84b8e63-de2c-48c1-b441-c4e35034b83c"
+		plainDef  = "marking-definition--7d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6"
+		bound     = "indicator--00000021-8888-4888-8888-888888888888"
+		control   = "indicator--00000022-8888-4888-8888-888888888888"
+		ext       = "extension-definition--4d0f6b1e-8d3f-4c7a-9a55-1f2c9f3d7e01"
+	)
+	def := func(id string, granular bool) map[string]any {
+		m := map[string]any{"type": "marking-definition", "spec_version": "2.1", "id": id, "created": "2026-01-09T10:00:00.000Z",
+			"name":       "detente caveat: third-party-rule",
+			"extensions": map[string]any{ext: map[string]any{"extension_type": "property-extension", "caveat": "third-party-rule"}}}
+		if granular {
+			m["granular_markings"] = []map[string]any{{"marking_ref": detente.MarkingRed, "selectors": []string{"extensions." + ext + ".caveat"}}}
+		}
+		return m
+	}
+	withCaveat := func(id, def string) map[string]any {
+		o := indicator(id, detente.MarkingGreen, "under the third-party rule")
+		o["object_marking_refs"] = []string{detente.MarkingGreen, def}
+		return o
+	}
+	b, _ := json.Marshal(map[string]any{"type": "bundle", "id": "bundle--00000021-8888-4888-8888-888888888889",
+		"objects": []any{def(hiddenDef, true), def(plainDef, false), withCaveat(bound, hiddenDef), withCaveat(control, plainDef)}})
+	if _, err := alpha.Ingest(context.Background(), b, node.IngestOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	sync(t, bravo, "alpha")
+	if o := holds(bravo, bound); o != nil {
+		t.Errorf("bravo holds the indicator without its caveat: markings %v", o.Markings)
+	}
+	if o := holds(bravo, control); o == nil || !slices.Contains(o.Markings, plainDef) {
+		t.Errorf("the control indicator at bravo: %+v", o)
+	}
+	if d := decide(t, alpha, bound, "bravo"); d.Allowed {
+		t.Errorf("release check of the bound indicator: %+v", d)
 	}
 }
