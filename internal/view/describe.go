@@ -87,6 +87,7 @@ func (v *viewer) withoutHidden(ctx context.Context, o *detente.ObjectVersion, vd
 		return nil
 	}
 	hidden := map[string]bool{}
+	var binding string // a hidden definition that must travel with o
 	check := func(id string) error {
 		if hidden[id] || stix.IsPredefined(id) {
 			return nil
@@ -104,6 +105,15 @@ func (v *viewer) withoutHidden(ctx context.Context, o *detente.ObjectVersion, vd
 		}
 		if !mvd.ok {
 			hidden[id] = true
+			// Only a local handling instruction (releasable-to,
+			// fingerprint) is left out by design. Any other caveat or
+			// statement binds whoever receives o: o never goes without it.
+			if mk, held := v.g.Marking(ctx, id); held && mk.Caveat != detente.CaveatReleasableTo && mk.Caveat != detente.CaveatFingerprint && binding == "" {
+				binding = id
+			}
+			if err := v.g.Err(); err != nil {
+				return err
+			}
 		}
 		return nil
 	}
@@ -118,6 +128,15 @@ func (v *viewer) withoutHidden(ctx context.Context, o *detente.ObjectVersion, vd
 		}
 	}
 	if len(hidden) == 0 {
+		return nil
+	}
+	if binding != "" {
+		vd.d.Allowed, vd.d.Closure, vd.d.Redacted = false, nil, nil
+		vd.d.Reasons = append(vd.d.Reasons, detente.Reason{Code: detente.ReasonProjectionInvalid, Object: o.ID, Deny: true,
+			Detail: "the marking-definition " + binding + " it carries cannot go to the partner, and the object never goes without it"})
+		vd.ok = false
+		v.withheld = append(v.withheld, o)
+		v.withheldWhy = append(v.withheldWhy, vd.d)
 		return nil
 	}
 	raw, err := WithoutMarkings(o, vd.raw, hidden, v.cfg.Sign)
