@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"detente"
 )
@@ -207,6 +208,11 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.Set("WWW-Authenticate", s.opts.AuthChallenge)
 		}
 		s.fail(w, r, newError(http.StatusUnauthorized, "authentication is required"))
+		return
+	}
+	if !utf8.ValidString(r.URL.Path) {
+		// As the API: refused, not looked up as U+FFFD.
+		s.fail(w, r, newError(http.StatusBadRequest, "the path is not valid UTF-8"))
 		return
 	}
 	rt := s.parseRoute(r.URL.Path)

@@ -830,3 +830,12 @@ func TestObjectsServedAsStored(t *testing.T) {
 		t.Errorf("envelope\n%s\nwant\n%s", r.body, want)
 	}
 }
+
+// A path that is not UTF-8 is 400, as in the API, not looked up as U+FFFD
+// and answered 404.
+func TestPathNotUTF8(t *testing.T) {
+	srv := newTestServer(t, newMemSource(), Options{})
+	for _, p := range []string{root + "collections/%ff/", objectsPath(collA) + "indicator--%ff/", root + "status/%ff/"} {
+		wantError(t, call(t, srv, "GET", p, "bravo", nil, ""), 400)
+	}
+}
