@@ -34,6 +34,7 @@ var hostilePaths = []string{
 	"/%0d%0aSet-Cookie:%20x", "/%2F/evil.example", "/%2f%2fevil.example", "%2F%2Fevil.example", "/%5Cevil.example",
 	"/%5cevil.example", "/ok\\..\\evil", "/\x00/evil.example", "/%00", "/\x7f/evil.example", "/\u0085/evil.example",
 	"/%C2%85/evil.example", "/%zz", " /objects", "/objects\t",
+	"/x%ff", "/x\xff", "/objects/%ed%a0%80", // not UTF-8: echoed into the login form
 }
 
 func TestLocalPath(t *testing.T) {

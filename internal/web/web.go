@@ -317,9 +317,9 @@ func formValue(r *http.Request, name string) string {
 // elsewhere. Browsers drop tabs and newlines from a URL, read "\\" as "/"
 // and take "//host" for another site, so "/\t/evil.example" or
 // "/\\evil.example" leave the site; localPath refuses p unless, both as
-// given and percent-decoded, it starts with exactly one "/" and holds no
-// backslash and no control character, and it parses without a scheme or
-// a host.
+// given and percent-decoded, it is valid UTF-8, starts with exactly one
+// "/" and holds no backslash and no control character, and it parses
+// without a scheme or a host.
 func localPath(p string) string {
 	if !isLocalPath(p) {
 		return "/"
@@ -333,6 +333,9 @@ func isLocalPath(p string) bool {
 		return false
 	}
 	for _, s := range []string{p, decoded} {
+		if !utf8.ValidString(s) {
+			return false // the login form would echo the bytes into a UTF-8 page
+		}
 		if !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || strings.ContainsRune(s, '\\') {
 			return false
 		}
