@@ -254,3 +254,16 @@ type Doc struct {
 	ID   string
 	Body []byte
 }
+
+// CreatedInOrder answers CreateDocs for a store that learnt the set of ids
+// its statement inserted: for each of ids, whether this call created it,
+// an id repeated in ids by its first occurrence only. Both stores call it,
+// so they answer alike.
+func CreatedInOrder(ids []string, created map[string]bool) []bool {
+	out := make([]bool, len(ids))
+	for i, id := range ids {
+		out[i] = created[id]
+		delete(created, id)
+	}
+	return out
+}

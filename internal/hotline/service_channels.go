@@ -254,12 +254,7 @@ func (s *Service) receiveTransitions(ctx context.Context, from *detente.Partner,
 		// A partner that is not a party to a channel held here learns
 		// nothing of it, not even that it exists: its history is judged
 		// as if the channel were new, refused alike, and never stored.
-		shadow := false
-		if !isNew {
-			if _, ok := ch.Party(from.Key); !ok {
-				shadow = true
-			}
-		}
+		shadow := !isNew && !isParty(ch, from.Key)
 		if isNew || shadow {
 			ch = &Channel{}
 		}
@@ -278,7 +273,7 @@ func (s *Service) receiveTransitions(ctx context.Context, from *detente.Partner,
 		if _, ok := ch.Party(s.self); !ok {
 			return detente.Errorf(detente.EFORBIDDEN, "channel %s: this node is not a party to it", id)
 		}
-		if _, ok := ch.Party(from.Key); !ok || shadow {
+		if shadow || !isParty(ch, from.Key) {
 			return detente.Errorf(detente.EFORBIDDEN, "channel %s: you are not a party to it", id)
 		}
 		ans.State, ans.Seq = string(ch.State), len(ch.Transitions)

@@ -37,7 +37,7 @@ type marked struct {
 // and the offset). Objects without markup are left as they are.
 func (s *Service) Prepare(data []byte) (*Prepared, error) {
 	p := &Prepared{Data: data, marked: map[string]*marked{}}
-	if !mayHoldMarkup(data) {
+	if !MayHoldMarkup(data) {
 		return p, nil
 	}
 	v, err := decode(data)

@@ -150,7 +150,7 @@ func (s *Service) Marked(ctx context.Context, tx detente.Tx, v *detente.ObjectVe
 // store, whoever originated it: for the egress policy's graph, which asks
 // only about this node's own versions.
 func MarkedIn(ctx context.Context, tx detente.Tx, v *detente.ObjectVersion) (bool, error) {
-	if !mayHoldMarkup(v.Raw) {
+	if !MayHoldMarkup(v.Raw) {
 		return false, nil
 	}
 	_, err := tx.Doc(ctx, docMarked, versionKey(v.ID, v.Modified))
@@ -163,7 +163,9 @@ func MarkedIn(ctx context.Context, tx detente.Tx, v *detente.ObjectVersion) (boo
 	return false, err
 }
 
-func mayHoldMarkup(raw []byte) bool {
+// MayHoldMarkup reports whether raw may hold fingerprint markup
+// (docs/trace.md): a cheap test before parsing it as a template.
+func MayHoldMarkup(raw []byte) bool {
 	return bytes.Contains(raw, []byte("[[")) || bytes.Contains(raw, []byte("{{canary:"))
 }
 

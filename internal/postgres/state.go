@@ -128,12 +128,7 @@ func (t *Tx) CreateDocs(ctx context.Context, kind string, ids []string) ([]bool,
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", kind, err)
 	}
-	out := make([]bool, len(ids))
-	for i, id := range ids {
-		out[i] = created[id]
-		delete(created, id)
-	}
-	return out, nil
+	return detente.CreatedInOrder(ids, created), nil
 }
 
 // Doc implements detente.Tx.

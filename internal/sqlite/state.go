@@ -142,18 +142,7 @@ func (t *Tx) CreateDocs(ctx context.Context, kind string, ids []string) ([]bool,
 			return nil, fmt.Errorf("create %s: %w", kind, translate(err))
 		}
 	}
-	return createdInOrder(ids, created), nil
-}
-
-// createdInOrder answers CreateDocs from the set of ids inserted: an id
-// repeated in ids was created by its first occurrence only.
-func createdInOrder(ids []string, created map[string]bool) []bool {
-	out := make([]bool, len(ids))
-	for i, id := range ids {
-		out[i] = created[id]
-		delete(created, id)
-	}
-	return out
+	return detente.CreatedInOrder(ids, created), nil
 }
 
 // Doc implements detente.Tx.

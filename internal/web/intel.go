@@ -14,6 +14,7 @@ import (
 
 	"detente"
 	"detente/internal/corroboration"
+	"detente/internal/leak"
 	"detente/internal/ledger"
 	"detente/internal/params"
 	"detente/internal/stix"
@@ -350,7 +351,7 @@ type signatureView struct {
 
 func viewSignature(o *detente.ObjectVersion, self detente.PublicKey, partners []*detente.Partner) signatureView {
 	signer, signed, err := stix.Verify(o.Raw)
-	if err != nil && o.OriginKey().Equal(self) && isTemplate(o.Raw) {
+	if err != nil && o.OriginKey().Equal(self) && leak.MayHoldMarkup(o.Raw) {
 		// This node's fingerprint template: its canaries make it invalid
 		// STIX, but what this node signed is still checked.
 		signer, signed, err = stix.VerifyTemplate(o.Raw)
@@ -374,11 +375,6 @@ func viewSignature(o *detente.ObjectVersion, self detente.PublicKey, partners []
 		s.Status, s.Problem = "invalid", "the signature verifies with another key than the one recorded on receipt"
 	}
 	return s
-}
-
-// isTemplate reports whether raw holds fingerprint markup (docs/trace.md).
-func isTemplate(raw []byte) bool {
-	return bytes.Contains(raw, []byte("{{canary:")) || bytes.Contains(raw, []byte("[["))
 }
 
 // versionView is one version of an object for people.
