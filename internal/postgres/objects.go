@@ -405,11 +405,14 @@ func (t *Tx) Objects(ctx context.Context, f detente.ObjectFilter) ([]*detente.Ob
 		where = append(where, "quarantine = ''")
 	}
 	if f.MultiVersion {
-		other := "SELECT 1 FROM objects AS other WHERE other.id = objects.id AND other.seq <> objects.seq"
+		// A scalar subquery, run for each row through the id index:
+		// PostgreSQL turns an EXISTS into a semi-join, which for a range
+		// of seq it may plan as a hash of the whole table.
+		other := "SELECT count(*) FROM objects AS other WHERE other.id = objects.id"
 		if !f.WithQuarantined {
 			other += " AND other.quarantine = ''"
 		}
-		where = append(where, "EXISTS ("+other+")")
+		where = append(where, "("+other+") > 1")
 	}
 	floor := "" // the first seq added after f.AddedAfter, less one
 	if !f.AddedAfter.IsZero() {
