@@ -26,7 +26,12 @@ const (
 // TAXIISource returns the node's store as its TAXII collections
 // (internal/view), wired to the node's policy graph, copies and log.
 func (n *Node) TAXIISource() taxii.Source {
-	return view.New(view.Config{
+	return view.New(n.viewConfig())
+}
+
+// viewConfig is what the node's TAXII views need of it.
+func (n *Node) viewConfig() view.Config {
+	return view.Config{
 		Store: n.Store, Self: n.PublicKey(), Now: n.now, Logger: n.Logger,
 		Graph:  func(tx detente.Tx) view.Graph { return newGraph(tx) },
 		Held:   heldDetail,
@@ -59,7 +64,7 @@ func (n *Node) TAXIISource() taxii.Source {
 			}
 			return out, nil
 		},
-	})
+	}
 }
 
 // Err returns the first store error a lookup met (view.Graph).

@@ -19,7 +19,6 @@ import (
 
 	"detente"
 	"detente/internal/leak"
-	"detente/internal/ledger"
 	"detente/internal/peer"
 	"detente/internal/policy"
 	"detente/internal/taxii"
@@ -142,27 +141,33 @@ func (s *taxiiSource) Records(ctx context.Context, c taxii.Caller, collection st
 	var (
 		recs []taxii.Record
 		more bool
-		v    *viewer
+		rec  *recorder
 	)
+	if c.Partner != "" && !q.WithoutRaw {
+		// What a partner's page serves is recorded while it is read.
+		rec = s.recorder(ctx, c.Partner)
+		defer rec.abandon() // a no-op once finished; never leaves the writer waiting
+	}
 	err := s.cfg.Store.View(ctx, func(tx detente.Tx) error {
-		v = &viewer{cfg: &s.cfg, tx: tx, partner: c.Partner, g: s.cfg.Graph(tx), seen: map[string]*verdict{}, now: s.cfg.Now().UTC(),
-			versions: map[string][]*detente.ObjectVersion{}}
+		v := &viewer{cfg: &s.cfg, tx: tx, partner: c.Partner, g: s.cfg.Graph(tx), seen: map[string]*verdict{}, now: s.cfg.Now().UTC(),
+			versions: map[string][]*detente.ObjectVersion{}, rec: rec}
 		var err error
 		if c.Partner != "" {
 			if v.held, err = s.cfg.Held(ctx, tx, c.Partner); err != nil {
 				return err
 			}
 		}
-		recs, more, err = v.records(ctx, q)
-		return err
+		if recs, more, err = v.records(ctx, q); err != nil {
+			return err
+		}
+		v.flush()
+		return nil
 	})
 	if err != nil {
 		return nil, false, err
 	}
-	if c.Partner != "" && !q.WithoutRaw && len(v.servedVersions)+len(v.withheld) > 0 {
-		if err := s.recordReleases(ctx, c.Partner, v); err != nil {
-			return nil, false, err
-		}
+	if err := rec.finish(); err != nil {
+		return nil, false, err
 	}
 	return recs, more, nil
 }
@@ -177,23 +182,21 @@ type verdict struct {
 
 // viewer computes one caller's view over one transaction.
 type viewer struct {
-	cfg            *Config
-	tx             detente.Tx
-	partner        string
-	g              Graph
-	now            time.Time
-	seen           map[string]*verdict // by StoreKey: never shared between two signers' versions
-	served         []detente.Decision
-	servedVersions []*detente.ObjectVersion
-	// withheld are versions the policy allows whose projection is not
-	// valid STIX, with their decisions (projection-invalid).
-	withheld    []*detente.ObjectVersion
-	withheldWhy []detente.Decision
+	cfg     *Config
+	tx      detente.Tx
+	partner string
+	g       Graph
+	now     time.Time
+	seen    map[string]*verdict // by StoreKey: never shared between two signers' versions
+	// rec records what the page serves to a partner, and the refusals of
+	// the versions the policy allows whose projection is not valid STIX;
+	// nil for local callers and manifests. The viewer hands it the page
+	// in parts (flush) as it is read.
+	rec *recorder
+	// part is what was served or withheld since the last flush.
+	part pagePart
 	// versions caches every non-quarantined version of the objects seen.
 	versions map[string][]*detente.ObjectVersion
-	// copies are the fingerprinted copies served, recorded with the
-	// page's release event.
-	copies []*leak.Copy
 	// held is the partner's reciprocity hold, in words; "" when not held.
 	held string
 }
@@ -218,8 +221,7 @@ func (v *viewer) see(ctx context.Context, o *detente.ObjectVersion) (*verdict, e
 				// Withheld from this partner alone; the page goes on, and
 				// the reason is recorded with the page's releases.
 				Withhold(&vd.d, o.ID, bad)
-				v.withheld = append(v.withheld, o)
-				v.withheldWhy = append(v.withheldWhy, vd.d)
+				v.withhold(o, vd.d)
 			}
 			vd.raw, vd.copy = raw, c
 		}
@@ -304,25 +306,36 @@ func recordVersion(o *detente.ObjectVersion) time.Time {
 }
 
 // loadVersions learns every version of the objects of one batch, for
-// match[version] first/last, in one query instead of a query per object:
-// it reads only the ids that have other versions stored, since an id with
-// a single version has just the one on the page.
-func (v *viewer) loadVersions(ctx context.Context, objs []*detente.ObjectVersion) error {
-	ids := make([]string, 0, len(objs))
-	for _, o := range objs {
-		if _, ok := v.versions[o.ID]; !ok {
-			ids = append(ids, o.ID)
-		}
-	}
-	if len(ids) == 0 {
+// match[version] first/last. Most ids have a single version, the one in
+// the batch, so it first asks which of the batch's versions have others
+// (the batch's own filter, bounded by its first and last seq: one range
+// of the primary key or of the type index, with no list of ids to parse)
+// and reads every version of those ids alone.
+func (v *viewer) loadVersions(ctx context.Context, objs []*detente.ObjectVersion, q taxii.Query) error {
+	if len(objs) == 0 {
 		return nil
 	}
-	vs, err := v.tx.Objects(ctx, detente.ObjectFilter{IDs: ids, MultiVersion: true, WithQuarantined: v.partner != ""})
+	quarantined := v.partner != ""
+	multi, err := v.tx.Objects(ctx, detente.ObjectFilter{IDs: q.IDs, Types: q.Types, AfterSeq: objs[0].Seq - 1, BeforeSeq: objs[len(objs)-1].Seq + 1,
+		MultiVersion: true, WithQuarantined: quarantined})
 	if err != nil {
 		return err
 	}
-	for _, o := range vs {
-		v.versions[o.ID] = append(v.versions[o.ID], o)
+	var ids []string
+	asked := map[string]bool{}
+	for _, o := range multi {
+		if _, ok := v.versions[o.ID]; !ok && !asked[o.ID] {
+			ids, asked[o.ID] = append(ids, o.ID), true
+		}
+	}
+	if len(ids) > 0 {
+		vs, err := v.tx.Objects(ctx, detente.ObjectFilter{IDs: ids, WithQuarantined: quarantined})
+		if err != nil {
+			return err
+		}
+		for _, o := range vs {
+			v.versions[o.ID] = append(v.versions[o.ID], o)
+		}
 	}
 	for _, o := range objs {
 		if _, ok := v.versions[o.ID]; !ok {
@@ -340,6 +353,11 @@ func (v *viewer) storedRecords(ctx context.Context, q taxii.Query) ([]taxii.Reco
 	}
 	limit := max(q.Limit, 1)
 	batch := limit + limit/8 + 1 // one query when most of the store is released to the caller
+	if v.rec != nil {
+		// Smaller queries, so that the releases of one part are stored
+		// while the next part is read.
+		batch = min(batch, recordPart+recordPart/8+1)
+	}
 	after := q.AfterSeq
 	var out []taxii.Record
 	for {
@@ -354,7 +372,7 @@ func (v *viewer) storedRecords(ctx context.Context, q taxii.Query) ([]taxii.Reco
 			return nil, false, err
 		}
 		if !q.Versions.All {
-			if err := v.loadVersions(ctx, objs); err != nil {
+			if err := v.loadVersions(ctx, objs, q); err != nil {
 				return nil, false, err
 			}
 		}
@@ -382,55 +400,18 @@ func (v *viewer) storedRecords(ctx context.Context, q taxii.Query) ([]taxii.Reco
 				r.VersionText = versionText(vd.raw) // manifests and versions spell it as the object does
 			}
 			out = append(out, r)
-			v.served, v.servedVersions = append(v.served, vd.d), append(v.servedVersions, o)
-			if vd.copy != nil && !q.WithoutRaw {
-				v.copies = append(v.copies, vd.copy)
+			v.part.served, v.part.decisions = append(v.part.served, o), append(v.part.decisions, vd.d)
+			if vd.copy != nil {
+				v.part.copies = append(v.part.copies, vd.copy)
+			}
+			if len(v.part.served) >= recordPart {
+				v.flush()
 			}
 		}
 		if len(objs) < batch {
 			return out, false, nil
 		}
 	}
-}
-
-// recordReleases stores the releases of one page served to a partner, and
-// the refusals of the versions withheld from it because their projection
-// is not valid STIX (kept locally, in the releases), and logs the
-// releases as one entry.
-func (s *taxiiSource) recordReleases(ctx context.Context, partner string, v *viewer) error {
-	if len(v.withheld) > 0 {
-		s.cfg.Logger.WarnContext(ctx, "versions withheld from a partner: their projection is not valid STIX", "partner", partner, "count", len(v.withheld))
-	}
-	return s.cfg.Store.Update(ctx, func(tx detente.Tx) error {
-		now := s.cfg.Now().UTC()
-		keys := make([]string, len(v.servedVersions))
-		rs := make([]*detente.Release, 0, len(v.servedVersions)+len(v.withheld))
-		for i, o := range v.servedVersions {
-			keys[i] = o.Key()
-			rs = append(rs, &detente.Release{Object: o.ID, Modified: o.Modified, Partner: partner, Allowed: true, Reasons: v.served[i].Reasons, Time: now})
-		}
-		for i, o := range v.withheld {
-			rs = append(rs, &detente.Release{Object: o.ID, Modified: o.Modified, Partner: partner, Reasons: v.withheldWhy[i].Reasons, Time: now})
-		}
-		if err := tx.PutReleases(ctx, rs); err != nil {
-			return err
-		}
-		// The log entry, which the partner fetches as its release receipt,
-		// names only what was released: a view never tells a partner that
-		// something was kept from it, not even by the log's growth.
-		if len(keys) == 0 {
-			return nil
-		}
-		p, err := tx.Partner(ctx, partner)
-		if err != nil {
-			return err
-		}
-		worth, err := ledger.Given(ctx, tx, partner, p.Key, v.servedVersions)
-		if err != nil {
-			return err
-		}
-		return s.cfg.Record(ctx, tx, partner, map[string]any{"allowed": true, "via": "taxii", "objects": keys, "worth": worth}, v.copies)
-	})
 }
 
 func (s *taxiiSource) Add(ctx context.Context, c taxii.Caller, collection string, objects []json.RawMessage) (taxii.Status, error) {
