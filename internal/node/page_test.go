@@ -171,3 +171,37 @@ func TestPageRecorderYields(t *testing.T) {
 		t.Fatalf("%d versions served, %d releases and %d log entries recorded", served, len(rs), len(evs))
 	}
 }
+
+// TestPageRecorderPanics: a panic while a page is recorded is raised in
+// the request's goroutine, as a handler's panic is (net/http recovers
+// it), not in the recorder's, where it would end the node; and the
+// store's only writer is free again.
+func TestPageRecorderPanics(t *testing.T) {
+	n := setupRelease(t)
+	ctx := context.Background()
+	cfg := n.ViewConfig()
+	cfg.Record = func(context.Context, detente.Tx, string, map[string]any, []*leak.Copy) error {
+		panic("the log is on fire")
+	}
+	func() {
+		defer func() {
+			if p := recover(); p != "the log is on fire" {
+				t.Errorf("recovered %v", p)
+			}
+		}()
+		view.New(cfg).Records(ctx, taxii.Caller{Partner: "bravo", CanRead: true}, node.CollectionShared, taxii.Query{Limit: 100})
+		t.Error("no panic")
+	}()
+	wrote := make(chan error, 1)
+	go func() {
+		wrote <- n.Store.Update(ctx, func(tx detente.Tx) error { return tx.PutDoc(ctx, "test", "after-panic", []byte("x"), true) })
+	}()
+	select {
+	case err := <-wrote:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the store's writer is still held after the panic")
+	}
+}

@@ -407,12 +407,13 @@ func (t *Tx) Objects(ctx context.Context, f detente.ObjectFilter) ([]*detente.Ob
 	if f.MultiVersion {
 		// A scalar subquery, run for each row through the id index:
 		// PostgreSQL turns an EXISTS into a semi-join, which for a range
-		// of seq it may plan as a hash of the whole table.
-		other := "SELECT count(*) FROM objects AS other WHERE other.id = objects.id"
+		// of seq it may plan as a hash of the whole table. Two versions
+		// are enough to know.
+		other := "SELECT 1 FROM objects AS other WHERE other.id = objects.id"
 		if !f.WithQuarantined {
 			other += " AND other.quarantine = ''"
 		}
-		where = append(where, "("+other+") > 1")
+		where = append(where, "(SELECT count(*) FROM ("+other+" LIMIT 2) AS two) > 1")
 	}
 	floor := "" // the first seq added after f.AddedAfter, less one
 	if !f.AddedAfter.IsZero() {

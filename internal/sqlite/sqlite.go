@@ -111,6 +111,15 @@ func (s *Store) run(ctx context.Context, db *sql.DB, readOnly bool, fn func(dete
 	}
 	tx := &Tx{tx: sqltx, readOnly: readOnly, stmts: map[string]*sql.Stmt{}, nextSeq: -1, lastAdded: -1,
 		hashes: map[detente.LogNode]detente.LogHash{}}
+	defer func() {
+		if p := recover(); p != nil {
+			// Rolled back, or the connection (the only writer's, for an
+			// update) would stay in the transaction.
+			tx.close()
+			sqltx.Rollback()
+			panic(p)
+		}
+	}()
 	if err := fn(tx); err != nil {
 		tx.close()
 		sqltx.Rollback()

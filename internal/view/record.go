@@ -3,6 +3,7 @@ package view
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -25,12 +26,16 @@ import (
 // before it hands them to the recorder.
 const recordPart = 256
 
-// recordWait bounds how long the recorder's write transaction waits for
-// the next part. The transaction keeps every other writer of the node
-// waiting (ingest, sync, the hotline), and a sparse view can take long
-// to yield the next part: past recordWait the recorder rolls back and
-// records the page once it has been read, as a whole.
-const recordWait = 20 * time.Millisecond
+// recordWait and recordHold bound how long the recorder's write
+// transaction waits for the next part, and how long it stays open while
+// the page is read. The transaction keeps every other writer of the node
+// waiting (ingest, sync, the hotline), and a sparse view can take long to
+// yield its parts: past either bound the recorder rolls back and records
+// the page whole once it has been read, as it did before parts.
+const (
+	recordWait = 20 * time.Millisecond
+	recordHold = 100 * time.Millisecond
+)
 
 // pagePart is a part of a page: the versions served, with their decisions
 // and fingerprinted copies, and the versions withheld, with theirs.
@@ -105,21 +110,47 @@ func (r *recorder) add(p pagePart) {
 	r.more = make(chan struct{})
 	if !r.started {
 		r.started = true
-		go func() {
-			err := r.s.cfg.Store.Update(r.ctx, r.record)
-			if errors.Is(err, errSlowPart) {
-				// Rolled back: record the page whole once it is read.
-				select {
-				case <-r.over:
-					err = r.s.cfg.Store.Update(r.ctx, r.record)
-				case <-r.ctx.Done():
-					err = r.ctx.Err()
-				}
-			}
-			r.done <- err
-		}()
+		go r.write()
 	}
 }
+
+// write runs the recorder's write transaction and reports its outcome on
+// r.done, a panic included (finish raises it again in the request's
+// goroutine, where it would have been raised before parts).
+func (r *recorder) write() {
+	var err error
+	defer func() {
+		if p := recover(); p != nil {
+			err = &recordPanic{p}
+		}
+		r.done <- err
+	}()
+	err = r.s.cfg.Store.Update(r.ctx, r.record)
+	if !errors.Is(err, errSlowPart) {
+		return
+	}
+	// Rolled back: record the page whole once it is read, if served.
+	select {
+	case <-r.over:
+	case <-r.ctx.Done():
+		err = r.ctx.Err()
+		return
+	}
+	r.mu.Lock()
+	served := r.served
+	r.mu.Unlock()
+	if !served {
+		err = errAbandoned
+		return
+	}
+	err = r.s.cfg.Store.Update(r.ctx, r.record)
+}
+
+// recordPanic carries a panic in the recorder's write transaction to
+// finish.
+type recordPanic struct{ value any }
+
+func (p *recordPanic) Error() string { return fmt.Sprint("view: recording a page panicked: ", p.value) }
 
 // end says that no part will be added, and whether the page is served.
 func (r *recorder) end(served bool) {
@@ -147,10 +178,15 @@ func (r *recorder) finish() error {
 		return nil
 	}
 	err := <-r.done
+	if p, ok := err.(*recordPanic); ok {
+		panic(p.value)
+	}
 	withheld := 0
+	r.mu.Lock()
 	for _, p := range r.parts {
 		withheld += len(p.withheld)
 	}
+	r.mu.Unlock()
 	if err == nil && withheld > 0 {
 		r.s.cfg.Logger.WarnContext(r.ctx, "versions withheld from a partner: their projection is not valid STIX", "partner", r.partner, "count", withheld)
 	}
@@ -165,34 +201,34 @@ func (r *recorder) abandon() {
 	}
 }
 
-// part returns the i-th part of the page, waiting for it; ok is false
-// when the page ended with fewer parts and is served.
-func (r *recorder) part(i int) (p pagePart, ok bool, err error) {
+// part returns the i-th part of the page, waiting for it at most
+// recordWait and not past deadline; ok is false when the page ended with fewer
+// parts and is served.
+func (r *recorder) part(i int, deadline time.Time) (p pagePart, ok bool, err error) {
 	for {
 		r.mu.Lock()
 		switch {
+		case r.ended && !r.served:
+			r.mu.Unlock()
+			return p, false, errAbandoned
 		case i < len(r.parts):
 			p = r.parts[i]
 			r.mu.Unlock()
 			return p, true, nil
 		case r.ended:
-			served := r.served
 			r.mu.Unlock()
-			if !served {
-				return p, false, errAbandoned
-			}
 			return p, false, nil
 		}
 		more := r.more
 		r.mu.Unlock()
-		wait := time.NewTimer(recordWait)
+		timer := time.NewTimer(min(recordWait, time.Until(deadline)))
 		select {
 		case <-more:
-			wait.Stop()
-		case <-wait.C:
+			timer.Stop()
+		case <-timer.C:
 			return p, false, errSlowPart
 		case <-r.ctx.Done():
-			wait.Stop()
+			timer.Stop()
 			return p, false, r.ctx.Err()
 		}
 	}
@@ -211,8 +247,9 @@ func (r *recorder) record(tx detente.Tx) error {
 		worth  []ledger.Worth
 		copies []*leak.Copy
 	)
+	deadline := time.Now().Add(recordHold)
 	for i := 0; ; i++ {
-		p, ok, err := r.part(i)
+		p, ok, err := r.part(i, deadline)
 		if err != nil {
 			return err
 		}
