@@ -6,6 +6,7 @@ import (
 
 	"detente"
 	"detente/internal/leak"
+	"detente/internal/stix"
 )
 
 // served returns the bytes partner receives of version o, which decision
@@ -43,6 +44,25 @@ func (n *Node) served(ctx context.Context, tx detente.Tx, o *detente.ObjectVersi
 		return p, nil, bad, nil
 	}
 	return o.Raw, nil, nil, nil
+}
+
+// local returns what the node's own tools receive of o over TAXII (the
+// local collection): the stored bytes, or for a fingerprinted version,
+// whose stored copy holds the markup (and is not valid STIX where a
+// canary stands for a timestamp), its display form, signed by this node.
+// No partner ever receives the display form.
+func (n *Node) local(ctx context.Context, tx detente.Tx, o *detente.ObjectVersion) ([]byte, error) {
+	if !leak.MayHoldMarkup(o.Raw) {
+		return o.Raw, nil
+	}
+	if marked, err := n.Leak.Marked(ctx, tx, o); err != nil || !marked {
+		return o.Raw, err
+	}
+	d, err := n.Leak.Display(ctx, tx, o)
+	if err != nil {
+		return nil, err
+	}
+	return stix.Sign(d, n.Key, o.Grading)
 }
 
 // passedOn reports whether o is a fingerprinted copy another node gave

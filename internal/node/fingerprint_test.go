@@ -15,6 +15,7 @@ import (
 	"detente/internal/leak"
 	"detente/internal/node"
 	"detente/internal/stix"
+	"detente/internal/taxii"
 	"detente/internal/trace"
 )
 
@@ -296,5 +297,58 @@ func TestFingerprintedGranularNoFalseWarning(t *testing.T) {
 	}
 	if len(res.Objects) != 1 || res.Objects[0].Marks != 4 {
 		t.Fatalf("objects = %+v, want one with 4 marks", res.Objects)
+	}
+}
+
+// TestLocalCollectionDisplayForm: the node's own tools (the local TAXII
+// collection: OpenCTI, MISP connectors) receive a fingerprinted version
+// as its display form, valid STIX signed by the node, never the stored
+// copy with its markup, which is not valid STIX where a canary stands for
+// a timestamp.
+func TestLocalCollectionDisplayForm(t *testing.T) {
+	n, _ := setupFingerprint(t, 4)
+	ctx := context.Background()
+	const campaignID = "campaign--1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
+	campaign := map[string]any{"type": "campaign", "spec_version": "2.1", "id": campaignID,
+		"created": "2026-03-01T10:00:00.000Z", "modified": "2026-03-01T10:00:00.000Z", "name": "Cell K [[procurement|purchasing]]",
+		"first_seen": "{{canary:time:2026-03-01T10:00:00Z~15m}}", "object_marking_refs": []string{detente.MarkingGreen}}
+	if _, err := n.Ingest(ctx, bundle(campaign), node.IngestOptions{Fingerprint: true}); err != nil {
+		t.Fatal(err)
+	}
+	recs, _, err := n.TAXIISource().Records(ctx, taxii.Caller{LocalRole: detente.RoleAnalyst, CanRead: true}, node.CollectionLocal, taxii.Query{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for _, r := range recs {
+		if r.ID != markedID && r.ID != campaignID {
+			continue
+		}
+		seen++
+		if leak.MayHoldMarkup(r.Raw) {
+			t.Errorf("%s served to local tools with its markup", r.ID)
+		}
+		signer, signed, err := stix.Verify(r.Raw)
+		if err != nil || !signed || !signer.Equal(n.PublicKey()) {
+			t.Errorf("%s: not signed by the node: %v", r.ID, err)
+		}
+		var o struct {
+			Name      string
+			FirstSeen string `json:"first_seen"`
+		}
+		json.Unmarshal(r.Raw, &o)
+		switch r.ID {
+		case campaignID:
+			if o.Name != "Cell K procurement" || o.FirstSeen != "2026-03-01T10:00:00Z" {
+				t.Errorf("campaign served as %s", r.Raw)
+			}
+		case markedID:
+			if o.Name != "Procurement network of cell K" {
+				t.Errorf("report served as %q", o.Name)
+			}
+		}
+	}
+	if seen != 2 {
+		t.Fatalf("%d of the 2 marked versions in the local collection", seen)
 	}
 }

@@ -36,6 +36,7 @@ func (n *Node) viewConfig() view.Config {
 		Graph:  func(tx detente.Tx) view.Graph { return newGraph(tx) },
 		Held:   heldDetail,
 		Serve:  n.served,
+		Local:  n.local,
 		Sign:   n.signProjection,
 		Record: n.logRelease,
 		Receive: func(ctx context.Context, partner string, objects []json.RawMessage) ([]view.Outcome, error) {

@@ -71,6 +71,10 @@ type Config struct {
 	// to record). bad is set when they would not be valid STIX: o is then
 	// withheld from the partner; err is any other failure.
 	Serve func(ctx context.Context, tx detente.Tx, o *detente.ObjectVersion, p *detente.Partner, d detente.Decision) (raw []byte, c *leak.Copy, bad, err error)
+	// Local returns the bytes local callers receive of o: the stored
+	// bytes, or what the node makes of them for its own tools (a
+	// fingerprinted version's display form).
+	Local func(ctx context.Context, tx detente.Tx, o *detente.ObjectVersion) ([]byte, error)
 	// Sign signs p, a projection of o, as this node (relayed when o is
 	// another originator's).
 	Sign func(o *detente.ObjectVersion, p []byte) ([]byte, error)
@@ -207,6 +211,12 @@ func (v *viewer) see(ctx context.Context, o *detente.ObjectVersion) (*verdict, e
 		return vd, nil
 	}
 	vd := &verdict{ok: true, raw: o.Raw}
+	if v.partner == "" && v.cfg.Local != nil {
+		var err error
+		if vd.raw, err = v.cfg.Local(ctx, v.tx, o); err != nil {
+			return nil, err
+		}
+	}
 	if v.partner != "" {
 		vd.d = policy.Egress(ctx, v.g, policy.Request{Self: v.cfg.Self, Partner: v.partner, Now: v.now, Object: o, Held: v.held})
 		if err := v.g.Err(); err != nil {
