@@ -1,6 +1,7 @@
 package detente_test
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
 	"strings"
@@ -162,5 +163,29 @@ func TestConsentSignature(t *testing.T) {
 	c.Recipient = detente.PublicKey(pub) // redirect to someone else
 	if c.Verify() == nil {
 		t.Error("consent altered after signing still verifies")
+	}
+}
+
+// TestNameKeys: a reason names keys by what people call them; unknown
+// keys stay keys, and text without a key is returned as it is.
+func TestNameKeys(t *testing.T) {
+	key := func(b byte) detente.PublicKey { return detente.PublicKey(bytes.Repeat([]byte{b}, 32)) }
+	self, bravo, feedKey, stranger := key(1), key(2), key(3), key(4)
+	partners := []*detente.Partner{{Name: "bravo", Key: bravo}}
+	text := "the id belongs to " + bravo.String() + ", this version comes from " + feedKey.String() +
+		"; signed by " + self.String() + " and " + stranger.String()
+	got := detente.NameKeys(text, self, partners, map[string]string{feedKey.String(): "feed cti"})
+	want := "the id belongs to bravo, this version comes from feed cti; signed by this node and " + stranger.String()
+	if got != want {
+		t.Errorf("NameKeys = %q\nwant %q", got, want)
+	}
+	if got := detente.NameKeys("plain words", self, partners, nil); got != "plain words" {
+		t.Errorf("NameKeys(plain) = %q", got)
+	}
+	for origin, want := range map[string]string{self.String(): detente.OriginSelf, bravo.String(): "bravo", stranger.String(): ""} {
+		k, _ := detente.ParsePublicKey(origin)
+		if got := detente.OriginatorOf(k, self, partners); got != want {
+			t.Errorf("OriginatorOf(%s) = %q, want %q", origin, got, want)
+		}
 	}
 }

@@ -133,3 +133,36 @@ func QuarantineRetired(ctx context.Context, tx Tx, vs []*ObjectVersion) error {
 	}
 	return nil
 }
+
+// OriginatorOf returns the name this node gives the originator whose key
+// is origin: OriginSelf for its own key, a partner's name for a
+// partner's, "" for a key it does not know.
+func OriginatorOf(origin, self PublicKey, partners []*Partner) string {
+	if origin.Equal(self) {
+		return OriginSelf
+	}
+	for _, p := range partners {
+		if p.Key.Equal(origin) {
+			return p.Name
+		}
+	}
+	return ""
+}
+
+// NameKeys returns text (a quarantine reason, an alert) with the keys it
+// names replaced by what people call them: "this node" for self, a
+// partner's name for a partner's key, and others[key] for any other key
+// the caller knows by name (a feed's origin key: "feed NAME").
+func NameKeys(text string, self PublicKey, partners []*Partner, others map[string]string) string {
+	if !strings.Contains(text, NodeKeyPrefix) {
+		return text
+	}
+	text = strings.ReplaceAll(text, self.String(), "this node")
+	for _, p := range partners {
+		text = strings.ReplaceAll(text, p.Key.String(), p.Name)
+	}
+	for k, name := range others {
+		text = strings.ReplaceAll(text, k, name)
+	}
+	return text
+}

@@ -495,7 +495,7 @@ func (k *sink) Store(ctx context.Context, feed string, page *Page, next Cursor) 
 						return err
 					}
 				}
-				v.Originator = originatorOf(v.OriginKey(), self, partners)
+				v.Originator = detente.OriginatorOf(v.OriginKey(), self, partners)
 				if v.Relayed() && v.OriginKey().Equal(self) {
 					v.AddQuarantine(detente.QuarantineForeign, "a relayed copy names this node as its originator")
 				}
@@ -524,8 +524,16 @@ func (k *sink) Store(ctx context.Context, feed string, page *Page, next Cursor) 
 				state.Quarantined++
 				typ = detente.EventObjectQuarantined
 				body["reason"] = v.Quarantine
+				if partners == nil {
+					if partners, err = tx.Partners(ctx); err != nil {
+						return err
+					}
+				}
+				// Keys by the names people know: this node, a partner,
+				// this feed (whose origin key nobody outside can know).
+				why := detente.NameKeys(v.Quarantine, self, partners, map[string]string{k.origin.String(): "feed " + feed})
 				alert := &detente.Alert{Key: detente.NormalID(v.ID), Time: now, Kind: detente.AlertQuarantine,
-					Message: fmt.Sprintf("%s from %s quarantined: %s", v.Key(), source, v.Quarantine)}
+					Message: fmt.Sprintf("%s from %s quarantined: %s", v.Key(), source, why)}
 				if err := tx.PutAlert(ctx, alert); err != nil {
 					return err
 				}
@@ -548,20 +556,6 @@ func (k *sink) Store(ctx context.Context, feed string, page *Page, next Cursor) 
 		state.Cursor = next
 		return s.putState(ctx, tx, feed, state)
 	})
-}
-
-// originatorOf names who originated a signed version: this node, a known
-// partner, or "" for a key the node does not know.
-func originatorOf(origin, self detente.PublicKey, partners []*detente.Partner) string {
-	if origin.Equal(self) {
-		return detente.OriginSelf
-	}
-	for _, p := range partners {
-		if p.Key.Equal(origin) {
-			return p.Name
-		}
-	}
-	return ""
 }
 
 func fmtTime(t time.Time) string {

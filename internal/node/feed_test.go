@@ -109,6 +109,24 @@ func TestFeedThroughNode(t *testing.T) {
 	if types := events[indID]; len(types) != 1 || types[0] != detente.EventObjectQuarantined {
 		t.Errorf("takeover logged as %v", types)
 	}
+	// The alert names this node and the feed, not their keys.
+	alerts, err := n.Alerts(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	named := false
+	for _, a := range alerts {
+		if a.Key == indID {
+			named = strings.Contains(a.Message, "belongs to this node") && strings.Contains(a.Message, "comes from feed cti") &&
+				!strings.Contains(a.Message, detente.NodeKeyPrefix)
+			if !named {
+				t.Errorf("alert: %s", a.Message)
+			}
+		}
+	}
+	if !named {
+		t.Error("no alert names the feed's takeover")
+	}
 	st, err := n.Feeds.Status(ctx)
 	if err != nil || len(st) != 1 || st[0].State.Objects != 11 || st[0].State.Quarantined != 1 || st[0].State.Rejected != 1 || st[0].State.LastSuccess.IsZero() {
 		t.Fatalf("status: %+v, %v", st, err)

@@ -215,7 +215,7 @@ func (n *Node) Ingest(ctx context.Context, data []byte, opts IngestOptions) (*In
 					return err
 				}
 				alert := &detente.Alert{Key: detente.NormalID(v.ID), Time: now, Kind: detente.AlertQuarantine,
-					Message: fmt.Sprintf("%s ingested locally, quarantined: %s", v.Key(), namesForKeys(v.Quarantine, self, partners))}
+					Message: fmt.Sprintf("%s ingested locally, quarantined: %s", v.Key(), detente.NameKeys(v.Quarantine, self, partners, nil))}
 				if err := tx.PutAlert(ctx, alert); err != nil {
 					return err
 				}
@@ -325,22 +325,8 @@ func (n *Node) prepare(o *stix.Object, self detente.PublicKey, partners []*deten
 	if v.Relayed() && v.Origin.Equal(self) {
 		return nil, detente.Errorf(detente.EINVALID, "%s: a relayed copy naming this node as its originator: this node holds its own versions", o.ID)
 	}
-	v.Originator = originatorOf(v.OriginKey(), self, partners)
+	v.Originator = detente.OriginatorOf(v.OriginKey(), self, partners)
 	return v, nil
-}
-
-// originatorOf names who originated a version, from its origin key: this
-// node, a known partner, or "" for a key the node does not know.
-func originatorOf(signer, self detente.PublicKey, partners []*detente.Partner) string {
-	if signer.Equal(self) {
-		return detente.OriginSelf
-	}
-	for _, p := range partners {
-		if p.Key.Equal(signer) {
-			return p.Name
-		}
-	}
-	return ""
 }
 
 func fmtTime(t time.Time) string {

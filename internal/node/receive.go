@@ -146,7 +146,7 @@ func (n *Node) Receive(ctx context.Context, from string, raws []json.RawMessage,
 				continue
 			}
 			v := it.v
-			v.Originator = originatorOf(v.OriginKey(), self, partners)
+			v.Originator = detente.OriginatorOf(v.OriginKey(), self, partners)
 			v.Received = now
 			d := policy.Ingress(ctx, g, policy.IngressRequest{Self: self, SelfName: n.Name, From: from, Now: now, Object: v})
 			if g.err != nil {
@@ -208,7 +208,7 @@ func (n *Node) Receive(ctx context.Context, from string, raws []json.RawMessage,
 				typ, body["reason"] = detente.EventObjectQuarantined, v.Quarantine
 				res.Quarantined++
 				alert := &detente.Alert{Key: detente.NormalID(v.ID), Time: now, Kind: detente.AlertQuarantine, Partner: from,
-					Message: fmt.Sprintf("%s from %s quarantined: %s", v.Key(), from, namesForKeys(v.Quarantine, self, partners))}
+					Message: fmt.Sprintf("%s from %s quarantined: %s", v.Key(), from, detente.NameKeys(v.Quarantine, self, partners, nil))}
 				if err := tx.PutAlert(ctx, alert); err != nil {
 					return err
 				}
@@ -259,16 +259,6 @@ func (n *Node) receiveForSync(ctx context.Context, from string, raws []json.RawM
 		return after(tx, federation.Received{Added: r.Added, Unchanged: r.Unchanged, Quarantined: r.Quarantined, Rejected: r.Rejected})
 	})
 	return err
-}
-
-// namesForKeys replaces the node keys in a quarantine reason with the
-// names people know them by.
-func namesForKeys(reason string, self detente.PublicKey, partners []*detente.Partner) string {
-	reason = strings.ReplaceAll(reason, self.String(), "this node")
-	for _, p := range partners {
-		reason = strings.ReplaceAll(reason, p.Key.String(), p.Name)
-	}
-	return reason
 }
 
 // checkTimes refuses a version whose created or modified time lies more
