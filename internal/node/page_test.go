@@ -133,18 +133,7 @@ func TestPageRecorderYields(t *testing.T) {
 	serve, calls := cfg.Serve, 0
 	cfg.Serve = func(ctx context.Context, tx detente.Tx, o *detente.ObjectVersion, p *detente.Partner, d detente.Decision) ([]byte, *leak.Copy, error, error) {
 		if calls++; calls == 400 { // the first part is with the recorder
-			wrote := make(chan error, 1)
-			go func() {
-				wrote <- n.Store.Update(ctx, func(tx detente.Tx) error { return tx.PutDoc(ctx, "test", "other-writer", []byte("x"), true) })
-			}()
-			select {
-			case err := <-wrote:
-				if err != nil {
-					t.Errorf("the other write: %v", err)
-				}
-			case <-time.After(5 * time.Second):
-				t.Fatal("another writer waited for the page's recorder for 5 s")
-			}
+			writeWithin(t, n, "while a page stalls")
 		}
 		return serve(ctx, tx, o, p, d)
 	}
@@ -192,16 +181,24 @@ func TestPageRecorderPanics(t *testing.T) {
 		view.New(cfg).Records(ctx, taxii.Caller{Partner: "bravo", CanRead: true}, node.CollectionShared, taxii.Query{Limit: 100})
 		t.Error("no panic")
 	}()
+	writeWithin(t, n, "after the panic")
+}
+
+// writeWithin writes to n's store as another writer would, and fails t
+// unless the write is done within 5 s (when, for a start).
+func writeWithin(t *testing.T, n *node.Node, when string) {
+	t.Helper()
+	ctx := context.Background()
 	wrote := make(chan error, 1)
 	go func() {
-		wrote <- n.Store.Update(ctx, func(tx detente.Tx) error { return tx.PutDoc(ctx, "test", "after-panic", []byte("x"), true) })
+		wrote <- n.Store.Update(ctx, func(tx detente.Tx) error { return tx.PutDoc(ctx, "test", when, []byte("x"), true) })
 	}()
 	select {
 	case err := <-wrote:
 		if err != nil {
-			t.Fatal(err)
+			t.Errorf("a write %s: %v", when, err)
 		}
 	case <-time.After(5 * time.Second):
-		t.Fatal("the store's writer is still held after the panic")
+		t.Fatalf("a write %s waited 5 s for the page's recorder", when)
 	}
 }
