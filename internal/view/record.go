@@ -34,7 +34,7 @@ const recordPart = 256
 // the page whole once it has been read, as it did before parts.
 const (
 	recordWait = 20 * time.Millisecond
-	recordHold = 100 * time.Millisecond
+	recordHold = 30 * time.Millisecond
 )
 
 // pagePart is a part of a page: the versions served, with their decisions
