@@ -69,6 +69,14 @@ func TestLocalPostMixedEnvelope(t *testing.T) {
 	if f := st.Failures[0]; f.ID != "indicator--77777777-7777-4777-8777-777777777777" || !strings.Contains(f.Message, "pattern") {
 		t.Errorf("failure: %+v", f)
 	}
+	// Failures carry the version the object spells (TAXII 2.1 §4.3.1).
+	var raw struct{ Failures []map[string]any }
+	json.Unmarshal(body, &raw)
+	for i, want := range []any{bad["modified"], noID["created"]} {
+		if len(raw.Failures) != 2 || raw.Failures[i]["version"] != want {
+			t.Errorf("failure %d: %v, want version %v", i, raw.Failures, want)
+		}
+	}
 	for _, id := range []string{"indicator--55555555-5555-4555-8555-555555555555", "indicator--66666666-6666-4666-8666-666666666666", "x-misp-attribute--5e384ae7-0e44-4c4a-a1b1-1d6e0c2f3a4b"} {
 		if holds(p, id) == nil {
 			t.Errorf("%s not stored", id)

@@ -460,7 +460,13 @@ func (s *taxiiSource) Add(ctx context.Context, c taxii.Caller, collection string
 	}
 	for _, o := range outs {
 		d := taxii.StatusDetail{ID: o.ID, Version: taxii.VersionStamp{Time: o.Modified}, Message: o.Message}
-		if !o.Modified.IsZero() {
+		if d.Version.IsZero() {
+			// A failure before the version was read: the version is the
+			// one the object spells (TAXII 2.1 §4.3.1 asks for it), when
+			// it spells one that can be read.
+			d.Version.Time, _ = taxii.ParseTime(spelt[o.ID])
+		}
+		if !d.Version.IsZero() {
 			d.Version.Text = spelt[o.ID]
 		}
 		if o.OK {
