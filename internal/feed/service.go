@@ -486,15 +486,13 @@ func (k *sink) Store(ctx context.Context, feed string, page *Page, next Cursor) 
 		if _, err := s.config(ctx, tx, feed); err != nil {
 			return err // removed while being pulled
 		}
-		var partners []*detente.Partner
+		partners, err := tx.Partners(ctx) // to name originators and the keys in alerts
+		if err != nil {
+			return err
+		}
 		for _, v := range vs {
 			v.Quarantine, v.Seq = "", 0 // fn may be retried
 			if len(v.Signer) > 0 && v.Originator == "" {
-				if partners == nil {
-					if partners, err = tx.Partners(ctx); err != nil {
-						return err
-					}
-				}
 				v.Originator = detente.OriginatorOf(v.OriginKey(), self, partners)
 				if v.Relayed() && v.OriginKey().Equal(self) {
 					v.AddQuarantine(detente.QuarantineForeign, "a relayed copy names this node as its originator")
@@ -524,11 +522,6 @@ func (k *sink) Store(ctx context.Context, feed string, page *Page, next Cursor) 
 				state.Quarantined++
 				typ = detente.EventObjectQuarantined
 				body["reason"] = v.Quarantine
-				if partners == nil {
-					if partners, err = tx.Partners(ctx); err != nil {
-						return err
-					}
-				}
 				// Keys by the names people know: this node, a partner,
 				// this feed (whose origin key nobody outside can know).
 				why := detente.NameKeys(v.Quarantine, self, partners, map[string]string{k.origin.String(): "feed " + feed})

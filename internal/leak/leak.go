@@ -180,6 +180,11 @@ func (s *Service) Display(ctx context.Context, tx detente.Tx, v *detente.ObjectV
 	if err != nil || !marked {
 		return v.Raw, err
 	}
+	return s.DisplayMarked(v)
+}
+
+// DisplayMarked is Display for a version Marked reports marked.
+func (s *Service) DisplayMarked(v *detente.ObjectVersion) ([]byte, error) {
 	t, err := s.template(v)
 	if err != nil {
 		return nil, err

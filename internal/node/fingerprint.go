@@ -52,13 +52,10 @@ func (n *Node) served(ctx context.Context, tx detente.Tx, o *detente.ObjectVersi
 // canary stands for a timestamp), its display form, signed by this node.
 // No partner ever receives the display form.
 func (n *Node) local(ctx context.Context, tx detente.Tx, o *detente.ObjectVersion) ([]byte, error) {
-	if !leak.MayHoldMarkup(o.Raw) {
-		return o.Raw, nil
-	}
 	if marked, err := n.Leak.Marked(ctx, tx, o); err != nil || !marked {
-		return o.Raw, err
+		return o.Raw, err // Marked looks at the bytes before the store
 	}
-	d, err := n.Leak.Display(ctx, tx, o)
+	d, err := n.Leak.DisplayMarked(o)
 	if err != nil {
 		return nil, err
 	}

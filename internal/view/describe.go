@@ -135,7 +135,7 @@ func (v *viewer) withoutHidden(ctx context.Context, o *detente.ObjectVersion, vd
 		vd.d.Reasons = append(vd.d.Reasons, detente.Reason{Code: detente.ReasonProjectionInvalid, Object: o.ID, Deny: true,
 			Detail: "the marking-definition " + binding + " it carries cannot go to the partner, and the object never goes without it"})
 		vd.ok = false
-		v.withhold(o, vd.d)
+		v.rec.withhold(o, vd.d)
 		return nil
 	}
 	raw, err := WithoutMarkings(o, vd.raw, hidden, v.cfg.Sign)
@@ -145,7 +145,7 @@ func (v *viewer) withoutHidden(ctx context.Context, o *detente.ObjectVersion, vd
 	if err != nil {
 		Withhold(&vd.d, o.ID, err)
 		vd.ok = false
-		v.withhold(o, vd.d)
+		v.rec.withhold(o, vd.d)
 	}
 	return nil
 }

@@ -49,18 +49,39 @@ type pagePart struct {
 
 func (p *pagePart) empty() bool { return len(p.served)+len(p.withheld) == 0 }
 
-// withhold notes that o, which the policy allows, is withheld from the
-// partner with decision d (its projection is not valid STIX).
-func (v *viewer) withhold(o *detente.ObjectVersion, d detente.Decision) {
-	v.part.withheld, v.part.why = append(v.part.withheld, o), append(v.part.why, d)
+// serve notes that o goes to the partner with decision d (and c, its
+// fingerprinted copy, when it has one), and hands the part to the write
+// transaction once it holds recordPart versions. On a nil recorder (a
+// caller whose reads are not recorded) it does nothing.
+func (r *recorder) serve(o *detente.ObjectVersion, d detente.Decision, c *leak.Copy) {
+	if r == nil {
+		return
+	}
+	p := &r.pending
+	p.served, p.decisions = append(p.served, o), append(p.decisions, d)
+	if c != nil {
+		p.copies = append(p.copies, c)
+	}
+	if len(p.served) >= recordPart {
+		r.flush()
+	}
 }
 
-// flush hands the part read since the last flush to the recorder.
-func (v *viewer) flush() {
-	if !v.part.empty() && v.rec != nil {
-		v.rec.add(v.part)
+// withhold notes that o, which the policy allows, is withheld from the
+// partner with decision d (its projection is not valid STIX).
+func (r *recorder) withhold(o *detente.ObjectVersion, d detente.Decision) {
+	if r != nil {
+		r.pending.withheld, r.pending.why = append(r.pending.withheld, o), append(r.pending.why, d)
 	}
-	v.part = pagePart{}
+}
+
+// flush hands the part read since the last flush to the write
+// transaction.
+func (r *recorder) flush() {
+	if r != nil && !r.pending.empty() {
+		r.add(r.pending)
+		r.pending = pagePart{}
+	}
 }
 
 // errAbandoned is what the recorder's transaction fails with when the
@@ -81,6 +102,9 @@ type recorder struct {
 	s       *taxiiSource
 	ctx     context.Context // the page request's
 	partner string
+	// pending is what was served or withheld since the last flush; only
+	// the reading goroutine touches it.
+	pending pagePart
 
 	mu      sync.Mutex
 	parts   []pagePart

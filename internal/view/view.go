@@ -164,7 +164,7 @@ func (s *taxiiSource) Records(ctx context.Context, c taxii.Caller, collection st
 		if recs, more, err = v.records(ctx, q); err != nil {
 			return err
 		}
-		v.flush()
+		rec.flush()
 		return nil
 	})
 	if err != nil {
@@ -193,12 +193,9 @@ type viewer struct {
 	now     time.Time
 	seen    map[string]*verdict // by StoreKey: never shared between two signers' versions
 	// rec records what the page serves to a partner, and the refusals of
-	// the versions the policy allows whose projection is not valid STIX;
-	// nil for local callers and manifests. The viewer hands it the page
-	// in parts (flush) as it is read.
+	// the versions the policy allows whose projection is not valid STIX,
+	// as the page is read; nil for local callers and manifests.
 	rec *recorder
-	// part is what was served or withheld since the last flush.
-	part pagePart
 	// versions caches every non-quarantined version of the objects seen.
 	versions map[string][]*detente.ObjectVersion
 	// held is the partner's reciprocity hold, in words; "" when not held.
@@ -231,7 +228,7 @@ func (v *viewer) see(ctx context.Context, o *detente.ObjectVersion) (*verdict, e
 				// Withheld from this partner alone; the page goes on, and
 				// the reason is recorded with the page's releases.
 				Withhold(&vd.d, o.ID, bad)
-				v.withhold(o, vd.d)
+				v.rec.withhold(o, vd.d)
 			}
 			vd.raw, vd.copy = raw, c
 		}
@@ -410,13 +407,7 @@ func (v *viewer) storedRecords(ctx context.Context, q taxii.Query) ([]taxii.Reco
 				r.VersionText = versionText(vd.raw) // manifests and versions spell it as the object does
 			}
 			out = append(out, r)
-			v.part.served, v.part.decisions = append(v.part.served, o), append(v.part.decisions, vd.d)
-			if vd.copy != nil {
-				v.part.copies = append(v.part.copies, vd.copy)
-			}
-			if len(v.part.served) >= recordPart {
-				v.flush()
-			}
+			v.rec.serve(o, vd.d, vd.copy)
 		}
 		if len(objs) < batch {
 			return out, false, nil
